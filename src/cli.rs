@@ -1,0 +1,83 @@
+//! Command-line definitions, turned once into checked settings.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leverage-doctor",
+    version,
+    about = "Finds and fixes AWS-credential problems in Leverage (binbash) Terraform projects",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// The project's AWS folder (default: ~/.aws/<project>/)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub aws_dir: Option<PathBuf>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// When to use colours (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Show more (every reference in the profiles table)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Show only findings that fail the run, and the summary
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose the layer, account or project at PATH
+    Check(CheckArgs),
+    /// Print a rule's documentation (all rules when no id is given)
+    Explain {
+        /// Rule id, e.g. LD102
+        id: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A layer, an account folder or the project root (default: the current folder)
+    pub path: Option<PathBuf>,
+    /// Every layer of the project, wherever PATH is inside it
+    #[arg(long)]
+    pub all: bool,
+    /// No network calls: skip the live STS checks
+    #[arg(long)]
+    pub offline: bool,
+    /// Lowest severity that makes the run fail (exit 1)
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+}

@@ -1,0 +1,21 @@
+use clap::Parser;
+use leverage_doctor::cli::{Cli, Command};
+use leverage_doctor::commands::{self, Exit};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Check(args) => commands::check::run(args, &cli.global),
+        Command::Explain { id } => commands::explain::run(id.as_deref()),
+    };
+    match result {
+        Ok(Exit::Clean) => ExitCode::SUCCESS,
+        Ok(Exit::Findings) => ExitCode::from(1),
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("leverage-doctor: error: {}", chain.join(": "));
+            ExitCode::from(2)
+        }
+    }
+}

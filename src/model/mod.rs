@@ -1,0 +1,43 @@
+//! Plain data gathered by `read`, checked by `rules`, rendered by `report`.
+
+pub mod aws;
+pub mod live;
+pub mod project;
+
+use crate::source::Sources;
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+
+/// An environment variable that changes which credentials the tools use.
+#[derive(Debug, Clone)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+/// Everything one run knows.
+#[derive(Debug)]
+pub struct Model {
+    pub sources: Sources,
+    /// The folder the user asked about.
+    pub start: PathBuf,
+    /// The start folder as a place findings can point at.
+    pub start_file: crate::source::FileId,
+    /// `None` when no Leverage project encloses `start` (LD001).
+    pub project: Option<project::Project>,
+    /// `None` when the project has no name to find its AWS folder by.
+    pub aws: Option<aws::AwsFiles>,
+    pub env: Vec<EnvVar>,
+    pub now: DateTime<Utc>,
+    /// Live probe results; empty with `--offline`.
+    pub live: Vec<live::LiveResult>,
+}
+
+impl Model {
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.value.as_str())
+    }
+}

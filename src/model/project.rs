@@ -1,0 +1,298 @@
+//! The Leverage project as read from its files: plain data, every value with its place.
+
+use crate::source::{Located, Span};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One `KEY=VALUE` of a build.env.
+#[derive(Debug, Clone)]
+pub struct EnvEntry {
+    pub key: String,
+    pub value: String,
+    pub key_span: Span,
+    pub value_span: Span,
+    pub line_span: Span,
+    /// Written as `export KEY=…`, which the CLI's parser rejects.
+    pub exported: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildEnvFile {
+    /// Relative to the project root ("" for the root's own).
+    pub dir: String,
+    pub file: crate::source::FileId,
+    pub entries: Vec<EnvEntry>,
+}
+
+/// A variable set by a .tfvars file (top-level attribute).
+#[derive(Debug, Clone)]
+pub struct TfVar {
+    pub name: String,
+    pub value: hcl::Value,
+    pub span: Span,
+    pub value_span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct TfvarsFile {
+    pub file: crate::source::FileId,
+    pub vars: Vec<TfVar>,
+}
+
+impl TfvarsFile {
+    pub fn get(&self, name: &str) -> Option<&TfVar> {
+        self.vars.iter().rev().find(|v| v.name == name)
+    }
+
+    pub fn get_str(&self, name: &str) -> Option<Located<String>> {
+        self.get(name).and_then(|v| match &v.value {
+            hcl::Value::String(s) => Some(Located {
+                value: s.clone(),
+                span: v.value_span.clone(),
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// An account as common.tfvars declares it.
+#[derive(Debug, Clone)]
+pub struct AccountDecl {
+    pub name: String,
+    pub name_span: Span,
+    pub id: Option<Located<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountDir {
+    pub name: String,
+    pub account_tfvars: Option<TfvarsFile>,
+    pub backend_tfvars: Option<TfvarsFile>,
+    /// Every *.tfvars in the account's config/, in the order Terraform is given them.
+    pub var_files: Vec<TfvarsFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefSite {
+    /// `provider "aws"` (with its alias, if any).
+    Provider { alias: Option<String> },
+    /// The state backend's `profile` in backend.tfvars.
+    Backend,
+    /// A `terraform_remote_state` data source's config.
+    RemoteState,
+    /// A `locals` block.
+    Local,
+    /// Any other place a `profile` attribute stands.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Resolved(String),
+    /// Left out on purpose, as the Leverage CLI leaves it out (`lookup(`, `local.`).
+    Skipped(String),
+    /// Could not be worked out: why.
+    Unresolved(String),
+}
+
+/// One place that names an AWS profile.
+#[derive(Debug, Clone)]
+pub struct ProfileRef {
+    pub span: Span,
+    /// The expression as written.
+    pub expr: String,
+    pub site: RefSite,
+    pub resolution: Resolution,
+    /// The layer (or account, for backends) it belongs to, relative to the root.
+    pub owner: String,
+}
+
+impl ProfileRef {
+    pub fn resolved(&self) -> Option<&str> {
+        match &self.resolution {
+            Resolution::Resolved(name) => Some(name),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// Relative to the project root.
+    pub path: String,
+    pub account: String,
+    pub refs: Vec<ProfileRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Layer,
+    Account,
+    Project,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Layer => "layer",
+            ScopeKind::Account => "account",
+            ScopeKind::Project => "project",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    /// Relative to the project root ("." for the root).
+    pub path: String,
+    /// Accounts in scope.
+    pub accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Sso,
+    Iam,
+    IamMfa,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Sso => "sso",
+            Mode::Iam => "iam",
+            Mode::IamMfa => "iam-mfa",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    /// build.env files from the root down to the start folder.
+    pub build_envs: Vec<BuildEnvFile>,
+    pub common: Option<TfvarsFile>,
+    /// config/common.tfvars, registered even when absent so findings can name it.
+    pub common_file: crate::source::FileId,
+    pub common_example_exists: bool,
+    /// Every *.tfvars in the root config/, in order.
+    pub root_var_files: Vec<TfvarsFile>,
+    pub project_yaml_short_name: Option<Located<String>>,
+    pub accounts: BTreeMap<String, AccountDecl>,
+    pub account_dirs: Vec<AccountDir>,
+    pub layers: Vec<Layer>,
+    /// backend.tfvars `profile` of each account.
+    pub backend_refs: Vec<ProfileRef>,
+    pub scope: Scope,
+    pub parse_errors: Vec<ParseError>,
+}
+
+impl Project {
+    /// The merged build.env value (deeper files win).
+    pub fn build_var(&self, key: &str) -> Option<&EnvEntry> {
+        self.build_envs
+            .iter()
+            .rev()
+            .find_map(|f| f.entries.iter().rev().find(|e| e.key == key))
+    }
+
+    /// The project short name the CLI uses: common.tfvars `project`, else build.env `PROJECT`.
+    pub fn name(&self) -> Option<String> {
+        self.common
+            .as_ref()
+            .and_then(|c| c.get_str("project"))
+            .map(|l| l.value)
+            .or_else(|| self.build_var("PROJECT").map(|e| e.value.clone()))
+    }
+
+    pub fn common_var(&self, name: &str) -> Option<&TfVar> {
+        self.common.as_ref().and_then(|c| c.get(name))
+    }
+
+    pub fn common_str(&self, name: &str) -> Option<Located<String>> {
+        self.common.as_ref().and_then(|c| c.get_str(name))
+    }
+
+    /// SSO is on when `sso_enabled` is truthy, as the CLI reads it (a non-empty string counts).
+    pub fn sso_enabled(&self) -> bool {
+        match self.common_var("sso_enabled").map(|v| &v.value) {
+            Some(hcl::Value::Bool(b)) => *b,
+            Some(hcl::Value::String(s)) => !s.is_empty(),
+            Some(hcl::Value::Number(n)) => n.as_f64() != Some(0.0),
+            _ => false,
+        }
+    }
+
+    pub fn mfa_enabled(&self) -> bool {
+        self.build_var("MFA_ENABLED").is_some_and(|e| e.value == "true")
+    }
+
+    pub fn mode(&self) -> Mode {
+        if self.sso_enabled() {
+            Mode::Sso
+        } else if self.mfa_enabled() {
+            Mode::IamMfa
+        } else {
+            Mode::Iam
+        }
+    }
+
+    pub fn account_dir(&self, name: &str) -> Option<&AccountDir> {
+        self.account_dirs.iter().find(|a| a.name == name)
+    }
+
+    pub fn layers_in_scope(&self) -> impl Iterator<Item = &Layer> {
+        self.layers
+            .iter()
+            .filter(|l| self.scope.accounts.contains(&l.account))
+            .filter(|l| {
+                self.scope.kind != ScopeKind::Layer
+                    || l.path == self.scope.path
+                    || l.path.starts_with(&format!("{}/", self.scope.path))
+            })
+    }
+
+    /// Every profile reference in scope: the backends of the accounts in scope, then the layers'.
+    pub fn refs_in_scope(&self) -> Vec<&ProfileRef> {
+        let backends = self
+            .backend_refs
+            .iter()
+            .filter(|r| self.scope.accounts.contains(&r.owner));
+        backends
+            .chain(self.layers_in_scope().flat_map(|l| l.refs.iter()))
+            .collect()
+    }
+}
+
+/// The account a profile name designates, as the Leverage CLI works it out: the text between
+/// `<project>-` and the last `-` (`bb-apps-devstg-devops` → `apps-devstg`), or what follows
+/// `<project>-sso-` for Leverage's SSO account profiles.
+pub fn account_of_profile<'a>(project: &str, profile: &'a str) -> Option<&'a str> {
+    let rest = profile.strip_prefix(project)?.strip_prefix('-')?;
+    if let Some(account) = rest.strip_prefix("sso-") {
+        return Some(account);
+    }
+    let (account, _role) = rest.rsplit_once('-')?;
+    (!account.is_empty()).then_some(account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_of_profile;
+
+    #[test]
+    fn account_names_from_profiles() {
+        assert_eq!(account_of_profile("bb", "bb-apps-devstg-devops"), Some("apps-devstg"));
+        assert_eq!(account_of_profile("bb", "bb-shared-oaar"), Some("shared"));
+        assert_eq!(account_of_profile("bb", "bb-sso-apps-prd"), Some("apps-prd"));
+        assert_eq!(account_of_profile("bb", "bb-security"), None);
+        assert_eq!(account_of_profile("bb", "le-shared-devops"), None);
+    }
+}

@@ -1,0 +1,188 @@
+//! The project's AWS folder: config, credentials, the SSO token cache and the MFA cache.
+
+use super::{Reader, fs, ini};
+use crate::model::aws::{
+    AwsFile, AwsFiles, IniKind, IniProblem, IniProblemKind, MfaCacheFile, SsoToken, SsoTokenFile,
+};
+use crate::source::Span;
+use chrono::{DateTime, Utc};
+use std::path::Path;
+
+/// Cache folders hold a handful of files; more than this is not a cache we should walk.
+const MAX_CACHE_FILES: usize = 1000;
+
+impl Reader {
+    pub fn aws_files(&mut self, dir: &Path) -> AwsFiles {
+        let config = self.ini_file(&dir.join("config"), IniKind::Config);
+        let credentials = self.ini_file(&dir.join("credentials"), IniKind::Credentials);
+        let sso_tokens = self.sso_tokens(&dir.join("sso").join("cache"));
+        let mfa_cache = self.mfa_cache(&dir.join("cache"));
+        AwsFiles {
+            dir: dir.to_path_buf(),
+            dir_display: self.display_path(dir),
+            config,
+            credentials,
+            sso_tokens,
+            mfa_cache,
+        }
+    }
+
+    fn ini_file(&mut self, path: &Path, kind: IniKind) -> AwsFile {
+        let display = self.display_path(path);
+        if !path.exists() && path.symlink_metadata().is_err() {
+            return AwsFile::Missing {
+                file: self.sources.add_opaque(path.to_path_buf(), display),
+            };
+        }
+        match fs::read_text(path) {
+            Ok(t) => {
+                let file = self.sources.add(path.to_path_buf(), display, t.text.clone());
+                let (mut parsed, secrets) = ini::parse(&t.text, file, kind);
+                for range in secrets {
+                    self.sources.mark_secret(file, range);
+                }
+                if let Some(at) = t.invalid_utf8_at {
+                    parsed.problems.insert(
+                        0,
+                        IniProblem {
+                            kind: IniProblemKind::InvalidUtf8,
+                            span: Span::new(file, at..at + 1),
+                            message: "invalid UTF-8: the AWS CLI refuses the whole file".into(),
+                        },
+                    );
+                }
+                AwsFile::Parsed(parsed)
+            }
+            Err(reason) => AwsFile::Unreadable {
+                file: self.sources.add_opaque(path.to_path_buf(), display),
+                reason,
+            },
+        }
+    }
+
+    fn cache_entries(&self, dir: &Path) -> Vec<std::path::PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<_> = entries
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .take(MAX_CACHE_FILES)
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    fn sso_tokens(&mut self, dir: &Path) -> Vec<SsoTokenFile> {
+        let mut out = Vec::new();
+        for path in self.cache_entries(dir) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let display = self.display_path(&path);
+            // Token files are secrets: only their name is ever shown.
+            let file = self.sources.add_opaque(path.clone(), display);
+            let content = fs::read_text(&path).and_then(|t| parse_token(&t.text));
+            // Client registrations share the folder; they have no token and are not ours to judge.
+            if let Ok(token) = &content
+                && !token.has_access_token
+                && name != "token"
+                && token.expires_at.is_none()
+            {
+                continue;
+            }
+            out.push(SsoTokenFile {
+                file,
+                name,
+                content,
+            });
+        }
+        out
+    }
+
+    fn mfa_cache(&mut self, dir: &Path) -> Vec<MfaCacheFile> {
+        let mut out = Vec::new();
+        for path in self.cache_entries(dir) {
+            let profile = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let display = self.display_path(&path);
+            let file = self.sources.add_opaque(path.clone(), display);
+            let expiration = fs::read_text(&path).and_then(|t| {
+                let json: serde_json::Value =
+                    serde_json::from_str(&t.text).map_err(|_| "not JSON".to_string())?;
+                let raw = json
+                    .pointer("/Credentials/Expiration")
+                    .and_then(|v| v.as_str())
+                    .ok_or("no Credentials.Expiration")?;
+                parse_time(raw).ok_or_else(|| format!("`{raw}` is not a date"))
+            });
+            out.push(MfaCacheFile {
+                file,
+                profile,
+                expiration,
+            });
+        }
+        out
+    }
+}
+
+fn parse_token(text: &str) -> Result<SsoToken, String> {
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    let obj = json.as_object().ok_or("not a JSON object")?;
+    let expires_at = obj.get("expiresAt").map(|v| match v.as_str() {
+        Some(raw) => parse_utc(raw).ok_or_else(|| raw.to_string()),
+        None => Err(v.to_string()),
+    });
+    Ok(SsoToken {
+        has_access_token: obj
+            .get("accessToken")
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| !s.is_empty()),
+        expires_at,
+        region: obj.get("region").and_then(|v| v.as_str()).map(str::to_string),
+        start_url: obj
+            .get("startUrl")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+    })
+}
+
+/// `expiresAt` as the CLI and botocore accept it: RFC 3339 in UTC (`…Z`).
+pub fn parse_utc(raw: &str) -> Option<DateTime<Utc>> {
+    if !raw.ends_with('Z') && !raw.ends_with("UTC") {
+        return None;
+    }
+    parse_time(raw)
+}
+
+/// Any RFC 3339 time, or botocore's `YYYY-MM-DDTHH:MM:SSUTC`.
+pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    let normalized = raw.strip_suffix("UTC").map(|r| format!("{r}Z"));
+    let raw = normalized.as_deref().unwrap_or(raw);
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_fields() {
+        let t = parse_token(r#"{"accessToken":"x","expiresAt":"2030-01-01T00:00:00Z","region":"us-east-1"}"#)
+            .unwrap();
+        assert!(t.has_access_token);
+        assert!(matches!(t.expires_at, Some(Ok(_))));
+        let t = parse_token(r#"{"accessToken":"x","expiresAt":"2030-01-01 00:00"}"#).unwrap();
+        assert!(matches!(t.expires_at, Some(Err(_))));
+        assert!(parse_token("not json").is_err());
+        assert!(parse_utc("2030-01-01T00:00:00+02:00").is_none());
+        assert!(parse_utc("2030-01-01T00:00:00UTC").is_some());
+    }
+}

@@ -1,0 +1,81 @@
+//! build.env: `KEY=VALUE` lines, `#` comments, optional quotes.
+
+use crate::model::project::EnvEntry;
+use crate::source::{FileId, Span};
+
+pub fn parse(text: &str, file: FileId) -> Vec<EnvEntry> {
+    let mut entries = Vec::new();
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let indent = line.len() - line.trim_start().len();
+        let body = line.trim();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let (exported, body, body_at) = match body.strip_prefix("export ") {
+            Some(rest) => {
+                let rest_trim = rest.trim_start();
+                (true, rest_trim, start + indent + (body.len() - rest_trim.len()))
+            }
+            None => (false, body, start + indent),
+        };
+        let Some(eq) = body.find('=') else { continue };
+        let key = body[..eq].trim();
+        let raw_value = body[eq + 1..].trim();
+        let value_at = body_at + eq + 1 + (body[eq + 1..].len() - body[eq + 1..].trim_start().len());
+        let value = unquote(strip_comment(raw_value));
+        entries.push(EnvEntry {
+            key: key.to_string(),
+            value: value.to_string(),
+            key_span: Span::new(file, body_at..body_at + key.len()),
+            value_span: Span::new(file, value_at..value_at + raw_value.len()),
+            line_span: Span::new(file, start..start + line.len()),
+            exported,
+        });
+    }
+    entries
+}
+
+fn strip_comment(v: &str) -> &str {
+    if v.starts_with(['"', '\'']) {
+        return v;
+    }
+    match v.find(" #") {
+        Some(i) => v[..i].trim_end(),
+        None => v,
+    }
+}
+
+fn unquote(v: &str) -> &str {
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return &v[1..v.len() - 1];
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Sources;
+    use std::path::PathBuf;
+
+    #[test]
+    fn keys_values_quotes_and_export() {
+        let text = "# c\nPROJECT=bb\nMFA_ENABLED=\"true\"\nexport TF_IMAGE_TAG=1.6 # tag\nnoise\n";
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("b"), "b".into(), text.into());
+        let e = parse(text, id);
+        assert_eq!(e.len(), 3);
+        assert_eq!((e[0].key.as_str(), e[0].value.as_str()), ("PROJECT", "bb"));
+        assert_eq!(e[1].value, "true");
+        assert!(e[2].exported);
+        assert_eq!(e[2].key, "TF_IMAGE_TAG");
+        assert_eq!(e[2].value, "1.6");
+        assert_eq!(s.get(id).line_col(e[2].key_span.range.clone().unwrap().start), (4, 8));
+    }
+}

@@ -1,0 +1,347 @@
+//! Terraform files: variables from .tfvars, and every `profile` a layer names.
+
+use crate::model::project::{
+    AccountDecl, ParseError, ProfileRef, RefSite, Resolution, TfVar, TfvarsFile,
+};
+use crate::source::{FileId, Located, Span};
+use hcl::edit::expr::{Expression, ObjectKey};
+use hcl::edit::structure::{Body, Structure};
+use hcl::eval::Evaluate;
+use std::collections::BTreeMap;
+
+/// HCL nested deeper than this is not walked (the parser has its own limit too).
+const MAX_DEPTH: usize = 64;
+
+fn span_of(file: FileId, node: &impl hcl::edit::Span) -> Span {
+    match node.span() {
+        Some(r) => Span::new(file, r),
+        None => Span::whole(file),
+    }
+}
+
+pub fn parse_body(text: &str, file: FileId) -> Result<Body, ParseError> {
+    hcl::edit::parser::parse_body(text).map_err(|e| {
+        let at = e.location().offset().min(text.len());
+        ParseError {
+            span: Span::new(file, at..at),
+            message: e.message().to_string(),
+        }
+    })
+}
+
+/// Reads a .tfvars file: each top-level attribute evaluated as a literal.
+pub fn tfvars(text: &str, file: FileId) -> Result<(TfvarsFile, Body), ParseError> {
+    let body = parse_body(text, file)?;
+    let ctx = hcl::eval::Context::new();
+    let vars = body
+        .attributes()
+        .map(|attr| {
+            let expr: hcl::Expression = attr.value.clone().into();
+            TfVar {
+                name: attr.key.as_str().to_string(),
+                value: expr.evaluate(&ctx).unwrap_or(hcl::Value::Null),
+                span: span_of(file, attr),
+                value_span: span_of(file, &attr.value),
+            }
+        })
+        .collect();
+    Ok((TfvarsFile { file, vars }, body))
+}
+
+/// The accounts common.tfvars declares: `accounts = { name = { id = "…" } }`, or the newer
+/// `organization.accounts` / `organization.organizational_units.<ou>.accounts` (maps, or lists
+/// of objects with `name`).
+pub fn accounts(body: &Body, file: FileId) -> BTreeMap<String, AccountDecl> {
+    let mut out = BTreeMap::new();
+    if let Some(attr) = body.get_attribute("accounts") {
+        collect_accounts(&attr.value, file, &mut out);
+    }
+    if let Some(attr) = body.get_attribute("organization") {
+        if let Some(accounts) = object_get(&attr.value, "accounts") {
+            collect_accounts(accounts, file, &mut out);
+        }
+        if let Some(Expression::Object(ous)) = object_get(&attr.value, "organizational_units") {
+            for (_, ou) in ous.iter() {
+                if let Some(accounts) = object_get(ou.expr(), "accounts") {
+                    collect_accounts(accounts, file, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn key_text(key: &ObjectKey) -> Option<String> {
+    match key {
+        ObjectKey::Ident(id) => Some(id.as_str().to_string()),
+        ObjectKey::Expression(Expression::String(s)) => Some(s.as_str().to_string()),
+        ObjectKey::Expression(_) => None,
+    }
+}
+
+fn object_get<'a>(expr: &'a Expression, key: &str) -> Option<&'a Expression> {
+    match expr {
+        Expression::Object(obj) => obj
+            .iter()
+            .find(|(k, _)| key_text(k).as_deref() == Some(key))
+            .map(|(_, v)| v.expr()),
+        _ => None,
+    }
+}
+
+fn string_at(expr: &Expression, file: FileId) -> Option<Located<String>> {
+    match expr {
+        Expression::String(s) => Some(Located {
+            value: s.as_str().to_string(),
+            span: span_of(file, expr),
+        }),
+        Expression::Number(n) => Some(Located {
+            value: n.to_string(),
+            span: span_of(file, expr),
+        }),
+        _ => None,
+    }
+}
+
+fn collect_accounts(expr: &Expression, file: FileId, out: &mut BTreeMap<String, AccountDecl>) {
+    match expr {
+        Expression::Object(obj) => {
+            for (key, value) in obj.iter() {
+                let Some(name) = key_text(key) else { continue };
+                let id = object_get(value.expr(), "id").and_then(|e| string_at(e, file));
+                out.insert(
+                    name.clone(),
+                    AccountDecl {
+                        name,
+                        name_span: span_of(file, key),
+                        id,
+                    },
+                );
+            }
+        }
+        Expression::Array(items) => {
+            for item in items.iter() {
+                let Some(name) = object_get(item, "name").and_then(|e| string_at(e, file)) else {
+                    continue;
+                };
+                let id = object_get(item, "id").and_then(|e| string_at(e, file));
+                out.insert(
+                    name.value.clone(),
+                    AccountDecl {
+                        name: name.value,
+                        name_span: name.span,
+                        id,
+                    },
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every `profile` attribute of a layer file, resolved with the variables Terraform is given.
+pub fn profile_refs(
+    body: &Body,
+    text: &str,
+    file: FileId,
+    vars: &hcl::Map<String, hcl::Value>,
+    owner: &str,
+) -> Vec<ProfileRef> {
+    let mut ctx = hcl::eval::Context::new();
+    ctx.declare_var("var", hcl::Value::Object(vars.clone()));
+    let mut walker = RefWalker {
+        text,
+        file,
+        ctx,
+        owner,
+        out: Vec::new(),
+    };
+    walker.body(body, &RefSite::Other, 0);
+    walker.out
+}
+
+struct RefWalker<'a> {
+    text: &'a str,
+    file: FileId,
+    ctx: hcl::eval::Context<'a>,
+    owner: &'a str,
+    out: Vec<ProfileRef>,
+}
+
+impl RefWalker<'_> {
+    fn body(&mut self, body: &Body, site: &RefSite, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    if attr.key.as_str() == "profile" {
+                        self.reference(&attr.value, site);
+                    } else {
+                        self.expr(&attr.value, site, depth + 1);
+                    }
+                }
+                Structure::Block(block) => {
+                    let site = match (block.ident.as_str(), block.labels.first()) {
+                        ("provider", _) => RefSite::Provider {
+                            alias: block
+                                .body
+                                .get_attribute("alias")
+                                .and_then(|a| a.value.as_str().map(str::to_string)),
+                        },
+                        ("data", Some(label)) if label.as_str() == "terraform_remote_state" => {
+                            RefSite::RemoteState
+                        }
+                        ("locals", _) => RefSite::Local,
+                        _ => site.clone(),
+                    };
+                    self.body(&block.body, &site, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// Profiles also stand inside object values (remote-state `config = {…}`, locals maps).
+    fn expr(&mut self, expr: &Expression, site: &RefSite, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match expr {
+            Expression::Object(obj) => {
+                for (key, value) in obj.iter() {
+                    if key_text(key).as_deref() == Some("profile") {
+                        self.reference(value.expr(), site);
+                    } else {
+                        self.expr(value.expr(), site, depth + 1);
+                    }
+                }
+            }
+            Expression::Array(items) => {
+                for item in items.iter() {
+                    self.expr(item, site, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reference(&mut self, value: &Expression, site: &RefSite) {
+        let span = span_of(self.file, value);
+        let written = span
+            .range
+            .as_ref()
+            .and_then(|r| self.text.get(r.clone()))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        // The Leverage CLI leaves these out: they only resolve at plan time.
+        let resolution = if written.contains("lookup(") || written.contains("local.") {
+            Resolution::Skipped(format!(
+                "`{written}` is only known when Terraform runs; the Leverage CLI skips it too"
+            ))
+        } else {
+            let expr: hcl::Expression = value.clone().into();
+            match expr.evaluate(&self.ctx) {
+                Ok(hcl::Value::String(name)) => Resolution::Resolved(name),
+                Ok(other) => Resolution::Unresolved(format!(
+                    "evaluates to {}, not a string",
+                    value_kind(&other)
+                )),
+                Err(e) => Resolution::Unresolved(eval_reason(&e)),
+            }
+        };
+        self.out.push(ProfileRef {
+            span,
+            expr: written,
+            site: site.clone(),
+            resolution,
+            owner: self.owner.to_string(),
+        });
+    }
+}
+
+fn value_kind(v: &hcl::Value) -> &'static str {
+    match v {
+        hcl::Value::Null => "null",
+        hcl::Value::Bool(_) => "a bool",
+        hcl::Value::Number(_) => "a number",
+        hcl::Value::String(_) => "a string",
+        hcl::Value::Array(_) => "a list",
+        hcl::Value::Object(_) => "an object",
+    }
+}
+
+fn eval_reason(e: &hcl::eval::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or(&text);
+    first.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Sources;
+    use std::path::PathBuf;
+
+    #[test]
+    fn finds_and_resolves_profiles() {
+        let text = r#"
+provider "aws" {
+  region  = var.region
+  profile = var.profile
+}
+provider "aws" {
+  alias   = "shared"
+  profile = "${var.project}-shared-devops"
+}
+data "terraform_remote_state" "vpc" {
+  for_each = local.states
+  config = {
+    profile = lookup(each.value, "profile")
+  }
+}
+locals {
+  m = { a = { profile = "${var.nope}-x" } }
+}
+"#;
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("c"), "c".into(), text.into());
+        let body = parse_body(text, id).unwrap();
+        let mut vars = hcl::Map::new();
+        vars.insert("profile".into(), hcl::Value::from("bb-apps-devstg-devops"));
+        vars.insert("project".into(), hcl::Value::from("bb"));
+        let refs = profile_refs(&body, text, id, &vars, "apps-devstg/l");
+        assert_eq!(refs.len(), 4);
+        assert_eq!(refs[0].resolved(), Some("bb-apps-devstg-devops"));
+        assert_eq!(refs[1].resolved(), Some("bb-shared-devops"));
+        assert_eq!(refs[1].site, RefSite::Provider { alias: Some("shared".into()) });
+        assert!(matches!(refs[2].resolution, Resolution::Skipped(_)));
+        assert_eq!(refs[2].site, RefSite::RemoteState);
+        assert!(matches!(refs[3].resolution, Resolution::Unresolved(_)));
+        assert_eq!(s.get(id).line_col(refs[1].span.range.clone().unwrap().start), (8, 13));
+    }
+
+    #[test]
+    fn accounts_map_and_list_forms() {
+        let text = r#"
+accounts = { shared = { email = "a", id = "222222222222" } }
+organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
+"#;
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("c"), "c".into(), text.into());
+        let (_, body) = tfvars(text, id).unwrap();
+        let acc = accounts(&body, id);
+        assert_eq!(acc["shared"].id.as_ref().unwrap().value, "222222222222");
+        assert_eq!(acc["apps-prd"].id.as_ref().unwrap().value, "333333333333");
+    }
+
+    #[test]
+    fn parse_errors_have_a_place() {
+        let text = "a = 1\nprovider \"aws\" {\n  profile = \n";
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("c"), "c".into(), text.into());
+        let err = parse_body(text, id).unwrap_err();
+        assert!(s.start_of(&err.span).unwrap().0 >= 3);
+    }
+}

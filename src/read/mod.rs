@@ -1,0 +1,142 @@
+//! The only code that touches files, the environment or the network.
+
+pub mod aws;
+pub mod buildenv;
+pub mod fs;
+pub mod hcl;
+pub mod ini;
+pub mod project;
+
+use crate::model::{EnvVar, Model};
+use crate::source::Sources;
+use std::path::{Path, PathBuf};
+
+/// Environment variables that change which credentials or endpoints the tools use.
+const ENV_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
+    "AWS_ENDPOINT_URL_SSO_OIDC",
+];
+
+/// What a run reads, decided from the command line.
+#[derive(Debug, Clone)]
+pub struct ReadSettings {
+    pub path: PathBuf,
+    pub aws_dir: Option<PathBuf>,
+    pub all: bool,
+}
+
+/// Why the doctor could not run at all (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: {reason}")]
+    Path { path: String, reason: String },
+}
+
+pub struct Reader {
+    pub sources: Sources,
+    pub root: PathBuf,
+    home: Option<PathBuf>,
+}
+
+impl Reader {
+    /// `~/…` for paths in HOME, relative to the root inside the project, else as given.
+    pub fn display_path(&self, path: &Path) -> String {
+        if let Ok(rel) = path.strip_prefix(&self.root)
+            && !self.root.as_os_str().is_empty()
+        {
+            return rel.to_string_lossy().replace('\\', "/");
+        }
+        if let Some(home) = &self.home
+            && let Ok(rel) = path.strip_prefix(home)
+        {
+            return format!("~/{}", rel.to_string_lossy().replace('\\', "/"));
+        }
+        path.display().to_string()
+    }
+}
+
+pub fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Reads everything `check` needs.
+pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
+    let given = &settings.path;
+    let meta = std::fs::metadata(given).map_err(|e| ReadError::Path {
+        path: given.display().to_string(),
+        reason: fs::io_reason(&e),
+    })?;
+    let start = std::fs::canonicalize(given).map_err(|e| ReadError::Path {
+        path: given.display().to_string(),
+        reason: fs::io_reason(&e),
+    })?;
+    let start = if meta.is_dir() {
+        start
+    } else {
+        start.parent().map(Path::to_path_buf).unwrap_or(start)
+    };
+    let home = home_dir();
+    let mut reader = Reader {
+        sources: Sources::default(),
+        root: PathBuf::new(),
+        home: home.clone(),
+    };
+    let env = ENV_VARS
+        .iter()
+        .filter_map(|name| {
+            std::env::var(name).ok().map(|value| EnvVar {
+                name: name.to_string(),
+                value,
+            })
+        })
+        .collect();
+    let now = chrono::Utc::now();
+    let Some(root) = project::find_root(&start) else {
+        let start_file = reader
+            .sources
+            .add_opaque(start.clone(), given.display().to_string());
+        return Ok(Model {
+            sources: reader.sources,
+            start,
+            start_file,
+            project: None,
+            aws: None,
+            env,
+            now,
+            live: Vec::new(),
+        });
+    };
+    reader.root = root.clone();
+    let start_display = reader.display_path(&start);
+    let start_file = reader.sources.add_opaque(
+        start.clone(),
+        if start_display.is_empty() { ".".into() } else { start_display },
+    );
+    let project = reader.project(&root, &start, settings.all);
+    let aws_dir = settings.aws_dir.clone().or_else(|| {
+        let name = project.name()?;
+        Some(home.as_ref()?.join(".aws").join(name))
+    });
+    let aws = aws_dir.map(|dir| reader.aws_files(&dir));
+    Ok(Model {
+        sources: reader.sources,
+        start,
+        start_file,
+        project: Some(project),
+        aws,
+        env,
+        now,
+        live: Vec::new(),
+    })
+}

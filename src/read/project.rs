@@ -1,0 +1,363 @@
+//! Finding the project root, its accounts and layers, and reading their files.
+
+use super::{Reader, buildenv, hcl as tf};
+use crate::model::project::{
+    AccountDir, BuildEnvFile, Layer, ParseError, Project, RefSite, Resolution, Scope, ScopeKind,
+    TfvarsFile, ProfileRef,
+};
+use crate::source::{FileId, Located, Span};
+use std::path::{Path, PathBuf};
+
+/// Folders never walked: generated, vendored or version-control data.
+const SKIPPED_DIRS: &[&str] = &[".terraform", ".git", "node_modules", ".terragrunt-cache"];
+/// Layers sit a few folders below their account (`shared/us-east-1/k8s-eks/network`).
+const MAX_LAYER_DEPTH: usize = 8;
+/// The files the Leverage CLI reads `profile` attributes from.
+const LAYER_FILES: &[&str] = &["config.tf", "locals.tf", "runtime.tf"];
+
+/// The project root above `start`: the topmost folder with `build.env` and `config/`, not above
+/// the git top level.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    let mut found = None;
+    for dir in start.ancestors() {
+        if dir.join("build.env").is_file() && dir.join("config").is_dir() {
+            found = Some(dir.to_path_buf());
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    found
+}
+
+impl Reader {
+    pub fn project(&mut self, root: &Path, start: &Path, all: bool) -> Project {
+        let mut parse_errors = Vec::new();
+        let build_envs = self.build_envs(root, start, &mut parse_errors);
+        let root_var_files = self.var_files(&root.join("config"), &mut parse_errors);
+        let common_path = root.join("config").join("common.tfvars");
+        let common = root_var_files
+            .iter()
+            .find(|f| self.sources.get(f.file).path == common_path)
+            .cloned();
+        let accounts = match &common {
+            Some(c) => {
+                let text = self.sources.get(c.file).text.clone();
+                match tf::parse_body(&text, c.file) {
+                    Ok(body) => tf::accounts(&body, c.file),
+                    Err(_) => Default::default(),
+                }
+            }
+            None => Default::default(),
+        };
+        let project_yaml_short_name = self.project_yaml(root);
+
+        let mut account_dirs = Vec::new();
+        for name in account_folders(root) {
+            let config = root.join(&name).join("config");
+            let var_files = self.var_files(&config, &mut parse_errors);
+            let pick = |file: &str| {
+                let path = config.join(file);
+                var_files
+                    .iter()
+                    .find(|f| self.sources.get(f.file).path == path)
+                    .cloned()
+            };
+            account_dirs.push(AccountDir {
+                account_tfvars: pick("account.tfvars"),
+                backend_tfvars: pick("backend.tfvars"),
+                name,
+                var_files,
+            });
+        }
+
+        let rel = start
+            .strip_prefix(root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let first = rel.split('/').next().unwrap_or("").to_string();
+        let scope = if all || rel.is_empty() || !account_dirs.iter().any(|a| a.name == first) {
+            Scope {
+                kind: ScopeKind::Project,
+                path: ".".into(),
+                accounts: account_dirs.iter().map(|a| a.name.clone()).collect(),
+            }
+        } else if rel == first {
+            Scope {
+                kind: ScopeKind::Account,
+                path: rel.clone(),
+                accounts: vec![first.clone()],
+            }
+        } else {
+            Scope {
+                kind: ScopeKind::Layer,
+                path: rel.clone(),
+                accounts: vec![first.clone()],
+            }
+        };
+
+        let mut layers = Vec::new();
+        let mut backend_refs = Vec::new();
+        for account in &account_dirs {
+            if !scope.accounts.contains(&account.name) {
+                continue;
+            }
+            let vars = merged_vars(&root_var_files, &account.var_files);
+            if let Some(backend) = &account.backend_tfvars
+                && let Some(var) = backend.get("profile")
+            {
+                let resolution = match &var.value {
+                    hcl::Value::String(s) => Resolution::Resolved(s.clone()),
+                    _ => Resolution::Unresolved("backend.tfvars `profile` is not a string".into()),
+                };
+                let text = &self.sources.get(backend.file).text;
+                let expr = var
+                    .value_span
+                    .range
+                    .as_ref()
+                    .and_then(|r| text.get(r.clone()))
+                    .unwrap_or("")
+                    .to_string();
+                backend_refs.push(ProfileRef {
+                    span: var.value_span.clone(),
+                    expr,
+                    site: RefSite::Backend,
+                    resolution,
+                    owner: account.name.clone(),
+                });
+            }
+            let mut dirs = Vec::new();
+            let account_root = root.join(&account.name);
+            let walk_from = if scope.kind == ScopeKind::Layer {
+                root.join(&scope.path)
+            } else {
+                account_root.clone()
+            };
+            find_layers(&walk_from, &account_root, 0, &mut dirs);
+            for dir in dirs {
+                let path = dir
+                    .strip_prefix(root)
+                    .map(|p| p.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_default();
+                let mut refs = Vec::new();
+                for name in LAYER_FILES {
+                    let file_path = dir.join(name);
+                    if !file_path.exists() {
+                        continue;
+                    }
+                    let Some((file, text)) = self.read_project_file(root, &file_path, &mut parse_errors)
+                    else {
+                        continue;
+                    };
+                    match tf::parse_body(&text, file) {
+                        Ok(body) => refs.extend(tf::profile_refs(&body, &text, file, &vars, &path)),
+                        Err(e) => parse_errors.push(e),
+                    }
+                }
+                layers.push(Layer {
+                    path,
+                    account: account.name.clone(),
+                    refs,
+                });
+            }
+        }
+        layers.sort_by(|a, b| a.path.cmp(&b.path));
+
+        let common_file = match &common {
+            Some(c) => c.file,
+            None => self
+                .sources
+                .add_opaque(common_path.clone(), "config/common.tfvars".into()),
+        };
+        Project {
+            root: root.to_path_buf(),
+            common_file,
+            build_envs,
+            common_example_exists: root.join("config").join("common.tfvars.example").exists(),
+            common,
+            root_var_files,
+            project_yaml_short_name,
+            accounts,
+            account_dirs,
+            layers,
+            backend_refs,
+            scope,
+            parse_errors,
+        }
+    }
+
+    /// Registers and reads a project file; a failure becomes a parse error with the file.
+    fn read_project_file(
+        &mut self,
+        root: &Path,
+        path: &Path,
+        errors: &mut Vec<ParseError>,
+    ) -> Option<(FileId, String)> {
+        let display = path
+            .strip_prefix(root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| path.display().to_string());
+        match super::fs::read_text(path) {
+            Ok(t) => {
+                let file = self.sources.add(path.to_path_buf(), display, t.text.clone());
+                if let Some(at) = t.invalid_utf8_at {
+                    errors.push(ParseError {
+                        span: Span::new(file, at..at),
+                        message: "invalid UTF-8".into(),
+                    });
+                    return None;
+                }
+                Some((file, t.text))
+            }
+            Err(reason) => {
+                let file = self.sources.add_opaque(path.to_path_buf(), display);
+                errors.push(ParseError {
+                    span: Span::whole(file),
+                    message: format!("cannot read the file: {reason}"),
+                });
+                None
+            }
+        }
+    }
+
+    fn build_envs(
+        &mut self,
+        root: &Path,
+        start: &Path,
+        errors: &mut Vec<ParseError>,
+    ) -> Vec<BuildEnvFile> {
+        let mut dirs: Vec<&Path> = start.ancestors().take_while(|d| d.starts_with(root)).collect();
+        dirs.reverse();
+        let mut out = Vec::new();
+        for dir in dirs {
+            let path = dir.join("build.env");
+            if !path.exists() {
+                continue;
+            }
+            if let Some((file, text)) = self.read_project_file(root, &path, errors) {
+                out.push(BuildEnvFile {
+                    dir: dir
+                        .strip_prefix(root)
+                        .map(|p| p.to_string_lossy().replace('\\', "/"))
+                        .unwrap_or_default(),
+                    file,
+                    entries: buildenv::parse(&text, file),
+                });
+            }
+        }
+        out
+    }
+
+    /// Every `*.tfvars` of a config folder, sorted by name as the CLI globs them.
+    fn var_files(&mut self, config: &Path, errors: &mut Vec<ParseError>) -> Vec<TfvarsFile> {
+        let Ok(entries) = std::fs::read_dir(config) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "tfvars"))
+            .collect();
+        paths.sort();
+        let root = self.root.clone();
+        let mut out = Vec::new();
+        for path in paths {
+            let Some((file, text)) = self.read_project_file(&root, &path, errors) else {
+                continue;
+            };
+            match tf::tfvars(&text, file) {
+                Ok((vars, _)) => out.push(vars),
+                Err(e) => errors.push(e),
+            }
+        }
+        out
+    }
+
+    /// `short_name` from project.yaml, read line by line (it is a flat key in Leverage's file).
+    fn project_yaml(&mut self, root: &Path) -> Option<Located<String>> {
+        let path = root.join("project.yaml");
+        let text = super::fs::read_text(&path).ok()?.text;
+        let file = self.sources.add(path, "project.yaml".into(), text.clone());
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            if let Some(rest) = line.strip_prefix("short_name:") {
+                let value = rest.trim().trim_matches(['"', '\'']);
+                let at = start + line.find(value).unwrap_or(0);
+                return Some(Located {
+                    value: value.to_string(),
+                    span: Span::new(file, at..at + value.len()),
+                });
+            }
+        }
+        None
+    }
+}
+
+/// The variables Terraform gets: root config/*.tfvars, then the account's (later files win).
+fn merged_vars(root: &[TfvarsFile], account: &[TfvarsFile]) -> hcl::Map<String, hcl::Value> {
+    let mut vars = hcl::Map::new();
+    for file in root.iter().chain(account) {
+        for var in &file.vars {
+            vars.insert(var.name.clone(), var.value.clone());
+        }
+    }
+    vars
+}
+
+/// First-level folders with an account `config/` (account.tfvars or backend.tfvars).
+fn account_folders(root: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| !n.starts_with('.') && n != "config")
+        .filter(|n| {
+            let c = root.join(n).join("config");
+            c.join("account.tfvars").exists() || c.join("backend.tfvars").exists()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Folders with `*.tf` files below `dir` (itself included). Symlinked folders are not entered,
+/// so link loops cannot trap the walk; symlinked files count.
+fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > MAX_LAYER_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut subdirs = Vec::new();
+    let mut has_tf = false;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            let skip = SKIPPED_DIRS.contains(&name.as_ref())
+                || name.starts_with('.')
+                || (dir == account_root && name == "config");
+            if !skip {
+                subdirs.push(entry.path());
+            }
+        } else if name.ends_with(".tf") {
+            has_tf = true;
+        }
+    }
+    if has_tf && dir != account_root {
+        // A layer's own sub-folders are its modules, not layers.
+        out.push(dir.to_path_buf());
+        return;
+    }
+    subdirs.sort();
+    for sub in subdirs {
+        find_layers(&sub, account_root, depth + 1, out);
+    }
+}

@@ -1,0 +1,193 @@
+//! `--format human`: rustc/cargo-style findings, then the profiles table and a summary.
+
+use super::{Report, place};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::model::live::LiveOutcome;
+use crate::source::Sources;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub verbose: bool,
+    pub quiet: bool,
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn severity(&self, s: Severity, text: &str) -> String {
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;36",
+        };
+        self.wrap(code, text)
+    }
+    fn blue(&self, text: &str) -> String {
+        self.wrap("1;34", text)
+    }
+    fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+}
+
+pub fn render(report: &Report, style: Style) -> String {
+    let paint = Paint(style.color);
+    let mut out = String::new();
+    let sources = &report.model.sources;
+    for d in &report.diagnostics {
+        if style.quiet && d.severity < report.fail_on {
+            continue;
+        }
+        diagnostic(&mut out, sources, d, &paint);
+    }
+    if !style.quiet {
+        profiles_table(&mut out, report, style);
+    }
+    summary(&mut out, report, &paint);
+    out
+}
+
+fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint) {
+    let head = paint.severity(d.severity, &format!("{}[{}]", d.severity.as_str(), d.rule));
+    let _ = writeln!(out, "{head}{} {}", paint.bold(":"), paint.bold(&d.message));
+    let width = std::iter::once(d.primary.as_ref())
+        .flatten()
+        .chain(d.related.iter())
+        .filter_map(|l| sources.start_of(&l.span))
+        .map(|(line, _)| line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let pad = " ".repeat(width);
+    match &d.primary {
+        Some(label) => snippet(out, sources, label, "-->", '^', d.severity, &pad, paint),
+        None => {
+            let _ = writeln!(out, "{pad}{} environment", paint.blue("-->"));
+        }
+    }
+    for label in &d.related {
+        snippet(out, sources, label, ":::", '-', Severity::Info, &pad, paint);
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "{pad} {} {}", paint.blue("="), indent_rest(&format!("{} {help}", paint.bold("help:")), &pad, 8));
+    }
+    if let Some(fix) = &d.fix {
+        let _ = writeln!(out, "{pad} {} {}", paint.blue("="), indent_rest(&format!("{} {fix}", paint.bold("fix:")), &pad, 7));
+    }
+    out.push('\n');
+}
+
+/// Continuation lines of a multi-line help or fix line up under its first line.
+fn indent_rest(text: &str, pad: &str, extra: usize) -> String {
+    let indent = format!("\n{pad}   {}", " ".repeat(extra));
+    text.lines().collect::<Vec<_>>().join(&indent)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn snippet(out: &mut String, sources: &Sources, label: &Label, arrow: &str, mark: char, sev: Severity, pad: &str, paint: &Paint) {
+    let p = place(sources, &label.span);
+    let file = sources.get(label.span.file);
+    let (Some(line), Some(col), Some(range), true) =
+        (p.line, p.column, label.span.range.as_ref(), file.showable)
+    else {
+        let _ = writeln!(out, "{pad}{} {}", paint.blue(arrow), p.file);
+        if !label.message.is_empty() {
+            let _ = writeln!(out, "{pad} {} {}", paint.blue("="), label.message);
+        }
+        return;
+    };
+    let _ = writeln!(out, "{pad}{} {}:{line}:{col}", paint.blue(arrow), p.file);
+    let text = file.masked_line(line);
+    let _ = writeln!(out, "{pad} {}", paint.blue("|"));
+    let _ = writeln!(out, "{} {} {text}", paint.blue(&format!("{line:>w$}", w = pad.len())), paint.blue("|"));
+    let line_range = file.line_range(line);
+    let end = range.end.min(line_range.end).max(range.start);
+    let width = file.text.get(range.start..end).map(|s| s.chars().count()).unwrap_or(1).max(1);
+    let marks: String = std::iter::repeat_n(mark, width).collect();
+    let marker = format!("{}{marks} {}", " ".repeat(col - 1), label.message);
+    let colored = if mark == '^' { paint.severity(sev, &marker) } else { paint.blue(&marker) };
+    let _ = writeln!(out, "{pad} {} {colored}", paint.blue("|"));
+}
+
+fn profiles_table(out: &mut String, report: &Report, style: Style) {
+    if report.profiles.is_empty() {
+        return;
+    }
+    use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(120)
+        .set_header(["profile", "kind", "account", "referenced at", "status"]);
+    for row in &report.profiles {
+        let mut refs: Vec<String> = row
+            .referenced_by
+            .iter()
+            .map(|p| match p.line {
+                Some(l) => format!("{}:{l}", p.file),
+                None => p.file.clone(),
+            })
+            .collect();
+        if !style.verbose && refs.len() > 2 {
+            let more = refs.len() - 2;
+            refs.truncate(2);
+            refs.push(format!("(+{more} more)"));
+        }
+        let status = match &row.live {
+            Some(l) => match &l.outcome {
+                LiveOutcome::Ok { account, arn } => format!("ok {account} {arn} ({} ms)", l.millis),
+                LiveOutcome::Failed { .. } => format!("FAILED ({} ms)", l.millis),
+                LiveOutcome::Skipped(why) => format!("skipped: {why}"),
+            },
+            None => match row.worst {
+                Some(s) => s.as_str().to_string(),
+                None => "ok (offline)".into(),
+            },
+        };
+        table.add_row([
+            row.name.clone(),
+            row.kind.to_string(),
+            row.account_expected.clone().unwrap_or_else(|| "-".into()),
+            refs.join("\n"),
+            status,
+        ]);
+    }
+    let _ = writeln!(out, "{table}\n");
+}
+
+fn summary(out: &mut String, report: &Report, paint: &Paint) {
+    let errors = report.count(Severity::Error);
+    let warnings = report.count(Severity::Warning);
+    let infos = report.count(Severity::Info);
+    let what = match (&report.name, report.mode, report.model.project.as_ref()) {
+        (Some(name), Some(mode), Some(p)) => format!(
+            "project `{name}` ({}), {} `{}`",
+            mode.as_str(),
+            p.scope.kind.as_str(),
+            p.scope.path
+        ),
+        _ => "no project".into(),
+    };
+    let counts = format!(
+        "{errors} error{}, {warnings} warning{}, {infos} info; {} profile{} checked",
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" },
+        report.profiles.len(),
+        if report.profiles.len() == 1 { "" } else { "s" },
+    );
+    let verdict = if report.failed() {
+        paint.severity(Severity::Error, "failed")
+    } else {
+        paint.wrap("1;32", "ok")
+    };
+    let _ = writeln!(out, "{verdict}: {what}: {counts}");
+}

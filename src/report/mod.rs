@@ -1,0 +1,136 @@
+//! What a `check` run found, ready to render. Reporters only format this; they read no files.
+
+pub mod human;
+pub mod json;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Model;
+use crate::model::live::{LiveOutcome, LiveResult};
+use crate::model::project::Mode;
+use crate::source::{Sources, Span};
+
+/// A place resolved for printing.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+pub fn place(sources: &Sources, span: &Span) -> Place {
+    let file = sources.get(span.file).display.clone();
+    match sources.start_of(span) {
+        Some((line, column)) => Place {
+            file,
+            line: Some(line),
+            column: Some(column),
+        },
+        None => Place {
+            file,
+            line: None,
+            column: None,
+        },
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProfileRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub account_expected: Option<String>,
+    pub referenced_by: Vec<Place>,
+    /// Worst finding about this profile, if any.
+    pub worst: Option<Severity>,
+    pub live: Option<LiveResult>,
+}
+
+pub struct Report<'a> {
+    pub model: &'a Model,
+    pub diagnostics: Vec<Diagnostic>,
+    pub profiles: Vec<ProfileRow>,
+    pub mode: Option<Mode>,
+    pub name: Option<String>,
+    /// Severity at or above which the run fails.
+    pub fail_on: Severity,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(model: &'a Model, mut diagnostics: Vec<Diagnostic>, fail_on: Severity) -> Report<'a> {
+        let sources = &model.sources;
+        let key = |d: &Diagnostic| {
+            let p = d.primary.as_ref().map(|l| place(sources, &l.span));
+            (
+                p.as_ref().map(|p| p.file.clone()).unwrap_or_default(),
+                p.as_ref().and_then(|p| p.line).unwrap_or(0),
+                p.as_ref().and_then(|p| p.column).unwrap_or(0),
+                d.rule,
+            )
+        };
+        diagnostics.sort_by_cached_key(key);
+        let cx = crate::rules::Context::new(model);
+        let profiles = cx
+            .used
+            .iter()
+            .map(|(name, refs)| {
+                let worst = diagnostics
+                    .iter()
+                    .filter(|d| d.profile.as_deref() == Some(name))
+                    .map(|d| d.severity)
+                    .max();
+                ProfileRow {
+                    name: name.clone(),
+                    kind: profile_kind(&cx, name),
+                    account_expected: cx
+                        .account_of(name)
+                        .and_then(|a| cx.account_id(a))
+                        .map(str::to_string),
+                    referenced_by: refs.iter().map(|r| place(sources, &r.span)).collect(),
+                    worst,
+                    live: model.live.iter().find(|l| l.profile == *name).cloned(),
+                }
+            })
+            .collect();
+        Report {
+            model,
+            diagnostics,
+            profiles,
+            mode: model.project.as_ref().map(|p| p.mode()),
+            name: model.project.as_ref().and_then(|p| p.name()),
+            fail_on,
+        }
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+    }
+
+    pub fn failed(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity >= self.fail_on)
+    }
+
+    pub fn live_ok(&self) -> usize {
+        self.model
+            .live
+            .iter()
+            .filter(|l| matches!(l.outcome, LiveOutcome::Ok { .. }))
+            .count()
+    }
+}
+
+fn profile_kind(cx: &crate::rules::Context, name: &str) -> &'static str {
+    let Some(aws) = cx.aws else { return "unknown" };
+    let has = |k: &str| aws.profile_value(name, k).is_some();
+    if has("sso_start_url") || has("sso_session") || cx.is_sso_derived(name) {
+        "sso"
+    } else if has("role_arn") {
+        if cx.mode == Mode::IamMfa && has("mfa_serial") {
+            "mfa"
+        } else {
+            "assume-role"
+        }
+    } else if has("aws_access_key_id") {
+        "static"
+    } else {
+        "unknown"
+    }
+}

@@ -1,0 +1,85 @@
+//! LD6xx: what the live probes found (filled only without `--offline`).
+
+use super::{Context, rule};
+use crate::diagnostic::Diagnostic;
+use crate::model::live::{FailureKind, LiveOutcome};
+
+rule!(LD601, "LD601", "sts-call-failed", Error, sts_call_failed);
+rule!(LD602, "LD602", "sts-wrong-account", Error, sts_wrong_account);
+rule!(LD603, "LD603", "sts-unexpected-role", Warning, sts_unexpected_role);
+
+fn place(cx: &Context, profile: &str, d: Diagnostic) -> Diagnostic {
+    match cx.used.get(profile).and_then(|r| r.first()) {
+        Some(r) => d.at(r.span.clone(), "used here"),
+        None => d,
+    }
+}
+
+fn sts_call_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for result in &cx.model.live {
+        let LiveOutcome::Failed { kind, error } = &result.outcome else { continue };
+        let (what, fix) = match kind {
+            FailureKind::ExpiredToken => ("the credentials have expired", "leverage aws sso login   (SSO) — or rerun through the Leverage CLI to refresh role credentials".to_string()),
+            FailureKind::UnknownKey => ("AWS does not know the access key id", "rotate the keys in IAM and run: leverage credentials configure".to_string()),
+            FailureKind::BadSignature => ("the request signature does not match: wrong secret key, or the clock is off", "check the secret key; sync the clock (timedatectl / ntpdate)".to_string()),
+            FailureKind::AssumeRoleDenied => ("AssumeRole was denied", "check the role's trust policy and the caller's sts:AssumeRole permission".to_string()),
+            FailureKind::SsoSessionInvalid => ("the SSO session is revoked or expired", "leverage-doctor sso-reset --login".to_string()),
+            FailureKind::MfaNeeded => ("an MFA code is needed and there is no terminal to ask on", "run on a terminal, or pass --mfa-code CODE".to_string()),
+            FailureKind::Network => ("the endpoint could not be reached in time", "check the network, proxy and AWS_ENDPOINT_URL* settings".to_string()),
+            FailureKind::NoCredentials => ("no credentials could be obtained", cx.regen_fix()),
+            FailureKind::Other => ("the call failed", "see the error".to_string()),
+        };
+        out.push(
+            place(cx, &result.profile, LD601
+                .diag(format!("`{}`: {what}", result.profile))
+                .profile(result.profile.clone())
+                .help(error.clone())
+                .fix(fix)),
+        );
+    }
+}
+
+fn sts_wrong_account(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for result in &cx.model.live {
+        let LiveOutcome::Ok { account, arn } = &result.outcome else { continue };
+        let Some(name) = cx.account_of(&result.profile) else { continue };
+        let Some(expected) = cx.account_id(name) else { continue };
+        if account != expected {
+            out.push(place(cx, &result.profile, LD602
+                .diag(format!("`{}` lands in account {account}, but common.tfvars says `{name}` is {expected}", result.profile))
+                .profile(result.profile.clone())
+                .help(format!("the caller is {arn}"))
+                .fix("fix the profile's role_arn / account_id (see LD308), or common.tfvars `accounts`")));
+        }
+    }
+}
+
+fn sts_unexpected_role(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    for result in &cx.model.live {
+        let LiveOutcome::Ok { arn, .. } = &result.outcome else { continue };
+        let Some(role) = assumed_role(arn) else { continue };
+        let expected = aws
+            .profile_value(&result.profile, "role_arn")
+            .and_then(|e| e.value.rsplit('/').next().map(str::to_string))
+            .or_else(|| aws.profile_value(&result.profile, "sso_role_name").map(|e| e.value.clone()))
+            .or_else(|| aws.profile_value(&result.profile, "role_name").map(|e| e.value.clone()));
+        let Some(expected) = expected else { continue };
+        // SSO roles arrive as AWSReservedSSO_<PermissionSet>_<hash>.
+        let matches = role == expected
+            || role.strip_prefix("AWSReservedSSO_").is_some_and(|r| r.starts_with(&format!("{expected}_")));
+        if !matches {
+            out.push(place(cx, &result.profile, LD603
+                .diag(format!("`{}` acts as role `{role}`, not `{expected}`", result.profile))
+                .profile(result.profile.clone())
+                .help(format!("the caller is {arn}"))
+                .fix("check role_arn / role_name of the profile")));
+        }
+    }
+}
+
+/// `arn:aws:sts::<acct>:assumed-role/<Role>/<session>` → `Role`.
+fn assumed_role(arn: &str) -> Option<&str> {
+    let rest = arn.split(":assumed-role/").nth(1)?;
+    rest.split('/').next()
+}

@@ -1,0 +1,244 @@
+//! The rule registry and the context rules read. Rules are pure: they look at the model and
+//! push diagnostics; they never read files or print.
+
+mod aws_files;
+mod live;
+mod mode;
+mod profiles;
+mod project;
+mod references;
+mod sessions;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Model;
+use crate::model::aws::{AwsFile, AwsFiles};
+use crate::model::project::{Mode, ProfileRef, Project, account_of_profile};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct Rule {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// The rule's page in `rules/`: the one copy of its documentation.
+    pub doc: &'static str,
+    pub check: fn(&Context, &mut Vec<Diagnostic>),
+}
+
+impl Rule {
+    /// A new finding of this rule, at its default severity.
+    pub fn diag(&'static self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            rule: self.id,
+            name: self.name,
+            severity: self.severity,
+            message: message.into(),
+            primary: None,
+            related: Vec::new(),
+            profile: None,
+            help: None,
+            fix: None,
+        }
+    }
+
+    /// The one-line summary: the first paragraph after the page's title.
+    pub fn summary(&self) -> &'static str {
+        self.doc
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+    }
+}
+
+macro_rules! rule {
+    ($ident:ident, $id:literal, $name:literal, $sev:ident, $check:path) => {
+        pub static $ident: $crate::rules::Rule = $crate::rules::Rule {
+            id: $id,
+            name: $name,
+            severity: $crate::diagnostic::Severity::$sev,
+            doc: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".md")),
+            check: $check,
+        };
+    };
+}
+pub(crate) use rule;
+
+/// Every rule, sorted by id.
+pub static RULES: &[&Rule] = &[
+    &project::LD001,
+    &project::LD002,
+    &project::LD003,
+    &project::LD004,
+    &project::LD005,
+    &project::LD006,
+    &project::LD007,
+    &references::LD101,
+    &references::LD102,
+    &references::LD103,
+    &references::LD104,
+    &references::LD105,
+    &aws_files::LD201,
+    &aws_files::LD202,
+    &aws_files::LD203,
+    &aws_files::LD204,
+    &aws_files::LD205,
+    &aws_files::LD206,
+    &aws_files::LD207,
+    &profiles::LD301,
+    &profiles::LD302,
+    &profiles::LD303,
+    &profiles::LD304,
+    &profiles::LD305,
+    &profiles::LD306,
+    &profiles::LD307,
+    &profiles::LD308,
+    &profiles::LD309,
+    &mode::LD401,
+    &mode::LD402,
+    &mode::LD403,
+    &sessions::LD501,
+    &sessions::LD502,
+    &sessions::LD503,
+    &sessions::LD504,
+    &sessions::LD505,
+    &live::LD601,
+    &live::LD602,
+    &live::LD603,
+];
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+/// What rules share: the model plus the facts every rule would otherwise work out again.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub project: Option<&'a Project>,
+    pub aws: Option<&'a AwsFiles>,
+    /// The project short name (`bb`).
+    pub name: String,
+    pub mode: Mode,
+    /// Resolved profile names in scope and every place that names them.
+    pub used: BTreeMap<String, Vec<&'a ProfileRef>>,
+    pub refs: Vec<&'a ProfileRef>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(model: &'a Model) -> Context<'a> {
+        let project = model.project.as_ref();
+        let refs = project.map(|p| p.refs_in_scope()).unwrap_or_default();
+        let mut used: BTreeMap<String, Vec<&ProfileRef>> = BTreeMap::new();
+        for r in &refs {
+            if let Some(name) = r.resolved() {
+                used.entry(name.to_string()).or_default().push(r);
+            }
+        }
+        Context {
+            model,
+            project,
+            aws: model.aws.as_ref(),
+            name: project.and_then(|p| p.name()).unwrap_or_default(),
+            mode: project.map(|p| p.mode()).unwrap_or(Mode::Iam),
+            used,
+            refs,
+        }
+    }
+
+    /// The account a profile designates (`bb-apps-devstg-devops` → `apps-devstg`).
+    pub fn account_of<'n>(&self, profile: &'n str) -> Option<&'n str> {
+        account_of_profile(&self.name, profile)
+    }
+
+    /// `<p>-<account>-<role>` profiles that Leverage writes itself in SSO mode.
+    pub fn is_sso_derived(&self, profile: &str) -> bool {
+        self.mode == Mode::Sso
+            && self.account_of(profile).is_some()
+            && !profile.starts_with(&format!("{}-sso", self.name))
+    }
+
+    pub fn sso_account_profile(&self, account: &str) -> String {
+        format!("{}-sso-{}", self.name, account)
+    }
+
+    /// Used profiles plus every profile their `source_profile` chains reach.
+    pub fn chain_profiles(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let Some(aws) = self.aws else { return out };
+        for name in self.used.keys() {
+            let mut current = name.clone();
+            while aws.has_profile(&current) && out.insert(current.clone()) {
+                match aws.profile_value(&current, "source_profile") {
+                    Some(next) if next.value != current => current = next.value.clone(),
+                    _ => break,
+                }
+            }
+        }
+        out
+    }
+
+    /// The configured `regen-config` command for this project's mode.
+    pub fn regen_fix(&self) -> String {
+        match self.mode {
+            Mode::Sso => "leverage-doctor regen-config --sso   (or: leverage aws configure sso)".into(),
+            _ => "leverage-doctor regen-config --iam   (or: leverage credentials configure)".into(),
+        }
+    }
+
+    pub fn config_file(&self) -> Option<&'a AwsFile> {
+        self.aws.map(|a| &a.config)
+    }
+
+    /// The expected account id for an account name, from common.tfvars.
+    pub fn account_id(&self, account: &str) -> Option<&'a str> {
+        self.project?
+            .accounts
+            .get(account)?
+            .id
+            .as_ref()
+            .map(|l| l.value.as_str())
+    }
+}
+
+/// Runs every rule over the model; diagnostics come back ordered by file, line and rule.
+pub fn run(model: &Model) -> Vec<Diagnostic> {
+    let cx = Context::new(model);
+    let mut out = Vec::new();
+    for rule in RULES {
+        (rule.check)(&cx, &mut out);
+    }
+    out
+}
+
+/// The name among `candidates` nearest to `name`, if it is near enough to be a likely typo.
+pub fn nearest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let limit = (name.len() / 3).max(2);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_and_unique() {
+        let ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+    }
+
+    #[test]
+    fn nearest_names() {
+        let names = ["bb-shared-devops", "bb-security", "bb-apps-prd-devops"];
+        assert_eq!(nearest("bb-shared-devop", names), Some("bb-shared-devops"));
+        assert_eq!(nearest("bb-network-devops", names), None);
+    }
+}

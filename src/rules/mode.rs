@@ -1,0 +1,115 @@
+//! LD4xx: the project's mode (SSO, IAM, MFA) and the environment.
+
+use super::{Context, rule};
+use crate::diagnostic::Diagnostic;
+use crate::model::project::Mode;
+use crate::source::Span;
+
+rule!(LD401, "LD401", "mfa-with-sso", Warning, mfa_with_sso);
+rule!(LD402, "LD402", "wrong-mode-profile", Warning, wrong_mode_profile);
+rule!(LD403, "LD403", "environment-override", Warning, environment_override);
+
+fn mfa_with_sso(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(project) = cx.project else { return };
+    if cx.mode != Mode::Sso || !project.mfa_enabled() {
+        return;
+    }
+    let Some(mfa) = project.build_var("MFA_ENABLED") else { return };
+    let mut d = LD401
+        .diag("MFA_ENABLED=true while SSO is on: MFA is only for the IAM method")
+        .at(mfa.line_span.clone(), "MFA on")
+        .help("with both on, the Leverage CLI runs its MFA script for SSO-made profiles, which have no mfa_serial")
+        .fix("MFA_ENABLED=false");
+    if let Some(sso) = project.common_var("sso_enabled") {
+        d = d.related(sso.span.clone(), "SSO on");
+    }
+    out.push(d);
+}
+
+fn wrong_mode_profile(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    for (name, refs) in &cx.used {
+        let Some(section) = aws.profile_anchor(name) else { continue };
+        let has = |k: &str| aws.profile_value(name, k).is_some();
+        let message = match cx.mode {
+            Mode::Sso if has("role_arn") || has("source_profile") => format!(
+                "SSO is on, but `{name}` is an IAM role profile (role_arn/source_profile)"
+            ),
+            Mode::Iam | Mode::IamMfa
+                if has("sso_start_url") || has("sso_session") || has("sso_account_id")
+                    || name.starts_with(&format!("{}-sso", cx.name)) =>
+            {
+                format!("SSO is off, but `{name}` is an SSO profile")
+            }
+            _ => continue,
+        };
+        out.push(
+            LD402
+                .diag(message)
+                .profile(name.clone())
+                .at(refs[0].span.clone(), "used here")
+                .related(section.header.clone(), "defined here")
+                .help("the Leverage CLI gets credentials one way per project (common.tfvars `sso_enabled`); this profile was made for the other")
+                .fix(cx.regen_fix()),
+        );
+    }
+}
+
+fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let model = cx.model;
+    let env_label = |d: Diagnostic| -> Diagnostic {
+        match cx.project {
+            Some(_) => d,
+            None => d.at(Span::whole(model.start_file), "environment"),
+        }
+    };
+    if let Some(key) = model.env("AWS_ACCESS_KEY_ID") {
+        let shown: String = key.chars().take(4).collect();
+        out.push(env_label(
+            LD403
+                .diag(format!("AWS_ACCESS_KEY_ID is set ({shown}…): it beats every profile for the AWS CLI and SDKs"))
+                .help("Terraform's provider still uses its `profile`, but the backend, the AWS CLI and scripts use these keys")
+                .fix("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"),
+        ));
+    } else if model.env("AWS_SESSION_TOKEN").is_some() {
+        out.push(env_label(
+            LD403
+                .diag("AWS_SESSION_TOKEN is set: a stale session token spoils credentials from profiles")
+                .fix("unset AWS_SESSION_TOKEN"),
+        ));
+    }
+    if let (Some(p), Some(d)) = (model.env("AWS_PROFILE"), model.env("AWS_DEFAULT_PROFILE"))
+        && p != d
+    {
+        out.push(env_label(
+            LD403
+                .diag(format!("AWS_PROFILE is `{p}` but AWS_DEFAULT_PROFILE is `{d}`: tools disagree on the default profile"))
+                .fix("unset AWS_DEFAULT_PROFILE"),
+        ));
+    }
+    if let Some(aws) = cx.aws {
+        for (var, file) in [("AWS_CONFIG_FILE", "config"), ("AWS_SHARED_CREDENTIALS_FILE", "credentials")] {
+            let Some(value) = model.env(var) else { continue };
+            let expected = aws.dir.join(file);
+            let same = std::path::Path::new(value) == expected;
+            if !same {
+                out.push(env_label(
+                    LD403
+                        .diag(format!("{var} points to `{value}`, not this project's {}/{file}", aws.dir_display))
+                        .help("the AWS CLI and scripts read another file than the Leverage CLI does")
+                        .fix(format!("export {var}={}", expected.display())),
+                ));
+            }
+        }
+    }
+    for var in ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"] {
+        if let Some(value) = model.env(var) {
+            out.push(env_label(
+                LD403
+                    .diag(format!("{var} is set to `{value}`: AWS calls go there instead of AWS"))
+                    .help("right for tests and private endpoints; wrong if left over")
+                    .fix(format!("unset {var}")),
+            ));
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! LD3xx: each profile the scope uses, and every profile its chain reaches.
+
+use super::{Context, nearest, rule};
+use crate::diagnostic::Diagnostic;
+use crate::model::aws::AwsFiles;
+use crate::model::project::Mode;
+use crate::source::Span;
+
+rule!(LD301, "LD301", "region-missing", Error, region_missing);
+rule!(LD302, "LD302", "role-profile-invalid", Error, role_profile_invalid);
+rule!(LD303, "LD303", "mfa-serial-missing", Error, mfa_serial_missing);
+rule!(LD304, "LD304", "source-profile-missing", Error, source_profile_missing);
+rule!(LD305, "LD305", "source-profile-cycle", Error, source_profile_cycle);
+rule!(LD306, "LD306", "source-credentials-missing", Error, source_credentials_missing);
+rule!(LD307, "LD307", "sso-profile-incomplete", Error, sso_profile_incomplete);
+rule!(LD308, "LD308", "account-id-mismatch", Error, account_id_mismatch);
+rule!(LD309, "LD309", "mixed-credential-sources", Warning, mixed_credential_sources);
+
+const CREDENTIAL_SOURCES: &[&str] = &["Environment", "Ec2InstanceMetadata", "EcsContainer"];
+
+fn anchor(aws: &AwsFiles, name: &str) -> Option<Span> {
+    aws.profile_anchor(name).map(|s| s.header.clone())
+}
+
+/// `arn:<partition>:<service>::<12 digits>:<kind>/<name>`: the account id, if well formed.
+pub fn arn_account<'a>(arn: &'a str, service: &str, kind: &str) -> Option<&'a str> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(svc), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let ok = partition.starts_with("aws")
+        && svc == service
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix(kind)
+            .and_then(|r| r.strip_prefix('/'))
+            .is_some_and(|r| !r.is_empty());
+    ok.then_some(account)
+}
+
+fn region_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    let default_region = aws.profile_value("default", "region").is_some();
+    for (name, refs) in &cx.used {
+        if !aws.has_profile(name) || default_region || aws.profile_value(name, "region").is_some() {
+            continue;
+        }
+        let Some(at) = anchor(aws, name) else { continue };
+        let region = cx
+            .project
+            .and_then(|p| p.common_str("region_primary").or_else(|| p.common_str("region")))
+            .map(|r| r.value)
+            .unwrap_or_else(|| "us-east-1".into());
+        out.push(
+            LD301
+                .diag(format!("profile `{name}` has no `region`, and there is no `[default]` region"))
+                .profile(name.clone())
+                .at(at, "no region")
+                .related(refs[0].span.clone(), "used here")
+                .help("AWS calls through it fail with a missing signing region (`aws sts get-caller-identity` too)")
+                .fix(format!("region = {region}")),
+        );
+    }
+}
+
+fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    for name in cx.chain_profiles() {
+        let Some(role) = aws.profile_value(&name, "role_arn") else { continue };
+        let source = aws.profile_value(&name, "source_profile");
+        let cred_source = aws.profile_value(&name, "credential_source");
+        let base = LD302.diag("").profile(name.clone());
+        match (source, cred_source) {
+            (None, None) => out.push(Diagnostic {
+                message: format!("`{name}` has `role_arn` but neither `source_profile` nor `credential_source`"),
+                ..base.clone()
+            }
+            .at(role.line_span.clone(), "nothing to assume the role with")
+            .fix(format!("source_profile = {}-security", cx.name))),
+            (Some(s), Some(c)) => out.push(Diagnostic {
+                message: format!("`{name}` has both `source_profile` and `credential_source`"),
+                ..base.clone()
+            }
+            .at(c.line_span.clone(), "credential_source")
+            .related(s.line_span.clone(), "source_profile")
+            .help("the SDKs reject a profile with both")
+            .fix("delete one of the two lines")),
+            (None, Some(c)) if !CREDENTIAL_SOURCES.contains(&c.value.as_str()) => out.push(Diagnostic {
+                message: format!("`credential_source = {}` is not one of Environment, Ec2InstanceMetadata, EcsContainer", c.value),
+                ..base.clone()
+            }
+            .at(c.value_span.clone(), "unknown credential source")
+            .fix("credential_source = Environment")),
+            _ => {}
+        }
+        if arn_account(&role.value, "iam", "role").is_none() {
+            out.push(
+                Diagnostic {
+                    message: format!("`role_arn` of `{name}` is not a role ARN: `{}`", role.value),
+                    ..base
+                }
+                .at(role.value_span.clone(), "expected arn:aws:iam::<12-digit account>:role/<name>")
+                .fix("role_arn = arn:aws:iam::<account id>:role/DevOps"),
+            );
+        }
+    }
+}
+
+fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::IamMfa {
+        return;
+    }
+    let Some(aws) = cx.aws else { return };
+    for (name, refs) in &cx.used {
+        let Some(role) = aws.profile_value(name, "role_arn") else { continue };
+        match aws.profile_value(name, "mfa_serial") {
+            None => out.push(
+                LD303
+                    .diag(format!("MFA is on but role profile `{name}` has no `mfa_serial`"))
+                    .profile(name.clone())
+                    .at(role.line_span.clone(), "role profile without mfa_serial")
+                    .related(refs[0].span.clone(), "used here")
+                    .help("the Leverage CLI stops with exit code 151 before Terraform runs")
+                    .fix("mfa_serial = arn:aws:iam::<security account id>:mfa/<your IAM user>"),
+            ),
+            Some(serial) if arn_account(&serial.value, "iam", "mfa").is_none() => out.push(
+                LD303
+                    .diag(format!("`mfa_serial` of `{name}` is not an MFA device ARN: `{}`", serial.value))
+                    .profile(name.clone())
+                    .at(serial.value_span.clone(), "expected arn:aws:iam::<account>:mfa/<device>")
+                    .fix("mfa_serial = arn:aws:iam::<security account id>:mfa/<your IAM user>"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn source_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    let names = aws.profile_names();
+    for name in cx.chain_profiles() {
+        let Some(source) = aws.profile_value(&name, "source_profile") else { continue };
+        if aws.has_profile(&source.value) {
+            continue;
+        }
+        let mut d = LD304
+            .diag(format!("`source_profile = {}` of `{name}` names a profile that does not exist", source.value))
+            .profile(name.clone())
+            .at(source.value_span.clone(), "no such profile")
+            .help("the Leverage CLI stops with exit code 152; the AWS CLI says \"The source profile … could not be found\"");
+        d = match nearest(&source.value, names.iter().copied()) {
+            Some(near) => d.fix(format!("source_profile = {near}")),
+            None => d.fix(format!(
+                "add `[{}]` with aws_access_key_id and aws_secret_access_key to credentials (leverage credentials configure)",
+                source.value
+            )),
+        };
+        out.push(d);
+    }
+}
+
+fn source_profile_cycle(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    let mut reported = std::collections::BTreeSet::new();
+    for start in cx.used.keys() {
+        let mut path: Vec<String> = Vec::new();
+        let mut current = start.clone();
+        while aws.has_profile(&current) {
+            if let Some(i) = path.iter().position(|p| *p == current) {
+                let cycle: Vec<String> = path[i..].to_vec();
+                let mut key = cycle.clone();
+                key.sort();
+                if reported.insert(key) {
+                    let shown = cycle
+                        .iter()
+                        .chain(std::iter::once(&cycle[0]))
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(" → ");
+                    let mut d = LD305.diag(format!("`source_profile` loop: {shown}")).profile(cycle[0].clone());
+                    for (n, member) in cycle.iter().enumerate() {
+                        if let Some(s) = aws.profile_value(member, "source_profile") {
+                            d = if n == 0 {
+                                d.at(s.line_span.clone(), "the loop starts here")
+                            } else {
+                                d.related(s.line_span.clone(), "part of the loop")
+                            };
+                        }
+                    }
+                    out.push(
+                        d.help("no profile in the loop has keys to start from: every tool fails")
+                            .fix(format!("point one `source_profile` at a profile with static keys, e.g. `{}-security`", cx.name)),
+                    );
+                }
+                break;
+            }
+            path.push(current.clone());
+            match aws.profile_value(&current, "source_profile") {
+                // A profile naming itself with its own keys is the SDKs' documented self-reference.
+                Some(next) if next.value == current && aws.profile_value(&current, "aws_access_key_id").is_some() => break,
+                Some(next) => current = next.value.clone(),
+                None => break,
+            }
+        }
+    }
+}
+
+fn valid_key_id(v: &str) -> bool {
+    v.len() == 20 && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+fn valid_secret(v: &str) -> bool {
+    v.len() == 40 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b))
+}
+
+fn source_credentials_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    let mut checked = std::collections::BTreeSet::new();
+    for (used, refs) in &cx.used {
+        // Walk to the end of the chain: the profile that must hold credentials.
+        let mut current = used.clone();
+        let mut seen = vec![current.clone()];
+        loop {
+            if aws.profile_value(&current, "credential_source").is_some() {
+                break;
+            }
+            match aws.profile_value(&current, "source_profile") {
+                Some(next) if next.value != current && !seen.contains(&next.value) => {
+                    current = next.value.clone();
+                    seen.push(current.clone());
+                }
+                _ => break,
+            }
+        }
+        if !aws.has_profile(&current) || !checked.insert(current.clone()) {
+            continue; // LD102/LD304 report missing profiles.
+        }
+        let has = |k: &str| aws.profile_value(&current, k).is_some();
+        if has("credential_source") || has("credential_process") || has("sso_start_url") || has("sso_session")
+            || has("web_identity_token_file") || (has("role_arn") && !has("source_profile"))
+        {
+            continue;
+        }
+        let via = if current == *used {
+            String::new()
+        } else {
+            format!(" (`{used}` gets its credentials from it)")
+        };
+        let key = aws.profile_value(&current, "aws_access_key_id");
+        let secret = aws.profile_value(&current, "aws_secret_access_key");
+        let at = anchor(aws, &current).unwrap_or_else(|| refs[0].span.clone());
+        let problem = match (key, secret) {
+            (None, None) => Some((format!("`{current}` has no credentials{via}"), at.clone())),
+            (Some(_), None) => Some((format!("`{current}` has `aws_access_key_id` but no `aws_secret_access_key`{via}"), at.clone())),
+            (None, Some(_)) => Some((format!("`{current}` has `aws_secret_access_key` but no `aws_access_key_id`{via}"), at.clone())),
+            (Some(k), Some(s)) => {
+                if !valid_key_id(&k.value) {
+                    Some((format!("the access key id of `{current}` is malformed (expected 20 upper-case letters and digits){via}"), k.value_span.clone()))
+                } else if !valid_secret(&s.value) {
+                    Some((format!("the secret access key of `{current}` is malformed (expected 40 characters){via}"), s.value_span.clone()))
+                } else {
+                    None
+                }
+            }
+        };
+        if cx.is_sso_derived(&current) && key.is_none() && secret.is_none() {
+            continue; // Leverage writes these keys itself at run time.
+        }
+        if let Some((message, span)) = problem {
+            out.push(
+                LD306
+                    .diag(message)
+                    .profile(current.clone())
+                    .at(span, "the chain ends here without usable keys")
+                    .help("the chain cannot start: \"Unable to locate credentials\" / \"partial credentials found\"")
+                    .fix(format!(
+                        "leverage credentials configure --type {}   (writes [{current}] to credentials)",
+                        current.rsplit('-').next().unwrap_or("security").to_uppercase()
+                    )),
+            );
+        }
+    }
+}
+
+fn sso_profile_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    let Some(config) = aws.config.parsed() else { return };
+    let legacy = ["sso_start_url", "sso_region", "sso_account_id", "sso_role_name"];
+    let leverage = ["role_name", "account_id", "sso_region", "sso_start_url"];
+    let sso_account_prefix = format!("{}-sso-", cx.name);
+    for section in &config.sections {
+        let Some(name) = section.name.profile_name() else { continue };
+        let has = |k: &str| section.get(k).is_some();
+        if !cx.name.is_empty() && name.starts_with(&sso_account_prefix) {
+            let missing: Vec<&str> = leverage.into_iter().filter(|k| !has(k)).collect();
+            if !missing.is_empty() {
+                out.push(
+                    LD307
+                        .diag(format!("Leverage SSO profile `{name}` lacks {}", super::project::list(&missing)))
+                        .profile(name.to_string())
+                        .at(section.header.clone(), "incomplete")
+                        .help("the Leverage CLI reads the account and role of each account from these keys")
+                        .fix(cx.regen_fix()),
+                );
+            }
+            continue;
+        }
+        if let Some(session) = section.get("sso_session") {
+            match aws.sso_session(&session.value) {
+                None => out.push(
+                    LD307
+                        .diag(format!("`sso_session = {}` of `{name}` names no `[sso-session {}]`", session.value, session.value))
+                        .profile(name.to_string())
+                        .at(session.value_span.clone(), "no such sso-session")
+                        .fix(format!("[sso-session {}]\nsso_start_url = https://<id>.awsapps.com/start\nsso_region = us-east-1", session.value)),
+                ),
+                Some(s) => {
+                    for key in ["sso_start_url", "sso_region"] {
+                        match (section.get(key), s.get(key)) {
+                            (Some(p), Some(v)) if p.value != v.value => out.push(
+                                LD307
+                                    .diag(format!("`{key}` of `{name}` differs from its sso-session `{}`", session.value))
+                                    .profile(name.to_string())
+                                    .at(p.value_span.clone(), "profile value")
+                                    .related(v.value_span.clone(), "session value")
+                                    .help("the SDKs refuse a profile that disagrees with its session")
+                                    .fix(format!("delete `{key}` from the profile")),
+                            ),
+                            (_, None) if section.get(key).is_none() => out.push(
+                                LD307
+                                    .diag(format!("sso-session `{}` has no `{key}`", session.value))
+                                    .profile(name.to_string())
+                                    .at(s.header.clone(), "incomplete session")
+                                    .fix(format!("{key} = …")),
+                            ),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        let present: Vec<&str> = legacy.into_iter().filter(|k| has(k)).collect();
+        if !present.is_empty() && present.len() < legacy.len() {
+            let missing: Vec<&str> = legacy.into_iter().filter(|k| !has(k)).collect();
+            out.push(
+                LD307
+                    .diag(format!("SSO profile `{name}` lacks {}", super::project::list(&missing)))
+                    .profile(name.to_string())
+                    .at(section.header.clone(), "partial sso_* keys")
+                    .help("the AWS CLI and SDKs need all four legacy SSO keys (or an sso_session)")
+                    .fix(cx.regen_fix()),
+            );
+        }
+    }
+}
+
+fn account_id_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    let mut names = cx.chain_profiles();
+    for used in cx.used.keys() {
+        if let Some(account) = cx.account_of(used) {
+            names.insert(cx.sso_account_profile(account));
+        }
+    }
+    for name in names {
+        let Some(account) = cx.account_of(&name) else { continue };
+        let Some(expected) = cx.account_id(account) else { continue };
+        let decl = cx.project.and_then(|p| p.accounts.get(account)).and_then(|a| a.id.as_ref());
+        for key in ["role_arn", "sso_account_id", "account_id"] {
+            let Some(entry) = aws.profile_value(&name, key) else { continue };
+            let found = if key == "role_arn" {
+                match arn_account(&entry.value, "iam", "role") {
+                    Some(a) => a,
+                    None => continue, // LD302 reports malformed ARNs.
+                }
+            } else {
+                entry.value.as_str()
+            };
+            if found != expected {
+                let mut d = LD308
+                    .diag(format!("`{key}` of `{name}` is in account {found}, but common.tfvars says `{account}` is {expected}"))
+                    .profile(name.clone())
+                    .at(entry.value_span.clone(), format!("account {found}"))
+                    .help("Terraform would act on another account than this layer's, or fail with AccessDenied")
+                    .fix(if key == "role_arn" {
+                        format!("role_arn = {}", entry.value.replacen(found, expected, 1))
+                    } else {
+                        format!("{key} = {expected}")
+                    });
+                if let Some(decl) = decl {
+                    d = d.related(decl.span.clone(), format!("`{account}` is {expected} here"));
+                }
+                out.push(d);
+            }
+        }
+    }
+}
+
+fn mixed_credential_sources(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    for name in cx.chain_profiles() {
+        let has = |k: &str| aws.profile_value(&name, k).is_some();
+        let mut sources = Vec::new();
+        if has("aws_access_key_id") && !(has("source_profile") && aws.profile_value(&name, "source_profile").is_some_and(|s| s.value == name)) {
+            sources.push("static keys");
+        }
+        if has("role_arn") {
+            sources.push("role_arn");
+        }
+        if has("sso_start_url") || has("sso_session") || has("sso_account_id") {
+            sources.push("SSO");
+        }
+        if has("credential_process") {
+            sources.push("credential_process");
+        }
+        if has("web_identity_token_file") {
+            sources.push("web identity");
+        }
+        if sources.len() < 2 {
+            continue;
+        }
+        let Some(at) = anchor(aws, &name) else { continue };
+        out.push(
+            LD309
+                .diag(format!("profile `{name}` has several credential sources: {}", sources.join(", ")))
+                .profile(name.clone())
+                .at(at, "several sources")
+                .help("each SDK picks its own by precedence: the AWS CLI and Terraform may end up as different identities")
+                .fix("keep one source per profile; move the others to profiles of their own"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arn_account;
+
+    #[test]
+    fn arns() {
+        assert_eq!(arn_account("arn:aws:iam::123456789012:role/DevOps", "iam", "role"), Some("123456789012"));
+        assert_eq!(arn_account("arn:aws-us-gov:iam::123456789012:mfa/me", "iam", "mfa"), Some("123456789012"));
+        assert_eq!(arn_account("arn:aws:iam::12345:role/DevOps", "iam", "role"), None);
+        assert_eq!(arn_account("arn:aws:iam::123456789012:user/x", "iam", "role"), None);
+        assert_eq!(arn_account("DevOps", "iam", "role"), None);
+    }
+}

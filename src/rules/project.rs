@@ -1,0 +1,254 @@
+//! LD0xx: the Leverage project itself.
+
+use super::{Context, rule};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::project::Mode;
+use crate::source::Span;
+
+rule!(LD001, "LD001", "project-not-found", Error, project_not_found);
+rule!(LD002, "LD002", "parse-error", Error, parse_error);
+rule!(LD003, "LD003", "project-name-mismatch", Error, project_name_mismatch);
+rule!(LD004, "LD004", "common-tfvars-missing", Error, common_tfvars_missing);
+rule!(LD005, "LD005", "build-env-invalid", Warning, build_env_invalid);
+rule!(LD006, "LD006", "sso-enabled-not-bool", Error, sso_enabled_not_bool);
+rule!(LD007, "LD007", "account-config-incomplete", Warning, account_config_incomplete);
+
+fn project_not_found(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.project.is_some() {
+        return;
+    }
+    out.push(
+        LD001
+            .diag("no Leverage project (a folder with `build.env` and `config/`) at or above this folder")
+            .at(Span::whole(cx.model.start_file), "searched from here up to the git top level")
+            .help("run the doctor inside a Leverage project, or give its path: `leverage-doctor check PATH`")
+            .fix("cd <your Leverage project> && leverage-doctor check"),
+    );
+}
+
+fn parse_error(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(project) = cx.project else { return };
+    for e in &project.parse_errors {
+        out.push(
+            LD002
+                .diag(format!("cannot parse: {}", e.message))
+                .at(e.span.clone(), e.message.clone())
+                .help("the Leverage CLI and Terraform stop on this file; nothing it defines is known")
+                .fix("fix the syntax at the marked place (`terraform fmt` shows the same error)"),
+        );
+    }
+}
+
+fn project_name_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(project) = cx.project else { return };
+    let build = project.build_var("PROJECT");
+    let common = project.common_str("project");
+    let yaml = project.project_yaml_short_name.as_ref();
+    let mut names: Vec<(&str, &str, Span)> = Vec::new();
+    if let Some(c) = &common {
+        names.push(("common.tfvars `project`", &c.value, c.span.clone()));
+    }
+    if let Some(b) = build {
+        names.push(("build.env `PROJECT`", &b.value, b.value_span.clone()));
+    }
+    if let Some(y) = yaml {
+        names.push(("project.yaml `short_name`", &y.value, y.span.clone()));
+    }
+    let Some((first_what, first, first_span)) = names.first().cloned() else {
+        return;
+    };
+    for (what, value, span) in names.iter().skip(1) {
+        if *value != first {
+            out.push(
+                LD003
+                    .diag(format!(
+                        "{what} is `{value}` but {first_what} is `{first}`"
+                    ))
+                    .at(span.clone(), format!("looks for profiles in ~/.aws/{value}/"))
+                    .related(first_span.clone(), format!("looks for profiles in ~/.aws/{first}/"))
+                    .help("Leverage commands disagree on the AWS folder and the profile prefix, so profiles are looked for in the wrong place")
+                    .fix(format!("make them the same, e.g. set {what} to `{first}`")),
+            );
+        }
+    }
+}
+
+fn common_tfvars_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(project) = cx.project else { return };
+    if project.common.is_some() {
+        return;
+    }
+    let mut d = LD004
+        .diag("config/common.tfvars does not exist")
+        .at(Span::whole(project.common_file), "missing")
+        .help("without it SSO is silently off, no accounts are known and `var.project` is unset");
+    d = if project.common_example_exists {
+        d.fix("cp config/common.tfvars.example config/common.tfvars   # then fill in your values")
+    } else {
+        d.fix("create config/common.tfvars with `project`, `accounts` and (for SSO) `sso_enabled`, `sso_start_url`, `sso_region`")
+    };
+    out.push(d);
+}
+
+fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(project) = cx.project else { return };
+    for file in &project.build_envs {
+        for e in &file.entries {
+            if e.exported {
+                out.push(
+                    LD005
+                        .diag(format!("`export {}=…`: the Leverage CLI's build.env parser rejects `export`", e.key))
+                        .at(e.line_span.clone(), "remove `export `")
+                        .fix(format!("{}={}", e.key, e.value)),
+                );
+            }
+            if e.key == "MFA_ENABLED" && e.value != "true" && e.value != "false" {
+                let on = e.value.eq_ignore_ascii_case("true");
+                out.push(
+                    LD005
+                        .diag(format!(
+                            "MFA_ENABLED is `{}`: only exactly `true` turns MFA on, anything else means off",
+                            e.value
+                        ))
+                        .at(e.value_span.clone(), "not `true` or `false`")
+                        .fix(format!("MFA_ENABLED={}", if on { "true" } else { "false" })),
+                );
+            }
+        }
+        if !file.dir.is_empty() {
+            for e in &file.entries {
+                let parent = project
+                    .build_envs
+                    .iter()
+                    .take_while(|f| f.dir != file.dir)
+                    .find_map(|f| f.entries.iter().rev().find(|p| p.key == e.key));
+                if let Some(parent) = parent {
+                    out.push(
+                        LD005
+                            .diag(format!("`{}` is overridden here (`{}`, was `{}`)", e.key, e.value, parent.value))
+                            .severity(Severity::Info)
+                            .at(e.line_span.clone(), "this value wins below this folder")
+                            .related(parent.line_span.clone(), "overridden value"),
+                    );
+                }
+            }
+        }
+    }
+    if project.build_var("TERRAFORM_IMAGE_TAG").is_none() && project.build_var("TF_IMAGE_TAG").is_none()
+        && let Some(root_env) = project.build_envs.first()
+    {
+        out.push(
+            LD005
+                .diag("no TERRAFORM_IMAGE_TAG (or TF_IMAGE_TAG): the Leverage CLI cannot pick its toolbox image")
+                .at(Span::whole(root_env.file), "add the image tag here")
+                .fix("TERRAFORM_IMAGE_TAG=1.6.0-0.2.0   # the toolbox tag your project uses"),
+        );
+    }
+}
+
+fn sso_enabled_not_bool(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(var) = cx.project.and_then(|p| p.common_var("sso_enabled")) else {
+        return;
+    };
+    let (shown, means) = match &var.value {
+        hcl::Value::Bool(_) => return,
+        hcl::Value::String(s) => (
+            format!("the string \"{s}\""),
+            if s.is_empty() { "off" } else { "on (a non-empty string is true)" },
+        ),
+        other => (format!("`{other}`"), "not what you expect"),
+    };
+    let wanted = matches!(&var.value, hcl::Value::String(s) if s.eq_ignore_ascii_case("true"));
+    out.push(
+        LD006
+            .diag(format!("`sso_enabled` is {shown}, not a bool: for the Leverage CLI SSO is {means}"))
+            .at(var.value_span.clone(), "write a bool without quotes")
+            .fix(format!("sso_enabled = {wanted}")),
+    );
+}
+
+fn account_config_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(project) = cx.project else { return };
+    for account in project.account_dirs.iter().filter(|a| project.scope.accounts.contains(&a.name)) {
+        if let Some(tfvars) = &account.account_tfvars {
+            match tfvars.get_str("environment") {
+                Some(env) if env.value != account.name => out.push(
+                    LD007
+                        .diag(format!("`environment` is `{}` but the account folder is `{}`", env.value, account.name))
+                        .at(env.span.clone(), "differs from the folder name")
+                        .help("names built from `environment` (buckets, tags, profiles) point at another account")
+                        .fix(format!("environment = \"{}\"", account.name)),
+                ),
+                None => out.push(
+                    LD007
+                        .diag("account.tfvars has no `environment`")
+                        .at(Span::whole(tfvars.file), "add it")
+                        .fix(format!("environment = \"{}\"", account.name)),
+                ),
+                _ => {}
+            }
+            if cx.mode == Mode::Sso && tfvars.get("sso_role").is_none() {
+                out.push(
+                    LD007
+                        .diag("SSO is on but account.tfvars has no `sso_role`")
+                        .at(Span::whole(tfvars.file), "add the permission set this account uses")
+                        .help("`leverage aws configure sso` and the doctor use it to choose the role for this account")
+                        .fix("sso_role = \"DevOps\"   # the permission set you use in this account"),
+                );
+            }
+        }
+        match &account.backend_tfvars {
+            Some(backend) => {
+                let missing: Vec<&str> = ["profile", "bucket", "dynamodb_table", "region"]
+                    .into_iter()
+                    .filter(|k| backend.get(k).is_none())
+                    .collect();
+                if !missing.is_empty() {
+                    let fix = missing
+                        .iter()
+                        .map(|k| backend_line(k, &cx.name, &account.name))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    out.push(
+                        LD007
+                            .diag(format!("backend.tfvars lacks {}", list(&missing)))
+                            .at(Span::whole(backend.file), "incomplete backend settings")
+                            .help("`terraform init` cannot configure the S3 state backend without them")
+                            .fix(fix),
+                    );
+                }
+            }
+            None => {
+                if let Some(tfvars) = &account.account_tfvars {
+                    out.push(
+                        LD007
+                            .diag("the account has no config/backend.tfvars")
+                            .at(Span::whole(tfvars.file), "backend.tfvars should sit beside this file")
+                            .help("`terraform init` needs it for the state backend and its `profile`")
+                            .fix(format!(
+                                "create {}/config/backend.tfvars with profile, bucket, dynamodb_table, region",
+                                account.name
+                            )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn backend_line(key: &str, project: &str, account: &str) -> String {
+    match key {
+        "profile" => format!("profile        = \"{project}-{account}-devops\""),
+        "bucket" => format!("bucket         = \"{project}-{account}-terraform-backend\""),
+        "dynamodb_table" => format!("dynamodb_table = \"{project}-{account}-terraform-backend\""),
+        _ => "region         = \"us-east-1\"".into(),
+    }
+}
+
+pub fn list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

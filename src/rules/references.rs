@@ -1,0 +1,209 @@
+//! LD1xx: the profiles the project's files name.
+
+use super::{Context, nearest, rule};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::aws::AwsFile;
+use crate::model::project::{Mode, RefSite, Resolution};
+use crate::source::Span;
+
+rule!(LD101, "LD101", "profile-unresolved", Warning, profile_unresolved);
+rule!(LD102, "LD102", "profile-missing", Error, profile_missing);
+rule!(LD103, "LD103", "sso-account-profile-missing", Error, sso_account_profile_missing);
+rule!(LD104, "LD104", "sso-role-suffix-mismatch", Error, sso_role_suffix_mismatch);
+rule!(LD105, "LD105", "sso-base-profile-invalid", Error, sso_base_profile_invalid);
+
+fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for r in &cx.refs {
+        match &r.resolution {
+            Resolution::Resolved(_) => {}
+            Resolution::Skipped(why) => out.push(
+                LD101
+                    .diag(format!("profile `{}` is not checked: it is only known when Terraform runs", r.expr))
+                    .severity(Severity::Info)
+                    .at(r.span.clone(), "skipped")
+                    .help(why.clone()),
+            ),
+            Resolution::Unresolved(why) => out.push(
+                LD101
+                    .diag(format!("cannot resolve profile `{}`: {why}", r.expr))
+                    .at(r.span.clone(), "unresolved")
+                    .help("the Leverage CLI resolves `var.profile`, `var.project` and other `var.x` from config/*.tfvars and <account>/config/*.tfvars")
+                    .fix("use a literal, `var.profile`, or \"${var.project}-<account>-<role>\""),
+            ),
+        }
+    }
+}
+
+fn profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    if matches!(aws.config, AwsFile::Missing { .. } | AwsFile::Unreadable { .. }) {
+        return; // LD201 says it once for the whole file.
+    }
+    let names = aws.profile_names();
+    for (name, refs) in &cx.used {
+        if aws.has_profile(name) || cx.is_sso_derived(name) {
+            continue;
+        }
+        let mut d = LD102
+            .diag(format!("profile `{name}` is not defined in {}", aws.dir_display))
+            .profile(name.clone())
+            .at(refs[0].span.clone(), "used here");
+        for r in refs.iter().skip(1) {
+            d = d.related(r.span.clone(), "also used here");
+        }
+        if let Some(near) = nearest(name, names.iter().copied()) {
+            d = d.help(format!("did you mean `{near}`? it is defined in {}", aws.dir_display));
+            if let Some(section) = aws.profile_anchor(near) {
+                d = d.related(section.header.clone(), format!("`{near}` is defined here"));
+            }
+        } else {
+            d = d.help("Terraform fails with \"failed to get shared config profile\"");
+        }
+        d = d.fix(missing_profile_fix(cx, name));
+        out.push(d);
+    }
+}
+
+/// The lines Leverage would have written for a missing IAM role profile.
+fn missing_profile_fix(cx: &Context, name: &str) -> String {
+    if cx.mode == Mode::Sso {
+        return cx.regen_fix();
+    }
+    let Some(account) = cx.account_of(name) else {
+        return format!("add `[{name}]` with its keys to credentials: leverage credentials configure");
+    };
+    let role_suffix = name.rsplit('-').next().unwrap_or("");
+    let (role, source) = match role_suffix {
+        "oaar" => ("OrganizationAccountAccessRole", format!("{}-management", cx.name)),
+        _ => ("DevOps", format!("{}-security", cx.name)),
+    };
+    let id = cx.account_id(account).unwrap_or("<account id>");
+    let region = cx
+        .project
+        .and_then(|p| p.common_str("region_primary").or_else(|| p.common_str("region")))
+        .map(|r| r.value)
+        .unwrap_or_else(|| "us-east-1".into());
+    let mut lines = format!(
+        "{}\nadd to {}/config:\n[profile {name}]\noutput = json\nregion = {region}\nrole_arn = arn:aws:iam::{id}:role/{role}\nsource_profile = {source}",
+        cx.regen_fix(),
+        cx.aws.map(|a| a.dir_display.as_str()).unwrap_or("~/.aws/<project>")
+    );
+    if cx.mode == Mode::IamMfa {
+        lines.push_str("\nmfa_serial = arn:aws:iam::<security account id>:mfa/<your user>");
+    }
+    lines
+}
+
+fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::Sso {
+        return;
+    }
+    let Some(aws) = cx.aws else { return };
+    if aws.config.parsed().is_none() {
+        return;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, refs) in &cx.used {
+        if !cx.is_sso_derived(name) {
+            continue;
+        }
+        let Some(account) = cx.account_of(name) else { continue };
+        let sso_profile = cx.sso_account_profile(account);
+        if aws.has_profile(&sso_profile) || !seen.insert(sso_profile.clone()) {
+            continue;
+        }
+        out.push(
+            LD103
+                .diag(format!("no `[profile {sso_profile}]` for account `{account}`, which `{name}` needs"))
+                .profile(name.clone())
+                .at(refs[0].span.clone(), format!("needs account `{account}`"))
+                .help("the Leverage CLI stops with exit code 40: it cannot tell which account and role to get credentials for")
+                .fix(cx.regen_fix()),
+        );
+    }
+}
+
+fn sso_role_suffix_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::Sso {
+        return;
+    }
+    let Some(aws) = cx.aws else { return };
+    for (name, refs) in &cx.used {
+        if !cx.is_sso_derived(name) {
+            continue;
+        }
+        // For `var.profile` (and the backend) the CLI writes credentials under the backend's name.
+        let named: Vec<_> = refs
+            .iter()
+            .filter(|r| r.site != RefSite::Backend && r.expr != "var.profile")
+            .collect();
+        let Some(first) = named.first() else { continue };
+        let Some(account) = cx.account_of(name) else { continue };
+        let sso_profile = cx.sso_account_profile(account);
+        let Some(role) = aws.profile_value(&sso_profile, "role_name") else {
+            continue;
+        };
+        let expected = format!("{}-{account}-{}", cx.name, role.value.to_lowercase());
+        if *name != expected {
+            out.push(
+                LD104
+                    .diag(format!(
+                        "`{name}` will never get credentials: Leverage writes them as `{expected}` (role `{}` of `{sso_profile}`)",
+                        role.value
+                    ))
+                    .profile(name.clone())
+                    .at(first.span.clone(), "Terraform reads this profile")
+                    .related(role.value_span.clone(), "the role Leverage derives the name from")
+                    .help("Terraform then fails with \"failed to get shared config profile\" although `leverage aws sso login` worked")
+                    .fix(format!("profile = \"${{var.project}}-{account}-{}\"", role.value.to_lowercase())),
+            );
+        }
+    }
+}
+
+fn sso_base_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::Sso {
+        return;
+    }
+    let (Some(aws), Some(project)) = (cx.aws, cx.project) else { return };
+    let Some(config) = aws.config.parsed() else { return };
+    let base = format!("{}-sso", cx.name);
+    let Some(section) = config.profile_sections(&base).last() else {
+        out.push(
+            LD105
+                .diag(format!("no `[profile {base}]` in the config: SSO login has nothing to start from"))
+                .at(Span::whole(config.file), format!("add `[profile {base}]`"))
+                .help("`leverage aws sso login` reads the start URL and region from it")
+                .fix(cx.regen_fix()),
+        );
+        return;
+    };
+    let required = ["sso_start_url", "sso_region", "sso_account_id", "sso_role_name"];
+    let missing: Vec<&str> = required
+        .into_iter()
+        .filter(|k| section.get(k).is_none())
+        .collect();
+    if !missing.is_empty() {
+        out.push(
+            LD105
+                .diag(format!("`[profile {base}]` lacks {}", super::project::list(&missing)))
+                .at(section.header.clone(), "incomplete")
+                .fix(cx.regen_fix()),
+        );
+    }
+    for key in ["sso_start_url", "sso_region"] {
+        let (Some(have), Some(want)) = (section.get(key), project.common_str(key)) else {
+            continue;
+        };
+        if have.value.trim_end_matches('/') != want.value.trim_end_matches('/') {
+            out.push(
+                LD105
+                    .diag(format!("`{key}` of `{base}` is `{}` but common.tfvars says `{}`", have.value, want.value))
+                    .at(have.value_span.clone(), "differs from common.tfvars")
+                    .related(want.span.clone(), "the project's value")
+                    .help("login goes to another SSO instance than the one the project's accounts live in")
+                    .fix(format!("{key} = {}", want.value)),
+            );
+        }
+    }
+}

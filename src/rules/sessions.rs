@@ -1,0 +1,177 @@
+//! LD5xx: the SSO token and the cached sessions.
+
+use super::{Context, rule};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::aws::AwsFile;
+use crate::model::project::Mode;
+use crate::source::Span;
+use chrono::{DateTime, Duration, Utc};
+
+rule!(LD501, "LD501", "sso-token-missing", Error, sso_token_missing);
+rule!(LD502, "LD502", "sso-token-expired", Error, sso_token_expired);
+rule!(LD503, "LD503", "sso-token-invalid", Error, sso_token_invalid);
+rule!(LD504, "LD504", "role-credentials-stale", Warning, role_credentials_stale);
+rule!(LD505, "LD505", "mfa-session-expired", Info, mfa_session_expired);
+
+/// The Leverage CLI refreshes anything with less than this left.
+const REFRESH_MARGIN_MINUTES: i64 = 30;
+
+pub fn human_duration(d: Duration) -> String {
+    let mins = d.num_minutes().abs();
+    match (mins / (60 * 24), (mins / 60) % 24, mins % 60) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (days, h, _) => format!("{days}d {h}h"),
+    }
+}
+
+const LOGIN_FIX: &str = "leverage aws sso login   (or: leverage-doctor sso-login)";
+
+fn sso_token_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::Sso {
+        return;
+    }
+    let Some(aws) = cx.aws else { return };
+    if !aws.sso_tokens.is_empty() {
+        return; // LD502/LD503 judge the files that are there.
+    }
+    let span = match &aws.config {
+        AwsFile::Parsed(c) => Span::whole(c.file),
+        AwsFile::Missing { file } | AwsFile::Unreadable { file, .. } => Span::whole(*file),
+    };
+    out.push(
+        LD501
+            .diag(format!("no SSO token in {}/sso/cache/: you are not logged in", aws.dir_display))
+            .at(span, "SSO profiles here need a token")
+            .help("the Leverage CLI refuses to run Terraform with an empty SSO cache")
+            .fix(LOGIN_FIX),
+    );
+}
+
+fn token_expiry<'a>(cx: &Context<'a>) -> impl Iterator<Item = (&'a crate::model::aws::SsoTokenFile, DateTime<Utc>)> + use<'a> {
+    cx.aws.into_iter().flat_map(|a| a.sso_tokens.iter()).filter_map(|t| match &t.content {
+        Ok(tok) if tok.has_access_token => match &tok.expires_at {
+            Some(Ok(at)) => Some((t, *at)),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn sso_token_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::Sso {
+        return;
+    }
+    for (token, at) in token_expiry(cx) {
+        let left = at - cx.model.now;
+        if left <= Duration::zero() {
+            out.push(
+                LD502
+                    .diag(format!("the SSO token `{}` expired {} ago ({})", token.name, human_duration(left), at.format("%Y-%m-%d %H:%M UTC")))
+                    .at(Span::whole(token.file), "expired")
+                    .help("every SSO profile fails until you log in again; if login seems to work but this stays, reset the session")
+                    .fix(format!("{LOGIN_FIX}\nif that does not help: leverage-doctor sso-reset --login")),
+            );
+        } else if left < Duration::minutes(REFRESH_MARGIN_MINUTES) {
+            out.push(
+                LD502
+                    .diag(format!("the SSO token `{}` expires in {}", token.name, human_duration(left)))
+                    .severity(Severity::Warning)
+                    .at(Span::whole(token.file), "about to expire")
+                    .help("a long `terraform apply` started now may lose its credentials halfway")
+                    .fix(LOGIN_FIX),
+            );
+        }
+    }
+}
+
+fn sso_token_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    for token in &aws.sso_tokens {
+        let problem = match &token.content {
+            Err(e) => format!("cannot be read: {e}"),
+            Ok(t) if !t.has_access_token => "has no `accessToken`".to_string(),
+            Ok(t) => match &t.expires_at {
+                None => "has no `expiresAt`".to_string(),
+                Some(Err(raw)) => format!("has `expiresAt` = `{raw}`, not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"),
+                Some(Ok(_)) => continue,
+            },
+        };
+        out.push(
+            LD503
+                .diag(format!("the SSO token file `{}` {problem}", token.name))
+                .at(Span::whole(token.file), "invalid token file")
+                .help("the Leverage CLI and the AWS CLI cannot use it and report an expired or missing session")
+                .fix(format!("rm {}/sso/cache/{} && {LOGIN_FIX}", aws.dir_display, token.name)),
+        );
+    }
+}
+
+fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::Sso {
+        return;
+    }
+    let Some(aws) = cx.aws else { return };
+    let Some(config) = aws.config.parsed() else { return };
+    for name in cx.used.keys() {
+        let Some(exp) = config.profile_sections(name).filter_map(|s| s.get("expiration")).last() else {
+            continue;
+        };
+        let Some(at) = exp.value.parse::<i64>().ok().and_then(DateTime::<Utc>::from_timestamp_millis) else {
+            out.push(
+                LD504
+                    .diag(format!("`expiration` of `{name}` is not milliseconds since the epoch: `{}`", exp.value))
+                    .profile(name.clone())
+                    .at(exp.value_span.clone(), "unreadable")
+                    .fix("delete the `expiration` line; the Leverage CLI writes a new one on its next run"),
+            );
+            continue;
+        };
+        let has_keys = aws
+            .credentials
+            .parsed()
+            .is_some_and(|c| c.profile_sections(name).any(|s| s.get("aws_access_key_id").is_some()));
+        let left = at - cx.model.now;
+        if left > Duration::minutes(REFRESH_MARGIN_MINUTES) && !has_keys {
+            out.push(
+                LD504
+                    .diag(format!("`{name}` is marked fresh for {} but the credentials file has no keys for it", human_duration(left)))
+                    .profile(name.clone())
+                    .at(exp.line_span.clone(), "says the credentials are fresh")
+                    .help("the Leverage CLI trusts `expiration`, gets nothing new, and Terraform finds no credentials")
+                    .fix(format!("delete this `expiration` line (or run: leverage-doctor sso-reset --login)")),
+            );
+        } else if left <= Duration::zero() && has_keys {
+            out.push(
+                LD504
+                    .diag(format!("the cached role credentials of `{name}` expired {} ago", human_duration(left)))
+                    .profile(name.clone())
+                    .at(exp.line_span.clone(), "expired")
+                    .help("leverage commands refresh them, but plain `terraform` or `aws --profile` calls fail with ExpiredToken")
+                    .fix("run the layer through the Leverage CLI (`leverage tf plan`) to refresh them"),
+            );
+        }
+    }
+}
+
+fn mfa_session_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    for cache in &aws.mfa_cache {
+        let message = match &cache.expiration {
+            Ok(at) if *at <= cx.model.now => format!(
+                "the cached MFA session of `{}` expired {} ago: the next run asks for a code",
+                cache.profile,
+                human_duration(*at - cx.model.now)
+            ),
+            Ok(_) => continue,
+            Err(e) => format!("the cached MFA session of `{}` is unreadable ({e}): the next run asks for a code", cache.profile),
+        };
+        out.push(
+            LD505
+                .diag(message)
+                .profile(cache.profile.clone())
+                .at(Span::whole(cache.file), "cached session")
+                .fix("nothing to do: enter your MFA code on the next leverage run"),
+        );
+    }
+}

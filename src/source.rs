@@ -1,0 +1,171 @@
+//! Source files the doctor read, and positions in them.
+//!
+//! Positions are byte ranges into a file's text; they become `line:col` only when a report is
+//! rendered. Readers record where secret values sit so that renderers can mask them.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(u32);
+
+/// A place in a file: a byte range, or the whole file when `range` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub file: FileId,
+    pub range: Option<Range<usize>>,
+}
+
+impl Span {
+    pub fn new(file: FileId, range: Range<usize>) -> Span {
+        Span {
+            file,
+            range: Some(range),
+        }
+    }
+
+    pub fn whole(file: FileId) -> Span {
+        Span { file, range: None }
+    }
+}
+
+/// A value together with where it was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as reports show it: relative to the project root, or `~/…` for files in HOME.
+    pub display: String,
+    pub path: PathBuf,
+    pub text: String,
+    /// False for files whose text must never be shown (token caches).
+    pub showable: bool,
+    line_starts: Vec<usize>,
+    secrets: Vec<Range<usize>>,
+}
+
+impl SourceFile {
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
+        (line + 1, col + 1)
+    }
+
+    /// Byte range of a 1-based line, without its line ending.
+    pub fn line_range(&self, line: usize) -> Range<usize> {
+        let start = self.line_starts[line.saturating_sub(1).min(self.line_starts.len() - 1)];
+        let rest = &self.text[start..];
+        let end = start + rest.find('\n').unwrap_or(rest.len());
+        let end = if end > start && self.text.as_bytes()[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        start..end
+    }
+
+    /// The text of a 1-based line with every secret byte range masked.
+    pub fn masked_line(&self, line: usize) -> String {
+        let range = self.line_range(line);
+        let mut out = String::with_capacity(range.len());
+        for (i, ch) in self.text[range.clone()].char_indices() {
+            let at = range.start + i;
+            if self.secrets.iter().any(|s| s.contains(&at)) {
+                out.push('*');
+            } else if ch == '\t' {
+                out.push(' ');
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+/// Every file read in one run.
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: PathBuf, display: String, text: String) -> FileId {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        self.files.push(SourceFile {
+            display,
+            path,
+            text,
+            showable: true,
+            line_starts,
+            secrets: Vec::new(),
+        });
+        FileId((self.files.len() - 1) as u32)
+    }
+
+    /// A file whose content is never shown (e.g. a token cache): only its name is reported.
+    pub fn add_opaque(&mut self, path: PathBuf, display: String) -> FileId {
+        let id = self.add(path, display, String::new());
+        self.files[id.0 as usize].showable = false;
+        id
+    }
+
+    pub fn mark_secret(&mut self, file: FileId, range: Range<usize>) {
+        self.files[file.0 as usize].secrets.push(range);
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// `(line, column)` of the start of a span, if it has a range.
+    pub fn start_of(&self, span: &Span) -> Option<(usize, usize)> {
+        let file = self.get(span.file);
+        span.range.as_ref().map(|r| file.line_col(r.start))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_and_masking() {
+        let mut sources = Sources::default();
+        let id = sources.add(
+            PathBuf::from("c"),
+            "c".into(),
+            "[a]\r\nkey = SECRET\nz".into(),
+        );
+        let file = sources.get(id);
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(5), (2, 1));
+        assert_eq!(file.line_col(11), (2, 7));
+        assert_eq!(file.line_range(1), 0..3);
+        sources.mark_secret(id, 11..17);
+        assert_eq!(sources.get(id).masked_line(2), "key = ******");
+        assert_eq!(sources.get(id).line_count(), 3);
+    }
+}
