@@ -32,5 +32,9 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         ),
     };
     print(&text)?;
-    Ok(if report.failed() { Exit::Findings } else { Exit::Clean })
+    Ok(if report.failed() {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
 }

@@ -14,7 +14,15 @@ pub fn run(id: Option<&str>) -> anyhow::Result<Exit> {
         None => {
             let list: String = RULES
                 .iter()
-                .map(|r| format!("{}  {:<28} {:<8} {}\n", r.id, r.name, r.severity.as_str(), r.summary()))
+                .map(|r| {
+                    format!(
+                        "{}  {:<28} {:<8} {}\n",
+                        r.id,
+                        r.name,
+                        r.severity.as_str(),
+                        r.summary()
+                    )
+                })
                 .collect();
             print(&list)?;
         }

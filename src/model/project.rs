@@ -231,7 +231,8 @@ impl Project {
     }
 
     pub fn mfa_enabled(&self) -> bool {
-        self.build_var("MFA_ENABLED").is_some_and(|e| e.value == "true")
+        self.build_var("MFA_ENABLED")
+            .is_some_and(|e| e.value == "true")
     }
 
     pub fn mode(&self) -> Mode {
@@ -289,9 +290,15 @@ mod tests {
 
     #[test]
     fn account_names_from_profiles() {
-        assert_eq!(account_of_profile("bb", "bb-apps-devstg-devops"), Some("apps-devstg"));
+        assert_eq!(
+            account_of_profile("bb", "bb-apps-devstg-devops"),
+            Some("apps-devstg")
+        );
         assert_eq!(account_of_profile("bb", "bb-shared-oaar"), Some("shared"));
-        assert_eq!(account_of_profile("bb", "bb-sso-apps-prd"), Some("apps-prd"));
+        assert_eq!(
+            account_of_profile("bb", "bb-sso-apps-prd"),
+            Some("apps-prd")
+        );
         assert_eq!(account_of_profile("bb", "bb-security"), None);
         assert_eq!(account_of_profile("bb", "le-shared-devops"), None);
     }

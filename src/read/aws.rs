@@ -36,7 +36,9 @@ impl Reader {
         }
         match fs::read_text(path) {
             Ok(t) => {
-                let file = self.sources.add(path.to_path_buf(), display, t.text.clone());
+                let file = self
+                    .sources
+                    .add(path.to_path_buf(), display, t.text.clone());
                 let (mut parsed, secrets) = ini::parse(&t.text, file, kind);
                 for range in secrets {
                     self.sources.mark_secret(file, range);
@@ -144,7 +146,10 @@ fn parse_token(text: &str) -> Result<SsoToken, String> {
             .and_then(|v| v.as_str())
             .is_some_and(|s| !s.is_empty()),
         expires_at,
-        region: obj.get("region").and_then(|v| v.as_str()).map(str::to_string),
+        region: obj
+            .get("region")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
         start_url: obj
             .get("startUrl")
             .and_then(|v| v.as_str())
@@ -175,8 +180,10 @@ mod tests {
 
     #[test]
     fn token_fields() {
-        let t = parse_token(r#"{"accessToken":"x","expiresAt":"2030-01-01T00:00:00Z","region":"us-east-1"}"#)
-            .unwrap();
+        let t = parse_token(
+            r#"{"accessToken":"x","expiresAt":"2030-01-01T00:00:00Z","region":"us-east-1"}"#,
+        )
+        .unwrap();
         assert!(t.has_access_token);
         assert!(matches!(t.expires_at, Some(Ok(_))));
         let t = parse_token(r#"{"accessToken":"x","expiresAt":"2030-01-01 00:00"}"#).unwrap();

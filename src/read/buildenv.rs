@@ -18,14 +18,19 @@ pub fn parse(text: &str, file: FileId) -> Vec<EnvEntry> {
         let (exported, body, body_at) = match body.strip_prefix("export ") {
             Some(rest) => {
                 let rest_trim = rest.trim_start();
-                (true, rest_trim, start + indent + (body.len() - rest_trim.len()))
+                (
+                    true,
+                    rest_trim,
+                    start + indent + (body.len() - rest_trim.len()),
+                )
             }
             None => (false, body, start + indent),
         };
         let Some(eq) = body.find('=') else { continue };
         let key = body[..eq].trim();
         let raw_value = body[eq + 1..].trim();
-        let value_at = body_at + eq + 1 + (body[eq + 1..].len() - body[eq + 1..].trim_start().len());
+        let value_at =
+            body_at + eq + 1 + (body[eq + 1..].len() - body[eq + 1..].trim_start().len());
         let value = unquote(strip_comment(raw_value));
         entries.push(EnvEntry {
             key: key.to_string(),
@@ -76,6 +81,10 @@ mod tests {
         assert!(e[2].exported);
         assert_eq!(e[2].key, "TF_IMAGE_TAG");
         assert_eq!(e[2].value, "1.6");
-        assert_eq!(s.get(id).line_col(e[2].key_span.range.clone().unwrap().start), (4, 8));
+        assert_eq!(
+            s.get(id)
+                .line_col(e[2].key_span.range.clone().unwrap().start),
+            (4, 8)
+        );
     }
 }

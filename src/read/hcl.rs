@@ -237,9 +237,9 @@ impl RefWalker<'_> {
             .to_string();
         // The Leverage CLI leaves these out: they only resolve at plan time.
         let resolution = if written.contains("lookup(") || written.contains("local.") {
-            Resolution::Skipped(format!(
-                "`{written}` is only known when Terraform runs; the Leverage CLI skips it too"
-            ))
+            Resolution::Skipped(
+                "values with `lookup(` or `local.` are only known when Terraform runs; the Leverage CLI skips them too".into(),
+            )
         } else {
             let expr: hcl::Expression = value.clone().into();
             match expr.evaluate(&self.ctx) {
@@ -315,11 +315,20 @@ locals {
         assert_eq!(refs.len(), 4);
         assert_eq!(refs[0].resolved(), Some("bb-apps-devstg-devops"));
         assert_eq!(refs[1].resolved(), Some("bb-shared-devops"));
-        assert_eq!(refs[1].site, RefSite::Provider { alias: Some("shared".into()) });
+        assert_eq!(
+            refs[1].site,
+            RefSite::Provider {
+                alias: Some("shared".into())
+            }
+        );
         assert!(matches!(refs[2].resolution, Resolution::Skipped(_)));
         assert_eq!(refs[2].site, RefSite::RemoteState);
         assert!(matches!(refs[3].resolution, Resolution::Unresolved(_)));
-        assert_eq!(s.get(id).line_col(refs[1].span.range.clone().unwrap().start), (8, 13));
+        assert_eq!(
+            s.get(id)
+                .line_col(refs[1].span.range.clone().unwrap().start),
+            (8, 13)
+        );
     }
 
     #[test]

@@ -106,10 +106,8 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         }
         let value_raw = &body[sep_at + 1..];
         let value = value_raw.trim();
-        let value_start = body_start
-            + sep_at
-            + 1
-            + (value_raw.len() - value_raw.trim_start().len());
+        let value_start =
+            body_start + sep_at + 1 + (value_raw.len() - value_raw.trim_start().len());
         let value_range = value_start..value_start + value.len();
         let secret = SECRET_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k));
         if secret {
@@ -219,7 +217,10 @@ mod tests {
         let mut sources = Sources::default();
         let id = sources.add(PathBuf::from("x"), "x".into(), text.into());
         let (ini, secrets) = parse(text, id, IniKind::Credentials);
-        assert_eq!(ini.sections[0].name, SectionName::Profile("bb-security".into()));
+        assert_eq!(
+            ini.sections[0].name,
+            SectionName::Profile("bb-security".into())
+        );
         assert_eq!(secrets.len(), 2);
         assert_eq!(&text[secrets[0].clone()], "EXAMPLEEXAMPLE12");
         assert_eq!(&text[secrets[1].clone()], "s3cr3t");

@@ -121,7 +121,11 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
     let start_display = reader.display_path(&start);
     let start_file = reader.sources.add_opaque(
         start.clone(),
-        if start_display.is_empty() { ".".into() } else { start_display },
+        if start_display.is_empty() {
+            ".".into()
+        } else {
+            start_display
+        },
     );
     let project = reader.project(&root, &start, settings.all);
     let aws_dir = settings.aws_dir.clone().or_else(|| {

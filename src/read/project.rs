@@ -2,8 +2,8 @@
 
 use super::{Reader, buildenv, hcl as tf};
 use crate::model::project::{
-    AccountDir, BuildEnvFile, Layer, ParseError, Project, RefSite, Resolution, Scope, ScopeKind,
-    TfvarsFile, ProfileRef,
+    AccountDir, BuildEnvFile, Layer, ParseError, ProfileRef, Project, RefSite, Resolution, Scope,
+    ScopeKind, TfvarsFile,
 };
 use crate::source::{FileId, Located, Span};
 use std::path::{Path, PathBuf};
@@ -145,7 +145,8 @@ impl Reader {
                     if !file_path.exists() {
                         continue;
                     }
-                    let Some((file, text)) = self.read_project_file(root, &file_path, &mut parse_errors)
+                    let Some((file, text)) =
+                        self.read_project_file(root, &file_path, &mut parse_errors)
                     else {
                         continue;
                     };
@@ -199,7 +200,9 @@ impl Reader {
             .unwrap_or_else(|_| path.display().to_string());
         match super::fs::read_text(path) {
             Ok(t) => {
-                let file = self.sources.add(path.to_path_buf(), display, t.text.clone());
+                let file = self
+                    .sources
+                    .add(path.to_path_buf(), display, t.text.clone());
                 if let Some(at) = t.invalid_utf8_at {
                     errors.push(ParseError {
                         span: Span::new(file, at..at),
@@ -226,7 +229,10 @@ impl Reader {
         start: &Path,
         errors: &mut Vec<ParseError>,
     ) -> Vec<BuildEnvFile> {
-        let mut dirs: Vec<&Path> = start.ancestors().take_while(|d| d.starts_with(root)).collect();
+        let mut dirs: Vec<&Path> = start
+            .ancestors()
+            .take_while(|d| d.starts_with(root))
+            .collect();
         dirs.reverse();
         let mut out = Vec::new();
         for dir in dirs {
@@ -339,7 +345,9 @@ fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut Vec<Path
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             let skip = SKIPPED_DIRS.contains(&name.as_ref())
                 || name.starts_with('.')

@@ -77,10 +77,20 @@ fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint
         snippet(out, sources, label, ":::", '-', Severity::Info, &pad, paint);
     }
     if let Some(help) = &d.help {
-        let _ = writeln!(out, "{pad} {} {}", paint.blue("="), indent_rest(&format!("{} {help}", paint.bold("help:")), &pad, 8));
+        let _ = writeln!(
+            out,
+            "{pad} {} {}",
+            paint.blue("="),
+            indent_rest(&format!("{} {help}", paint.bold("help:")), &pad, 8)
+        );
     }
     if let Some(fix) = &d.fix {
-        let _ = writeln!(out, "{pad} {} {}", paint.blue("="), indent_rest(&format!("{} {fix}", paint.bold("fix:")), &pad, 7));
+        let _ = writeln!(
+            out,
+            "{pad} {} {}",
+            paint.blue("="),
+            indent_rest(&format!("{} {fix}", paint.bold("fix:")), &pad, 7)
+        );
     }
     out.push('\n');
 }
@@ -92,7 +102,16 @@ fn indent_rest(text: &str, pad: &str, extra: usize) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn snippet(out: &mut String, sources: &Sources, label: &Label, arrow: &str, mark: char, sev: Severity, pad: &str, paint: &Paint) {
+fn snippet(
+    out: &mut String,
+    sources: &Sources,
+    label: &Label,
+    arrow: &str,
+    mark: char,
+    sev: Severity,
+    pad: &str,
+    paint: &Paint,
+) {
     let p = place(sources, &label.span);
     let file = sources.get(label.span.file);
     let (Some(line), Some(col), Some(range), true) =
@@ -107,13 +126,27 @@ fn snippet(out: &mut String, sources: &Sources, label: &Label, arrow: &str, mark
     let _ = writeln!(out, "{pad}{} {}:{line}:{col}", paint.blue(arrow), p.file);
     let text = file.masked_line(line);
     let _ = writeln!(out, "{pad} {}", paint.blue("|"));
-    let _ = writeln!(out, "{} {} {text}", paint.blue(&format!("{line:>w$}", w = pad.len())), paint.blue("|"));
+    let _ = writeln!(
+        out,
+        "{} {} {text}",
+        paint.blue(&format!("{line:>w$}", w = pad.len())),
+        paint.blue("|")
+    );
     let line_range = file.line_range(line);
     let end = range.end.min(line_range.end).max(range.start);
-    let width = file.text.get(range.start..end).map(|s| s.chars().count()).unwrap_or(1).max(1);
+    let width = file
+        .text
+        .get(range.start..end)
+        .map(|s| s.chars().count())
+        .unwrap_or(1)
+        .max(1);
     let marks: String = std::iter::repeat_n(mark, width).collect();
     let marker = format!("{}{marks} {}", " ".repeat(col - 1), label.message);
-    let colored = if mark == '^' { paint.severity(sev, &marker) } else { paint.blue(&marker) };
+    let colored = if mark == '^' {
+        paint.severity(sev, &marker)
+    } else {
+        paint.blue(&marker)
+    };
     let _ = writeln!(out, "{pad} {} {colored}", paint.blue("|"));
 }
 
@@ -169,12 +202,17 @@ fn summary(out: &mut String, report: &Report, paint: &Paint) {
     let warnings = report.count(Severity::Warning);
     let infos = report.count(Severity::Info);
     let what = match (&report.name, report.mode, report.model.project.as_ref()) {
-        (Some(name), Some(mode), Some(p)) => format!(
-            "project `{name}` ({}), {} `{}`",
-            mode.as_str(),
-            p.scope.kind.as_str(),
-            p.scope.path
-        ),
+        (Some(name), Some(mode), Some(p)) => match p.scope.kind {
+            crate::model::project::ScopeKind::Project => {
+                format!("project `{name}` ({}), every layer", mode.as_str())
+            }
+            kind => format!(
+                "project `{name}` ({}), {} `{}`",
+                mode.as_str(),
+                kind.as_str(),
+                p.scope.path
+            ),
+        },
         _ => "no project".into(),
     };
     let counts = format!(

@@ -15,9 +15,10 @@ pub fn render(report: &Report) -> String {
             "aws_dir": model.aws.as_ref().map(|a| a.dir_display.clone()),
         })
     });
-    let scope = model.project.as_ref().map(|p| {
-        json!({"kind": p.scope.kind.as_str(), "path": p.scope.path})
-    });
+    let scope = model
+        .project
+        .as_ref()
+        .map(|p| json!({"kind": p.scope.kind.as_str(), "path": p.scope.path}));
     let profiles: Vec<Value> = report
         .profiles
         .iter()

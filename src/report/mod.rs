@@ -55,7 +55,11 @@ pub struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(model: &'a Model, mut diagnostics: Vec<Diagnostic>, fail_on: Severity) -> Report<'a> {
+    pub fn new(
+        model: &'a Model,
+        mut diagnostics: Vec<Diagnostic>,
+        fail_on: Severity,
+    ) -> Report<'a> {
         let sources = &model.sources;
         let key = |d: &Diagnostic| {
             let p = d.primary.as_ref().map(|l| place(sources, &l.span));
@@ -101,7 +105,10 @@ impl<'a> Report<'a> {
     }
 
     pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     pub fn failed(&self) -> bool {
@@ -120,7 +127,7 @@ impl<'a> Report<'a> {
 fn profile_kind(cx: &crate::rules::Context, name: &str) -> &'static str {
     let Some(aws) = cx.aws else { return "unknown" };
     let has = |k: &str| aws.profile_value(name, k).is_some();
-    if has("sso_start_url") || has("sso_session") || cx.is_sso_derived(name) {
+    if has("sso_start_url") || has("sso_session") {
         "sso"
     } else if has("role_arn") {
         if cx.mode == Mode::IamMfa && has("mfa_serial") {
@@ -128,6 +135,8 @@ fn profile_kind(cx: &crate::rules::Context, name: &str) -> &'static str {
         } else {
             "assume-role"
         }
+    } else if cx.is_sso_derived(name) {
+        "sso"
     } else if has("aws_access_key_id") {
         "static"
     } else {

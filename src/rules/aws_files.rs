@@ -8,16 +8,43 @@ use crate::source::Span;
 use std::collections::BTreeMap;
 
 rule!(LD201, "LD201", "aws-file-missing", Error, aws_file_missing);
-rule!(LD202, "LD202", "duplicate-section", Error, duplicate_section);
+rule!(
+    LD202,
+    "LD202",
+    "duplicate-section",
+    Error,
+    duplicate_section
+);
 rule!(LD203, "LD203", "duplicate-key", Error, duplicate_key);
-rule!(LD204, "LD204", "section-name-invalid", Warning, section_name_invalid);
+rule!(
+    LD204,
+    "LD204",
+    "section-name-invalid",
+    Warning,
+    section_name_invalid
+);
 rule!(LD205, "LD205", "syntax-error", Error, syntax_error);
-rule!(LD206, "LD206", "reader-divergence", Warning, reader_divergence);
-rule!(LD207, "LD207", "cross-file-conflict", Info, cross_file_conflict);
+rule!(
+    LD206,
+    "LD206",
+    "reader-divergence",
+    Warning,
+    reader_divergence
+);
+rule!(
+    LD207,
+    "LD207",
+    "cross-file-conflict",
+    Info,
+    cross_file_conflict
+);
 
 fn aws_file_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
-    let files = [(&aws.config, true), (&aws.credentials, cx.mode != Mode::Sso)];
+    let files = [
+        (&aws.config, true),
+        (&aws.credentials, cx.mode != Mode::Sso),
+    ];
     for (file, required) in files {
         match file {
             AwsFile::Missing { file } if required => {
@@ -36,7 +63,9 @@ fn aws_file_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     LD201
                         .diag(format!("{shown} cannot be read: {reason}"))
                         .at(Span::whole(*file), reason.clone())
-                        .fix(format!("chmod 600 {shown}   # and make sure it is a file you own")),
+                        .fix(format!(
+                            "chmod 600 {shown}   # and make sure it is a file you own"
+                        )),
                 );
             }
             _ => {}
@@ -77,7 +106,11 @@ fn duplicate_key(cx: &Context, out: &mut Vec<Diagnostic>) {
     for file in aws.files() {
         for section in &file.sections {
             for (i, entry) in section.entries.iter().enumerate() {
-                let Some(earlier) = section.entries[..i].iter().rev().find(|e| e.key.eq_ignore_ascii_case(&entry.key)) else {
+                let Some(earlier) = section.entries[..i]
+                    .iter()
+                    .rev()
+                    .find(|e| e.key.eq_ignore_ascii_case(&entry.key))
+                else {
                     continue;
                 };
                 let values = if entry.secret {
@@ -148,7 +181,11 @@ fn section_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .filter(|c| !(c.is_ascii_alphanumeric() || NAME_CHARS.contains(*c)))
                 .collect();
             if !bad.is_empty() && !name.starts_with("profile ") {
-                let shown: String = bad.iter().map(|c| format!("`{}`", c.escape_default())).collect::<Vec<_>>().join(", ");
+                let shown: String = bad
+                    .iter()
+                    .map(|c| format!("`{}`", c.escape_default()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 out.push(
                     LD204
                         .diag(format!("profile name `{name}` has characters readers disagree on: {shown}"))
@@ -205,10 +242,17 @@ fn reader_divergence(cx: &Context, out: &mut Vec<Diagnostic>) {
         for section in &file.sections {
             for e in &section.entries {
                 let v = &e.value;
-                let inline = v.find(" #").or_else(|| v.find(" ;")).or_else(|| v.find("\t#"));
+                let inline = v
+                    .find(" #")
+                    .or_else(|| v.find(" ;"))
+                    .or_else(|| v.find("\t#"));
                 if let Some(at) = inline {
                     let kept = v[..at].trim_end();
-                    let shown = if e.secret { "the secret".to_string() } else { format!("`{kept}`") };
+                    let shown = if e.secret {
+                        "the secret".to_string()
+                    } else {
+                        format!("`{kept}`")
+                    };
                     out.push(
                         LD206
                             .diag(format!("inline comment after `{}`: readers disagree on the value", e.key))
@@ -217,7 +261,9 @@ fn reader_divergence(cx: &Context, out: &mut Vec<Diagnostic>) {
                             .fix("put the comment on its own line above"),
                     );
                 }
-                let quoted = v.len() >= 2 && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')));
+                let quoted = v.len() >= 2
+                    && ((v.starts_with('"') && v.ends_with('"'))
+                        || (v.starts_with('\'') && v.ends_with('\'')));
                 if quoted {
                     out.push(
                         LD206
@@ -247,7 +293,9 @@ fn cross_file_conflict(cx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     };
     for cs in &creds.sections {
-        let Some(name) = cs.name.profile_name() else { continue };
+        let Some(name) = cs.name.profile_name() else {
+            continue;
+        };
         for ps in config.profile_sections(name) {
             for ce in &cs.entries {
                 let Some(pe) = ps.get(&ce.key) else { continue };
@@ -261,7 +309,10 @@ fn cross_file_conflict(cx: &Context, out: &mut Vec<Diagnostic>) {
                 };
                 out.push(
                     LD207
-                        .diag(format!("`{}` of profile `{name}` is set in both files: {what}", ce.key))
+                        .diag(format!(
+                            "`{}` of profile `{name}` is set in both files: {what}",
+                            ce.key
+                        ))
                         .severity(Severity::Info)
                         .profile(name.to_string())
                         .at(ce.line_span.clone(), "credentials wins")

@@ -5,8 +5,20 @@ use crate::diagnostic::Diagnostic;
 use crate::model::live::{FailureKind, LiveOutcome};
 
 rule!(LD601, "LD601", "sts-call-failed", Error, sts_call_failed);
-rule!(LD602, "LD602", "sts-wrong-account", Error, sts_wrong_account);
-rule!(LD603, "LD603", "sts-unexpected-role", Warning, sts_unexpected_role);
+rule!(
+    LD602,
+    "LD602",
+    "sts-wrong-account",
+    Error,
+    sts_wrong_account
+);
+rule!(
+    LD603,
+    "LD603",
+    "sts-unexpected-role",
+    Warning,
+    sts_unexpected_role
+);
 
 fn place(cx: &Context, profile: &str, d: Diagnostic) -> Diagnostic {
     match cx.used.get(profile).and_then(|r| r.first()) {
@@ -17,7 +29,9 @@ fn place(cx: &Context, profile: &str, d: Diagnostic) -> Diagnostic {
 
 fn sts_call_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
     for result in &cx.model.live {
-        let LiveOutcome::Failed { kind, error } = &result.outcome else { continue };
+        let LiveOutcome::Failed { kind, error } = &result.outcome else {
+            continue;
+        };
         let (what, fix) = match kind {
             FailureKind::ExpiredToken => ("the credentials have expired", "leverage aws sso login   (SSO) — or rerun through the Leverage CLI to refresh role credentials".to_string()),
             FailureKind::UnknownKey => ("AWS does not know the access key id", "rotate the keys in IAM and run: leverage credentials configure".to_string()),
@@ -29,21 +43,29 @@ fn sts_call_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
             FailureKind::NoCredentials => ("no credentials could be obtained", cx.regen_fix()),
             FailureKind::Other => ("the call failed", "see the error".to_string()),
         };
-        out.push(
-            place(cx, &result.profile, LD601
+        out.push(place(
+            cx,
+            &result.profile,
+            LD601
                 .diag(format!("`{}`: {what}", result.profile))
                 .profile(result.profile.clone())
                 .help(error.clone())
-                .fix(fix)),
-        );
+                .fix(fix),
+        ));
     }
 }
 
 fn sts_wrong_account(cx: &Context, out: &mut Vec<Diagnostic>) {
     for result in &cx.model.live {
-        let LiveOutcome::Ok { account, arn } = &result.outcome else { continue };
-        let Some(name) = cx.account_of(&result.profile) else { continue };
-        let Some(expected) = cx.account_id(name) else { continue };
+        let LiveOutcome::Ok { account, arn } = &result.outcome else {
+            continue;
+        };
+        let Some(name) = cx.account_of(&result.profile) else {
+            continue;
+        };
+        let Some(expected) = cx.account_id(name) else {
+            continue;
+        };
         if account != expected {
             out.push(place(cx, &result.profile, LD602
                 .diag(format!("`{}` lands in account {account}, but common.tfvars says `{name}` is {expected}", result.profile))
@@ -57,23 +79,42 @@ fn sts_wrong_account(cx: &Context, out: &mut Vec<Diagnostic>) {
 fn sts_unexpected_role(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     for result in &cx.model.live {
-        let LiveOutcome::Ok { arn, .. } = &result.outcome else { continue };
-        let Some(role) = assumed_role(arn) else { continue };
+        let LiveOutcome::Ok { arn, .. } = &result.outcome else {
+            continue;
+        };
+        let Some(role) = assumed_role(arn) else {
+            continue;
+        };
         let expected = aws
             .profile_value(&result.profile, "role_arn")
             .and_then(|e| e.value.rsplit('/').next().map(str::to_string))
-            .or_else(|| aws.profile_value(&result.profile, "sso_role_name").map(|e| e.value.clone()))
-            .or_else(|| aws.profile_value(&result.profile, "role_name").map(|e| e.value.clone()));
+            .or_else(|| {
+                aws.profile_value(&result.profile, "sso_role_name")
+                    .map(|e| e.value.clone())
+            })
+            .or_else(|| {
+                aws.profile_value(&result.profile, "role_name")
+                    .map(|e| e.value.clone())
+            });
         let Some(expected) = expected else { continue };
         // SSO roles arrive as AWSReservedSSO_<PermissionSet>_<hash>.
         let matches = role == expected
-            || role.strip_prefix("AWSReservedSSO_").is_some_and(|r| r.starts_with(&format!("{expected}_")));
+            || role
+                .strip_prefix("AWSReservedSSO_")
+                .is_some_and(|r| r.starts_with(&format!("{expected}_")));
         if !matches {
-            out.push(place(cx, &result.profile, LD603
-                .diag(format!("`{}` acts as role `{role}`, not `{expected}`", result.profile))
-                .profile(result.profile.clone())
-                .help(format!("the caller is {arn}"))
-                .fix("check role_arn / role_name of the profile")));
+            out.push(place(
+                cx,
+                &result.profile,
+                LD603
+                    .diag(format!(
+                        "`{}` acts as role `{role}`, not `{expected}`",
+                        result.profile
+                    ))
+                    .profile(result.profile.clone())
+                    .help(format!("the caller is {arn}"))
+                    .fix("check role_arn / role_name of the profile"),
+            ));
         }
     }
 }

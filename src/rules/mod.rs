@@ -108,7 +108,10 @@ pub static RULES: &[&Rule] = &[
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
-    RULES.iter().copied().find(|r| r.id.eq_ignore_ascii_case(id))
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.id.eq_ignore_ascii_case(id))
 }
 
 /// What rules share: the model plus the facts every rule would otherwise work out again.
@@ -180,7 +183,9 @@ impl<'a> Context<'a> {
     /// The configured `regen-config` command for this project's mode.
     pub fn regen_fix(&self) -> String {
         match self.mode {
-            Mode::Sso => "leverage-doctor regen-config --sso   (or: leverage aws configure sso)".into(),
+            Mode::Sso => {
+                "leverage-doctor regen-config --sso   (or: leverage aws configure sso)".into()
+            }
             _ => "leverage-doctor regen-config --iam   (or: leverage credentials configure)".into(),
         }
     }

@@ -6,15 +6,29 @@ use crate::model::project::Mode;
 use crate::source::Span;
 
 rule!(LD401, "LD401", "mfa-with-sso", Warning, mfa_with_sso);
-rule!(LD402, "LD402", "wrong-mode-profile", Warning, wrong_mode_profile);
-rule!(LD403, "LD403", "environment-override", Warning, environment_override);
+rule!(
+    LD402,
+    "LD402",
+    "wrong-mode-profile",
+    Warning,
+    wrong_mode_profile
+);
+rule!(
+    LD403,
+    "LD403",
+    "environment-override",
+    Warning,
+    environment_override
+);
 
 fn mfa_with_sso(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
     if cx.mode != Mode::Sso || !project.mfa_enabled() {
         return;
     }
-    let Some(mfa) = project.build_var("MFA_ENABLED") else { return };
+    let Some(mfa) = project.build_var("MFA_ENABLED") else {
+        return;
+    };
     let mut d = LD401
         .diag("MFA_ENABLED=true while SSO is on: MFA is only for the IAM method")
         .at(mfa.line_span.clone(), "MFA on")
@@ -29,14 +43,18 @@ fn mfa_with_sso(cx: &Context, out: &mut Vec<Diagnostic>) {
 fn wrong_mode_profile(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     for (name, refs) in &cx.used {
-        let Some(section) = aws.profile_anchor(name) else { continue };
+        let Some(section) = aws.profile_anchor(name) else {
+            continue;
+        };
         let has = |k: &str| aws.profile_value(name, k).is_some();
         let message = match cx.mode {
-            Mode::Sso if has("role_arn") || has("source_profile") => format!(
-                "SSO is on, but `{name}` is an IAM role profile (role_arn/source_profile)"
-            ),
+            Mode::Sso if has("role_arn") || has("source_profile") => {
+                format!("SSO is on, but `{name}` is an IAM role profile (role_arn/source_profile)")
+            }
             Mode::Iam | Mode::IamMfa
-                if has("sso_start_url") || has("sso_session") || has("sso_account_id")
+                if has("sso_start_url")
+                    || has("sso_session")
+                    || has("sso_account_id")
                     || name.starts_with(&format!("{}-sso", cx.name)) =>
             {
                 format!("SSO is off, but `{name}` is an SSO profile")
@@ -88,25 +106,42 @@ fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
         ));
     }
     if let Some(aws) = cx.aws {
-        for (var, file) in [("AWS_CONFIG_FILE", "config"), ("AWS_SHARED_CREDENTIALS_FILE", "credentials")] {
-            let Some(value) = model.env(var) else { continue };
+        for (var, file) in [
+            ("AWS_CONFIG_FILE", "config"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        ] {
+            let Some(value) = model.env(var) else {
+                continue;
+            };
             let expected = aws.dir.join(file);
             let same = std::path::Path::new(value) == expected;
             if !same {
                 out.push(env_label(
                     LD403
-                        .diag(format!("{var} points to `{value}`, not this project's {}/{file}", aws.dir_display))
-                        .help("the AWS CLI and scripts read another file than the Leverage CLI does")
+                        .diag(format!(
+                            "{var} points to `{value}`, not this project's {}/{file}",
+                            aws.dir_display
+                        ))
+                        .help(
+                            "the AWS CLI and scripts read another file than the Leverage CLI does",
+                        )
                         .fix(format!("export {var}={}", expected.display())),
                 ));
             }
         }
     }
-    for var in ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"] {
+    for var in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_ENDPOINT_URL_SSO",
+        "AWS_ENDPOINT_URL_SSO_OIDC",
+    ] {
         if let Some(value) = model.env(var) {
             out.push(env_label(
                 LD403
-                    .diag(format!("{var} is set to `{value}`: AWS calls go there instead of AWS"))
+                    .diag(format!(
+                        "{var} is set to `{value}`: AWS calls go there instead of AWS"
+                    ))
                     .help("right for tests and private endpoints; wrong if left over")
                     .fix(format!("unset {var}")),
             ));

@@ -7,14 +7,62 @@ use crate::model::project::Mode;
 use crate::source::Span;
 
 rule!(LD301, "LD301", "region-missing", Error, region_missing);
-rule!(LD302, "LD302", "role-profile-invalid", Error, role_profile_invalid);
-rule!(LD303, "LD303", "mfa-serial-missing", Error, mfa_serial_missing);
-rule!(LD304, "LD304", "source-profile-missing", Error, source_profile_missing);
-rule!(LD305, "LD305", "source-profile-cycle", Error, source_profile_cycle);
-rule!(LD306, "LD306", "source-credentials-missing", Error, source_credentials_missing);
-rule!(LD307, "LD307", "sso-profile-incomplete", Error, sso_profile_incomplete);
-rule!(LD308, "LD308", "account-id-mismatch", Error, account_id_mismatch);
-rule!(LD309, "LD309", "mixed-credential-sources", Warning, mixed_credential_sources);
+rule!(
+    LD302,
+    "LD302",
+    "role-profile-invalid",
+    Error,
+    role_profile_invalid
+);
+rule!(
+    LD303,
+    "LD303",
+    "mfa-serial-missing",
+    Error,
+    mfa_serial_missing
+);
+rule!(
+    LD304,
+    "LD304",
+    "source-profile-missing",
+    Error,
+    source_profile_missing
+);
+rule!(
+    LD305,
+    "LD305",
+    "source-profile-cycle",
+    Error,
+    source_profile_cycle
+);
+rule!(
+    LD306,
+    "LD306",
+    "source-credentials-missing",
+    Error,
+    source_credentials_missing
+);
+rule!(
+    LD307,
+    "LD307",
+    "sso-profile-incomplete",
+    Error,
+    sso_profile_incomplete
+);
+rule!(
+    LD308,
+    "LD308",
+    "account-id-mismatch",
+    Error,
+    account_id_mismatch
+);
+rule!(
+    LD309,
+    "LD309",
+    "mixed-credential-sources",
+    Warning,
+    mixed_credential_sources
+);
 
 const CREDENTIAL_SOURCES: &[&str] = &["Environment", "Ec2InstanceMetadata", "EcsContainer"];
 
@@ -53,10 +101,15 @@ fn region_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         if !aws.has_profile(name) || default_region || aws.profile_value(name, "region").is_some() {
             continue;
         }
-        let Some(at) = anchor(aws, name) else { continue };
+        let Some(at) = anchor(aws, name) else {
+            continue;
+        };
         let region = cx
             .project
-            .and_then(|p| p.common_str("region_primary").or_else(|| p.common_str("region")))
+            .and_then(|p| {
+                p.common_str("region_primary")
+                    .or_else(|| p.common_str("region"))
+            })
             .map(|r| r.value)
             .unwrap_or_else(|| "us-east-1".into());
         out.push(
@@ -74,7 +127,9 @@ fn region_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
 fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     for name in cx.chain_profiles() {
-        let Some(role) = aws.profile_value(&name, "role_arn") else { continue };
+        let Some(role) = aws.profile_value(&name, "role_arn") else {
+            continue;
+        };
         let source = aws.profile_value(&name, "source_profile");
         let cred_source = aws.profile_value(&name, "credential_source");
         let base = LD302.diag("").profile(name.clone());
@@ -107,7 +162,10 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                     message: format!("`role_arn` of `{name}` is not a role ARN: `{}`", role.value),
                     ..base
                 }
-                .at(role.value_span.clone(), "expected arn:aws:iam::<12-digit account>:role/<name>")
+                .at(
+                    role.value_span.clone(),
+                    "expected arn:aws:iam::<12-digit account>:role/<name>",
+                )
                 .fix("role_arn = arn:aws:iam::<account id>:role/DevOps"),
             );
         }
@@ -120,11 +178,15 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     let Some(aws) = cx.aws else { return };
     for (name, refs) in &cx.used {
-        let Some(role) = aws.profile_value(name, "role_arn") else { continue };
+        let Some(role) = aws.profile_value(name, "role_arn") else {
+            continue;
+        };
         match aws.profile_value(name, "mfa_serial") {
             None => out.push(
                 LD303
-                    .diag(format!("MFA is on but role profile `{name}` has no `mfa_serial`"))
+                    .diag(format!(
+                        "MFA is on but role profile `{name}` has no `mfa_serial`"
+                    ))
                     .profile(name.clone())
                     .at(role.line_span.clone(), "role profile without mfa_serial")
                     .related(refs[0].span.clone(), "used here")
@@ -133,9 +195,15 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             ),
             Some(serial) if arn_account(&serial.value, "iam", "mfa").is_none() => out.push(
                 LD303
-                    .diag(format!("`mfa_serial` of `{name}` is not an MFA device ARN: `{}`", serial.value))
+                    .diag(format!(
+                        "`mfa_serial` of `{name}` is not an MFA device ARN: `{}`",
+                        serial.value
+                    ))
                     .profile(name.clone())
-                    .at(serial.value_span.clone(), "expected arn:aws:iam::<account>:mfa/<device>")
+                    .at(
+                        serial.value_span.clone(),
+                        "expected arn:aws:iam::<account>:mfa/<device>",
+                    )
                     .fix("mfa_serial = arn:aws:iam::<security account id>:mfa/<your IAM user>"),
             ),
             _ => {}
@@ -147,7 +215,9 @@ fn source_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     let names = aws.profile_names();
     for name in cx.chain_profiles() {
-        let Some(source) = aws.profile_value(&name, "source_profile") else { continue };
+        let Some(source) = aws.profile_value(&name, "source_profile") else {
+            continue;
+        };
         if aws.has_profile(&source.value) {
             continue;
         }
@@ -185,7 +255,9 @@ fn source_profile_cycle(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .map(|s| format!("`{s}`"))
                         .collect::<Vec<_>>()
                         .join(" → ");
-                    let mut d = LD305.diag(format!("`source_profile` loop: {shown}")).profile(cycle[0].clone());
+                    let mut d = LD305
+                        .diag(format!("`source_profile` loop: {shown}"))
+                        .profile(cycle[0].clone());
                     for (n, member) in cycle.iter().enumerate() {
                         if let Some(s) = aws.profile_value(member, "source_profile") {
                             d = if n == 0 {
@@ -205,7 +277,12 @@ fn source_profile_cycle(cx: &Context, out: &mut Vec<Diagnostic>) {
             path.push(current.clone());
             match aws.profile_value(&current, "source_profile") {
                 // A profile naming itself with its own keys is the SDKs' documented self-reference.
-                Some(next) if next.value == current && aws.profile_value(&current, "aws_access_key_id").is_some() => break,
+                Some(next)
+                    if next.value == current
+                        && aws.profile_value(&current, "aws_access_key_id").is_some() =>
+                {
+                    break;
+                }
                 Some(next) => current = next.value.clone(),
                 None => break,
             }
@@ -214,11 +291,15 @@ fn source_profile_cycle(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn valid_key_id(v: &str) -> bool {
-    v.len() == 20 && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    v.len() == 20
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 fn valid_secret(v: &str) -> bool {
-    v.len() == 40 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b))
+    v.len() == 40
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b))
 }
 
 fn source_credentials_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -228,24 +309,35 @@ fn source_credentials_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         // Walk to the end of the chain: the profile that must hold credentials.
         let mut current = used.clone();
         let mut seen = vec![current.clone()];
+        let mut looped = false;
         loop {
             if aws.profile_value(&current, "credential_source").is_some() {
                 break;
             }
             match aws.profile_value(&current, "source_profile") {
-                Some(next) if next.value != current && !seen.contains(&next.value) => {
+                Some(next) if next.value == current => break,
+                Some(next) if seen.contains(&next.value) => {
+                    looped = true;
+                    break;
+                }
+                Some(next) => {
                     current = next.value.clone();
                     seen.push(current.clone());
                 }
-                _ => break,
+                None => break,
             }
         }
-        if !aws.has_profile(&current) || !checked.insert(current.clone()) {
-            continue; // LD102/LD304 report missing profiles.
+        // LD305 reports loops, LD102/LD304 missing profiles.
+        if looped || !aws.has_profile(&current) || !checked.insert(current.clone()) {
+            continue;
         }
         let has = |k: &str| aws.profile_value(&current, k).is_some();
-        if has("credential_source") || has("credential_process") || has("sso_start_url") || has("sso_session")
-            || has("web_identity_token_file") || (has("role_arn") && !has("source_profile"))
+        if has("credential_source")
+            || has("credential_process")
+            || has("sso_start_url")
+            || has("sso_session")
+            || has("web_identity_token_file")
+            || (has("role_arn") && !has("source_profile"))
         {
             continue;
         }
@@ -259,13 +351,29 @@ fn source_credentials_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         let at = anchor(aws, &current).unwrap_or_else(|| refs[0].span.clone());
         let problem = match (key, secret) {
             (None, None) => Some((format!("`{current}` has no credentials{via}"), at.clone())),
-            (Some(_), None) => Some((format!("`{current}` has `aws_access_key_id` but no `aws_secret_access_key`{via}"), at.clone())),
-            (None, Some(_)) => Some((format!("`{current}` has `aws_secret_access_key` but no `aws_access_key_id`{via}"), at.clone())),
+            (Some(_), None) => Some((
+                format!("`{current}` has `aws_access_key_id` but no `aws_secret_access_key`{via}"),
+                at.clone(),
+            )),
+            (None, Some(_)) => Some((
+                format!("`{current}` has `aws_secret_access_key` but no `aws_access_key_id`{via}"),
+                at.clone(),
+            )),
             (Some(k), Some(s)) => {
                 if !valid_key_id(&k.value) {
-                    Some((format!("the access key id of `{current}` is malformed (expected 20 upper-case letters and digits){via}"), k.value_span.clone()))
+                    Some((
+                        format!(
+                            "the access key id of `{current}` is malformed (expected 20 upper-case letters and digits){via}"
+                        ),
+                        k.value_span.clone(),
+                    ))
                 } else if !valid_secret(&s.value) {
-                    Some((format!("the secret access key of `{current}` is malformed (expected 40 characters){via}"), s.value_span.clone()))
+                    Some((
+                        format!(
+                            "the secret access key of `{current}` is malformed (expected 40 characters){via}"
+                        ),
+                        s.value_span.clone(),
+                    ))
                 } else {
                     None
                 }
@@ -292,12 +400,21 @@ fn source_credentials_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 fn sso_profile_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
-    let Some(config) = aws.config.parsed() else { return };
-    let legacy = ["sso_start_url", "sso_region", "sso_account_id", "sso_role_name"];
+    let Some(config) = aws.config.parsed() else {
+        return;
+    };
+    let legacy = [
+        "sso_start_url",
+        "sso_region",
+        "sso_account_id",
+        "sso_role_name",
+    ];
     let leverage = ["role_name", "account_id", "sso_region", "sso_start_url"];
     let sso_account_prefix = format!("{}-sso-", cx.name);
     for section in &config.sections {
-        let Some(name) = section.name.profile_name() else { continue };
+        let Some(name) = section.name.profile_name() else {
+            continue;
+        };
         let has = |k: &str| section.get(k).is_some();
         if !cx.name.is_empty() && name.starts_with(&sso_account_prefix) {
             let missing: Vec<&str> = leverage.into_iter().filter(|k| !has(k)).collect();
@@ -353,7 +470,10 @@ fn sso_profile_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
             let missing: Vec<&str> = legacy.into_iter().filter(|k| !has(k)).collect();
             out.push(
                 LD307
-                    .diag(format!("SSO profile `{name}` lacks {}", super::project::list(&missing)))
+                    .diag(format!(
+                        "SSO profile `{name}` lacks {}",
+                        super::project::list(&missing)
+                    ))
                     .profile(name.to_string())
                     .at(section.header.clone(), "partial sso_* keys")
                     .help("the AWS CLI and SDKs need all four legacy SSO keys (or an sso_session)")
@@ -372,11 +492,20 @@ fn account_id_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
         }
     }
     for name in names {
-        let Some(account) = cx.account_of(&name) else { continue };
-        let Some(expected) = cx.account_id(account) else { continue };
-        let decl = cx.project.and_then(|p| p.accounts.get(account)).and_then(|a| a.id.as_ref());
+        let Some(account) = cx.account_of(&name) else {
+            continue;
+        };
+        let Some(expected) = cx.account_id(account) else {
+            continue;
+        };
+        let decl = cx
+            .project
+            .and_then(|p| p.accounts.get(account))
+            .and_then(|a| a.id.as_ref());
         for key in ["role_arn", "sso_account_id", "account_id"] {
-            let Some(entry) = aws.profile_value(&name, key) else { continue };
+            let Some(entry) = aws.profile_value(&name, key) else {
+                continue;
+            };
             let found = if key == "role_arn" {
                 match arn_account(&entry.value, "iam", "role") {
                     Some(a) => a,
@@ -410,7 +539,12 @@ fn mixed_credential_sources(cx: &Context, out: &mut Vec<Diagnostic>) {
     for name in cx.chain_profiles() {
         let has = |k: &str| aws.profile_value(&name, k).is_some();
         let mut sources = Vec::new();
-        if has("aws_access_key_id") && !(has("source_profile") && aws.profile_value(&name, "source_profile").is_some_and(|s| s.value == name)) {
+        if has("aws_access_key_id")
+            && !(has("source_profile")
+                && aws
+                    .profile_value(&name, "source_profile")
+                    .is_some_and(|s| s.value == name))
+        {
             sources.push("static keys");
         }
         if has("role_arn") {
@@ -428,7 +562,9 @@ fn mixed_credential_sources(cx: &Context, out: &mut Vec<Diagnostic>) {
         if sources.len() < 2 {
             continue;
         }
-        let Some(at) = anchor(aws, &name) else { continue };
+        let Some(at) = anchor(aws, &name) else {
+            continue;
+        };
         out.push(
             LD309
                 .diag(format!("profile `{name}` has several credential sources: {}", sources.join(", ")))
@@ -446,10 +582,22 @@ mod tests {
 
     #[test]
     fn arns() {
-        assert_eq!(arn_account("arn:aws:iam::123456789012:role/DevOps", "iam", "role"), Some("123456789012"));
-        assert_eq!(arn_account("arn:aws-us-gov:iam::123456789012:mfa/me", "iam", "mfa"), Some("123456789012"));
-        assert_eq!(arn_account("arn:aws:iam::12345:role/DevOps", "iam", "role"), None);
-        assert_eq!(arn_account("arn:aws:iam::123456789012:user/x", "iam", "role"), None);
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:role/DevOps", "iam", "role"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            arn_account("arn:aws-us-gov:iam::123456789012:mfa/me", "iam", "mfa"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            arn_account("arn:aws:iam::12345:role/DevOps", "iam", "role"),
+            None
+        );
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:user/x", "iam", "role"),
+            None
+        );
         assert_eq!(arn_account("DevOps", "iam", "role"), None);
     }
 }

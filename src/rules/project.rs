@@ -5,13 +5,49 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::project::Mode;
 use crate::source::Span;
 
-rule!(LD001, "LD001", "project-not-found", Error, project_not_found);
+rule!(
+    LD001,
+    "LD001",
+    "project-not-found",
+    Error,
+    project_not_found
+);
 rule!(LD002, "LD002", "parse-error", Error, parse_error);
-rule!(LD003, "LD003", "project-name-mismatch", Error, project_name_mismatch);
-rule!(LD004, "LD004", "common-tfvars-missing", Error, common_tfvars_missing);
-rule!(LD005, "LD005", "build-env-invalid", Warning, build_env_invalid);
-rule!(LD006, "LD006", "sso-enabled-not-bool", Error, sso_enabled_not_bool);
-rule!(LD007, "LD007", "account-config-incomplete", Warning, account_config_incomplete);
+rule!(
+    LD003,
+    "LD003",
+    "project-name-mismatch",
+    Error,
+    project_name_mismatch
+);
+rule!(
+    LD004,
+    "LD004",
+    "common-tfvars-missing",
+    Error,
+    common_tfvars_missing
+);
+rule!(
+    LD005,
+    "LD005",
+    "build-env-invalid",
+    Warning,
+    build_env_invalid
+);
+rule!(
+    LD006,
+    "LD006",
+    "sso-enabled-not-bool",
+    Error,
+    sso_enabled_not_bool
+);
+rule!(
+    LD007,
+    "LD007",
+    "account-config-incomplete",
+    Warning,
+    account_config_incomplete
+);
 
 fn project_not_found(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.project.is_some() {
@@ -33,7 +69,9 @@ fn parse_error(cx: &Context, out: &mut Vec<Diagnostic>) {
             LD002
                 .diag(format!("cannot parse: {}", e.message))
                 .at(e.span.clone(), e.message.clone())
-                .help("the Leverage CLI and Terraform stop on this file; nothing it defines is known")
+                .help(
+                    "the Leverage CLI and Terraform stop on this file; nothing it defines is known",
+                )
                 .fix("fix the syntax at the marked place (`terraform fmt` shows the same error)"),
         );
     }
@@ -97,7 +135,10 @@ fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             if e.exported {
                 out.push(
                     LD005
-                        .diag(format!("`export {}=…`: the Leverage CLI's build.env parser rejects `export`", e.key))
+                        .diag(format!(
+                            "`export {}=…`: the Leverage CLI's build.env parser rejects `export`",
+                            e.key
+                        ))
                         .at(e.line_span.clone(), "remove `export `")
                         .fix(format!("{}={}", e.key, e.value)),
                 );
@@ -125,7 +166,10 @@ fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                 if let Some(parent) = parent {
                     out.push(
                         LD005
-                            .diag(format!("`{}` is overridden here (`{}`, was `{}`)", e.key, e.value, parent.value))
+                            .diag(format!(
+                                "`{}` is overridden here (`{}`, was `{}`)",
+                                e.key, e.value, parent.value
+                            ))
                             .severity(Severity::Info)
                             .at(e.line_span.clone(), "this value wins below this folder")
                             .related(parent.line_span.clone(), "overridden value"),
@@ -134,7 +178,8 @@ fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if project.build_var("TERRAFORM_IMAGE_TAG").is_none() && project.build_var("TF_IMAGE_TAG").is_none()
+    if project.build_var("TERRAFORM_IMAGE_TAG").is_none()
+        && project.build_var("TF_IMAGE_TAG").is_none()
         && let Some(root_env) = project.build_envs.first()
     {
         out.push(
@@ -154,14 +199,20 @@ fn sso_enabled_not_bool(cx: &Context, out: &mut Vec<Diagnostic>) {
         hcl::Value::Bool(_) => return,
         hcl::Value::String(s) => (
             format!("the string \"{s}\""),
-            if s.is_empty() { "off" } else { "on (a non-empty string is true)" },
+            if s.is_empty() {
+                "off"
+            } else {
+                "on (a non-empty string is true)"
+            },
         ),
         other => (format!("`{other}`"), "not what you expect"),
     };
     let wanted = matches!(&var.value, hcl::Value::String(s) if s.eq_ignore_ascii_case("true"));
     out.push(
         LD006
-            .diag(format!("`sso_enabled` is {shown}, not a bool: for the Leverage CLI SSO is {means}"))
+            .diag(format!(
+                "`sso_enabled` is {shown}, not a bool: for the Leverage CLI SSO is {means}"
+            ))
             .at(var.value_span.clone(), "write a bool without quotes")
             .fix(format!("sso_enabled = {wanted}")),
     );
@@ -169,7 +220,11 @@ fn sso_enabled_not_bool(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 fn account_config_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
-    for account in project.account_dirs.iter().filter(|a| project.scope.accounts.contains(&a.name)) {
+    for account in project
+        .account_dirs
+        .iter()
+        .filter(|a| project.scope.accounts.contains(&a.name))
+    {
         if let Some(tfvars) = &account.account_tfvars {
             match tfvars.get_str("environment") {
                 Some(env) if env.value != account.name => out.push(

@@ -6,11 +6,35 @@ use crate::model::aws::AwsFile;
 use crate::model::project::{Mode, RefSite, Resolution};
 use crate::source::Span;
 
-rule!(LD101, "LD101", "profile-unresolved", Warning, profile_unresolved);
+rule!(
+    LD101,
+    "LD101",
+    "profile-unresolved",
+    Warning,
+    profile_unresolved
+);
 rule!(LD102, "LD102", "profile-missing", Error, profile_missing);
-rule!(LD103, "LD103", "sso-account-profile-missing", Error, sso_account_profile_missing);
-rule!(LD104, "LD104", "sso-role-suffix-mismatch", Error, sso_role_suffix_mismatch);
-rule!(LD105, "LD105", "sso-base-profile-invalid", Error, sso_base_profile_invalid);
+rule!(
+    LD103,
+    "LD103",
+    "sso-account-profile-missing",
+    Error,
+    sso_account_profile_missing
+);
+rule!(
+    LD104,
+    "LD104",
+    "sso-role-suffix-mismatch",
+    Error,
+    sso_role_suffix_mismatch
+);
+rule!(
+    LD105,
+    "LD105",
+    "sso-base-profile-invalid",
+    Error,
+    sso_base_profile_invalid
+);
 
 fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
     for r in &cx.refs {
@@ -36,7 +60,10 @@ fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 fn profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
-    if matches!(aws.config, AwsFile::Missing { .. } | AwsFile::Unreadable { .. }) {
+    if matches!(
+        aws.config,
+        AwsFile::Missing { .. } | AwsFile::Unreadable { .. }
+    ) {
         return; // LD201 says it once for the whole file.
     }
     let names = aws.profile_names();
@@ -45,14 +72,20 @@ fn profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let mut d = LD102
-            .diag(format!("profile `{name}` is not defined in {}", aws.dir_display))
+            .diag(format!(
+                "profile `{name}` is not defined in {}",
+                aws.dir_display
+            ))
             .profile(name.clone())
             .at(refs[0].span.clone(), "used here");
         for r in refs.iter().skip(1) {
             d = d.related(r.span.clone(), "also used here");
         }
         if let Some(near) = nearest(name, names.iter().copied()) {
-            d = d.help(format!("did you mean `{near}`? it is defined in {}", aws.dir_display));
+            d = d.help(format!(
+                "did you mean `{near}`? it is defined in {}",
+                aws.dir_display
+            ));
             if let Some(section) = aws.profile_anchor(near) {
                 d = d.related(section.header.clone(), format!("`{near}` is defined here"));
             }
@@ -70,23 +103,33 @@ fn missing_profile_fix(cx: &Context, name: &str) -> String {
         return cx.regen_fix();
     }
     let Some(account) = cx.account_of(name) else {
-        return format!("add `[{name}]` with its keys to credentials: leverage credentials configure");
+        return format!(
+            "add `[{name}]` with its keys to credentials: leverage credentials configure"
+        );
     };
     let role_suffix = name.rsplit('-').next().unwrap_or("");
     let (role, source) = match role_suffix {
-        "oaar" => ("OrganizationAccountAccessRole", format!("{}-management", cx.name)),
+        "oaar" => (
+            "OrganizationAccountAccessRole",
+            format!("{}-management", cx.name),
+        ),
         _ => ("DevOps", format!("{}-security", cx.name)),
     };
     let id = cx.account_id(account).unwrap_or("<account id>");
     let region = cx
         .project
-        .and_then(|p| p.common_str("region_primary").or_else(|| p.common_str("region")))
+        .and_then(|p| {
+            p.common_str("region_primary")
+                .or_else(|| p.common_str("region"))
+        })
         .map(|r| r.value)
         .unwrap_or_else(|| "us-east-1".into());
     let mut lines = format!(
         "{}\nadd to {}/config:\n[profile {name}]\noutput = json\nregion = {region}\nrole_arn = arn:aws:iam::{id}:role/{role}\nsource_profile = {source}",
         cx.regen_fix(),
-        cx.aws.map(|a| a.dir_display.as_str()).unwrap_or("~/.aws/<project>")
+        cx.aws
+            .map(|a| a.dir_display.as_str())
+            .unwrap_or("~/.aws/<project>")
     );
     if cx.mode == Mode::IamMfa {
         lines.push_str("\nmfa_serial = arn:aws:iam::<security account id>:mfa/<your user>");
@@ -107,7 +150,9 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         if !cx.is_sso_derived(name) {
             continue;
         }
-        let Some(account) = cx.account_of(name) else { continue };
+        let Some(account) = cx.account_of(name) else {
+            continue;
+        };
         let sso_profile = cx.sso_account_profile(account);
         if aws.has_profile(&sso_profile) || !seen.insert(sso_profile.clone()) {
             continue;
@@ -138,7 +183,9 @@ fn sso_role_suffix_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
             .filter(|r| r.site != RefSite::Backend && r.expr != "var.profile")
             .collect();
         let Some(first) = named.first() else { continue };
-        let Some(account) = cx.account_of(name) else { continue };
+        let Some(account) = cx.account_of(name) else {
+            continue;
+        };
         let sso_profile = cx.sso_account_profile(account);
         let Some(role) = aws.profile_value(&sso_profile, "role_name") else {
             continue;
@@ -165,20 +212,31 @@ fn sso_base_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.mode != Mode::Sso {
         return;
     }
-    let (Some(aws), Some(project)) = (cx.aws, cx.project) else { return };
-    let Some(config) = aws.config.parsed() else { return };
+    let (Some(aws), Some(project)) = (cx.aws, cx.project) else {
+        return;
+    };
+    let Some(config) = aws.config.parsed() else {
+        return;
+    };
     let base = format!("{}-sso", cx.name);
     let Some(section) = config.profile_sections(&base).last() else {
         out.push(
             LD105
-                .diag(format!("no `[profile {base}]` in the config: SSO login has nothing to start from"))
+                .diag(format!(
+                    "no `[profile {base}]` in the config: SSO login has nothing to start from"
+                ))
                 .at(Span::whole(config.file), format!("add `[profile {base}]`"))
                 .help("`leverage aws sso login` reads the start URL and region from it")
                 .fix(cx.regen_fix()),
         );
         return;
     };
-    let required = ["sso_start_url", "sso_region", "sso_account_id", "sso_role_name"];
+    let required = [
+        "sso_start_url",
+        "sso_region",
+        "sso_account_id",
+        "sso_role_name",
+    ];
     let missing: Vec<&str> = required
         .into_iter()
         .filter(|k| section.get(k).is_none())
@@ -186,7 +244,10 @@ fn sso_base_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     if !missing.is_empty() {
         out.push(
             LD105
-                .diag(format!("`[profile {base}]` lacks {}", super::project::list(&missing)))
+                .diag(format!(
+                    "`[profile {base}]` lacks {}",
+                    super::project::list(&missing)
+                ))
                 .at(section.header.clone(), "incomplete")
                 .fix(cx.regen_fix()),
         );

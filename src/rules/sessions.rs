@@ -7,11 +7,41 @@ use crate::model::project::Mode;
 use crate::source::Span;
 use chrono::{DateTime, Duration, Utc};
 
-rule!(LD501, "LD501", "sso-token-missing", Error, sso_token_missing);
-rule!(LD502, "LD502", "sso-token-expired", Error, sso_token_expired);
-rule!(LD503, "LD503", "sso-token-invalid", Error, sso_token_invalid);
-rule!(LD504, "LD504", "role-credentials-stale", Warning, role_credentials_stale);
-rule!(LD505, "LD505", "mfa-session-expired", Info, mfa_session_expired);
+rule!(
+    LD501,
+    "LD501",
+    "sso-token-missing",
+    Error,
+    sso_token_missing
+);
+rule!(
+    LD502,
+    "LD502",
+    "sso-token-expired",
+    Error,
+    sso_token_expired
+);
+rule!(
+    LD503,
+    "LD503",
+    "sso-token-invalid",
+    Error,
+    sso_token_invalid
+);
+rule!(
+    LD504,
+    "LD504",
+    "role-credentials-stale",
+    Warning,
+    role_credentials_stale
+);
+rule!(
+    LD505,
+    "LD505",
+    "mfa-session-expired",
+    Info,
+    mfa_session_expired
+);
 
 /// The Leverage CLI refreshes anything with less than this left.
 const REFRESH_MARGIN_MINUTES: i64 = 30;
@@ -41,21 +71,29 @@ fn sso_token_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     };
     out.push(
         LD501
-            .diag(format!("no SSO token in {}/sso/cache/: you are not logged in", aws.dir_display))
+            .diag(format!(
+                "no SSO token in {}/sso/cache/: you are not logged in",
+                aws.dir_display
+            ))
             .at(span, "SSO profiles here need a token")
             .help("the Leverage CLI refuses to run Terraform with an empty SSO cache")
             .fix(LOGIN_FIX),
     );
 }
 
-fn token_expiry<'a>(cx: &Context<'a>) -> impl Iterator<Item = (&'a crate::model::aws::SsoTokenFile, DateTime<Utc>)> + use<'a> {
-    cx.aws.into_iter().flat_map(|a| a.sso_tokens.iter()).filter_map(|t| match &t.content {
-        Ok(tok) if tok.has_access_token => match &tok.expires_at {
-            Some(Ok(at)) => Some((t, *at)),
+fn token_expiry<'a>(
+    cx: &Context<'a>,
+) -> impl Iterator<Item = (&'a crate::model::aws::SsoTokenFile, DateTime<Utc>)> + use<'a> {
+    cx.aws
+        .into_iter()
+        .flat_map(|a| a.sso_tokens.iter())
+        .filter_map(|t| match &t.content {
+            Ok(tok) if tok.has_access_token => match &tok.expires_at {
+                Some(Ok(at)) => Some((t, *at)),
+                _ => None,
+            },
             _ => None,
-        },
-        _ => None,
-    })
+        })
 }
 
 fn sso_token_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -75,7 +113,11 @@ fn sso_token_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
         } else if left < Duration::minutes(REFRESH_MARGIN_MINUTES) {
             out.push(
                 LD502
-                    .diag(format!("the SSO token `{}` expires in {}", token.name, human_duration(left)))
+                    .diag(format!(
+                        "the SSO token `{}` expires in {}",
+                        token.name,
+                        human_duration(left)
+                    ))
                     .severity(Severity::Warning)
                     .at(Span::whole(token.file), "about to expire")
                     .help("a long `terraform apply` started now may lose its credentials halfway")
@@ -93,7 +135,9 @@ fn sso_token_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             Ok(t) if !t.has_access_token => "has no `accessToken`".to_string(),
             Ok(t) => match &t.expires_at {
                 None => "has no `expiresAt`".to_string(),
-                Some(Err(raw)) => format!("has `expiresAt` = `{raw}`, not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"),
+                Some(Err(raw)) => format!(
+                    "has `expiresAt` = `{raw}`, not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"
+                ),
                 Some(Ok(_)) => continue,
             },
         };
@@ -112,12 +156,23 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let Some(aws) = cx.aws else { return };
-    let Some(config) = aws.config.parsed() else { return };
+    let Some(config) = aws.config.parsed() else {
+        return;
+    };
     for name in cx.used.keys() {
-        let Some(exp) = config.profile_sections(name).filter_map(|s| s.get("expiration")).last() else {
+        let Some(exp) = config
+            .profile_sections(name)
+            .filter_map(|s| s.get("expiration"))
+            .last()
+        else {
             continue;
         };
-        let Some(at) = exp.value.parse::<i64>().ok().and_then(DateTime::<Utc>::from_timestamp_millis) else {
+        let Some(at) = exp
+            .value
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::<Utc>::from_timestamp_millis)
+        else {
             out.push(
                 LD504
                     .diag(format!("`expiration` of `{name}` is not milliseconds since the epoch: `{}`", exp.value))
@@ -127,10 +182,10 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
             );
             continue;
         };
-        let has_keys = aws
-            .credentials
-            .parsed()
-            .is_some_and(|c| c.profile_sections(name).any(|s| s.get("aws_access_key_id").is_some()));
+        let has_keys = aws.credentials.parsed().is_some_and(|c| {
+            c.profile_sections(name)
+                .any(|s| s.get("aws_access_key_id").is_some())
+        });
         let left = at - cx.model.now;
         if left > Duration::minutes(REFRESH_MARGIN_MINUTES) && !has_keys {
             out.push(
@@ -139,7 +194,7 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .profile(name.clone())
                     .at(exp.line_span.clone(), "says the credentials are fresh")
                     .help("the Leverage CLI trusts `expiration`, gets nothing new, and Terraform finds no credentials")
-                    .fix(format!("delete this `expiration` line (or run: leverage-doctor sso-reset --login)")),
+                    .fix("delete this `expiration` line (or run: leverage-doctor sso-reset --login)"),
             );
         } else if left <= Duration::zero() && has_keys {
             out.push(
@@ -164,7 +219,10 @@ fn mfa_session_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
                 human_duration(*at - cx.model.now)
             ),
             Ok(_) => continue,
-            Err(e) => format!("the cached MFA session of `{}` is unreadable ({e}): the next run asks for a code", cache.profile),
+            Err(e) => format!(
+                "the cached MFA session of `{}` is unreadable ({e}): the next run asks for a code",
+                cache.profile
+            ),
         };
         out.push(
             LD505

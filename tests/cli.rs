@@ -1,0 +1,210 @@
+//! Exit codes, arguments, explain, colours, the environment rule.
+
+use crate::support::{Case, check_json, doctor, rules_of};
+use predicates::prelude::*;
+
+#[test]
+fn explain_prints_the_rule_page() {
+    doctor()
+        .args(["explain", "LD102"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("# LD102 profile-missing"))
+        .stdout(predicate::str::contains("## How to fix"));
+    doctor()
+        .args(["explain", "ld202"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("duplicate-section"));
+}
+
+#[test]
+fn explain_without_id_lists_every_rule() {
+    let out = doctor()
+        .arg("explain")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), leverage_doctor::rules::RULES.len());
+}
+
+#[test]
+fn explain_unknown_rule_exits_2_with_one_line() {
+    doctor()
+        .args(["explain", "LD999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no rule `LD999`"));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    doctor()
+        .args(["check", "--format", "yaml"])
+        .assert()
+        .code(2);
+    doctor().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn missing_path_exits_2_with_a_clear_line() {
+    let out = doctor()
+        .args(["check", "/nonexistent/leverage/project"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("/nonexistent/leverage/project: not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_folder_outside_any_project_is_ld001() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, report) = check_json(
+        doctor()
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .args(["check", "--offline"]),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(rules_of(&report), ["LD001"]);
+    assert!(report["project"].is_null());
+}
+
+#[test]
+fn human_report_shows_source_line_marker_and_fix_without_colour_when_piped() {
+    let case = Case::new("broken-iam");
+    let out = case
+        .cmd("shared/us-east-1/base-network")
+        .args(["check", "--offline"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains('\x1b'), "no colour when not a terminal");
+    assert!(text.contains("error[LD102]: profile `bb-apps-prd-devop` is not defined in ~/.aws/bb"));
+    assert!(text.contains("  --> shared/us-east-1/base-network/config.tf:15:13"));
+    assert!(text.contains("15 |   profile = \"bb-apps-prd-devop\""));
+    assert!(text.contains("   |             ^^^^^^^^^^^^^^^^^^^ used here"));
+    assert!(text.contains("= help: did you mean `bb-apps-prd-devops`?"));
+    assert!(text.contains("┆ referenced at"), "profiles table");
+    assert!(text.contains("failed: project `bb` (iam-mfa), layer `shared/us-east-1/base-network`"));
+}
+
+#[test]
+fn colour_always_and_no_color() {
+    let case = Case::new("broken-iam");
+    case.cmd("")
+        .args(["check", "--offline", "--color", "always"])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[1;31merror[LD"));
+    case.cmd("")
+        .env("NO_COLOR", "1")
+        .args(["check", "--offline"])
+        .assert()
+        .stdout(predicate::str::contains('\x1b').not());
+}
+
+#[test]
+fn fail_on_warning_and_quiet() {
+    let case = Case::new("sso-healthy");
+    case.cmd("apps-devstg/us-east-1/k8s-eks/cluster")
+        .args(["check", "--offline", "--fail-on", "info"])
+        .assert()
+        .code(1);
+    case.cmd("")
+        .args(["check", "--offline", "--fail-on", "warning"])
+        .assert()
+        .code(0);
+    let out = case
+        .cmd("")
+        .args(["check", "--offline", "-q"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "quiet prints only the summary: {text}"
+    );
+}
+
+#[test]
+fn environment_overrides_are_ld403_and_keys_are_masked() {
+    let case = Case::new("sso-healthy");
+    let (code, report) = check_json(
+        case.cmd("")
+            .env("AWS_ACCESS_KEY_ID", "AKIALDFIXTURESECRET9")
+            .env("AWS_PROFILE", "a")
+            .env("AWS_DEFAULT_PROFILE", "b")
+            .env("AWS_CONFIG_FILE", "/elsewhere/config")
+            .args(["check", "--offline"]),
+    );
+    assert_eq!(code, 0, "warnings only");
+    let ld403: Vec<_> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "LD403")
+        .collect();
+    assert_eq!(ld403.len(), 3, "{ld403:#?}");
+    let text = report.to_string();
+    assert!(text.contains("AKIA…"));
+    assert!(!text.contains("LDFIXTURESECRET"));
+}
+
+#[test]
+fn aws_dir_overrides_home() {
+    let case = Case::new("sso-healthy");
+    let elsewhere = tempfile::tempdir().unwrap();
+    crate::support::copy_dir(&case.aws(), elsewhere.path());
+    std::fs::remove_dir_all(case.aws()).unwrap();
+    let (code, _) = check_json(
+        case.cmd("")
+            .arg("--aws-dir")
+            .arg(elsewhere.path())
+            .args(["check", "--offline"]),
+    );
+    assert_eq!(code, 0);
+    let (code, report) = check_json(case.cmd("").args(["check", "--offline"]));
+    assert_eq!(code, 1);
+    assert!(rules_of(&report).contains(&"LD201".to_string()));
+}
+
+#[test]
+fn sso_token_close_to_expiry_is_a_warning() {
+    let case = Case::new("sso-healthy");
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(10);
+    std::fs::write(
+        case.aws().join("sso/cache/token"),
+        format!(
+            r#"{{"accessToken":"LDFIXTURESECRET","expiresAt":"{}","region":"us-east-1"}}"#,
+            soon.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+    )
+    .unwrap();
+    let (code, report) = check_json(case.cmd("").args(["check", "--offline"]));
+    assert_eq!(code, 0);
+    let d = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "LD502")
+        .expect("LD502");
+    assert_eq!(d["severity"], "warning");
+    assert!(d["message"].as_str().unwrap().contains("expires in"));
+}

@@ -1,0 +1,7 @@
+//! One integration-test binary (like ripgrep's): modules share the harness in `support`.
+
+mod bad_input;
+mod cli;
+mod fixtures;
+mod rule_pages;
+mod support;
