@@ -80,4 +80,13 @@ pub struct CheckArgs {
     /// Lowest severity that makes the run fail (exit 1)
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Profiles checked live at once
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+    /// Seconds each AWS call may take
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// MFA code for profiles without a valid cached MFA session (scripts; a terminal is asked)
+    #[arg(long, value_name = "CODE", env = "LEVERAGE_DOCTOR_MFA_CODE", hide_env_values = true)]
+    pub mfa_code: Option<String>,
 }

@@ -3,7 +3,10 @@
 use super::{Exit, print, use_color};
 use crate::cli::{CheckArgs, FailOn, Format, Global};
 use crate::diagnostic::Severity;
+use crate::read::live::LiveSettings;
 use crate::read::{self, ReadSettings};
+use std::io::IsTerminal;
+use std::time::Duration;
 use crate::report::{Report, human, json};
 
 pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
@@ -12,7 +15,19 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         aws_dir: global.aws_dir.clone(),
         all: args.all,
     };
-    let model = read::load(&settings)?;
+    let mut model = read::load(&settings)?;
+    if !args.offline {
+        let profiles: Vec<String> = crate::rules::Context::new(&model).used.into_keys().collect();
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+        let live = LiveSettings {
+            jobs: usize::from(args.jobs),
+            timeout: Duration::from_secs(args.timeout),
+            mfa_code: args.mfa_code.clone(),
+            interactive: !ci && std::io::stdin().is_terminal(),
+            progress: !ci && !global.quiet && std::io::stderr().is_terminal(),
+        };
+        model.live = read::live::probe_all(&model, &profiles, &live);
+    }
     let diagnostics = crate::rules::run(&model);
     let fail_on = match args.fail_on {
         FailOn::Error => Severity::Error,

@@ -5,6 +5,7 @@ pub mod buildenv;
 pub mod fs;
 pub mod hcl;
 pub mod ini;
+pub mod live;
 pub mod project;
 
 use crate::model::{EnvVar, Model};

@@ -158,8 +158,7 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(120)
+        .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(["profile", "kind", "account", "referenced at", "status"]);
     for row in &report.profiles {
         let mut refs: Vec<String> = row
@@ -177,7 +176,18 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
         }
         let status = match &row.live {
             Some(l) => match &l.outcome {
-                LiveOutcome::Ok { account, arn } => format!("ok {account} {arn} ({} ms)", l.millis),
+                LiveOutcome::Ok { account, arn } => {
+                    // `arn:aws:sts::<acct>:assumed-role/Role/session` → `assumed-role/Role`.
+                    let who = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+                    let who = if style.verbose {
+                        arn.as_str()
+                    } else if who.starts_with("assumed-role/") {
+                        who.rsplit_once('/').map(|(r, _)| r).unwrap_or(who)
+                    } else {
+                        who
+                    };
+                    format!("ok {account} {who} ({} ms)", l.millis)
+                }
                 LiveOutcome::Failed { .. } => format!("FAILED ({} ms)", l.millis),
                 LiveOutcome::Skipped(why) => format!("skipped: {why}"),
             },

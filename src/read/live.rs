@@ -1,0 +1,656 @@
+//! Live probes: credentials for each profile the way the tool using them gets them, then STS
+//! GetCallerIdentity. Gathering only: rules (LD6xx) judge the results.
+//!
+//! - Standard chains (static keys, role chains, credential_process, SSO profiles) go through the
+//!   AWS SDK's own `ProfileFileCredentialsProvider` over the project's files.
+//! - Leverage SSO (`<p>-<account>-<role>` in SSO mode): the token of `~/.aws/<p>/sso/cache/token`
+//!   and SSO GetRoleCredentials for the account and role of `[profile <p>-sso-<account>]`, as
+//!   the Leverage CLI does; one call per (account, role), shared.
+//! - Leverage MFA: a valid cached session of `~/.aws/<p>/cache/<profile>`; else one MFA code per
+//!   device gives one GetSessionToken, shared by every AssumeRole that needs it.
+//!
+//! Endpoints come from the SDK's standard settings (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, …).
+
+use crate::model::Model;
+use crate::model::aws::AwsFiles;
+use crate::model::live::{FailureKind, LiveOutcome, LiveResult};
+use crate::model::project::{Mode, account_of_profile};
+use aws_config::BehaviorVersion;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_runtime::env_config::file::{EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles};
+use aws_config::provider_config::ProviderConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sts::config::Region;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// Throttled calls are retried this many times in all, with doubling back-off.
+const THROTTLE_ATTEMPTS: u32 = 3;
+
+#[derive(Debug, Clone)]
+pub struct LiveSettings {
+    pub jobs: usize,
+    pub timeout: Duration,
+    /// MFA code for every device (`--mfa-code`), or asked on a terminal when `interactive`.
+    pub mfa_code: Option<String>,
+    pub interactive: bool,
+    pub progress: bool,
+}
+
+/// A probe failure: its class and a one-line, secret-free reason.
+#[derive(Debug, Clone)]
+struct Failure {
+    kind: FailureKind,
+    error: String,
+}
+
+type Shared<T> = Arc<OnceCell<Result<T, Failure>>>;
+
+/// What every probe of one run shares: the base SDK config and the chain hops resolved once.
+struct Probe<'a> {
+    model: &'a Model,
+    aws: &'a AwsFiles,
+    project: String,
+    mode: Mode,
+    base: aws_config::SdkConfig,
+    files: ProfileFiles,
+    settings: LiveSettings,
+    mfa_codes: HashMap<String, String>,
+    sso_roles: std::sync::Mutex<HashMap<(String, String), Shared<Credentials>>>,
+    mfa_sessions: std::sync::Mutex<HashMap<(String, String), Shared<Credentials>>>,
+}
+
+/// Probes every profile the scope uses. Never fails as a whole: each profile gets an outcome.
+pub fn probe_all(model: &Model, profiles: &[String], settings: &LiveSettings) -> Vec<LiveResult> {
+    let (Some(aws), Some(project)) = (model.aws.as_ref(), model.project.as_ref()) else {
+        return Vec::new();
+    };
+    if profiles.is_empty() {
+        return Vec::new();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.jobs.clamp(1, 4))
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return profiles
+                .iter()
+                .map(|p| LiveResult {
+                    profile: p.clone(),
+                    outcome: LiveOutcome::Skipped(format!("cannot start the async runtime: {e}")),
+                    millis: 0,
+                })
+                .collect();
+        }
+    };
+    let mode = project.mode();
+    let name = project.name().unwrap_or_default();
+    let mfa_codes = collect_mfa_codes(model, aws, &name, mode, profiles, settings);
+    runtime.block_on(async {
+        let files = ProfileFiles::builder()
+            .with_file(ProfileFileKind::Config, aws.dir.join("config"))
+            .with_file(ProfileFileKind::Credentials, aws.dir.join("credentials"))
+            .build();
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .profile_files(files.clone())
+            .region(Region::new("us-east-1"))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts(settings.timeout))
+            .no_credentials()
+            .load()
+            .await;
+        let probe = Probe {
+            model,
+            aws,
+            project: name,
+            mode,
+            base,
+            files,
+            settings: settings.clone(),
+            mfa_codes,
+            sso_roles: Default::default(),
+            mfa_sessions: Default::default(),
+        };
+        let bar = progress_bar(settings.progress, profiles.len());
+        let mut results: Vec<LiveResult> = futures::stream::iter(profiles.iter())
+            .map(|p| {
+                let probe = &probe;
+                let bar = &bar;
+                async move {
+                    let r = probe.one(p).await;
+                    if let Some(bar) = bar {
+                        bar.inc(1);
+                    }
+                    r
+                }
+            })
+            .buffer_unordered(settings.jobs.max(1))
+            .collect()
+            .await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        results.sort_by(|a, b| a.profile.cmp(&b.profile));
+        results
+    })
+}
+
+fn timeouts(t: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(t)
+        .read_timeout(t)
+        .operation_attempt_timeout(t)
+        .operation_timeout(t)
+        .build()
+}
+
+fn progress_bar(show: bool, len: usize) -> Option<indicatif::ProgressBar> {
+    if !show {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} checking profiles live {pos}/{len} {wide_bar} {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(100));
+    Some(bar)
+}
+
+/// The MFA devices whose profiles have no valid cached session; one code each, asked now,
+/// before the probes run in parallel (and never without a terminal).
+fn collect_mfa_codes(
+    model: &Model,
+    aws: &AwsFiles,
+    project: &str,
+    mode: Mode,
+    profiles: &[String],
+    settings: &LiveSettings,
+) -> HashMap<String, String> {
+    let mut codes = HashMap::new();
+    if mode != Mode::IamMfa {
+        return codes;
+    }
+    for profile in profiles {
+        let Some(serial) = aws.profile_value(profile, "mfa_serial") else { continue };
+        if cached_mfa_session(model, aws, profile).is_some() || codes.contains_key(&serial.value) {
+            continue;
+        }
+        let code = match &settings.mfa_code {
+            Some(code) => Some(code.clone()),
+            None if settings.interactive => prompt(&format!(
+                "MFA code for {} ({project}, device {}): ",
+                profile, serial.value
+            )),
+            None => None,
+        };
+        if let Some(code) = code {
+            codes.insert(serial.value.clone(), code);
+        }
+    }
+    codes
+}
+
+fn prompt(question: &str) -> Option<String> {
+    use std::io::Write;
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).ok()?;
+    let code = line.trim().to_string();
+    (!code.is_empty()).then_some(code)
+}
+
+/// A cached MFA (AssumeRole) session still valid now.
+fn cached_mfa_session(model: &Model, aws: &AwsFiles, profile: &str) -> Option<Credentials> {
+    let cache = aws.mfa_cache.iter().find(|c| c.profile == profile)?;
+    match cache.expiration {
+        Ok(at) if at > model.now => {}
+        _ => return None,
+    }
+    let text = std::fs::read_to_string(aws.dir.join("cache").join(profile)).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let c = json.get("Credentials")?;
+    Some(Credentials::new(
+        c.get("AccessKeyId")?.as_str()?,
+        c.get("SecretAccessKey")?.as_str()?,
+        c.get("SessionToken").and_then(|v| v.as_str()).map(str::to_string),
+        None,
+        "leverage-mfa-cache",
+    ))
+}
+
+impl Probe<'_> {
+    async fn one(&self, profile: &str) -> LiveResult {
+        let started = Instant::now();
+        // Whole-probe guard: a chain has at most a few hops, each under the per-call timeout.
+        let guard = self.settings.timeout * 4;
+        let outcome = match tokio::time::timeout(guard, self.run(profile)).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(f)) => LiveOutcome::Failed {
+                kind: f.kind,
+                error: f.error,
+            },
+            Err(_) => LiveOutcome::Failed {
+                kind: FailureKind::Network,
+                error: format!("no answer within {} s", guard.as_secs()),
+            },
+        };
+        LiveResult {
+            profile: profile.to_string(),
+            outcome,
+            millis: started.elapsed().as_millis() as u64,
+        }
+    }
+
+    fn region_of(&self, profile: &str) -> String {
+        self.aws
+            .profile_value(profile, "region")
+            .or_else(|| self.aws.profile_value("default", "region"))
+            .map(|e| e.value.clone())
+            .or_else(|| {
+                self.model
+                    .project
+                    .as_ref()
+                    .and_then(|p| p.common_str("region_primary"))
+                    .map(|l| l.value)
+            })
+            .unwrap_or_else(|| "us-east-1".into())
+    }
+
+    fn is_leverage_sso(&self, profile: &str) -> bool {
+        self.mode == Mode::Sso
+            && account_of_profile(&self.project, profile).is_some()
+            && !profile.starts_with(&format!("{}-sso", self.project))
+    }
+
+    async fn run(&self, profile: &str) -> Result<LiveOutcome, Failure> {
+        let region = self.region_of(profile);
+        let credentials = if self.is_leverage_sso(profile) {
+            match self.fresh_leverage_keys(profile) {
+                Some(c) => c,
+                None => match self.leverage_sso(profile).await? {
+                    Some(c) => c,
+                    None => return Ok(LiveOutcome::Skipped("no Leverage SSO account profile for it (see LD103)".into())),
+                },
+            }
+        } else if !self.aws.has_profile(profile) {
+            return Ok(LiveOutcome::Skipped("not defined (see LD102)".into()));
+        } else if self.mode == Mode::IamMfa && self.aws.profile_value(profile, "mfa_serial").is_some() {
+            self.leverage_mfa(profile, &region).await?
+        } else {
+            self.sdk_chain(profile, &region).await?
+        };
+        let (account, arn) = self.caller_identity(credentials, &region).await?;
+        Ok(LiveOutcome::Ok { account, arn })
+    }
+
+    /// Keys Leverage already wrote for this profile and still considers fresh (`expiration`).
+    fn fresh_leverage_keys(&self, profile: &str) -> Option<Credentials> {
+        let expiration: i64 = self.aws.profile_value(profile, "expiration")?.value.parse().ok()?;
+        let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(expiration)?;
+        if at <= self.model.now + chrono::Duration::minutes(30) {
+            return None;
+        }
+        let key = self.aws.profile_value(profile, "aws_access_key_id")?;
+        let secret = self.aws.profile_value(profile, "aws_secret_access_key")?;
+        let token = self.aws.profile_value(profile, "aws_session_token");
+        Some(Credentials::new(
+            key.value.clone(),
+            secret.value.clone(),
+            token.map(|t| t.value.clone()),
+            None,
+            "leverage-sso-cache",
+        ))
+    }
+
+    async fn sdk_chain(&self, profile: &str, region: &str) -> Result<Credentials, Failure> {
+        let config = ProviderConfig::without_region()
+            .with_region(Some(Region::new(region.to_string())))
+            .with_retry_config(RetryConfig::disabled())
+            .with_timeout_config(timeouts(self.settings.timeout));
+        let provider = ProfileFileCredentialsProvider::builder()
+            .configure(&config)
+            .profile_files(self.files.clone())
+            .profile_name(profile)
+            .build();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match provider.provide_credentials().await {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    let text = format!("{}", DisplayErrorContext(&e));
+                    if text.contains("could not parse profile file") {
+                        return Err(Failure {
+                            kind: FailureKind::NoCredentials,
+                            error: "the AWS SDK cannot parse the project's config or credentials file (see LD205)".into(),
+                        });
+                    }
+                    let failure = classify(&text, None, Phase::Chain);
+                    if failure.kind == FailureKind::Other && is_throttled(&text) && attempt < THROTTLE_ATTEMPTS {
+                        backoff(attempt).await;
+                        continue;
+                    }
+                    return Err(failure);
+                }
+            }
+        }
+    }
+
+    /// Leverage's SSO path: token → GetRoleCredentials(account_id, role_name) of `<p>-sso-<account>`.
+    async fn leverage_sso(&self, profile: &str) -> Result<Option<Credentials>, Failure> {
+        let Some(account) = account_of_profile(&self.project, profile) else {
+            return Ok(None);
+        };
+        let sso_profile = format!("{}-sso-{account}", self.project);
+        let (Some(account_id), Some(role)) = (
+            self.aws.profile_value(&sso_profile, "account_id"),
+            self.aws.profile_value(&sso_profile, "role_name"),
+        ) else {
+            return Ok(None);
+        };
+        let key = (account_id.value.clone(), role.value.clone());
+        let cell = {
+            let mut map = self.sso_roles.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(key.clone()).or_default().clone()
+        };
+        let sso_region = self
+            .aws
+            .profile_value(&sso_profile, "sso_region")
+            .map(|e| e.value.clone())
+            .or_else(|| self.model.project.as_ref()?.common_str("sso_region").map(|l| l.value))
+            .unwrap_or_else(|| "us-east-1".into());
+        cell.get_or_init(|| self.get_role_credentials(key.0.clone(), key.1.clone(), sso_region))
+            .await
+            .clone()
+            .map(Some)
+    }
+
+    async fn get_role_credentials(&self, account_id: String, role: String, region: String) -> Result<Credentials, Failure> {
+        let token = read_leverage_token(self.aws)?;
+        let config = aws_sdk_sso::config::Builder::from(&self.base)
+            .region(Region::new(region))
+            .build();
+        let client = aws_sdk_sso::Client::from_conf(config);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = client
+                .get_role_credentials()
+                .account_id(&account_id)
+                .role_name(&role)
+                .access_token(&token)
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    let rc = out.role_credentials.ok_or_else(|| Failure {
+                        kind: FailureKind::Other,
+                        error: "SSO GetRoleCredentials returned no credentials".into(),
+                    })?;
+                    let (Some(key), Some(secret)) = (rc.access_key_id, rc.secret_access_key) else {
+                        return Err(Failure {
+                            kind: FailureKind::Other,
+                            error: "SSO GetRoleCredentials returned partial credentials".into(),
+                        });
+                    };
+                    return Ok(Credentials::new(key, secret, rc.session_token, None, "leverage-sso"));
+                }
+                Err(e) => {
+                    let failure = sdk_failure(&e, Phase::Sso);
+                    if failure.kind == FailureKind::Other && is_throttled(&failure.error) && attempt < THROTTLE_ATTEMPTS {
+                        backoff(attempt).await;
+                        continue;
+                    }
+                    return Err(failure);
+                }
+            }
+        }
+    }
+
+    /// Leverage's MFA path: the cached session, else a shared MFA session and AssumeRole.
+    async fn leverage_mfa(&self, profile: &str, region: &str) -> Result<Credentials, Failure> {
+        if let Some(c) = cached_mfa_session(self.model, self.aws, profile) {
+            return Ok(c);
+        }
+        let serial = self.aws.profile_value(profile, "mfa_serial").map(|e| e.value.clone()).unwrap_or_default();
+        let Some(code) = self.mfa_codes.get(&serial).cloned() else {
+            return Err(Failure {
+                kind: FailureKind::MfaNeeded,
+                error: format!("no valid cached MFA session and no code for {serial} (no terminal; use --mfa-code)"),
+            });
+        };
+        let role_arn = self.aws.profile_value(profile, "role_arn").map(|e| e.value.clone()).unwrap_or_default();
+        let source = self.aws.profile_value(profile, "source_profile").map(|e| e.value.clone()).unwrap_or_default();
+        let cell = {
+            let mut map = self.mfa_sessions.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry((source.clone(), serial.clone())).or_default().clone()
+        };
+        let session = cell
+            .get_or_init(|| async {
+                let source_creds = self.sdk_chain(&source, region).await?;
+                let client = self.sts(source_creds, region);
+                let out = client
+                    .get_session_token()
+                    .serial_number(&serial)
+                    .token_code(&code)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_failure(&e, Phase::Chain))?;
+                sts_credentials(out.credentials)
+            })
+            .await
+            .clone()?;
+        let out = self
+            .sts(session, region)
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name("leverage-doctor")
+            .send()
+            .await
+            .map_err(|e| sdk_failure(&e, Phase::AssumeRole))?;
+        sts_credentials(out.credentials)
+    }
+
+    fn sts(&self, credentials: Credentials, region: &str) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&self.base)
+            .region(Region::new(region.to_string()))
+            .credentials_provider(credentials)
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
+    async fn caller_identity(&self, credentials: Credentials, region: &str) -> Result<(String, String), Failure> {
+        let client = self.sts(credentials, region);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match client.get_caller_identity().send().await {
+                Ok(out) => {
+                    return Ok((
+                        out.account.unwrap_or_default(),
+                        out.arn.unwrap_or_default(),
+                    ));
+                }
+                Err(e) => {
+                    let failure = sdk_failure(&e, Phase::Identity);
+                    if is_throttled(&failure.error) && attempt < THROTTLE_ATTEMPTS {
+                        backoff(attempt).await;
+                        continue;
+                    }
+                    return Err(failure);
+                }
+            }
+        }
+    }
+}
+
+fn sts_credentials(c: Option<aws_sdk_sts::types::Credentials>) -> Result<Credentials, Failure> {
+    let c = c.ok_or_else(|| Failure {
+        kind: FailureKind::Other,
+        error: "STS returned no credentials".into(),
+    })?;
+    Ok(Credentials::new(
+        c.access_key_id,
+        c.secret_access_key,
+        Some(c.session_token),
+        None,
+        "leverage-mfa",
+    ))
+}
+
+fn read_leverage_token(aws: &AwsFiles) -> Result<String, Failure> {
+    let path = aws.dir.join("sso").join("cache").join("token");
+    let text = std::fs::read_to_string(&path).map_err(|_| Failure {
+        kind: FailureKind::SsoSessionInvalid,
+        error: "no SSO token in the project's sso/cache (not logged in)".into(),
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|_| Failure {
+        kind: FailureKind::SsoSessionInvalid,
+        error: "the SSO token file is not JSON".into(),
+    })?;
+    json.get("accessToken")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| Failure {
+            kind: FailureKind::SsoSessionInvalid,
+            error: "the SSO token file has no accessToken".into(),
+        })
+}
+
+async fn backoff(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
+}
+
+fn is_throttled(text: &str) -> bool {
+    ["Throttling", "TooManyRequests", "RequestLimitExceeded", "SlowDown"]
+        .iter()
+        .any(|c| text.contains(c))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The SDK resolving a profile's chain (AssumeRole inside).
+    Chain,
+    AssumeRole,
+    Sso,
+    Identity,
+}
+
+/// A failed SDK call: its text, its error code (from the parsed error or, where a server's
+/// error document is not parsed, from the raw body), classified.
+fn sdk_failure<E>(err: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_api::http::Response>, phase: Phase) -> Failure
+where
+    E: std::error::Error + aws_sdk_sts::error::ProvideErrorMetadata + 'static,
+{
+    use aws_sdk_sts::error::SdkError;
+    let mut text = format!("{}", DisplayErrorContext(err));
+    let code = err.as_service_error().and_then(|e| e.code()).map(str::to_string);
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    if let Some(body) = err.raw_response().and_then(|r| r.body().bytes()) {
+        let body = String::from_utf8_lossy(body);
+        if code.is_none() {
+            if let Some(found) = xml_tag(&body, "Code") {
+                text = format!("{found}: {}", xml_tag(&body, "Message").unwrap_or_default());
+            }
+        }
+    }
+    if let Some(code) = &code {
+        let message = err.as_service_error().and_then(|e| e.message()).unwrap_or("");
+        text = format!("{code}: {message}");
+    }
+    if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
+        return Failure {
+            kind: FailureKind::Network,
+            error: sanitize(&text),
+        };
+    }
+    classify(&text, status, phase)
+}
+
+fn xml_tag(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find(&format!("</{tag}>"))? + start;
+    Some(body[start..end].trim().to_string())
+}
+
+/// Classifies an error by the codes and phrases AWS uses.
+fn classify(text: &str, status: Option<u16>, phase: Phase) -> Failure {
+    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    let kind = if has(&["ExpiredToken", "token included in the request is expired", "security token has expired"]) {
+        FailureKind::ExpiredToken
+    } else if has(&["InvalidClientTokenId", "UnrecognizedClientException", "security token included in the request is invalid"]) {
+        FailureKind::UnknownKey
+    } else if has(&["SignatureDoesNotMatch", "InvalidSignatureException", "Signature expired", "RequestExpired", "RequestTimeTooSkewed"]) {
+        FailureKind::BadSignature
+    } else if has(&["UnauthorizedException", "Session token not found or invalid"]) || (phase == Phase::Sso && status == Some(401)) {
+        FailureKind::SsoSessionInvalid
+    } else if has(&["not authorized to perform: sts:AssumeRole"]) || (phase == Phase::AssumeRole && has(&["AccessDenied"])) {
+        FailureKind::AssumeRoleDenied
+    } else if has(&["dispatch failure", "timed out", "timeout", "Connection refused", "connection refused", "dns error", "error trying to connect"]) {
+        FailureKind::Network
+    } else if has(&["CredentialsNotLoaded", "no credentials", "could not find", "ProfileFile", "profile"]) && phase == Phase::Chain {
+        FailureKind::NoCredentials
+    } else {
+        FailureKind::Other
+    };
+    Failure {
+        kind,
+        error: sanitize(text),
+    }
+}
+
+/// Masks anything shaped like an access key id (keeps the first 4 characters).
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let window: String = chars[i..chars.len().min(i + 20)].iter().collect();
+        let looks_like_key = window.len() == 20
+            && (window.starts_with("AKIA") || window.starts_with("ASIA"))
+            && window.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if looks_like_key {
+            out.push_str(&window[..4]);
+            out.push('…');
+            i += 20;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out.lines().next().unwrap_or("").chars().take(400).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_aws_codes() {
+        assert_eq!(classify("ExpiredToken: The security token included in the request is expired", Some(403), Phase::Identity).kind, FailureKind::ExpiredToken);
+        assert_eq!(classify("InvalidClientTokenId: x", Some(403), Phase::Identity).kind, FailureKind::UnknownKey);
+        assert_eq!(classify("SignatureDoesNotMatch: x", Some(403), Phase::Identity).kind, FailureKind::BadSignature);
+        assert_eq!(classify("UnauthorizedException: Session token not found or invalid", Some(401), Phase::Sso).kind, FailureKind::SsoSessionInvalid);
+        assert_eq!(classify("AccessDenied: User: arn:aws:iam::1:user/x is not authorized to perform: sts:AssumeRole", Some(403), Phase::Chain).kind, FailureKind::AssumeRoleDenied);
+        assert_eq!(classify("something odd", Some(500), Phase::Identity).kind, FailureKind::Other);
+    }
+
+    #[test]
+    fn sanitize_masks_key_ids() {
+        assert_eq!(sanitize("key AKIAABCDEFGHIJKLMNOP used"), "key AKIA… used");
+        assert_eq!(sanitize("line one\nline two"), "line one");
+    }
+}
