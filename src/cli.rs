@@ -87,6 +87,11 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
     /// MFA code for profiles without a valid cached MFA session (scripts; a terminal is asked)
-    #[arg(long, value_name = "CODE", env = "LEVERAGE_DOCTOR_MFA_CODE", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "LEVERAGE_DOCTOR_MFA_CODE",
+        hide_env_values = true
+    )]
     pub mfa_code: Option<String>,
 }

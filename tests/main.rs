@@ -3,5 +3,6 @@
 mod bad_input;
 mod cli;
 mod fixtures;
+mod live;
 mod rule_pages;
 mod support;

@@ -5,9 +5,9 @@ use crate::cli::{CheckArgs, FailOn, Format, Global};
 use crate::diagnostic::Severity;
 use crate::read::live::LiveSettings;
 use crate::read::{self, ReadSettings};
+use crate::report::{Report, human, json};
 use std::io::IsTerminal;
 use std::time::Duration;
-use crate::report::{Report, human, json};
 
 pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     let settings = ReadSettings {
@@ -17,7 +17,10 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     };
     let mut model = read::load(&settings)?;
     if !args.offline {
-        let profiles: Vec<String> = crate::rules::Context::new(&model).used.into_keys().collect();
+        let profiles: Vec<String> = crate::rules::Context::new(&model)
+            .used
+            .into_keys()
+            .collect();
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
         let live = LiveSettings {
             jobs: usize::from(args.jobs),

@@ -17,12 +17,14 @@ use crate::model::live::{FailureKind, LiveOutcome, LiveResult};
 use crate::model::project::{Mode, account_of_profile};
 use aws_config::BehaviorVersion;
 use aws_config::profile::ProfileFileCredentialsProvider;
-use aws_runtime::env_config::file::{EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles};
 use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
 use aws_sdk_sts::config::Region;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use futures::StreamExt;
@@ -182,7 +184,9 @@ fn collect_mfa_codes(
         return codes;
     }
     for profile in profiles {
-        let Some(serial) = aws.profile_value(profile, "mfa_serial") else { continue };
+        let Some(serial) = aws.profile_value(profile, "mfa_serial") else {
+            continue;
+        };
         if cached_mfa_session(model, aws, profile).is_some() || codes.contains_key(&serial.value) {
             continue;
         }
@@ -224,7 +228,9 @@ fn cached_mfa_session(model: &Model, aws: &AwsFiles, profile: &str) -> Option<Cr
     Some(Credentials::new(
         c.get("AccessKeyId")?.as_str()?,
         c.get("SecretAccessKey")?.as_str()?,
-        c.get("SessionToken").and_then(|v| v.as_str()).map(str::to_string),
+        c.get("SessionToken")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
         None,
         "leverage-mfa-cache",
     ))
@@ -281,12 +287,18 @@ impl Probe<'_> {
                 Some(c) => c,
                 None => match self.leverage_sso(profile).await? {
                     Some(c) => c,
-                    None => return Ok(LiveOutcome::Skipped("no Leverage SSO account profile for it (see LD103)".into())),
+                    None => {
+                        return Ok(LiveOutcome::Skipped(
+                            "no Leverage SSO account profile for it (see LD103)".into(),
+                        ));
+                    }
                 },
             }
         } else if !self.aws.has_profile(profile) {
             return Ok(LiveOutcome::Skipped("not defined (see LD102)".into()));
-        } else if self.mode == Mode::IamMfa && self.aws.profile_value(profile, "mfa_serial").is_some() {
+        } else if self.mode == Mode::IamMfa
+            && self.aws.profile_value(profile, "mfa_serial").is_some()
+        {
             self.leverage_mfa(profile, &region).await?
         } else {
             self.sdk_chain(profile, &region).await?
@@ -297,7 +309,12 @@ impl Probe<'_> {
 
     /// Keys Leverage already wrote for this profile and still considers fresh (`expiration`).
     fn fresh_leverage_keys(&self, profile: &str) -> Option<Credentials> {
-        let expiration: i64 = self.aws.profile_value(profile, "expiration")?.value.parse().ok()?;
+        let expiration: i64 = self
+            .aws
+            .profile_value(profile, "expiration")?
+            .value
+            .parse()
+            .ok()?;
         let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(expiration)?;
         if at <= self.model.now + chrono::Duration::minutes(30) {
             return None;
@@ -338,7 +355,10 @@ impl Probe<'_> {
                         });
                     }
                     let failure = classify(&text, None, Phase::Chain);
-                    if failure.kind == FailureKind::Other && is_throttled(&text) && attempt < THROTTLE_ATTEMPTS {
+                    if failure.kind == FailureKind::Other
+                        && is_throttled(&text)
+                        && attempt < THROTTLE_ATTEMPTS
+                    {
                         backoff(attempt).await;
                         continue;
                     }
@@ -369,7 +389,13 @@ impl Probe<'_> {
             .aws
             .profile_value(&sso_profile, "sso_region")
             .map(|e| e.value.clone())
-            .or_else(|| self.model.project.as_ref()?.common_str("sso_region").map(|l| l.value))
+            .or_else(|| {
+                self.model
+                    .project
+                    .as_ref()?
+                    .common_str("sso_region")
+                    .map(|l| l.value)
+            })
             .unwrap_or_else(|| "us-east-1".into());
         cell.get_or_init(|| self.get_role_credentials(key.0.clone(), key.1.clone(), sso_region))
             .await
@@ -377,7 +403,12 @@ impl Probe<'_> {
             .map(Some)
     }
 
-    async fn get_role_credentials(&self, account_id: String, role: String, region: String) -> Result<Credentials, Failure> {
+    async fn get_role_credentials(
+        &self,
+        account_id: String,
+        role: String,
+        region: String,
+    ) -> Result<Credentials, Failure> {
         let token = read_leverage_token(self.aws)?;
         let config = aws_sdk_sso::config::Builder::from(&self.base)
             .region(Region::new(region))
@@ -405,11 +436,20 @@ impl Probe<'_> {
                             error: "SSO GetRoleCredentials returned partial credentials".into(),
                         });
                     };
-                    return Ok(Credentials::new(key, secret, rc.session_token, None, "leverage-sso"));
+                    return Ok(Credentials::new(
+                        key,
+                        secret,
+                        rc.session_token,
+                        None,
+                        "leverage-sso",
+                    ));
                 }
                 Err(e) => {
                     let failure = sdk_failure(&e, Phase::Sso);
-                    if failure.kind == FailureKind::Other && is_throttled(&failure.error) && attempt < THROTTLE_ATTEMPTS {
+                    if failure.kind == FailureKind::Other
+                        && is_throttled(&failure.error)
+                        && attempt < THROTTLE_ATTEMPTS
+                    {
                         backoff(attempt).await;
                         continue;
                     }
@@ -424,18 +464,34 @@ impl Probe<'_> {
         if let Some(c) = cached_mfa_session(self.model, self.aws, profile) {
             return Ok(c);
         }
-        let serial = self.aws.profile_value(profile, "mfa_serial").map(|e| e.value.clone()).unwrap_or_default();
+        let serial = self
+            .aws
+            .profile_value(profile, "mfa_serial")
+            .map(|e| e.value.clone())
+            .unwrap_or_default();
         let Some(code) = self.mfa_codes.get(&serial).cloned() else {
             return Err(Failure {
                 kind: FailureKind::MfaNeeded,
-                error: format!("no valid cached MFA session and no code for {serial} (no terminal; use --mfa-code)"),
+                error: format!(
+                    "no valid cached MFA session and no code for {serial} (no terminal; use --mfa-code)"
+                ),
             });
         };
-        let role_arn = self.aws.profile_value(profile, "role_arn").map(|e| e.value.clone()).unwrap_or_default();
-        let source = self.aws.profile_value(profile, "source_profile").map(|e| e.value.clone()).unwrap_or_default();
+        let role_arn = self
+            .aws
+            .profile_value(profile, "role_arn")
+            .map(|e| e.value.clone())
+            .unwrap_or_default();
+        let source = self
+            .aws
+            .profile_value(profile, "source_profile")
+            .map(|e| e.value.clone())
+            .unwrap_or_default();
         let cell = {
             let mut map = self.mfa_sessions.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry((source.clone(), serial.clone())).or_default().clone()
+            map.entry((source.clone(), serial.clone()))
+                .or_default()
+                .clone()
         };
         let session = cell
             .get_or_init(|| async {
@@ -471,17 +527,18 @@ impl Probe<'_> {
         aws_sdk_sts::Client::from_conf(config)
     }
 
-    async fn caller_identity(&self, credentials: Credentials, region: &str) -> Result<(String, String), Failure> {
+    async fn caller_identity(
+        &self,
+        credentials: Credentials,
+        region: &str,
+    ) -> Result<(String, String), Failure> {
         let client = self.sts(credentials, region);
         let mut attempt = 0;
         loop {
             attempt += 1;
             match client.get_caller_identity().send().await {
                 Ok(out) => {
-                    return Ok((
-                        out.account.unwrap_or_default(),
-                        out.arn.unwrap_or_default(),
-                    ));
+                    return Ok((out.account.unwrap_or_default(), out.arn.unwrap_or_default()));
                 }
                 Err(e) => {
                     let failure = sdk_failure(&e, Phase::Identity);
@@ -534,9 +591,14 @@ async fn backoff(attempt: u32) {
 }
 
 fn is_throttled(text: &str) -> bool {
-    ["Throttling", "TooManyRequests", "RequestLimitExceeded", "SlowDown"]
-        .iter()
-        .any(|c| text.contains(c))
+    [
+        "Throttling",
+        "TooManyRequests",
+        "RequestLimitExceeded",
+        "SlowDown",
+    ]
+    .iter()
+    .any(|c| text.contains(c))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -550,27 +612,39 @@ enum Phase {
 
 /// A failed SDK call: its text, its error code (from the parsed error or, where a server's
 /// error document is not parsed, from the raw body), classified.
-fn sdk_failure<E>(err: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_api::http::Response>, phase: Phase) -> Failure
+fn sdk_failure<E>(
+    err: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+    phase: Phase,
+) -> Failure
 where
     E: std::error::Error + aws_sdk_sts::error::ProvideErrorMetadata + 'static,
 {
     use aws_sdk_sts::error::SdkError;
     let mut text = format!("{}", DisplayErrorContext(err));
-    let code = err.as_service_error().and_then(|e| e.code()).map(str::to_string);
+    let code = err
+        .as_service_error()
+        .and_then(|e| e.code())
+        .map(str::to_string);
     let status = err.raw_response().map(|r| r.status().as_u16());
-    if let Some(body) = err.raw_response().and_then(|r| r.body().bytes()) {
+    if code.is_none()
+        && let Some(body) = err.raw_response().and_then(|r| r.body().bytes())
+    {
         let body = String::from_utf8_lossy(body);
-        if code.is_none() {
-            if let Some(found) = xml_tag(&body, "Code") {
-                text = format!("{found}: {}", xml_tag(&body, "Message").unwrap_or_default());
-            }
+        if let Some(found) = xml_tag(&body, "Code") {
+            text = format!("{found}: {}", xml_tag(&body, "Message").unwrap_or_default());
         }
     }
     if let Some(code) = &code {
-        let message = err.as_service_error().and_then(|e| e.message()).unwrap_or("");
+        let message = err
+            .as_service_error()
+            .and_then(|e| e.message())
+            .unwrap_or("");
         text = format!("{code}: {message}");
     }
-    if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
+    if matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) {
         return Failure {
             kind: FailureKind::Network,
             error: sanitize(&text),
@@ -589,19 +663,54 @@ fn xml_tag(body: &str, tag: &str) -> Option<String> {
 /// Classifies an error by the codes and phrases AWS uses.
 fn classify(text: &str, status: Option<u16>, phase: Phase) -> Failure {
     let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-    let kind = if has(&["ExpiredToken", "token included in the request is expired", "security token has expired"]) {
+    let kind = if has(&[
+        "ExpiredToken",
+        "token included in the request is expired",
+        "security token has expired",
+    ]) {
         FailureKind::ExpiredToken
-    } else if has(&["InvalidClientTokenId", "UnrecognizedClientException", "security token included in the request is invalid"]) {
+    } else if has(&[
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "security token included in the request is invalid",
+    ]) {
         FailureKind::UnknownKey
-    } else if has(&["SignatureDoesNotMatch", "InvalidSignatureException", "Signature expired", "RequestExpired", "RequestTimeTooSkewed"]) {
+    } else if has(&[
+        "SignatureDoesNotMatch",
+        "InvalidSignatureException",
+        "Signature expired",
+        "RequestExpired",
+        "RequestTimeTooSkewed",
+    ]) {
         FailureKind::BadSignature
-    } else if has(&["UnauthorizedException", "Session token not found or invalid"]) || (phase == Phase::Sso && status == Some(401)) {
+    } else if has(&[
+        "UnauthorizedException",
+        "Session token not found or invalid",
+    ]) || (phase == Phase::Sso && status == Some(401))
+    {
         FailureKind::SsoSessionInvalid
-    } else if has(&["not authorized to perform: sts:AssumeRole"]) || (phase == Phase::AssumeRole && has(&["AccessDenied"])) {
+    } else if has(&["not authorized to perform: sts:AssumeRole"])
+        || (phase == Phase::AssumeRole && has(&["AccessDenied"]))
+    {
         FailureKind::AssumeRoleDenied
-    } else if has(&["dispatch failure", "timed out", "timeout", "Connection refused", "connection refused", "dns error", "error trying to connect"]) {
+    } else if has(&[
+        "dispatch failure",
+        "timed out",
+        "timeout",
+        "Connection refused",
+        "connection refused",
+        "dns error",
+        "error trying to connect",
+    ]) {
         FailureKind::Network
-    } else if has(&["CredentialsNotLoaded", "no credentials", "could not find", "ProfileFile", "profile"]) && phase == Phase::Chain {
+    } else if has(&[
+        "CredentialsNotLoaded",
+        "no credentials",
+        "could not find",
+        "ProfileFile",
+        "profile",
+    ]) && phase == Phase::Chain
+    {
         FailureKind::NoCredentials
     } else {
         FailureKind::Other
@@ -621,7 +730,9 @@ pub fn sanitize(text: &str) -> String {
         let window: String = chars[i..chars.len().min(i + 20)].iter().collect();
         let looks_like_key = window.len() == 20
             && (window.starts_with("AKIA") || window.starts_with("ASIA"))
-            && window.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            && window
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         if looks_like_key {
             out.push_str(&window[..4]);
             out.push('…');
@@ -640,12 +751,37 @@ mod tests {
 
     #[test]
     fn classifies_aws_codes() {
-        assert_eq!(classify("ExpiredToken: The security token included in the request is expired", Some(403), Phase::Identity).kind, FailureKind::ExpiredToken);
-        assert_eq!(classify("InvalidClientTokenId: x", Some(403), Phase::Identity).kind, FailureKind::UnknownKey);
-        assert_eq!(classify("SignatureDoesNotMatch: x", Some(403), Phase::Identity).kind, FailureKind::BadSignature);
-        assert_eq!(classify("UnauthorizedException: Session token not found or invalid", Some(401), Phase::Sso).kind, FailureKind::SsoSessionInvalid);
+        assert_eq!(
+            classify(
+                "ExpiredToken: The security token included in the request is expired",
+                Some(403),
+                Phase::Identity
+            )
+            .kind,
+            FailureKind::ExpiredToken
+        );
+        assert_eq!(
+            classify("InvalidClientTokenId: x", Some(403), Phase::Identity).kind,
+            FailureKind::UnknownKey
+        );
+        assert_eq!(
+            classify("SignatureDoesNotMatch: x", Some(403), Phase::Identity).kind,
+            FailureKind::BadSignature
+        );
+        assert_eq!(
+            classify(
+                "UnauthorizedException: Session token not found or invalid",
+                Some(401),
+                Phase::Sso
+            )
+            .kind,
+            FailureKind::SsoSessionInvalid
+        );
         assert_eq!(classify("AccessDenied: User: arn:aws:iam::1:user/x is not authorized to perform: sts:AssumeRole", Some(403), Phase::Chain).kind, FailureKind::AssumeRoleDenied);
-        assert_eq!(classify("something odd", Some(500), Phase::Identity).kind, FailureKind::Other);
+        assert_eq!(
+            classify("something odd", Some(500), Phase::Identity).kind,
+            FailureKind::Other
+        );
     }
 
     #[test]
