@@ -81,7 +81,7 @@ fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint
             out,
             "{pad} {} {}",
             paint.blue("="),
-            indent_rest(&format!("{} {help}", paint.bold("help:")), &pad, 8)
+            indent_rest(&format!("{} {help}", paint.bold("help:")), &pad, 6)
         );
     }
     if let Some(fix) = &d.fix {
@@ -89,7 +89,7 @@ fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint
             out,
             "{pad} {} {}",
             paint.blue("="),
-            indent_rest(&format!("{} {fix}", paint.bold("fix:")), &pad, 7)
+            indent_rest(&format!("{} {fix}", paint.bold("fix:")), &pad, 5)
         );
     }
     out.push('\n');
