@@ -60,6 +60,8 @@ pub enum FailOn {
 pub enum Command {
     /// Diagnose the layer, account or project at PATH
     Check(CheckArgs),
+    /// Rebuild the project's AWS config from the source of truth (SSO portal or common.tfvars)
+    RegenConfig(RegenArgs),
     /// Print a rule's documentation (all rules when no id is given)
     Explain {
         /// Rule id, e.g. LD102
@@ -94,4 +96,39 @@ pub struct CheckArgs {
         hide_env_values = true
     )]
     pub mfa_code: Option<String>,
+}
+
+/// Options of every command that changes files.
+#[derive(Debug, Args, Clone)]
+pub struct WriteArgs {
+    /// Show what would change (a diff) and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write without asking (needed when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("method").required(true).args(["sso", "iam"])))]
+pub struct RegenArgs {
+    /// Any folder of the project (default: the current folder)
+    pub path: Option<PathBuf>,
+    /// Leverage's SSO layout, from the accounts and roles your SSO user sees
+    #[arg(long)]
+    pub sso: bool,
+    /// Leverage's IAM layout (DevOps and OrganizationAccountAccessRole profiles)
+    #[arg(long)]
+    pub iam: bool,
+    /// Also remove profiles generated earlier for accounts that no longer exist
+    #[arg(long)]
+    pub prune: bool,
+    /// MFA device ARN for the IAM profiles (default: the one the config already uses)
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// Seconds each AWS call may take
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }

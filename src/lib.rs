@@ -6,8 +6,10 @@
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod fix;
 pub mod model;
 pub mod read;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod write;

@@ -7,6 +7,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &cli.global),
+        Command::RegenConfig(args) => commands::regen_config::run(args, &cli.global),
         Command::Explain { id } => commands::explain::run(id.as_deref()),
     };
     match result {

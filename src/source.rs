@@ -9,6 +9,11 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(u32);
 
+impl FileId {
+    /// For text parsed outside a run's `Sources` (e.g. a file being rewritten).
+    pub const DETACHED: FileId = FileId(u32::MAX);
+}
+
 /// A place in a file: a byte range, or the whole file when `range` is `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {

@@ -4,5 +4,6 @@ mod bad_input;
 mod cli;
 mod fixtures;
 mod live;
+mod regen;
 mod rule_pages;
 mod support;

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod explain;
+pub mod regen_config;
 
 use std::io::Write;
 
@@ -36,4 +37,29 @@ pub fn use_color(choice: crate::cli::ColorChoice) -> bool {
                 && std::io::stdout().is_terminal()
         }
     }
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Asks before writing. `--yes` answers for the user; without a terminal (or in CI) there is
+/// no one to ask, so the command stops rather than guess.
+pub fn confirm(write: &crate::cli::WriteArgs, question: &str) -> anyhow::Result<bool> {
+    use std::io::IsTerminal;
+    if write.yes {
+        return Ok(true);
+    }
+    if in_ci() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "stdin is not a terminal: pass --yes to write, or --dry-run to only see the changes"
+        );
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }

@@ -7,6 +7,7 @@ pub mod hcl;
 pub mod ini;
 pub mod live;
 pub mod project;
+pub mod sso_portal;
 
 use crate::model::{EnvVar, Model};
 use crate::source::Sources;
@@ -62,6 +63,14 @@ impl Reader {
             return format!("~/{}", rel.to_string_lossy().replace('\\', "/"));
         }
         path.display().to_string()
+    }
+}
+
+/// `~/…` for paths in HOME, else the path as it is.
+pub fn display_home(path: &Path) -> String {
+    match home_dir().and_then(|h| path.strip_prefix(h).ok().map(Path::to_path_buf)) {
+        Some(rel) => format!("~/{}", rel.display()),
+        None => path.display().to_string(),
     }
 }
 

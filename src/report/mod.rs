@@ -1,5 +1,6 @@
 //! What a `check` run found, ready to render. Reporters only format this; they read no files.
 
+pub mod diff;
 pub mod human;
 pub mod json;
 

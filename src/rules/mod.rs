@@ -7,13 +7,15 @@ mod mode;
 mod profiles;
 mod project;
 mod references;
-mod sessions;
+pub mod sessions;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Model;
 use crate::model::aws::{AwsFile, AwsFiles};
 use crate::model::project::{Mode, ProfileRef, Project, account_of_profile};
 use std::collections::{BTreeMap, BTreeSet};
+
+pub use sessions::human_duration;
 
 pub struct Rule {
     pub id: &'static str,

@@ -1,0 +1,216 @@
+//! `regen-config --sso|--iam`: rebuild the project's AWS config from the source of truth,
+//! show the diff, ask, back up, write atomically, then run the offline checks on the result.
+
+use super::{Exit, confirm, print, use_color};
+use crate::cli::{CheckArgs, FailOn, Global, RegenArgs};
+use crate::fix::ini_edit::{self, EditPlan};
+use crate::fix::layout::{self, IamInputs, Note, SsoInputs};
+use crate::model::aws::IniKind;
+use crate::model::project::ScopeKind;
+use crate::read::sso_portal::{Portal, PortalAccount, leverage_token};
+use crate::read::{self, ReadSettings};
+use crate::report::diff;
+use anyhow::{Context as _, anyhow, bail};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
+    let path = args.path.clone().unwrap_or_else(|| ".".into());
+    let model = read::load(&ReadSettings {
+        path: path.clone(),
+        aws_dir: global.aws_dir.clone(),
+        all: false,
+    })?;
+    let project = model.project.as_ref().ok_or_else(|| {
+        anyhow!(
+            "no Leverage project (build.env and config/) at or above {}",
+            path.display()
+        )
+    })?;
+    let aws = model
+        .aws
+        .as_ref()
+        .ok_or_else(|| anyhow!("the project has no name: set `project` in config/common.tfvars (or PROJECT in build.env)"))?;
+    let name = project.name().unwrap_or_default();
+    let config_path = aws.dir.join("config");
+    let shown = format!("{}/config", aws.dir_display);
+    let old = match read::fs::read_text(&config_path) {
+        Ok(t) if t.invalid_utf8_at.is_some() => {
+            bail!("{shown} is not valid UTF-8: fix it first (see `leverage-doctor check`, LD205)")
+        }
+        Ok(t) => t.text,
+        Err(reason) if config_path.exists() => bail!("{shown}: {reason}"),
+        Err(_) => String::new(),
+    };
+    let (parsed, _) = read::ini::parse(&old, crate::source::FileId::DETACHED, IniKind::Config);
+    let existing: Vec<String> = parsed.sections.iter().map(|s| s.raw.clone()).collect();
+    let declared: BTreeMap<String, Option<String>> = project
+        .accounts
+        .values()
+        .map(|a| (a.name.clone(), a.id.as_ref().map(|l| l.value.clone())))
+        .collect();
+    let region = project
+        .common_str("region_primary")
+        .or_else(|| project.common_str("region"))
+        .map(|l| l.value);
+
+    let (plan, notes): (EditPlan, Vec<Note>) = if args.sso {
+        let start_url = project
+            .common_str("sso_start_url")
+            .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_start_url`"))?
+            .value;
+        let sso_region = project
+            .common_str("sso_region")
+            .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_region`"))?
+            .value;
+        let token = leverage_token(aws, model.now).map_err(|e| {
+            anyhow!(
+                "{e}: sign in first with `leverage-doctor sso-login` (or `leverage aws sso login`)"
+            )
+        })?;
+        let portal = list_portal(
+            &token,
+            &sso_region,
+            Duration::from_secs(args.timeout),
+            global.quiet,
+        )?;
+        let expected_roles = project
+            .account_dirs
+            .iter()
+            .filter_map(|a| {
+                let role = a.account_tfvars.as_ref()?.get_str("sso_role")?.value;
+                Some((a.name.clone(), role))
+            })
+            .collect();
+        let base_account = (project.scope.kind != ScopeKind::Project)
+            .then(|| project.scope.accounts.first().map(String::as_str))
+            .flatten();
+        let project_long = project.common_str("project_long").map(|l| l.value);
+        let default_region = region.clone().unwrap_or_else(|| sso_region.clone());
+        layout::sso_plan(
+            &SsoInputs {
+                project: &name,
+                project_long: project_long.as_deref(),
+                start_url: &start_url,
+                sso_region: &sso_region,
+                default_region: &default_region,
+                declared,
+                expected_roles,
+                base_account,
+                portal: &portal,
+                existing: &existing,
+            },
+            args.prune,
+        )
+    } else {
+        let mfa_serial = if project.mfa_enabled() {
+            let existing_serial = parsed
+                .sections
+                .iter()
+                .find_map(|s| s.get("mfa_serial"))
+                .map(|e| e.value.clone());
+            Some(args.mfa_serial.clone().or(existing_serial).ok_or_else(|| {
+                anyhow!("MFA is on (build.env) and no profile has an `mfa_serial` yet: pass --mfa-serial arn:aws:iam::<security account id>:mfa/<your user>")
+            })?)
+        } else {
+            None
+        };
+        let has_keys = |p: &str| aws.profile_value(p, "aws_access_key_id").is_some();
+        layout::iam_plan(
+            &IamInputs {
+                project: &name,
+                region: region.as_deref().unwrap_or("us-east-1"),
+                declared,
+                mfa_serial: mfa_serial.as_deref(),
+                has_profile: &has_keys,
+                existing: &existing,
+            },
+            args.prune,
+        )
+    };
+
+    for note in &notes {
+        eprintln!(
+            "{}: {}",
+            if note.warning { "warning" } else { "note" },
+            note.text
+        );
+    }
+    if plan.upsert.is_empty() && plan.remove.is_empty() {
+        bail!("nothing to generate: see the warnings above");
+    }
+    let new = ini_edit::apply(&old, IniKind::Config, &plan);
+    if new == old {
+        print(&format!("{shown} is up to date: nothing to change\n"))?;
+        return Ok(Exit::Clean);
+    }
+    print(&diff::unified(&old, &new, &shown, use_color(global.color)))?;
+    if args.write.dry_run {
+        eprintln!("dry run: nothing written");
+        return Ok(Exit::Clean);
+    }
+    if !confirm(&args.write, &format!("Write these changes to {shown}?"))? {
+        eprintln!("nothing written");
+        return Ok(Exit::Clean);
+    }
+    let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
+    let backup = crate::write::backup(&config_path, model.now)?;
+    crate::write::atomic_write(&config_path, new.as_bytes())?;
+    match backup {
+        Some(b) => eprintln!("wrote {shown} (backup: {})", read::display_home(&b)),
+        None => eprintln!("wrote {shown}"),
+    }
+    eprintln!("checking the result (offline):");
+    let check = CheckArgs {
+        path: Some(path),
+        all: false,
+        offline: true,
+        fail_on: FailOn::Error,
+        jobs: 1,
+        timeout: args.timeout,
+        mfa_code: None,
+    };
+    super::check::run(&check, global).context("checking the regenerated config")
+}
+
+/// Every account and, for each, every role (all pages), with a progress bar on a terminal.
+fn list_portal(
+    token: &crate::read::sso_portal::LeverageToken,
+    region: &str,
+    timeout: Duration,
+    quiet: bool,
+) -> anyhow::Result<Vec<PortalAccount>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let portal = Portal::new(token, region, timeout).await;
+        let accounts = portal.accounts().await.context("SSO ListAccounts")?;
+        let bar =
+            (!quiet && !super::in_ci() && std::io::stderr().is_terminal() && accounts.len() > 5)
+                .then(|| indicatif::ProgressBar::new(accounts.len() as u64));
+        let portal = &portal;
+        let bar_ref = &bar;
+        let results: Vec<Result<PortalAccount, anyhow::Error>> = futures::stream::iter(accounts)
+            .map(|mut account| async move {
+                account.roles = portal
+                    .roles(&account.id)
+                    .await
+                    .with_context(|| format!("SSO ListAccountRoles for {}", account.id))?;
+                if let Some(b) = bar_ref {
+                    b.inc(1);
+                }
+                Ok(account)
+            })
+            .buffered(4)
+            .collect()
+            .await;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        results.into_iter().collect()
+    })
+}

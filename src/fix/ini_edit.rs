@@ -1,0 +1,309 @@
+//! Rewrites sections of an AWS config file and leaves every other byte as it was.
+//!
+//! A generated section replaces the section of the same name where it stands: its managed keys
+//! get their new values (a line whose value is already right is not touched), keys the doctor
+//! does not manage are kept, and duplicates of the section collapse into the first one (their
+//! unmanaged keys move there; the later value wins, as in the SDKs). Comments, blank lines,
+//! unrelated sections, their order and the file's line endings stay byte for byte.
+
+use crate::model::aws::{IniKind, IniSection};
+use crate::read::ini;
+use crate::source::FileId;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A section to write: its header text (`profile bb-sso`) and the keys the doctor manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionSpec {
+    pub header: String,
+    pub keys: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EditPlan {
+    pub upsert: Vec<SectionSpec>,
+    /// Headers of sections to delete (with `--prune`).
+    pub remove: Vec<String>,
+}
+
+/// `profile  x` and `profile x` are the same section.
+pub fn normalize_header(raw: &str) -> String {
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        if starts.last() == Some(&text.len()) && !text.is_empty() {
+            starts.pop();
+        }
+        if text.is_empty() {
+            starts.clear();
+        }
+        Lines { text, starts }
+    }
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+    fn index_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+    fn get(&self, i: usize) -> &'a str {
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.text.len());
+        &self.text[self.starts[i]..end]
+    }
+    /// The entry line and the indented continuation lines that belong to it.
+    fn entry_lines(&self, first: usize) -> std::ops::Range<usize> {
+        let mut end = first + 1;
+        while end < self.len() {
+            let line = self.get(end);
+            let body = line.trim();
+            let indented = line.starts_with([' ', '\t']);
+            if indented
+                && !body.is_empty()
+                && !body.starts_with(['#', ';'])
+                && !body.starts_with('[')
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        first..end
+    }
+}
+
+/// The line ending the file mostly uses.
+pub fn line_ending(text: &str) -> &'static str {
+    let crlf = text.matches("\r\n").count();
+    let lf = text.matches('\n').count() - crlf;
+    if crlf > lf { "\r\n" } else { "\n" }
+}
+
+fn start_of(section: &IniSection) -> usize {
+    section.header.range.as_ref().map(|r| r.start).unwrap_or(0)
+}
+
+fn entry_start(e: &crate::model::aws::IniEntry) -> usize {
+    e.line_span.range.as_ref().map(|r| r.start).unwrap_or(0)
+}
+
+pub fn apply(text: &str, kind: IniKind, plan: &EditPlan) -> String {
+    let (parsed, _) = ini::parse(text, FileId::DETACHED, kind);
+    let lines = Lines::new(text);
+    let eol = line_ending(text);
+    let mut replaced: BTreeMap<usize, String> = BTreeMap::new();
+    let mut deleted: BTreeSet<usize> = BTreeSet::new();
+    let mut inserted: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut appended: Vec<String> = Vec::new();
+
+    let delete_entry = |deleted: &mut BTreeSet<usize>, e: &crate::model::aws::IniEntry| {
+        deleted.extend(lines.entry_lines(lines.index_of(entry_start(e))));
+    };
+
+    for spec in &plan.upsert {
+        let wanted = normalize_header(&spec.header);
+        let occurrences: Vec<&IniSection> = parsed
+            .sections
+            .iter()
+            .filter(|s| normalize_header(&s.raw) == wanted)
+            .collect();
+        let Some((first, rest)) = occurrences.split_first() else {
+            appended.push(format!("[{}]{eol}", spec.header));
+            for (k, v) in &spec.keys {
+                appended.push(format!("{k} = {v}{eol}"));
+            }
+            appended.push(String::new()); // a blank line between appended sections
+            continue;
+        };
+        let managed = |key: &str| spec.keys.iter().any(|(k, _)| k.eq_ignore_ascii_case(key));
+        // Where new lines go: after the first occurrence's last entry (or its header).
+        let anchor = first
+            .entries
+            .last()
+            .map(|e| lines.entry_lines(lines.index_of(entry_start(e))).end - 1)
+            .unwrap_or_else(|| lines.index_of(start_of(first)));
+        let mut new_lines = Vec::new();
+        for (key, value) in &spec.keys {
+            let mut found = first.entries.iter().filter(|e| e.key_is(key));
+            match found.next() {
+                Some(e) => {
+                    if e.value != *value {
+                        let i = lines.index_of(entry_start(e));
+                        let range = lines.entry_lines(i);
+                        replaced.insert(i, format!("{} = {value}{eol}", e.key));
+                        deleted.extend(range.start + 1..range.end);
+                    }
+                    for dup in found {
+                        delete_entry(&mut deleted, dup);
+                    }
+                }
+                None => new_lines.push(format!("{key} = {value}{eol}")),
+            }
+        }
+        for dup_section in rest {
+            deleted.insert(lines.index_of(start_of(dup_section)));
+            for e in &dup_section.entries {
+                let range = lines.entry_lines(lines.index_of(entry_start(e)));
+                if !managed(&e.key) {
+                    let moved: String = range.clone().map(|i| lines.get(i)).collect();
+                    let moved = if moved.ends_with('\n') {
+                        moved
+                    } else {
+                        format!("{moved}{eol}")
+                    };
+                    // The later value wins, as the SDKs read duplicates.
+                    match first.entries.iter().find(|f| f.key_is(&e.key)) {
+                        Some(f) => {
+                            let i = lines.index_of(entry_start(f));
+                            let old = lines.entry_lines(i);
+                            replaced.insert(i, moved);
+                            deleted.extend(old.start + 1..old.end);
+                        }
+                        None => new_lines.push(moved),
+                    }
+                }
+                deleted.extend(range);
+            }
+        }
+        if !new_lines.is_empty() {
+            // A last line without an ending must get one before anything follows it.
+            if anchor + 1 == lines.len() && !lines.get(anchor).ends_with('\n') {
+                let fixed = replaced
+                    .get(&anchor)
+                    .cloned()
+                    .unwrap_or_else(|| lines.get(anchor).to_string());
+                if !fixed.ends_with('\n') {
+                    replaced.insert(anchor, format!("{fixed}{eol}"));
+                }
+            }
+            inserted.entry(anchor).or_default().extend(new_lines);
+        }
+    }
+
+    for header in &plan.remove {
+        let wanted = normalize_header(header);
+        for section in parsed
+            .sections
+            .iter()
+            .filter(|s| normalize_header(&s.raw) == wanted)
+        {
+            deleted.insert(lines.index_of(start_of(section)));
+            for e in &section.entries {
+                delete_entry(&mut deleted, e);
+            }
+        }
+    }
+
+    let mut out = String::with_capacity(text.len() + 256);
+    for i in 0..lines.len() {
+        if !deleted.contains(&i) {
+            match replaced.get(&i) {
+                Some(r) => out.push_str(r),
+                None => out.push_str(lines.get(i)),
+            }
+        }
+        if let Some(extra) = inserted.get(&i) {
+            if deleted.contains(&i) && !out.is_empty() && !out.ends_with('\n') {
+                out.push_str(eol);
+            }
+            for line in extra {
+                out.push_str(line);
+            }
+        }
+    }
+    if !appended.is_empty() {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        if !out.is_empty() && !out.ends_with(&format!("{eol}{eol}")) && out != eol {
+            out.push_str(eol);
+        }
+        while appended.last().is_some_and(|l| l.is_empty()) {
+            appended.pop();
+        }
+        for line in appended {
+            out.push_str(if line.is_empty() { eol } else { &line });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(header: &str, keys: &[(&str, &str)]) -> SectionSpec {
+        SectionSpec {
+            header: header.into(),
+            keys: keys
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn replaces_in_place_keeps_unmanaged_and_collapses_duplicates() {
+        let text = "# mine\n[profile bb-sso-shared]\nrole_name = Admin\nexpiration = 1\n\n[profile user]\ncli_pager =\n\n[profile bb-sso-shared]\naccount_id = 1\ncli_pager = less\n";
+        let plan = EditPlan {
+            upsert: vec![spec(
+                "profile bb-sso-shared",
+                &[("role_name", "DevOps"), ("account_id", "2")],
+            )],
+            remove: vec![],
+        };
+        let out = apply(text, IniKind::Config, &plan);
+        assert_eq!(
+            out,
+            "# mine\n[profile bb-sso-shared]\nrole_name = DevOps\nexpiration = 1\naccount_id = 2\ncli_pager = less\n\n[profile user]\ncli_pager =\n\n"
+        );
+    }
+
+    #[test]
+    fn appends_missing_sections_with_crlf_and_leaves_right_values_alone() {
+        let text = "[default]\r\nregion = us-east-1\r\n[profile a]\r\nrole_name =   DevOps\r\n";
+        let plan = EditPlan {
+            upsert: vec![
+                spec("profile a", &[("role_name", "DevOps")]),
+                spec("profile b", &[("k", "v")]),
+            ],
+            remove: vec![],
+        };
+        let out = apply(text, IniKind::Config, &plan);
+        assert_eq!(out, format!("{text}\r\n[profile b]\r\nk = v\r\n"));
+    }
+
+    #[test]
+    fn removes_pruned_sections_and_handles_no_final_newline() {
+        let text = "[profile old]\nk = v\n[profile a]\nx = 1";
+        let plan = EditPlan {
+            upsert: vec![spec("profile a", &[("y", "2")])],
+            remove: vec!["profile old".into()],
+        };
+        assert_eq!(
+            apply(text, IniKind::Config, &plan),
+            "[profile a]\nx = 1\ny = 2\n"
+        );
+    }
+
+    #[test]
+    fn empty_file_gets_the_sections() {
+        let plan = EditPlan {
+            upsert: vec![spec("default", &[("region", "us-east-1")])],
+            remove: vec![],
+        };
+        assert_eq!(
+            apply("", IniKind::Config, &plan),
+            "[default]\nregion = us-east-1\n"
+        );
+    }
+}

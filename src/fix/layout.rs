@@ -1,0 +1,326 @@
+//! Leverage's own AWS-config layout, generated from the source of truth (common.tfvars,
+//! account.tfvars, the SSO portal, the existing source profiles). Pure: no I/O.
+
+use super::ini_edit::{EditPlan, SectionSpec};
+use crate::read::sso_portal::PortalAccount;
+use std::collections::BTreeMap;
+
+/// Something the user should know about the generated config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub warning: bool,
+    pub text: String,
+}
+
+impl Note {
+    fn info(text: String) -> Note {
+        Note {
+            warning: false,
+            text,
+        }
+    }
+    fn warn(text: String) -> Note {
+        Note {
+            warning: true,
+            text,
+        }
+    }
+}
+
+pub struct SsoInputs<'a> {
+    pub project: &'a str,
+    pub project_long: Option<&'a str>,
+    pub start_url: &'a str,
+    pub sso_region: &'a str,
+    pub default_region: &'a str,
+    /// common.tfvars accounts: name → id.
+    pub declared: BTreeMap<String, Option<String>>,
+    /// account.tfvars `sso_role` per account folder.
+    pub expected_roles: BTreeMap<String, String>,
+    /// The account whose role `[profile <p>-sso]` logs in with.
+    pub base_account: Option<&'a str>,
+    pub portal: &'a [PortalAccount],
+    /// Headers already in the file (to keep `[default]` and find stale sections).
+    pub existing: &'a [String],
+}
+
+/// The account name Leverage gives a portal account: its name without `<project_long>-`.
+pub fn account_name(portal_name: &str, project_long: Option<&str>) -> String {
+    project_long
+        .and_then(|long| portal_name.strip_prefix(&format!("{long}-")))
+        .unwrap_or(portal_name)
+        .to_string()
+}
+
+pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
+    let mut plan = EditPlan::default();
+    let mut notes = Vec::new();
+    let has = |h: &str| {
+        i.existing
+            .iter()
+            .any(|e| super::ini_edit::normalize_header(e) == h)
+    };
+    if !has("default") && !has("profile default") {
+        plan.upsert.push(SectionSpec {
+            header: "default".into(),
+            keys: vec![
+                ("region".into(), i.default_region.into()),
+                ("output".into(), "json".into()),
+            ],
+        });
+    }
+    let mut chosen: BTreeMap<String, (String, String)> = BTreeMap::new(); // name → (id, role)
+    let mut accounts: Vec<&PortalAccount> = i.portal.iter().collect();
+    accounts.sort_by(|a, b| a.name.cmp(&b.name));
+    for account in &accounts {
+        let name = account_name(&account.name, i.project_long);
+        let Some(first) = account.roles.first() else {
+            notes.push(Note::warn(format!(
+                "account `{name}` ({}) has no role for you: skipped",
+                account.id
+            )));
+            continue;
+        };
+        let role = match i.expected_roles.get(&name) {
+            Some(want) if account.roles.contains(want) => want.clone(),
+            Some(want) => {
+                notes.push(Note::warn(format!(
+                    "`{name}`: the project expects role `{want}` (account.tfvars sso_role) but you have {}; using `{first}`",
+                    account.roles.join(", ")
+                )));
+                first.clone()
+            }
+            None => {
+                if account.roles.len() > 1 {
+                    notes.push(Note::info(format!(
+                        "`{name}`: no sso_role in account.tfvars; using the first of your roles, `{first}` (of {})",
+                        account.roles.join(", ")
+                    )));
+                }
+                first.clone()
+            }
+        };
+        if !i.declared.contains_key(&name) {
+            notes.push(Note::warn(format!(
+                "account `{name}` ({}) is visible to you but not declared in common.tfvars `accounts`",
+                account.id
+            )));
+        } else if let Some(Some(id)) = i.declared.get(&name)
+            && *id != account.id
+        {
+            notes.push(Note::warn(format!(
+                "account `{name}` is {} in the portal but {id} in common.tfvars",
+                account.id
+            )));
+        }
+        chosen.insert(name, (account.id.clone(), role));
+    }
+    for name in i.declared.keys() {
+        if !chosen.contains_key(name) {
+            notes.push(Note::warn(format!(
+                "common.tfvars declares `{name}` but your SSO user cannot see it (no profile generated)"
+            )));
+        }
+    }
+    let base = i
+        .base_account
+        .and_then(|a| chosen.get_key_value(a))
+        .or_else(|| chosen.get_key_value("management"))
+        .or_else(|| chosen.iter().next());
+    if let Some((base_name, (id, role))) = base {
+        notes.push(Note::info(format!(
+            "`{}-sso` logs in through `{base_name}` ({id}) as `{role}`",
+            i.project
+        )));
+        plan.upsert.push(SectionSpec {
+            header: format!("profile {}-sso", i.project),
+            keys: vec![
+                ("sso_start_url".into(), i.start_url.into()),
+                ("sso_region".into(), i.sso_region.into()),
+                ("sso_account_id".into(), id.clone()),
+                ("sso_role_name".into(), role.clone()),
+            ],
+        });
+    }
+    for (name, (id, role)) in &chosen {
+        plan.upsert.push(SectionSpec {
+            header: format!("profile {}-sso-{name}", i.project),
+            keys: vec![
+                ("role_name".into(), role.clone()),
+                ("account_id".into(), id.clone()),
+                ("sso_region".into(), i.sso_region.into()),
+                ("sso_start_url".into(), i.start_url.into()),
+            ],
+        });
+    }
+    let prefix = format!("profile {}-sso-", i.project);
+    for header in i.existing {
+        let header = super::ini_edit::normalize_header(header);
+        let Some(name) = header.strip_prefix(&prefix) else {
+            continue;
+        };
+        if chosen.contains_key(name) {
+            continue;
+        }
+        if prune {
+            notes.push(Note::info(format!(
+                "removing `[{header}]`: no such account any more (--prune)"
+            )));
+            plan.remove.push(header.clone());
+        } else {
+            notes.push(Note::info(format!(
+                "`[{header}]` is for an account you no longer see; kept (use --prune to remove it)"
+            )));
+        }
+    }
+    (plan, notes)
+}
+
+pub struct IamInputs<'a> {
+    pub project: &'a str,
+    pub region: &'a str,
+    /// common.tfvars accounts: name → id.
+    pub declared: BTreeMap<String, Option<String>>,
+    /// `Some(serial)` when MFA is on.
+    pub mfa_serial: Option<&'a str>,
+    /// Which source profiles with keys exist.
+    pub has_profile: &'a dyn Fn(&str) -> bool,
+    pub existing: &'a [String],
+}
+
+pub fn iam_plan(i: &IamInputs, prune: bool) -> (EditPlan, Vec<Note>) {
+    let mut plan = EditPlan::default();
+    let mut notes = Vec::new();
+    let security = format!("{}-security", i.project);
+    let management = [
+        format!("{}-management", i.project),
+        format!("{}-bootstrap", i.project),
+    ]
+    .into_iter()
+    .find(|p| (i.has_profile)(p));
+    let mut kinds: Vec<(&str, &str, String)> = Vec::new(); // (suffix, role, source)
+    if (i.has_profile)(&security) {
+        kinds.push(("devops", "DevOps", security.clone()));
+    } else {
+        notes.push(Note::warn(format!(
+            "no `[{security}]` keys: `<account>-devops` profiles need them (leverage credentials configure --type SECURITY)"
+        )));
+    }
+    match &management {
+        Some(source) => kinds.push(("oaar", "OrganizationAccountAccessRole", source.clone())),
+        None => notes.push(Note::warn(format!(
+            "no `[{0}-management]` or `[{0}-bootstrap]` keys: `<account>-oaar` profiles need them (leverage credentials configure --type MANAGEMENT)",
+            i.project
+        ))),
+    }
+    let mut generated = Vec::new();
+    for (name, id) in &i.declared {
+        let Some(id) = id else {
+            notes.push(Note::warn(format!(
+                "account `{name}` has no id in common.tfvars: skipped"
+            )));
+            continue;
+        };
+        for (suffix, role, source) in &kinds {
+            let header = format!("profile {}-{name}-{suffix}", i.project);
+            let mut keys = vec![
+                ("output".to_string(), "json".to_string()),
+                ("region".to_string(), i.region.to_string()),
+                (
+                    "role_arn".to_string(),
+                    format!("arn:aws:iam::{id}:role/{role}"),
+                ),
+                ("source_profile".to_string(), source.clone()),
+            ];
+            if let Some(serial) = i.mfa_serial {
+                keys.push(("mfa_serial".into(), serial.into()));
+            }
+            generated.push(header.clone());
+            plan.upsert.push(SectionSpec { header, keys });
+        }
+    }
+    for header in i.existing {
+        let header = super::ini_edit::normalize_header(header);
+        let Some(rest) = header.strip_prefix(&format!("profile {}-", i.project)) else {
+            continue;
+        };
+        let stale =
+            ["-devops", "-oaar"].iter().any(|s| rest.ends_with(s)) && !generated.contains(&header);
+        if !stale || kinds.is_empty() {
+            continue;
+        }
+        if prune {
+            notes.push(Note::info(format!(
+                "removing `[{header}]`: its account is not in common.tfvars (--prune)"
+            )));
+            plan.remove.push(header.clone());
+        } else {
+            notes.push(Note::info(format!(
+                "`[{header}]` names no account of common.tfvars; kept (use --prune to remove it)"
+            )));
+        }
+    }
+    (plan, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sso_layout_chooses_expected_role_and_reports_mismatches() {
+        let portal = vec![
+            PortalAccount {
+                id: "222222222222".into(),
+                name: "binbash-shared".into(),
+                roles: vec!["Admin".into(), "DevOps".into()],
+            },
+            PortalAccount {
+                id: "777777777777".into(),
+                name: "sandbox".into(),
+                roles: vec!["ReadOnly".into()],
+            },
+        ];
+        let declared = BTreeMap::from([
+            ("shared".to_string(), Some("222222222222".to_string())),
+            ("network".to_string(), Some("555555555555".to_string())),
+        ]);
+        let existing = vec!["default".to_string(), "profile bb-sso-old".to_string()];
+        let inputs = SsoInputs {
+            project: "bb",
+            project_long: Some("binbash"),
+            start_url: "https://x.awsapps.com/start",
+            sso_region: "us-east-1",
+            default_region: "us-east-1",
+            declared,
+            expected_roles: BTreeMap::from([("shared".to_string(), "DevOps".to_string())]),
+            base_account: None,
+            portal: &portal,
+            existing: &existing,
+        };
+        let (plan, notes) = sso_plan(&inputs, true);
+        let headers: Vec<_> = plan.upsert.iter().map(|s| s.header.as_str()).collect();
+        assert_eq!(
+            headers,
+            [
+                "profile bb-sso",
+                "profile bb-sso-sandbox",
+                "profile bb-sso-shared"
+            ]
+        );
+        assert_eq!(
+            plan.upsert[2].keys[0],
+            ("role_name".into(), "DevOps".into())
+        );
+        assert_eq!(plan.remove, ["profile bb-sso-old"]);
+        let text: Vec<_> = notes.iter().map(|n| n.text.as_str()).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.contains("`sandbox` (777777777777) is visible to you but not declared"))
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("declares `network` but your SSO user cannot see it"))
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Pure transformations that repair files: what to write, never how (see `write.rs`).
+
+pub mod ini_edit;
+pub mod layout;

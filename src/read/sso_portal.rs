@@ -1,0 +1,193 @@
+//! The SSO portal: the project's token, and every account and role the user can reach.
+
+use crate::model::aws::AwsFiles;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_sso::config::Region;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// Throttled calls are retried this many times in all, with doubling back-off.
+const THROTTLE_ATTEMPTS: u32 = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalAccount {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<String>,
+}
+
+/// The Leverage token of `~/.aws/<p>/sso/cache/token`, if present and unexpired.
+#[derive(Debug, Clone)]
+pub struct LeverageToken {
+    pub access_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no SSO token in {0}/sso/cache/token: you are not logged in")]
+    Missing(String),
+    #[error("the SSO token in {dir}/sso/cache/token expired {ago} ago")]
+    Expired { dir: String, ago: String },
+    #[error("the SSO token in {dir}/sso/cache/token is invalid: {why}")]
+    Invalid { dir: String, why: String },
+}
+
+pub fn leverage_token(aws: &AwsFiles, now: DateTime<Utc>) -> Result<LeverageToken, TokenError> {
+    let path = aws.dir.join("sso").join("cache").join("token");
+    let dir = aws.dir_display.clone();
+    let text = std::fs::read_to_string(&path).map_err(|_| TokenError::Missing(dir.clone()))?;
+    let invalid = |why: &str| TokenError::Invalid {
+        dir: dir.clone(),
+        why: why.to_string(),
+    };
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|_| invalid("not JSON"))?;
+    let access_token = json
+        .get("accessToken")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| invalid("no accessToken"))?
+        .to_string();
+    let expires_at = json
+        .get("expiresAt")
+        .and_then(|v| v.as_str())
+        .and_then(super::aws::parse_utc)
+        .ok_or_else(|| invalid("expiresAt missing or not YYYY-MM-DDTHH:MM:SSZ"))?;
+    if expires_at <= now {
+        return Err(TokenError::Expired {
+            dir,
+            ago: crate::rules::human_duration(now - expires_at),
+        });
+    }
+    Ok(LeverageToken {
+        access_token,
+        expires_at,
+        region: json
+            .get("region")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+    })
+}
+
+/// A portal call failed: one line, no secrets.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PortalError(String);
+
+pub struct Portal {
+    client: aws_sdk_sso::Client,
+    token: String,
+}
+
+impl Portal {
+    pub async fn new(token: &LeverageToken, region: &str, timeout: Duration) -> Portal {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(timeout)
+                    .read_timeout(timeout)
+                    .operation_timeout(timeout)
+                    .build(),
+            )
+            .no_credentials()
+            .load()
+            .await;
+        Portal {
+            client: aws_sdk_sso::Client::new(&config),
+            token: token.access_token.clone(),
+        }
+    }
+
+    /// Every page of ListAccounts.
+    pub async fn accounts(&self) -> Result<Vec<PortalAccount>, PortalError> {
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = retry(|| {
+                self.client
+                    .list_accounts()
+                    .access_token(&self.token)
+                    .set_next_token(next.clone())
+                    .send()
+            })
+            .await?;
+            for a in page.account_list.unwrap_or_default() {
+                out.push(PortalAccount {
+                    id: a.account_id.unwrap_or_default(),
+                    name: a.account_name.unwrap_or_default(),
+                    roles: Vec::new(),
+                });
+            }
+            next = page.next_token.filter(|t| !t.is_empty());
+            if next.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Every page of ListAccountRoles for one account.
+    pub async fn roles(&self, account_id: &str) -> Result<Vec<String>, PortalError> {
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = retry(|| {
+                self.client
+                    .list_account_roles()
+                    .access_token(&self.token)
+                    .account_id(account_id)
+                    .set_next_token(next.clone())
+                    .send()
+            })
+            .await?;
+            out.extend(
+                page.role_list
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|r| r.role_name),
+            );
+            next = page.next_token.filter(|t| !t.is_empty());
+            if next.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+async fn retry<T, E, F, Fut>(mut call: F) -> Result<T, PortalError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<
+            Output = Result<
+                T,
+                aws_sdk_sso::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+            >,
+        >,
+    E: std::error::Error + aws_sdk_sso::error::ProvideErrorMetadata + Send + Sync + 'static,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                let code = e.as_service_error().and_then(|s| s.code()).unwrap_or("");
+                let throttled = code == "TooManyRequestsException" || code.contains("Throttl");
+                if throttled && attempt < THROTTLE_ATTEMPTS {
+                    tokio::time::sleep(Duration::from_millis(250 * 2u64.pow(attempt - 1))).await;
+                    continue;
+                }
+                let text = match e.as_service_error() {
+                    Some(s) if s.code().is_some() => {
+                        format!("{}: {}", s.code().unwrap_or(""), s.message().unwrap_or(""))
+                    }
+                    _ => format!("{}", DisplayErrorContext(&e)),
+                };
+                return Err(PortalError(super::live::sanitize(&text)));
+            }
+        }
+    }
+}
