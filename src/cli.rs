@@ -62,6 +62,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Rebuild the project's AWS config from the source of truth (SSO portal or common.tfvars)
     RegenConfig(RegenArgs),
+    /// Log out of the project's SSO session and clear what was derived from it
+    SsoReset(SsoResetArgs),
+    /// Sign in to the project's SSO (device authorization) and write the token Leverage reads
+    SsoLogin(SsoLoginArgs),
     /// Print a rule's documentation (all rules when no id is given)
     Explain {
         /// Rule id, e.g. LD102
@@ -131,4 +135,50 @@ pub struct RegenArgs {
     pub timeout: u64,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LoginArgs {
+    /// Do not try to open the browser; only print the URL and code
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Longest wait for the approval in the browser, in seconds
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=3600))]
+    pub login_timeout: u64,
+    /// Milliseconds in one second of the service's polling interval (tests only)
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub poll_unit_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLoginArgs {
+    /// Any folder of the project (default: the current folder)
+    pub path: Option<PathBuf>,
+    /// Also write the AWS CLI's token cache, so `aws --profile <project>-sso` works too
+    #[arg(long)]
+    pub aws_cli_cache: bool,
+    /// Seconds each AWS call may take
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub login: LoginArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoResetArgs {
+    /// Any folder of the project (default: the current folder)
+    pub path: Option<PathBuf>,
+    /// Sign in again afterwards
+    #[arg(long)]
+    pub login: bool,
+    /// Also clear the AWS CLI's caches for this project's start URL and roles
+    #[arg(long)]
+    pub aws_cli_cache: bool,
+    /// Seconds each AWS call may take
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    #[command(flatten)]
+    pub login_args: LoginArgs,
 }

@@ -8,6 +8,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &cli.global),
         Command::RegenConfig(args) => commands::regen_config::run(args, &cli.global),
+        Command::SsoReset(args) => commands::sso_reset::run(args, &cli.global),
+        Command::SsoLogin(args) => commands::sso_login::run(args, &cli.global),
         Command::Explain { id } => commands::explain::run(id.as_deref()),
     };
     match result {

@@ -6,4 +6,5 @@ mod fixtures;
 mod live;
 mod regen;
 mod rule_pages;
+mod sso;
 mod support;

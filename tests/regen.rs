@@ -338,7 +338,7 @@ proptest! {
                 header: "profile bb-sso-shared".into(),
                 keys: vec![("role_name".into(), "DevOps".into()), ("account_id".into(), "2".into())],
             }],
-            remove: vec![],
+            ..Default::default()
         };
         let out = apply(&text, IniKind::Config, &plan);
         prop_assert!(out.ends_with(&user), "user content changed:\n{out:?}");

@@ -3,6 +3,8 @@
 pub mod check;
 pub mod explain;
 pub mod regen_config;
+pub mod sso_login;
+pub mod sso_reset;
 
 use std::io::Write;
 

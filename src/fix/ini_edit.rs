@@ -21,8 +21,10 @@ pub struct SectionSpec {
 #[derive(Debug, Clone, Default)]
 pub struct EditPlan {
     pub upsert: Vec<SectionSpec>,
-    /// Headers of sections to delete (with `--prune`).
+    /// Headers of sections to delete (with `--prune`, or derived credentials on reset).
     pub remove: Vec<String>,
+    /// `(header, key)`: keys to delete wherever that section stands.
+    pub remove_keys: Vec<(String, String)>,
 }
 
 /// `profile  x` and `profile x` are the same section.
@@ -203,6 +205,19 @@ pub fn apply(text: &str, kind: IniKind, plan: &EditPlan) -> String {
         }
     }
 
+    for (header, key) in &plan.remove_keys {
+        let wanted = normalize_header(header);
+        for section in parsed
+            .sections
+            .iter()
+            .filter(|s| normalize_header(&s.raw) == wanted)
+        {
+            for e in section.entries.iter().filter(|e| e.key_is(key)) {
+                delete_entry(&mut deleted, e);
+            }
+        }
+    }
+
     let mut out = String::with_capacity(text.len() + 256);
     for i in 0..lines.len() {
         if !deleted.contains(&i) {
@@ -259,7 +274,7 @@ mod tests {
                 "profile bb-sso-shared",
                 &[("role_name", "DevOps"), ("account_id", "2")],
             )],
-            remove: vec![],
+            ..Default::default()
         };
         let out = apply(text, IniKind::Config, &plan);
         assert_eq!(
@@ -276,7 +291,7 @@ mod tests {
                 spec("profile a", &[("role_name", "DevOps")]),
                 spec("profile b", &[("k", "v")]),
             ],
-            remove: vec![],
+            ..Default::default()
         };
         let out = apply(text, IniKind::Config, &plan);
         assert_eq!(out, format!("{text}\r\n[profile b]\r\nk = v\r\n"));
@@ -288,18 +303,16 @@ mod tests {
         let plan = EditPlan {
             upsert: vec![spec("profile a", &[("y", "2")])],
             remove: vec!["profile old".into()],
+            remove_keys: vec![("profile a".into(), "x".into())],
         };
-        assert_eq!(
-            apply(text, IniKind::Config, &plan),
-            "[profile a]\nx = 1\ny = 2\n"
-        );
+        assert_eq!(apply(text, IniKind::Config, &plan), "[profile a]\ny = 2\n");
     }
 
     #[test]
     fn empty_file_gets_the_sections() {
         let plan = EditPlan {
             upsert: vec![spec("default", &[("region", "us-east-1")])],
-            remove: vec![],
+            ..Default::default()
         };
         assert_eq!(
             apply("", IniKind::Config, &plan),

@@ -2,3 +2,4 @@
 
 pub mod ini_edit;
 pub mod layout;
+pub mod reset;

@@ -91,7 +91,6 @@ impl Reader {
             if let Ok(token) = &content
                 && !token.has_access_token
                 && name != "token"
-                && token.expires_at.is_none()
             {
                 continue;
             }

@@ -7,6 +7,7 @@ pub mod hcl;
 pub mod ini;
 pub mod live;
 pub mod project;
+pub mod sso_oidc;
 pub mod sso_portal;
 
 use crate::model::{EnvVar, Model};

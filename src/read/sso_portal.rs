@@ -191,3 +191,54 @@ where
         }
     }
 }
+
+/// A token file of the project's SSO cache, with what Logout needs.
+#[derive(Debug, Clone)]
+pub struct TokenFile {
+    pub path: std::path::PathBuf,
+    pub access_token: String,
+    pub region: Option<String>,
+}
+
+/// Every file of `<dir>/sso/cache/` that holds an `accessToken`.
+pub fn token_files(aws: &AwsFiles) -> Vec<TokenFile> {
+    let dir = aws.dir.join("sso").join("cache");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<TokenFile> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let text = super::fs::read_text(&e.path()).ok()?.text;
+            let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+            Some(TokenFile {
+                path: e.path(),
+                access_token: json.get("accessToken")?.as_str()?.to_string(),
+                region: json
+                    .get("region")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// SSO Logout for one token: ends the portal session server-side.
+pub async fn logout(token: &str, region: &str, timeout: Duration) -> Result<(), PortalError> {
+    let portal = Portal::new(
+        &LeverageToken {
+            access_token: token.to_string(),
+            expires_at: Utc::now(),
+            region: None,
+        },
+        region,
+        timeout,
+    )
+    .await;
+    retry(|| portal.client.logout().access_token(&portal.token).send())
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,225 @@
+//! `sso-reset`: log out of the project's SSO session and clear what was derived from it —
+//! token files, SSO role credentials, stale `expiration` keys — and nothing else. Static keys,
+//! user sections, comments and other projects' files stay.
+
+use super::{Exit, confirm, print, use_color};
+use crate::cli::{Global, SsoResetArgs};
+use crate::fix::ini_edit;
+use crate::fix::reset::{self, cli_role_cache_key, sha1_hex};
+use crate::model::aws::AwsFile;
+use crate::read::sso_portal::{self, TokenFile};
+use crate::read::{self, ReadSettings};
+use crate::report::diff;
+use anyhow::anyhow;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
+    let path = args.path.clone().unwrap_or_else(|| ".".into());
+    let settings = ReadSettings {
+        path,
+        aws_dir: global.aws_dir.clone(),
+        all: false,
+    };
+    let model = read::load(&settings)?;
+    let project = model
+        .project
+        .as_ref()
+        .ok_or_else(|| anyhow!("no Leverage project (build.env and config/) here or above"))?;
+    let aws = model
+        .aws
+        .as_ref()
+        .ok_or_else(|| anyhow!("the project has no name: set `project` in config/common.tfvars"))?;
+    let name = project.name().unwrap_or_default();
+    let start_url = project.common_str("sso_start_url").map(|l| l.value);
+    let default_region = project.common_str("sso_region").map(|l| l.value);
+
+    let tokens = sso_portal::token_files(aws);
+    let plan = reset::plan(aws, &name);
+    let color = use_color(global.color);
+    let mut edits: Vec<(PathBuf, String, String, String)> = Vec::new(); // path, shown, old, new
+    for (file, edit) in [
+        (&aws.credentials, &plan.credentials),
+        (&aws.config, &plan.config),
+    ] {
+        if let AwsFile::Parsed(ini) = file {
+            let source = model.sources.get(ini.file);
+            let kind = ini.kind;
+            let new = ini_edit::apply(&source.text, kind, edit);
+            if new != source.text {
+                edits.push((
+                    source.path.clone(),
+                    source.display.clone(),
+                    source.text.clone(),
+                    new,
+                ));
+            }
+        }
+    }
+    let cli_files = if args.aws_cli_cache {
+        aws_cli_cache_files(aws, &name, start_url.as_deref())
+    } else {
+        Vec::new()
+    };
+
+    // What will happen, before anything does.
+    let mut out = String::new();
+    if tokens.is_empty() {
+        out.push_str(&format!(
+            "no SSO token in {}/sso/cache/: nothing to log out of\n",
+            aws.dir_display
+        ));
+    }
+    for t in &tokens {
+        out.push_str(&format!(
+            "log out and delete  {}\n",
+            read::display_home(&t.path)
+        ));
+    }
+    for p in &plan.removed_profiles {
+        out.push_str(&format!(
+            "remove SSO role credentials  [{p}] from {}/credentials\n",
+            aws.dir_display
+        ));
+    }
+    if plan.expiration_keys > 0 {
+        out.push_str(&format!(
+            "remove {} stale `expiration` key(s) from {}/config\n",
+            plan.expiration_keys, aws.dir_display
+        ));
+    }
+    for f in &cli_files {
+        out.push_str(&format!(
+            "delete AWS CLI cache  {}\n",
+            read::display_home(f)
+        ));
+    }
+    for p in &plan.kept_static {
+        out.push_str(&format!("keep  [{p}] (long-term keys)\n"));
+    }
+    for (_, shown, old, new) in &edits {
+        out.push_str(&diff::unified(old, new, shown, color));
+    }
+    print(&out)?;
+    let nothing = tokens.is_empty() && edits.is_empty() && cli_files.is_empty();
+    if nothing {
+        eprintln!("nothing to reset");
+    } else if args.write.dry_run {
+        eprintln!("dry run: nothing changed");
+        return Ok(Exit::Clean);
+    } else if !confirm(&args.write, "Log out and remove these?")? {
+        eprintln!("nothing changed");
+        return Ok(Exit::Clean);
+    } else {
+        let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
+        logout_all(
+            &tokens,
+            default_region.as_deref(),
+            Duration::from_secs(args.timeout),
+        );
+        for t in &tokens {
+            crate::write::remove(&t.path)?;
+        }
+        for (path, shown, _, new) in &edits {
+            let backup = crate::write::backup(path, model.now)?;
+            crate::write::atomic_write(path, new.as_bytes())?;
+            if let Some(b) = backup {
+                eprintln!("edited {shown} (backup: {})", read::display_home(&b));
+            }
+        }
+        for f in &cli_files {
+            crate::write::remove(f)?;
+        }
+        eprintln!("the project's SSO session is closed and its caches are clear");
+    }
+    if let Some(url) = &start_url {
+        eprintln!(
+            "also sign out in the browser: open {url} and choose \"Sign out\", or the next login may reuse the stuck session"
+        );
+    }
+    if args.login {
+        let fresh = read::load(&settings)?;
+        return super::sso_login::login(
+            &fresh,
+            &args.login_args,
+            args.aws_cli_cache,
+            Duration::from_secs(args.timeout),
+        );
+    }
+    Ok(Exit::Clean)
+}
+
+/// SSO Logout for each token; a failure is reported, and the local state is cleared anyway.
+fn logout_all(tokens: &[TokenFile], default_region: Option<&str>, timeout: Duration) {
+    if tokens.is_empty() {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        eprintln!("warning: could not start the network runtime: SSO Logout not called");
+        return;
+    };
+    runtime.block_on(async {
+        for t in tokens {
+            let region = t
+                .region
+                .as_deref()
+                .or(default_region)
+                .unwrap_or("us-east-1");
+            match sso_portal::logout(&t.access_token, region, timeout).await {
+                Ok(()) => eprintln!("logged out: {}", read::display_home(&t.path)),
+                Err(e) => eprintln!(
+                    "warning: SSO Logout failed for {} ({e}); the local token is deleted anyway",
+                    read::display_home(&t.path)
+                ),
+            }
+        }
+    });
+}
+
+/// The AWS CLI's files for this project only: the token cached under sha1(start URL) and the
+/// SSO role credentials cached under the key botocore derives from (start URL, account, role).
+fn aws_cli_cache_files(
+    aws: &crate::model::aws::AwsFiles,
+    project: &str,
+    start_url: Option<&str>,
+) -> Vec<PathBuf> {
+    let (Some(home), Some(url)) = (read::home_dir(), start_url) else {
+        return Vec::new();
+    };
+    let mut names = vec![
+        home.join(".aws/sso/cache")
+            .join(format!("{}.json", sha1_hex(url))),
+    ];
+    let Some(config) = aws.config.parsed() else {
+        return existing(names);
+    };
+    for section in &config.sections {
+        let Some(profile) = section.name.profile_name() else {
+            continue;
+        };
+        if !profile.starts_with(&format!("{project}-sso")) {
+            continue;
+        }
+        let pairs = [
+            ("account_id", "role_name"),
+            ("sso_account_id", "sso_role_name"),
+        ];
+        for (a, r) in pairs {
+            if let (Some(account), Some(role)) = (section.get(a), section.get(r)) {
+                let key = cli_role_cache_key(url, &account.value, &role.value);
+                names.push(home.join(".aws/cli/cache").join(format!("{key}.json")));
+            }
+        }
+    }
+    existing(names)
+}
+
+fn existing(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    paths.sort();
+    paths.dedup();
+    paths.retain(|p| p.is_file());
+    paths
+}

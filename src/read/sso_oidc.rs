@@ -1,0 +1,189 @@
+//! The SSO-OIDC device-authorization sign-in: RegisterClient (cached while valid),
+//! StartDeviceAuthorization, then CreateToken polled at the interval the service asks for.
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_ssooidc::config::Region;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use chrono::{DateTime, Duration as Span, Utc};
+use std::time::Duration;
+
+const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const SCOPE: &str = "sso:account:access";
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    pub client_id: String,
+    pub client_secret: String,
+    pub expires_at: String,
+    pub region: String,
+    pub scopes: Vec<String>,
+}
+
+impl Registration {
+    /// Usable for at least another hour, for this region.
+    pub fn reusable(&self, region: &str, now: DateTime<Utc>) -> bool {
+        self.region == region
+            && self.scopes.iter().any(|s| s == SCOPE)
+            && super::aws::parse_utc(&self.expires_at).is_some_and(|t| t > now + Span::hours(1))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceCode {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub access_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error(
+        "sign-in was denied (AccessDenied): approve the request in the browser, with the right user"
+    )]
+    AccessDenied,
+    #[error(
+        "the sign-in code expired before it was approved: run the command again and approve within {0}"
+    )]
+    Expired(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub struct Oidc {
+    client: aws_sdk_ssooidc::Client,
+    region: String,
+}
+
+fn other<E: std::error::Error + 'static>(what: &str, e: &E) -> LoginError {
+    LoginError::Other(format!(
+        "{what}: {}",
+        super::live::sanitize(&DisplayErrorContext(e).to_string())
+    ))
+}
+
+impl Oidc {
+    pub async fn new(region: &str, timeout: Duration) -> Oidc {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(timeout)
+                    .read_timeout(timeout)
+                    .operation_timeout(timeout)
+                    .build(),
+            )
+            .no_credentials()
+            .load()
+            .await;
+        Oidc {
+            client: aws_sdk_ssooidc::Client::new(&config),
+            region: region.to_string(),
+        }
+    }
+
+    pub async fn register(&self) -> Result<Registration, LoginError> {
+        let out = self
+            .client
+            .register_client()
+            .client_name("leverage-doctor")
+            .client_type("public")
+            .scopes(SCOPE)
+            .send()
+            .await
+            .map_err(|e| other("SSO-OIDC RegisterClient", &e))?;
+        let expires = DateTime::<Utc>::from_timestamp(out.client_secret_expires_at, 0)
+            .unwrap_or_else(Utc::now);
+        Ok(Registration {
+            client_id: out.client_id.unwrap_or_default(),
+            client_secret: out.client_secret.unwrap_or_default(),
+            expires_at: expires.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            region: self.region.clone(),
+            scopes: vec![SCOPE.into()],
+        })
+    }
+
+    /// Starts the device flow, shows the code, and polls until the user approves, denies, or
+    /// the code expires. `unit` is one second of the service's interval (tests shorten it).
+    pub async fn sign_in(
+        &self,
+        reg: &Registration,
+        start_url: &str,
+        unit: Duration,
+        max_wait: Duration,
+        show: impl FnOnce(&DeviceCode),
+    ) -> Result<NewToken, LoginError> {
+        let auth = self
+            .client
+            .start_device_authorization()
+            .client_id(&reg.client_id)
+            .client_secret(&reg.client_secret)
+            .start_url(start_url)
+            .send()
+            .await
+            .map_err(|e| other("SSO-OIDC StartDeviceAuthorization", &e))?;
+        let device_code = auth.device_code.unwrap_or_default();
+        show(&DeviceCode {
+            user_code: auth.user_code.unwrap_or_default(),
+            verification_uri: auth.verification_uri.unwrap_or_default(),
+            verification_uri_complete: auth.verification_uri_complete,
+        });
+        let mut interval = u32::try_from(auth.interval.max(1)).unwrap_or(5);
+        let lifetime = unit * u32::try_from(auth.expires_in.max(1)).unwrap_or(600);
+        let deadline = std::time::Instant::now() + lifetime.min(max_wait);
+        loop {
+            tokio::time::sleep(unit * interval).await;
+            let result = self
+                .client
+                .create_token()
+                .client_id(&reg.client_id)
+                .client_secret(&reg.client_secret)
+                .grant_type(GRANT_TYPE)
+                .device_code(&device_code)
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    let lasts = Span::seconds(i64::from(out.expires_in.max(0)));
+                    return Ok(NewToken {
+                        access_token: out.access_token.unwrap_or_default(),
+                        expires_at: Utc::now() + lasts,
+                    });
+                }
+                Err(e) => {
+                    let code = e
+                        .as_service_error()
+                        .and_then(|s| aws_sdk_ssooidc::error::ProvideErrorMetadata::code(s))
+                        .unwrap_or("");
+                    match code {
+                        "AuthorizationPendingException" => {}
+                        "SlowDownException" => {
+                            interval += 5;
+                            eprintln!("the service asked to slow down: polling every {interval} s");
+                        }
+                        "AccessDeniedException" => return Err(LoginError::AccessDenied),
+                        "ExpiredTokenException" => {
+                            return Err(LoginError::Expired(crate::rules::human_duration(
+                                Span::from_std(lifetime).unwrap_or_default(),
+                            )));
+                        }
+                        _ => return Err(other("SSO-OIDC CreateToken", &e)),
+                    }
+                }
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(LoginError::Expired(crate::rules::human_duration(
+                    Span::from_std(lifetime.min(max_wait)).unwrap_or_default(),
+                )));
+            }
+        }
+    }
+}
