@@ -40,6 +40,9 @@ pub struct Global {
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,6 +69,13 @@ pub enum Command {
     SsoReset(SsoResetArgs),
     /// Sign in to the project's SSO (device authorization) and write the token Leverage reads
     SsoLogin(SsoLoginArgs),
+    /// Shell completions, generated from these definitions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff), generated from these definitions
+    Man,
     /// Print a rule's documentation (all rules when no id is given)
     Explain {
         /// Rule id, e.g. LD102
@@ -83,9 +93,18 @@ pub struct CheckArgs {
     /// No network calls: skip the live STS checks
     #[arg(long)]
     pub offline: bool,
-    /// Lowest severity that makes the run fail (exit 1)
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the run fail (exit 1) [default: error, or the settings file's]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Rule ids to leave out of the report (repeat or separate with commas)
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// The doctor's settings file [default: <project root>/.leverage-doctor.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Write the report (in --format) to FILE; the human report still goes to the terminal
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Profiles checked live at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,

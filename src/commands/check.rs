@@ -5,7 +5,7 @@ use crate::cli::{CheckArgs, FailOn, Format, Global};
 use crate::diagnostic::Severity;
 use crate::read::live::LiveSettings;
 use crate::read::{self, ReadSettings};
-use crate::report::{Report, human, json};
+use crate::report::{Report, github, human, json, junit, sarif};
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         path: args.path.clone().unwrap_or_else(|| ".".into()),
         aws_dir: global.aws_dir.clone(),
         all: args.all,
+        config: args.config.clone(),
     };
     let mut model = read::load(&settings)?;
     if !args.offline {
@@ -31,25 +32,44 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         };
         model.live = read::live::probe_all(&model, &profiles, &live);
     }
-    let diagnostics = crate::rules::run(&model);
+    for id in &args.ignore {
+        if crate::rules::find(id).is_none() {
+            anyhow::bail!("--ignore {id}: no such rule (`leverage-doctor explain` lists them)");
+        }
+    }
+    let diagnostics = crate::rules::apply_policy(&model, crate::rules::run(&model), &args.ignore);
     let fail_on = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
+        Some(FailOn::Error) => Severity::Error,
+        Some(FailOn::Warning) => Severity::Warning,
+        Some(FailOn::Info) => Severity::Info,
+        None => model.config.fail_on.unwrap_or(Severity::Error),
     };
     let report = Report::new(&model, diagnostics, fail_on);
-    let text = match global.format {
-        Format::Json => json::render(&report),
-        Format::Human => human::render(
+    let human = || {
+        human::render(
             &report,
             human::Style {
                 color: use_color(global.color),
                 verbose: global.verbose,
                 quiet: global.quiet,
             },
-        ),
+        )
     };
-    print(&text)?;
+    let text = match global.format {
+        Format::Json => json::render(&report),
+        Format::Sarif => sarif::render(&report),
+        Format::Github => github::render(&report),
+        Format::Junit => junit::render(&report),
+        Format::Human => human(),
+    };
+    match &args.output {
+        Some(file) => {
+            std::fs::write(file, text)
+                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), read::fs::io_reason(&e)))?;
+            print(&human())?;
+        }
+        None => print(&text)?,
+    }
     Ok(if report.failed() {
         Exit::Findings
     } else {

@@ -1,6 +1,7 @@
 //! One file per subcommand: each wires read → rules → report.
 
 pub mod check;
+pub mod completions;
 pub mod explain;
 pub mod regen_config;
 pub mod sso_login;
@@ -36,6 +37,7 @@ pub fn use_color(choice: crate::cli::ColorChoice) -> bool {
         crate::cli::ColorChoice::Never => false,
         crate::cli::ColorChoice::Auto => {
             std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && !in_ci()
                 && std::io::stdout().is_terminal()
         }
     }

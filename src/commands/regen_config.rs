@@ -2,7 +2,7 @@
 //! show the diff, ask, back up, write atomically, then run the offline checks on the result.
 
 use super::{Exit, confirm, print, use_color};
-use crate::cli::{CheckArgs, FailOn, Global, RegenArgs};
+use crate::cli::{CheckArgs, Global, RegenArgs};
 use crate::fix::ini_edit::{self, EditPlan};
 use crate::fix::layout::{self, IamInputs, Note, SsoInputs};
 use crate::model::aws::IniKind;
@@ -22,6 +22,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         path: path.clone(),
         aws_dir: global.aws_dir.clone(),
         all: false,
+        config: None,
     })?;
     let project = model.project.as_ref().ok_or_else(|| {
         anyhow!(
@@ -167,7 +168,10 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         path: Some(path),
         all: false,
         offline: true,
-        fail_on: FailOn::Error,
+        fail_on: None,
+        ignore: Vec::new(),
+        config: None,
+        output: None,
         jobs: 1,
         timeout: args.timeout,
         mfa_code: None,

@@ -19,6 +19,7 @@ pub fn run(args: &SsoLoginArgs, global: &Global) -> anyhow::Result<Exit> {
         path: args.path.clone().unwrap_or_else(|| ".".into()),
         aws_dir: global.aws_dir.clone(),
         all: false,
+        config: None,
     })?;
     login(
         &model,

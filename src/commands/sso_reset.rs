@@ -20,6 +20,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
         path,
         aws_dir: global.aws_dir.clone(),
         all: false,
+        config: None,
     };
     let model = read::load(&settings)?;
     let project = model

@@ -1,6 +1,7 @@
 //! Plain data gathered by `read`, checked by `rules`, rendered by `report`.
 
 pub mod aws;
+pub mod config;
 pub mod live;
 pub mod project;
 
@@ -31,6 +32,8 @@ pub struct Model {
     pub now: DateTime<Utc>,
     /// Live probe results; empty with `--offline`.
     pub live: Vec<live::LiveResult>,
+    /// The team's `.leverage-doctor.toml` (empty when there is none).
+    pub config: config::DoctorConfig,
 }
 
 impl Model {

@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod buildenv;
+pub mod doctor_config;
 pub mod fs;
 pub mod hcl;
 pub mod ini;
@@ -35,6 +36,8 @@ pub struct ReadSettings {
     pub path: PathBuf,
     pub aws_dir: Option<PathBuf>,
     pub all: bool,
+    /// `--config FILE` (default: `.leverage-doctor.toml` at the project root, if any).
+    pub config: Option<PathBuf>,
 }
 
 /// Why the doctor could not run at all (exit 2).
@@ -126,6 +129,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             env,
             now,
             live: Vec::new(),
+            config: Default::default(),
         });
     };
     reader.root = root.clone();
@@ -144,6 +148,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         Some(home.as_ref()?.join(".aws").join(name))
     });
     let aws = aws_dir.map(|dir| reader.aws_files(&dir));
+    let config = reader.doctor_config(&root, settings.config.as_deref())?;
     Ok(Model {
         sources: reader.sources,
         start,
@@ -153,5 +158,32 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         env,
         now,
         live: Vec::new(),
+        config,
     })
+}
+
+impl Reader {
+    fn doctor_config(
+        &mut self,
+        root: &Path,
+        explicit: Option<&Path>,
+    ) -> Result<crate::model::config::DoctorConfig, ReadError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = root.join(doctor_config::FILE_NAME);
+                if !p.exists() {
+                    return Ok(Default::default());
+                }
+                p
+            }
+        };
+        let text = fs::read_text(&path).map_err(|reason| ReadError::Path {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        let display = self.display_path(&path);
+        let file = self.sources.add(path, display, text.text.clone());
+        Ok(doctor_config::parse(&text.text, file))
+    }
 }

@@ -43,11 +43,52 @@ pub fn render(report: &Report, style: Style) -> String {
     let paint = Paint(style.color);
     let mut out = String::new();
     let sources = &report.model.sources;
-    for d in &report.diagnostics {
-        if style.quiet && d.severity < report.fail_on {
-            continue;
+    let shown: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| !(style.quiet && d.severity < report.fail_on))
+        .collect();
+    // With more than one layer in scope, findings are grouped by the layer they point into;
+    // project-wide ones (project files, the AWS folder) come first.
+    let layers: Vec<&str> = report
+        .model
+        .project
+        .as_ref()
+        .map(|p| p.layers_in_scope().map(|l| l.path.as_str()).collect())
+        .unwrap_or_default();
+    let layer_of = |d: &Diagnostic| -> Option<&str> {
+        let file = &sources.get(d.primary.as_ref()?.span.file).display;
+        layers
+            .iter()
+            .copied()
+            .filter(|l| file.starts_with(&format!("{l}/")))
+            .max_by_key(|l| l.len())
+    };
+    if layers.len() > 1 {
+        let mut groups: Vec<(Option<&str>, Vec<&Diagnostic>)> = vec![(None, Vec::new())];
+        groups.extend(layers.iter().map(|l| (Some(*l), Vec::new())));
+        for d in shown {
+            let layer = layer_of(d);
+            if let Some(group) = groups.iter_mut().find(|(l, _)| *l == layer) {
+                group.1.push(d);
+            }
         }
-        diagnostic(&mut out, sources, d, &paint);
+        for (layer, diags) in groups {
+            if diags.is_empty() {
+                continue;
+            }
+            let title = layer.map_or("project and AWS files".to_string(), |l| {
+                format!("layer {l}")
+            });
+            let _ = writeln!(out, "{}\n", paint.bold(&format!("── {title} ──")));
+            for d in diags {
+                diagnostic(&mut out, sources, d, &paint);
+            }
+        }
+    } else {
+        for d in shown {
+            diagnostic(&mut out, sources, d, &paint);
+        }
     }
     if !style.quiet {
         profiles_table(&mut out, report, style);

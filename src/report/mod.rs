@@ -1,8 +1,11 @@
 //! What a `check` run found, ready to render. Reporters only format this; they read no files.
 
 pub mod diff;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Model;

@@ -75,6 +75,7 @@ pub static RULES: &[&Rule] = &[
     &project::LD005,
     &project::LD006,
     &project::LD007,
+    &project::LD008,
     &references::LD101,
     &references::LD102,
     &references::LD103,
@@ -215,6 +216,55 @@ pub fn run(model: &Model) -> Vec<Diagnostic> {
         (rule.check)(&cx, &mut out);
     }
     out
+}
+
+/// Applies the team's settings and `--ignore`: drops ignored findings (globally or for a
+/// path), re-grades severities. LD008 (the settings' own errors) cannot be silenced.
+pub fn apply_policy(
+    model: &Model,
+    diagnostics: Vec<Diagnostic>,
+    extra_ignore: &[String],
+) -> Vec<Diagnostic> {
+    let config = &model.config;
+    let per_path: Vec<(globset::GlobMatcher, &[String])> = config
+        .per_path
+        .iter()
+        .filter_map(|p| {
+            let glob = globset::GlobBuilder::new(&p.glob)
+                .literal_separator(false)
+                .build()
+                .ok()?;
+            Some((glob.compile_matcher(), p.ignore.as_slice()))
+        })
+        .collect();
+    diagnostics
+        .into_iter()
+        .filter(|d| {
+            if d.rule == "LD008" {
+                return true;
+            }
+            let ignored = |list: &[String]| list.iter().any(|r| r.eq_ignore_ascii_case(d.rule));
+            if ignored(&config.ignore) || ignored(extra_ignore) {
+                return false;
+            }
+            let Some(label) = &d.primary else { return true };
+            let file = &model.sources.get(label.span.file).display;
+            !per_path
+                .iter()
+                .any(|(glob, ids)| glob.is_match(file) && ignored(ids))
+        })
+        .map(|mut d| {
+            if let Some((_, s)) = config
+                .severity
+                .iter()
+                .find(|(r, _)| r.eq_ignore_ascii_case(d.rule))
+                && d.rule != "LD008"
+            {
+                d.severity = *s;
+            }
+            d
+        })
+        .collect()
 }
 
 /// The name among `candidates` nearest to `name`, if it is near enough to be a likely typo.

@@ -48,6 +48,25 @@ rule!(
     Warning,
     account_config_incomplete
 );
+rule!(
+    LD008,
+    "LD008",
+    "doctor-config-invalid",
+    Error,
+    doctor_config_invalid
+);
+
+fn doctor_config_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for (span, message) in &cx.model.config.problems {
+        out.push(
+            LD008
+                .diag(message.clone())
+                .at(span.clone(), "here")
+                .help("the doctor's own settings: keys are ignore, fail-on, [severity], [[per-path]] (path, ignore); rule ids as `leverage-doctor explain` lists them")
+                .fix("correct or delete this entry"),
+        );
+    }
+}
 
 fn project_not_found(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.project.is_some() {
