@@ -3,45 +3,90 @@
 use similar::{ChangeTag, TextDiff};
 
 pub fn unified(old: &str, new: &str, name: &str, color: bool) -> String {
-    let diff = TextDiff::from_lines(old, new);
-    let mut out = String::new();
-    let paint = |code: &str, s: &str| {
-        if color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
+    let diff = TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .diff_lines(old, new);
+    let mut lines: Vec<(ChangeTag, &str)> = diff.iter_all_changes().map(|c| (c.tag(), c.value())).collect();
+    slide_down(&mut lines);
+    let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
+    let mut out = paint("1", &format!("--- {name}\n+++ {name} (new)\n"));
+    // Hunks: changed lines with up to 3 lines of context, merged when close.
+    let changed: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].0 != ChangeTag::Equal).collect();
+    let mut i = 0;
+    while i < changed.len() {
+        let start = changed[i].saturating_sub(3);
+        let mut end = changed[i];
+        while i < changed.len() && changed[i] <= end + 7 {
+            end = changed[i];
+            i += 1;
         }
-    };
-    out.push_str(&paint("1", &format!("--- {name}\n+++ {name} (new)\n")));
-    for group in diff.grouped_ops(3) {
-        let (first, last) = (&group[0], &group[group.len() - 1]);
-        let old_range = first.old_range().start..last.old_range().end;
-        let new_range = first.new_range().start..last.new_range().end;
+        let end = (end + 4).min(lines.len());
+        let count = |skip: ChangeTag| lines[start..end].iter().filter(|(t, _)| *t != skip).count();
+        let before = |skip: ChangeTag| lines[..start].iter().filter(|(t, _)| *t != skip).count();
         out.push_str(&paint(
             "36",
             &format!(
                 "@@ -{},{} +{},{} @@\n",
-                old_range.start + 1,
-                old_range.len(),
-                new_range.start + 1,
-                new_range.len()
+                before(ChangeTag::Insert) + 1,
+                count(ChangeTag::Insert),
+                before(ChangeTag::Delete) + 1,
+                count(ChangeTag::Delete)
             ),
         ));
-        for op in &group {
-            for change in diff.iter_changes(op) {
-                let line = mask_secret_value(change.value().trim_end_matches(['\n', '\r']));
-                let line = line.as_str();
-                let text = match change.tag() {
-                    ChangeTag::Delete => paint("31", &format!("-{line}")),
-                    ChangeTag::Insert => paint("32", &format!("+{line}")),
-                    ChangeTag::Equal => format!(" {line}"),
-                };
-                out.push_str(&text);
-                out.push('\n');
-            }
+        for (tag, value) in &lines[start..end] {
+            let line = mask_secret_value(value.trim_end_matches(['\n', '\r']));
+            out.push_str(&match tag {
+                ChangeTag::Delete => paint("31", &format!("-{line}")),
+                ChangeTag::Insert => paint("32", &format!("+{line}")),
+                ChangeTag::Equal => format!(" {line}"),
+            });
+            out.push('\n');
         }
     }
     out
+}
+
+/// Moves a run of added (or removed) lines down while the diff stays the same, so that a new
+/// section shows as one block starting at a blank line or its header (as git's diff heuristics
+/// show it), not as the previous section's last lines followed by the rest.
+fn slide_down(lines: &mut [(ChangeTag, &str)]) {
+    let mut i = 0;
+    while i < lines.len() {
+        let tag = lines[i].0;
+        if tag == ChangeTag::Equal {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < lines.len() && lines[end].0 == tag {
+            end += 1;
+        }
+        // How far the part of the run from `k` can slide: equal lines that repeat it.
+        let reach = |lines: &[(ChangeTag, &str)], k: usize| {
+            let mut m = 0;
+            while k + m < end
+                && end + m < lines.len()
+                && lines[end + m].0 == ChangeTag::Equal
+                && lines[end + m].1 == lines[k + m].1
+            {
+                m += 1;
+            }
+            m
+        };
+        let starts_block = |s: &str| s.trim().is_empty() || s.trim_start().starts_with('[');
+        let best = (i..end)
+            .map(|k| (k, reach(lines, k)))
+            .find(|&(k, m)| m > 0 && k + m < end + m && starts_block(lines[k + m].1));
+        if let Some((k, m)) = best {
+            for j in 0..m {
+                lines[k + j].0 = ChangeTag::Equal;
+                lines[end + j].0 = tag;
+            }
+            i = end + m;
+        } else {
+            i = end;
+        }
+    }
 }
 
 /// `aws_secret_access_key = …` → `aws_secret_access_key = ****`; key ids keep 4 characters.
@@ -70,7 +115,21 @@ mod tests {
         let new = "[a]\nk = 2\n";
         let d = unified(old, new, "config", false);
         assert!(d.contains("-k = 1\n") && d.contains("+k = 2\n"), "{d}");
+        assert!(d.contains("@@ -1,3 +1,2 @@"), "{d}");
         assert!(d.contains("-aws_secret_access_key = ****"), "{d}");
         assert!(!d.contains("SECRETSECRET"));
+    }
+}
+
+#[cfg(test)]
+mod slide_tests {
+    use super::unified;
+
+    #[test]
+    fn a_new_section_reads_as_a_block() {
+        let old = "[a]\nx = 1\ny = 2\n";
+        let new = "[a]\nx = 1\ny = 2\n\n[b]\nx = 1\ny = 2\n";
+        let d = unified(old, new, "c", false);
+        assert!(d.ends_with(" y = 2\n+\n+[b]\n+x = 1\n+y = 2\n"), "{d}");
     }
 }
