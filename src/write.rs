@@ -26,15 +26,19 @@ pub struct FolderLock {
 
 impl FolderLock {
     pub fn acquire(dir: &Path) -> Result<FolderLock, WriteError> {
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        set_mode(dir, 0o700).ok();
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+            set_mode(dir, 0o700).ok();
+        }
         let path = dir.join(".leverage-doctor.lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io(&path, e))?;
+        let mut opts = OpenOptions::new();
+        opts.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts.open(&path).map_err(|e| io(&path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

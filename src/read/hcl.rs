@@ -147,12 +147,10 @@ pub fn profile_refs(
     vars: &hcl::Map<String, hcl::Value>,
     owner: &str,
 ) -> Vec<ProfileRef> {
-    let mut ctx = hcl::eval::Context::new();
-    ctx.declare_var("var", hcl::Value::Object(vars.clone()));
     let mut walker = RefWalker {
         text,
         file,
-        ctx,
+        vars,
         owner,
         out: Vec::new(),
     };
@@ -163,7 +161,7 @@ pub fn profile_refs(
 struct RefWalker<'a> {
     text: &'a str,
     file: FileId,
-    ctx: hcl::eval::Context<'a>,
+    vars: &'a hcl::Map<String, hcl::Value>,
     owner: &'a str,
     out: Vec<ProfileRef>,
 }
@@ -242,7 +240,10 @@ impl RefWalker<'_> {
             )
         } else {
             let expr: hcl::Expression = value.clone().into();
-            match expr.evaluate(&self.ctx) {
+            // Only the variables the expression names: evaluating `var.x` copies `var`.
+            let mut ctx = hcl::eval::Context::new();
+            ctx.declare_var("var", hcl::Value::Object(used_vars(&written, self.vars)));
+            match expr.evaluate(&ctx) {
                 Ok(hcl::Value::String(name)) => Resolution::Resolved(name),
                 Ok(other) => Resolution::Unresolved(format!(
                     "evaluates to {}, not a string",
@@ -259,6 +260,25 @@ impl RefWalker<'_> {
             owner: self.owner.to_string(),
         });
     }
+}
+
+/// The `var.<name>` a piece of HCL names, with their values.
+fn used_vars(text: &str, vars: &hcl::Map<String, hcl::Value>) -> hcl::Map<String, hcl::Value> {
+    let mut out = hcl::Map::new();
+    for (at, _) in text.match_indices("var.") {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let name: String = text[at + 4..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        if let Some(v) = vars.get(&name) {
+            out.insert(name, v.clone());
+        }
+    }
+    out
 }
 
 fn value_kind(v: &hcl::Value) -> &'static str {

@@ -98,11 +98,12 @@ impl Reader {
 
         let mut layers = Vec::new();
         let mut backend_refs = Vec::new();
+        let mut jobs: Vec<LayerJob> = Vec::new();
         for account in &account_dirs {
             if !scope.accounts.contains(&account.name) {
                 continue;
             }
-            let vars = merged_vars(&root_var_files, &account.var_files);
+            let vars = std::sync::Arc::new(merged_vars(&root_var_files, &account.var_files));
             if let Some(backend) = &account.backend_tfvars
                 && let Some(var) = backend.get("profile")
             {
@@ -139,28 +140,51 @@ impl Reader {
                     .strip_prefix(root)
                     .map(|p| p.to_string_lossy().replace('\\', "/"))
                     .unwrap_or_default();
-                let mut refs = Vec::new();
-                for name in LAYER_FILES {
-                    let file_path = dir.join(name);
-                    if !file_path.exists() {
-                        continue;
-                    }
-                    let Some((file, text)) =
-                        self.read_project_file(root, &file_path, &mut parse_errors)
-                    else {
-                        continue;
-                    };
-                    match tf::parse_body(&text, file) {
-                        Ok(body) => refs.extend(tf::profile_refs(&body, &text, file, &vars, &path)),
-                        Err(e) => parse_errors.push(e),
-                    }
-                }
-                layers.push(Layer {
-                    path,
+                let files = LAYER_FILES
+                    .iter()
+                    .map(|name| dir.join(name))
+                    .filter(|p| p.exists())
+                    .collect();
+                jobs.push(LayerJob {
                     account: account.name.clone(),
-                    refs,
+                    path,
+                    files,
+                    vars: vars.clone(),
                 });
             }
+        }
+        // Reading and parsing hundreds of layer files is the bulk of the work: spread it over
+        // the cores, then register the files in a fixed order.
+        let parsed = parse_layers_parallel(&jobs);
+        for (job, files) in jobs.iter().zip(parsed) {
+            let mut refs = Vec::new();
+            for done in files {
+                let display = self.display_path(&done.path);
+                let file = match done.text {
+                    Ok(text) => self.sources.add(done.path.clone(), display, text),
+                    Err(reason) => {
+                        let file = self.sources.add_opaque(done.path.clone(), display);
+                        parse_errors.push(ParseError {
+                            span: Span::whole(file),
+                            message: format!("cannot read the file: {reason}"),
+                        });
+                        continue;
+                    }
+                };
+                if let Some(mut e) = done.error {
+                    e.span.file = file;
+                    parse_errors.push(e);
+                }
+                refs.extend(done.refs.into_iter().map(|mut r| {
+                    r.span.file = file;
+                    r
+                }));
+            }
+            layers.push(Layer {
+                path: job.path.clone(),
+                account: job.account.clone(),
+                refs,
+            });
         }
         layers.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -368,4 +392,91 @@ fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut Vec<Path
     for sub in subdirs {
         find_layers(&sub, account_root, depth + 1, out);
     }
+}
+
+/// One layer to read: its files and the variables Terraform gives it.
+struct LayerJob {
+    account: String,
+    path: String,
+    files: Vec<PathBuf>,
+    vars: std::sync::Arc<hcl::Map<String, hcl::Value>>,
+}
+
+/// A layer file read and searched for profiles, before it has a `FileId` (spans are detached
+/// and re-pointed when the file is registered).
+struct ParsedFile {
+    path: PathBuf,
+    text: Result<String, String>,
+    refs: Vec<ProfileRef>,
+    error: Option<ParseError>,
+}
+
+fn parse_layer_file(path: &Path, job: &LayerJob) -> ParsedFile {
+    let detached = FileId::DETACHED;
+    let mut done = ParsedFile {
+        path: path.to_path_buf(),
+        text: Err(String::new()),
+        refs: Vec::new(),
+        error: None,
+    };
+    match super::fs::read_text(path) {
+        Err(reason) => done.text = Err(reason),
+        Ok(t) => {
+            if let Some(at) = t.invalid_utf8_at {
+                done.error = Some(ParseError {
+                    span: Span::new(detached, at..at),
+                    message: "invalid UTF-8".into(),
+                });
+            } else if t.text.contains("profile") {
+                // A file that never says `profile` has no profile to find: no parse needed.
+                match tf::parse_body(&t.text, detached) {
+                    Ok(body) => done.refs = tf::profile_refs(&body, &t.text, detached, &job.vars, &job.path),
+                    Err(e) => done.error = Some(e),
+                }
+            }
+            done.text = Ok(t.text);
+        }
+    }
+    done
+}
+
+fn parse_layers_parallel(jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
+    let work: Vec<(usize, &PathBuf)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, j)| j.files.iter().map(move |f| (i, f)))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+        .min(work.len().div_ceil(16).max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<ParsedFile>> = (0..work.len()).map(|_| None).collect();
+    let chunks: Vec<Vec<(usize, ParsedFile)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((job, path)) = work.get(i) else { break };
+                        mine.push((i, parse_layer_file(path, &jobs[*job])));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for (i, done) in chunks.into_iter().flatten() {
+        results[i] = Some(done);
+    }
+    let mut out: Vec<Vec<ParsedFile>> = jobs.iter().map(|_| Vec::new()).collect();
+    for ((job, _), done) in work.iter().zip(results) {
+        if let Some(done) = done {
+            out[*job].push(done);
+        }
+    }
+    out
 }
