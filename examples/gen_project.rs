@@ -22,11 +22,19 @@ struct Args {
 }
 
 fn args() -> Result<Args, String> {
-    let mut a = Args { out: String::new(), accounts: 12, layers: 40, profiles: 0, sso: true };
+    let mut a = Args {
+        out: String::new(),
+        accounts: 12,
+        layers: 40,
+        profiles: 0,
+        sso: true,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut num = |name: &str| -> Result<usize, String> {
-            it.next().and_then(|v| v.parse().ok()).ok_or(format!("{name} needs a number"))
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .ok_or(format!("{name} needs a number"))
         };
         match arg.as_str() {
             "--accounts" => a.accounts = num("--accounts")?,
@@ -38,7 +46,10 @@ fn args() -> Result<Args, String> {
         }
     }
     if a.out.is_empty() {
-        return Err("usage: gen_project OUT [--accounts N] [--layers M] [--profiles K] [--mode sso|iam]".into());
+        return Err(
+            "usage: gen_project OUT [--accounts N] [--layers M] [--profiles K] [--mode sso|iam]"
+                .into(),
+        );
     }
     Ok(a)
 }
@@ -51,7 +62,14 @@ fn write(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn account_name(i: usize) -> String {
-    const BASE: [&str; 6] = ["management", "security", "shared", "network", "apps-devstg", "apps-prd"];
+    const BASE: [&str; 6] = [
+        "management",
+        "security",
+        "shared",
+        "network",
+        "apps-devstg",
+        "apps-prd",
+    ];
     match BASE.get(i) {
         Some(n) => n.to_string(),
         None => format!("apps-team{i}"),
@@ -64,21 +82,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let aws = Path::new(&a.out).join("home/.aws/bb");
     let names: Vec<String> = (0..a.accounts).map(account_name).collect();
     let id = |i: usize| format!("{:012}", 100_000_000_000u64 + i as u64);
-    write(&root.join("build.env"), &format!("PROJECT=bb\nMFA_ENABLED={}\nTERRAFORM_IMAGE_TAG=1.6.0-0.2.0\n", !a.sso))?;
-    let mut common = String::from("project = \"bb\"\nproject_long = \"binbash\"\nregion_primary = \"us-east-1\"\n");
-    writeln!(common, "sso_enabled = {}\nsso_start_url = \"https://bb-bench.awsapps.com/start\"\nsso_region = \"us-east-1\"\n\naccounts = {{", a.sso)?;
+    write(
+        &root.join("build.env"),
+        &format!(
+            "PROJECT=bb\nMFA_ENABLED={}\nTERRAFORM_IMAGE_TAG=1.6.0-0.2.0\n",
+            !a.sso
+        ),
+    )?;
+    let mut common = String::from(
+        "project = \"bb\"\nproject_long = \"binbash\"\nregion_primary = \"us-east-1\"\n",
+    );
+    writeln!(
+        common,
+        "sso_enabled = {}\nsso_start_url = \"https://bb-bench.awsapps.com/start\"\nsso_region = \"us-east-1\"\n\naccounts = {{",
+        a.sso
+    )?;
     for (i, n) in names.iter().enumerate() {
-        writeln!(common, "  {n} = {{\n    email = \"aws+{n}@example.com\"\n    id    = \"{}\"\n  }}", id(i))?;
+        writeln!(
+            common,
+            "  {n} = {{\n    email = \"aws+{n}@example.com\"\n    id    = \"{}\"\n  }}",
+            id(i)
+        )?;
     }
     common.push_str("}\n");
     write(&root.join("config/common.tfvars"), &common)?;
-    write(&root.join("config/common-variables.tf"), "variable \"project\" { type = string }\nvariable \"profile\" { type = string }\nvariable \"region\" { type = string }\n")?;
+    write(
+        &root.join("config/common-variables.tf"),
+        "variable \"project\" { type = string }\nvariable \"profile\" { type = string }\nvariable \"region\" { type = string }\n",
+    )?;
     fs::create_dir_all(root.join(".git"))?;
     for (i, n) in names.iter().enumerate() {
-        write(&root.join(format!("{n}/config/account.tfvars")), &format!("environment = \"{n}\"\nsso_role    = \"DevOps\"\n"))?;
+        write(
+            &root.join(format!("{n}/config/account.tfvars")),
+            &format!("environment = \"{n}\"\nsso_role    = \"DevOps\"\n"),
+        )?;
         write(
             &root.join(format!("{n}/config/backend.tfvars")),
-            &format!("profile        = \"bb-{n}-devops\"\nbucket         = \"bb-{n}-terraform-backend\"\ndynamodb_table = \"bb-{n}-terraform-backend\"\nregion         = \"us-east-1\"\nencrypt        = true\n"),
+            &format!(
+                "profile        = \"bb-{n}-devops\"\nbucket         = \"bb-{n}-terraform-backend\"\ndynamodb_table = \"bb-{n}-terraform-backend\"\nregion         = \"us-east-1\"\nencrypt        = true\n"
+            ),
         )?;
         for l in 0..a.layers {
             let dir = root.join(format!("{n}/us-east-1/layer-{l:03}"));
@@ -90,13 +132,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             write(&dir.join("config.tf"), &config)?;
             write(
                 &dir.join("locals.tf"),
-                &format!("locals {{\n  remote_states = {{\n    vpc = {{\n      profile = \"${{var.project}}-{other}-devops\"\n      bucket  = \"bb-{other}-terraform-backend\"\n      key     = \"{other}/network/terraform.tfstate\"\n    }}\n  }}\n}}\n"),
+                &format!(
+                    "locals {{\n  remote_states = {{\n    vpc = {{\n      profile = \"${{var.project}}-{other}-devops\"\n      bucket  = \"bb-{other}-terraform-backend\"\n      key     = \"{other}/network/terraform.tfstate\"\n    }}\n  }}\n}}\n"
+                ),
             )?;
-            write(&dir.join("main.tf"), &"resource \"null_resource\" \"x\" {}\n".repeat(20))?;
+            write(
+                &dir.join("main.tf"),
+                &"resource \"null_resource\" \"x\" {}\n".repeat(20),
+            )?;
             #[cfg(unix)]
-            std::os::unix::fs::symlink("../../../config/common-variables.tf", dir.join("common-variables.tf"))?;
+            std::os::unix::fs::symlink(
+                "../../../config/common-variables.tf",
+                dir.join("common-variables.tf"),
+            )?;
             // What terraform init leaves behind: never walked.
-            write(&dir.join(".terraform/modules/vpc/config.tf"), "provider \"aws\" { profile = \"never-read\" }\n")?;
+            write(
+                &dir.join(".terraform/modules/vpc/config.tf"),
+                "provider \"aws\" { profile = \"never-read\" }\n",
+            )?;
         }
     }
     let mut config = String::from("[default]\noutput = json\nregion = us-east-1\n\n");
@@ -104,17 +157,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if a.sso {
         config.push_str("[profile bb-sso]\nsso_start_url = https://bb-bench.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 100000000000\nsso_role_name = DevOps\n\n");
         for (i, n) in names.iter().enumerate() {
-            writeln!(config, "[profile bb-sso-{n}]\nsso_start_url = https://bb-bench.awsapps.com/start\nsso_region = us-east-1\naccount_id = {}\nrole_name = DevOps\n", id(i))?;
+            writeln!(
+                config,
+                "[profile bb-sso-{n}]\nsso_start_url = https://bb-bench.awsapps.com/start\nsso_region = us-east-1\naccount_id = {}\nrole_name = DevOps\n",
+                id(i)
+            )?;
         }
-        write(&aws.join("sso/cache/token"), "{\"startUrl\":\"https://bb-bench.awsapps.com/start\",\"region\":\"us-east-1\",\"accessToken\":\"LDFIXTURESECRET-bench\",\"expiresAt\":\"2099-01-01T00:00:00Z\"}\n")?;
+        write(
+            &aws.join("sso/cache/token"),
+            "{\"startUrl\":\"https://bb-bench.awsapps.com/start\",\"region\":\"us-east-1\",\"accessToken\":\"LDFIXTURESECRET-bench\",\"expiresAt\":\"2099-01-01T00:00:00Z\"}\n",
+        )?;
     } else {
         credentials.push_str("[bb-security]\naws_access_key_id = AKIALDFIXTURESECRET1\naws_secret_access_key = LDFIXTURESECRETsecretSecretSecret0000000\n");
         for (i, n) in names.iter().enumerate() {
-            writeln!(config, "[profile bb-{n}-devops]\noutput = json\nregion = us-east-1\nrole_arn = arn:aws:iam::{}:role/DevOps\nsource_profile = bb-security\n", id(i))?;
+            writeln!(
+                config,
+                "[profile bb-{n}-devops]\noutput = json\nregion = us-east-1\nrole_arn = arn:aws:iam::{}:role/DevOps\nsource_profile = bb-security\n",
+                id(i)
+            )?;
         }
     }
     for k in 0..a.profiles {
-        writeln!(config, "[profile extra-{k}]\nregion = us-east-1\nrole_arn = arn:aws:iam::{}:role/Extra\nsource_profile = bb-security\n", id(k % names.len().max(1)))?;
+        writeln!(
+            config,
+            "[profile extra-{k}]\nregion = us-east-1\nrole_arn = arn:aws:iam::{}:role/Extra\nsource_profile = bb-security\n",
+            id(k % names.len().max(1))
+        )?;
     }
     write(&aws.join("config"), &config)?;
     if !credentials.is_empty() {

@@ -4,6 +4,15 @@ use leverage_doctor::commands::{self, Exit};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A bug must still end as "could not run" (exit 2) with one line, not a Rust panic (101).
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("leverage-doctor: internal error{at}: {info}; please report it");
+        std::process::exit(2);
+    }));
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &cli.global),

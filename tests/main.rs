@@ -3,9 +3,13 @@
 mod bad_input;
 mod ci;
 mod cli;
+mod corpus;
 mod fixtures;
 mod live;
+mod properties;
 mod regen;
 mod rule_pages;
+mod secrets;
 mod sso;
 mod support;
+mod writes;

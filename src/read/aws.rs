@@ -131,7 +131,7 @@ impl Reader {
     }
 }
 
-fn parse_token(text: &str) -> Result<SsoToken, String> {
+pub fn parse_token(text: &str) -> Result<SsoToken, String> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
     let obj = json.as_object().ok_or("not a JSON object")?;

@@ -143,10 +143,17 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         },
     );
     let project = reader.project(&root, &start, settings.all);
-    let aws_dir = settings.aws_dir.clone().or_else(|| {
-        let name = project.name()?;
-        Some(home.as_ref()?.join(".aws").join(name))
-    });
+    let aws_dir = match (&settings.aws_dir, project.name(), &home) {
+        (Some(dir), _, _) => Some(dir.clone()),
+        (None, Some(name), Some(home)) => Some(home.join(".aws").join(name)),
+        (None, Some(name), None) => {
+            return Err(ReadError::Path {
+                path: format!("~/.aws/{name}"),
+                reason: "HOME is not set, so the project's AWS folder cannot be found: set HOME or pass --aws-dir".into(),
+            });
+        }
+        (None, None, _) => None,
+    };
     let aws = aws_dir.map(|dir| reader.aws_files(&dir));
     let config = reader.doctor_config(&root, settings.config.as_deref())?;
     Ok(Model {

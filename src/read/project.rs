@@ -430,7 +430,9 @@ fn parse_layer_file(path: &Path, job: &LayerJob) -> ParsedFile {
             } else if t.text.contains("profile") {
                 // A file that never says `profile` has no profile to find: no parse needed.
                 match tf::parse_body(&t.text, detached) {
-                    Ok(body) => done.refs = tf::profile_refs(&body, &t.text, detached, &job.vars, &job.path),
+                    Ok(body) => {
+                        done.refs = tf::profile_refs(&body, &t.text, detached, &job.vars, &job.path)
+                    }
                     Err(e) => done.error = Some(e),
                 }
             }
@@ -460,7 +462,9 @@ fn parse_layers_parallel(jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
                     let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((job, path)) = work.get(i) else { break };
+                        let Some((job, path)) = work.get(i) else {
+                            break;
+                        };
                         mine.push((i, parse_layer_file(path, &jobs[*job])));
                     }
                     mine

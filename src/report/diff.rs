@@ -6,12 +6,23 @@ pub fn unified(old: &str, new: &str, name: &str, color: bool) -> String {
     let diff = TextDiff::configure()
         .algorithm(similar::Algorithm::Patience)
         .diff_lines(old, new);
-    let mut lines: Vec<(ChangeTag, &str)> = diff.iter_all_changes().map(|c| (c.tag(), c.value())).collect();
+    let mut lines: Vec<(ChangeTag, &str)> = diff
+        .iter_all_changes()
+        .map(|c| (c.tag(), c.value()))
+        .collect();
     slide_down(&mut lines);
-    let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
     let mut out = paint("1", &format!("--- {name}\n+++ {name} (new)\n"));
     // Hunks: changed lines with up to 3 lines of context, merged when close.
-    let changed: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].0 != ChangeTag::Equal).collect();
+    let changed: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].0 != ChangeTag::Equal)
+        .collect();
     let mut i = 0;
     while i < changed.len() {
         let start = changed[i].saturating_sub(3);

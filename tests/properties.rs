@@ -1,0 +1,105 @@
+//! Property tests of every parser the doctor owns: any input is read without a panic, and what
+//! is read points back into the input.
+
+use leverage_doctor::model::aws::IniKind;
+use leverage_doctor::read::{aws, buildenv, doctor_config, hcl, ini};
+use leverage_doctor::source::Sources;
+use proptest::prelude::*;
+use std::path::PathBuf;
+
+fn ini_text() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        "\\[(profile |sso-session )?[a-zA-Z0-9 _.-]{0,12}\\]",
+        "[a-z_]{1,12} ?[=:] ?[ -~]{0,20}",
+        "[#;][ -~]{0,20}",
+        "  [a-z]{1,5} = [a-z]{0,5}",
+        "[ -~]{0,30}",
+        Just(String::new()),
+    ];
+    (prop::collection::vec(line, 0..30), any::<bool>())
+        .prop_map(|(lines, crlf)| lines.join(if crlf { "\r\n" } else { "\n" }))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ini_reader_accounts_for_every_line(text in ini_text(), credentials in any::<bool>()) {
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("c"), "c".into(), text.clone());
+        let kind = if credentials { IniKind::Credentials } else { IniKind::Config };
+        let (file, secrets) = ini::parse(&text, id, kind);
+        for section in &file.sections {
+            let r = section.header.range.clone().unwrap();
+            prop_assert!(text[r].starts_with('['));
+            for e in &section.entries {
+                let k = e.key_span.range.clone().unwrap();
+                prop_assert_eq!(&text[k], e.key.as_str());
+                let v = e.value_span.range.clone().unwrap();
+                prop_assert_eq!(&text[v], e.value.as_str());
+            }
+        }
+        for r in secrets {
+            prop_assert!(r.end <= text.len());
+        }
+    }
+
+    #[test]
+    fn ini_reader_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("c"), "c".into(), text.clone());
+        let _ = ini::parse(&text, id, IniKind::Config);
+    }
+
+    #[test]
+    fn build_env_reader_points_into_its_input(text in "([A-Z_]{1,8}=[ -~]{0,12}\n|export [A-Z]{1,5}=x\n|#[ -~]{0,10}\n|[ -~]{0,15}\n){0,20}") {
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("b"), "b".into(), text.clone());
+        for e in buildenv::parse(&text, id) {
+            let r = e.key_span.range.clone().unwrap();
+            prop_assert_eq!(&text[r], e.key.as_str());
+        }
+    }
+
+    #[test]
+    fn token_reader_never_panics(text in "[ -~]{0,200}") {
+        let _ = aws::parse_token(&text);
+    }
+
+    #[test]
+    fn token_reader_reads_what_it_is_given(
+        token in "[A-Za-z0-9]{1,20}",
+        y in 1970i32..9999, mo in 1u32..13, d in 1u32..29, h in 0u32..24, mi in 0u32..60,
+    ) {
+        let at = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:00Z");
+        let t = aws::parse_token(&format!(r#"{{"accessToken":"{token}","expiresAt":"{at}"}}"#)).unwrap();
+        prop_assert!(t.has_access_token);
+        prop_assert!(matches!(t.expires_at, Some(Ok(_))));
+    }
+
+    #[test]
+    fn hcl_reference_extraction_never_panics(text in "(provider \"aws\" \\{\n  (profile|alias|region) = (var\\.[a-z]{1,8}|\"[ -~&&[^\"\\\\]]{0,12}\"|\"\\$\\{var\\.[a-z]{1,7}\\}-x\"|lookup\\(a, b\\)|[0-9]{1,3}|\\[\\]|\\{\\})\n\\}\n|locals \\{ x = \\{ profile = \"a\" \\} \\}\n|[ -~]{0,20}\n){0,8}") {
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("t"), "t".into(), text.clone());
+        let mut vars = ::hcl::Map::new();
+        vars.insert("project".to_string(), ::hcl::Value::from("bb"));
+        vars.insert("profile".to_string(), ::hcl::Value::from("bb-shared-devops"));
+        if let Ok(body) = hcl::parse_body(&text, id) {
+            for r in hcl::profile_refs(&body, &text, id, &vars, "l") {
+                let range = r.span.range.clone().unwrap();
+                prop_assert!(range.end <= text.len());
+            }
+        }
+    }
+
+    #[test]
+    fn doctor_settings_reader_never_panics(text in "[ -~\n]{0,200}") {
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("d"), "d".into(), text.clone());
+        let c = doctor_config::parse(&text, id);
+        for (span, _) in c.problems {
+            prop_assert!(span.range.unwrap().end <= text.len());
+        }
+    }
+}

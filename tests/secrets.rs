@@ -1,0 +1,102 @@
+//! No secret ever reaches the output: every command, every format, every fixture. Fixture
+//! secrets (keys, secret keys, session and SSO tokens, cached sessions) all carry the marker
+//! `LDFIXTURESECRET`; the full key ids contain it after their first 4 characters.
+
+use crate::support::{Case, fixtures_dir, free_port};
+
+const MARKER: &str = "LDFIXTURESECRET";
+
+fn fixtures() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn no_command_prints_a_secret() {
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let mut runs = 0;
+    let mut leaks = Vec::new();
+    for fixture in fixtures() {
+        let case = Case::new(&fixture);
+        let report = case.dir.path().join("report.out");
+        let mut commands: Vec<Vec<String>> = Vec::new();
+        for format in ["human", "json", "sarif", "github", "junit"] {
+            for verbose in [false, true] {
+                let mut args = vec!["check", "--all", "--offline", "--format", format];
+                if verbose {
+                    args.push("-v");
+                }
+                commands.push(args.iter().map(|s| s.to_string()).collect());
+            }
+        }
+        // Live, failing fast against a closed port: the error paths print AWS's words.
+        for format in ["human", "json"] {
+            commands.push(
+                ["check", "--all", "-v", "--timeout", "1", "--format", format]
+                    .map(String::from)
+                    .to_vec(),
+            );
+        }
+        commands.push(vec![
+            "check".into(),
+            "--all".into(),
+            "--offline".into(),
+            "--format".into(),
+            "json".into(),
+            "--output".into(),
+            report.display().to_string(),
+        ]);
+        commands.push(
+            ["regen-config", "--iam", "--dry-run"]
+                .map(String::from)
+                .to_vec(),
+        );
+        commands.push(
+            ["regen-config", "--sso", "--dry-run", "--timeout", "1"]
+                .map(String::from)
+                .to_vec(),
+        );
+        commands.push(["sso-reset", "--dry-run"].map(String::from).to_vec());
+        commands.push(
+            ["sso-reset", "--dry-run", "--aws-cli-cache"]
+                .map(String::from)
+                .to_vec(),
+        );
+        for args in commands {
+            let out = case
+                .cmd("")
+                .env("CI", "true")
+                .env("AWS_ENDPOINT_URL", &closed)
+                .env("AWS_ACCESS_KEY_ID", "AKIALDFIXTURESECRETE")
+                .env("AWS_SECRET_ACCESS_KEY", "LDFIXTURESECRETenvSecret")
+                .env("AWS_SESSION_TOKEN", "LDFIXTURESECRET-env-session")
+                .args(&args)
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .unwrap();
+            runs += 1;
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            if let Ok(written) = std::fs::read_to_string(&report) {
+                text.push_str(&written);
+            }
+            if text.contains(MARKER) {
+                let line = text.lines().find(|l| l.contains(MARKER)).unwrap_or("");
+                leaks.push(format!("{fixture}: {}: {line}", args.join(" ")));
+            }
+            assert_ne!(out.status.code(), Some(101), "{fixture}: {args:?} panicked");
+        }
+    }
+    assert!(runs >= 100, "ran {runs} commands");
+    assert!(leaks.is_empty(), "secrets in output:\n{}", leaks.join("\n"));
+}
+
+#[test]
+fn explain_and_listing_are_clean() {
+    let out = crate::support::doctor().arg("explain").output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(MARKER));
+}

@@ -1,0 +1,116 @@
+//! Writes are serialized by a lock, and a writer killed at the worst moment leaves the old file
+//! or the new one — never a mix — and the backup intact.
+
+use crate::support::Case;
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+/// iam-mfa-healthy plus an account, so that `regen-config --iam` has something to write.
+fn case_with_change() -> Case {
+    let case = Case::new("iam-mfa-healthy");
+    let common = case.project().join("config/common.tfvars");
+    let text = std::fs::read_to_string(&common).unwrap().replace(
+        "accounts = {",
+        "accounts = {\n  apps-prd = { email = \"a@example.com\", id = \"666666666666\" }",
+    );
+    std::fs::write(common, text).unwrap();
+    case
+}
+
+fn regen(case: &Case, pause_ms: Option<u64>) -> std::process::Child {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("leverage-doctor"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", case.home())
+        .env("CI", "true")
+        .current_dir(case.project())
+        .args(["regen-config", "--iam", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if let Some(ms) = pause_ms {
+        cmd.env("LEVERAGE_DOCTOR_TEST_PAUSE_BEFORE_RENAME", ms.to_string());
+    }
+    cmd.spawn().unwrap()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_second_writer_waits_for_the_lock() {
+    let case = case_with_change();
+    let before = std::fs::read_to_string(case.aws().join("config")).unwrap();
+    let lock = leverage_doctor::write::FolderLock::acquire(&case.aws()).unwrap();
+    let mut child = regen(&case, None);
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut said = Vec::new();
+    while !said
+        .iter()
+        .any(|l: &String| l.contains("waiting for another leverage-doctor"))
+    {
+        said.push(
+            rx.recv_timeout(Duration::from_secs(30))
+                .expect("the second writer says it waits"),
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(case.aws().join("config")).unwrap(),
+        before,
+        "nothing written while locked"
+    );
+    drop(lock);
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(
+        std::fs::read_to_string(case.aws().join("config"))
+            .unwrap()
+            .contains("[profile bb-apps-prd-devops]")
+    );
+}
+
+#[test]
+fn killing_the_writer_before_the_rename_leaves_the_old_file_and_the_backup() {
+    let case = case_with_change();
+    let config = case.aws().join("config");
+    let before = std::fs::read(&config).unwrap();
+    let mut child = regen(&case, Some(20_000));
+    let tmp_exists = || {
+        std::fs::read_dir(case.aws())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+    };
+    wait_for("the temporary file", tmp_exists);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        std::fs::read(&config).unwrap(),
+        before,
+        "the old file, whole"
+    );
+    let backup = std::fs::read_dir(case.aws())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("config.bak-"))
+        .expect("backup written before the new file");
+    assert_eq!(std::fs::read(backup.path()).unwrap(), before);
+    // The next run finishes the job.
+    let status = regen(&case, None).wait().unwrap();
+    assert!(status.success());
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("[profile bb-apps-prd-devops]")
+    );
+}
