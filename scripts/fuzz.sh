@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of every parser the doctor owns (cargo fuzz, libFuzzer).
+#   ./scripts/fuzz.sh [SECONDS_PER_TARGET=600] [TARGET...]
+# Runs on the stable toolchain (RUSTC_BOOTSTRAP=1 lets cargo fuzz use its -Z flags), two
+# targets at a time on two cores; seeds each corpus from fixtures/. A crash is saved under
+# fuzz/artifacts/<target>/; turn it into a test in tests/corpus.rs or tests/properties.rs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET=${1:-600}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ini ini_edit build_env token_json hcl_refs doctor_config)
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+export RUSTC_BOOTSTRAP=1
+
+seed() {
+  local target=$1; shift
+  mkdir -p "fuzz/corpus/$target"
+  for f in "$@"; do [ -f "$f" ] && cp "$f" "fuzz/corpus/$target/$(echo "$f" | tr '/' '_')"; done
+}
+seed ini fixtures/*/home/.aws/bb/config fixtures/*/home/.aws/bb/credentials
+seed ini_edit fixtures/*/home/.aws/bb/config
+seed build_env fixtures/*/project/build.env
+seed token_json fixtures/*/home/.aws/bb/sso/cache/* fixtures/*/home/.aws/bb/cache/*
+seed hcl_refs $(find fixtures -name '*.tf' -o -name '*.tfvars' | grep -v expected)
+seed doctor_config fixtures/*/project/.leverage-doctor.toml
+
+cargo fuzz build --release "${TARGETS[@]/#/}" 2>/dev/null || for t in "${TARGETS[@]}"; do cargo fuzz build "$t"; done
+run() {
+  local t=$1
+  cargo fuzz run "$t" "fuzz/corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=4096 \
+    > "fuzz/$t.log" 2>&1 && echo "$t: no crash ($(grep -o 'stat::number_of_executed_units: [0-9]*' "fuzz/$t.log" | tail -1))" \
+    || echo "$t: CRASH, see fuzz/$t.log and fuzz/artifacts/$t/"
+}
+i=0
+for t in "${TARGETS[@]}"; do
+  run "$t" &
+  i=$((i + 1))
+  if [ $((i % 2)) -eq 0 ]; then wait; fi
+done
+wait
