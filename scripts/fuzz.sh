@@ -29,7 +29,7 @@ cargo fuzz build --release "${TARGETS[@]/#/}" 2>/dev/null || for t in "${TARGETS
 run() {
   local t=$1
   cargo fuzz run "$t" "fuzz/corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=4096 \
-    > "fuzz/$t.log" 2>&1 && echo "$t: no crash ($(grep -o 'stat::number_of_executed_units: [0-9]*' "fuzz/$t.log" | tail -1))" \
+    > "fuzz/$t.log" 2>&1 && echo "$t: no crash ($(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "fuzz/$t.log" | tail -1))" \
     || echo "$t: CRASH, see fuzz/$t.log and fuzz/artifacts/$t/"
 }
 i=0
