@@ -67,3 +67,24 @@ pub fn confirm(write: &crate::cli::WriteArgs, question: &str) -> anyhow::Result<
         "y" | "yes"
     ))
 }
+
+/// The project and its AWS folder, or why a command that needs them cannot run.
+pub fn project_and_aws(
+    model: &crate::model::Model,
+) -> anyhow::Result<(
+    &crate::model::project::Project,
+    &crate::model::aws::AwsFiles,
+)> {
+    let project = model.project.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no Leverage project (build.env and config/) at or above {}",
+            model.start.display()
+        )
+    })?;
+    let aws = model.aws.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "the project has no name: set `project` in config/common.tfvars (or PROJECT in build.env)"
+        )
+    })?;
+    Ok((project, aws))
+}

@@ -24,16 +24,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         all: false,
         config: None,
     })?;
-    let project = model.project.as_ref().ok_or_else(|| {
-        anyhow!(
-            "no Leverage project (build.env and config/) at or above {}",
-            path.display()
-        )
-    })?;
-    let aws = model
-        .aws
-        .as_ref()
-        .ok_or_else(|| anyhow!("the project has no name: set `project` in config/common.tfvars (or PROJECT in build.env)"))?;
+    let (project, aws) = super::project_and_aws(&model)?;
     let name = project.name().unwrap_or_default();
     let config_path = aws.dir.join("config");
     let shown = format!("{}/config", aws.dir_display);

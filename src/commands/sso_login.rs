@@ -36,14 +36,7 @@ pub fn login(
     aws_cli_cache: bool,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
-    let project = model
-        .project
-        .as_ref()
-        .ok_or_else(|| anyhow!("no Leverage project (build.env and config/) here or above"))?;
-    let aws = model
-        .aws
-        .as_ref()
-        .ok_or_else(|| anyhow!("the project has no name: set `project` in config/common.tfvars"))?;
+    let (project, aws) = super::project_and_aws(model)?;
     let start_url = project
         .common_str("sso_start_url")
         .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_start_url`"))?

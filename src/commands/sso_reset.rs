@@ -10,7 +10,6 @@ use crate::model::aws::AwsFile;
 use crate::read::sso_portal::{self, TokenFile};
 use crate::read::{self, ReadSettings};
 use crate::report::diff;
-use anyhow::anyhow;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -23,14 +22,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
         config: None,
     };
     let model = read::load(&settings)?;
-    let project = model
-        .project
-        .as_ref()
-        .ok_or_else(|| anyhow!("no Leverage project (build.env and config/) here or above"))?;
-    let aws = model
-        .aws
-        .as_ref()
-        .ok_or_else(|| anyhow!("the project has no name: set `project` in config/common.tfvars"))?;
+    let (project, aws) = super::project_and_aws(&model)?;
     let name = project.name().unwrap_or_default();
     let start_url = project.common_str("sso_start_url").map(|l| l.value);
     let default_region = project.common_str("sso_region").map(|l| l.value);

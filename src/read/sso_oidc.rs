@@ -1,9 +1,6 @@
 //! The SSO-OIDC device-authorization sign-in: RegisterClient (cached while valid),
 //! StartDeviceAuthorization, then CreateToken polled at the interval the service asks for.
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_sdk_ssooidc::config::Region;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use chrono::{DateTime, Duration as Span, Utc};
 use std::time::Duration;
@@ -71,19 +68,7 @@ fn other<E: std::error::Error + 'static>(what: &str, e: &E) -> LoginError {
 
 impl Oidc {
     pub async fn new(region: &str, timeout: Duration) -> Oidc {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(timeout)
-                    .read_timeout(timeout)
-                    .operation_timeout(timeout)
-                    .build(),
-            )
-            .no_credentials()
-            .load()
-            .await;
+        let config = super::sso_portal::unsigned_config(region, timeout).await;
         Oidc {
             client: aws_sdk_ssooidc::Client::new(&config),
             region: region.to_string(),

@@ -76,6 +76,24 @@ pub fn leverage_token(aws: &AwsFiles, now: DateTime<Utc>) -> Result<LeverageToke
 #[error("{0}")]
 pub struct PortalError(String);
 
+/// SDK settings for the unsigned SSO and SSO-OIDC calls: the region, our timeouts, no SDK
+/// retries (throttling is retried here, boundedly), endpoints from the standard settings.
+pub async fn unsigned_config(region: &str, timeout: Duration) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(timeout)
+                .read_timeout(timeout)
+                .operation_timeout(timeout)
+                .build(),
+        )
+        .no_credentials()
+        .load()
+        .await
+}
+
 pub struct Portal {
     client: aws_sdk_sso::Client,
     token: String,
@@ -83,19 +101,7 @@ pub struct Portal {
 
 impl Portal {
     pub async fn new(token: &LeverageToken, region: &str, timeout: Duration) -> Portal {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(timeout)
-                    .read_timeout(timeout)
-                    .operation_timeout(timeout)
-                    .build(),
-            )
-            .no_credentials()
-            .load()
-            .await;
+        let config = unsigned_config(region, timeout).await;
         Portal {
             client: aws_sdk_sso::Client::new(&config),
             token: token.access_token.clone(),
