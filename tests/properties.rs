@@ -103,3 +103,56 @@ proptest! {
         }
     }
 }
+
+/// Every input a fuzzer once broke the doctor with (`tests/fuzz-regressions/<target>-N`), run
+/// through the same checks as its fuzz target.
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    use leverage_doctor::fix::ini_edit::{EditPlan, SectionSpec, apply};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("tests/fuzz-regressions") {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let target = name.rsplit_once('-').map(|(t, _)| t).unwrap_or(&name);
+        match target {
+            "ini_edit" => {
+                let plan = EditPlan {
+                    upsert: vec![
+                        SectionSpec {
+                            header: "profile bb-sso-shared".into(),
+                            keys: vec![
+                                ("role_name".into(), "DevOps".into()),
+                                ("account_id".into(), "222222222222".into()),
+                            ],
+                        },
+                        SectionSpec {
+                            header: "default".into(),
+                            keys: vec![("region".into(), "us-east-1".into())],
+                        },
+                    ],
+                    remove: vec!["profile bb-sso-old".into()],
+                    remove_keys: vec![("profile a".into(), "expiration".into())],
+                };
+                let once = apply(&text, IniKind::Config, &plan);
+                assert_eq!(apply(&once, IniKind::Config, &plan), once, "{name}");
+            }
+            "ini" => {
+                let mut s = Sources::default();
+                let id = s.add(PathBuf::from("c"), "c".into(), text.clone());
+                let _ = ini::parse(&text, id, IniKind::Config);
+            }
+            "hcl_refs" => {
+                let mut s = Sources::default();
+                let id = s.add(PathBuf::from("t"), "t".into(), text.clone());
+                if let Ok(body) = hcl::parse_body(&text, id) {
+                    let _ = hcl::profile_refs(&body, &text, id, &::hcl::Map::new(), "l");
+                }
+            }
+            other => panic!("no runner for fuzz target `{other}` ({name})"),
+        }
+        seen += 1;
+    }
+    assert!(seen >= 1);
+}

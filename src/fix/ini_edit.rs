@@ -65,19 +65,8 @@ impl<'a> Lines<'a> {
     /// The entry line and the indented continuation lines that belong to it.
     fn entry_lines(&self, first: usize) -> std::ops::Range<usize> {
         let mut end = first + 1;
-        while end < self.len() {
-            let line = self.get(end);
-            let body = line.trim();
-            let indented = line.starts_with([' ', '\t']);
-            if indented
-                && !body.is_empty()
-                && !body.starts_with(['#', ';'])
-                && !body.starts_with('[')
-            {
-                end += 1;
-            } else {
-                break;
-            }
+        while end < self.len() && ini::continues_entry(self.get(end)) {
+            end += 1;
         }
         first..end
     }
@@ -306,6 +295,21 @@ mod tests {
             remove_keys: vec![("profile a".into(), "x".into())],
         };
         assert_eq!(apply(text, IniKind::Config, &plan), "[profile a]\ny = 2\n");
+    }
+
+    /// Found by fuzzing: an indented `[default]` below a key is part of its value; deleting
+    /// the key must delete it too, or a second edit would see a new section.
+    #[test]
+    fn continuation_lines_go_with_their_key_and_edits_are_idempotent() {
+        let text = "[profile a]\nx = 1\n [default]\n# c\n  y\n[profile a]\nx = 2\n";
+        let plan = EditPlan {
+            upsert: vec![spec("profile a", &[("x", "3")])],
+            ..Default::default()
+        };
+        let once = apply(text, IniKind::Config, &plan);
+        assert_eq!(apply(&once, IniKind::Config, &plan), once);
+        // The old value's continuation went with it; the comment and what follows stay.
+        assert_eq!(once, "[profile a]\nx = 3\n# c\n  y\n");
     }
 
     #[test]

@@ -45,12 +45,18 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
             _ => (line, start),
         };
         let trimmed = body.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+        let indent = body.len() - body.trim_start().len();
+        if trimmed.is_empty() {
+            last_was_entry = false;
             continue;
         }
-        let indent = body.len() - body.trim_start().len();
         if indent > 0 && last_was_entry {
-            // Indented lines continue the previous value (botocore's nested sub-settings).
+            // Indented lines right below a key continue its value (botocore's nested
+            // sub-settings), whatever they hold. `continues_entry` is the same rule for edits.
+            continue;
+        }
+        if trimmed.starts_with('#') || trimmed.starts_with(';') {
+            last_was_entry = false;
             continue;
         }
         if trimmed.starts_with('[') {
@@ -128,6 +134,11 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         last_was_entry = true;
     }
     (ini, secrets)
+}
+
+/// Whether a line directly below a key (or below such a line) belongs to that key's value.
+pub fn continues_entry(line: &str) -> bool {
+    line.starts_with([' ', '\t']) && !line.trim().is_empty()
 }
 
 /// The text between the brackets, or `None` when the header is broken. A trailing comment
