@@ -45,7 +45,10 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
             _ => (line, start),
         };
         let trimmed = body.trim();
-        let indent = body.len() - body.trim_start().len();
+        // Indentation is spaces and tabs only (as `continues_entry` sees it).
+        let indent = body.len() - body.trim_start_matches([' ', '\t']).len();
+        // Where the text starts (any white space skipped), for positions.
+        let text_start = body_start + (body.len() - body.trim_start().len());
         if trimmed.is_empty() {
             last_was_entry = false;
             continue;
@@ -61,7 +64,7 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         }
         if trimmed.starts_with('[') {
             last_was_entry = false;
-            let open = body_start + indent;
+            let open = text_start;
             match parse_header(trimmed) {
                 Some(raw) => {
                     let name = section_name(raw, kind);
@@ -80,7 +83,7 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
             }
             continue;
         }
-        let key_start = body_start + indent;
+        let key_start = text_start;
         let Some(sep_at) = body.find(['=', ':']) else {
             last_was_entry = false;
             ini.problems.push(IniProblem {
