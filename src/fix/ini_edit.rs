@@ -208,8 +208,33 @@ pub fn apply(text: &str, kind: IniKind, plan: &EditPlan) -> String {
     }
 
     let mut out = String::with_capacity(text.len() + 256);
+    // An indented line reads as part of the key above it. Where an edit puts a key (inserted,
+    // or uncovered by a deletion) right above an indented line that was not such a part, a
+    // blank line keeps the two apart, so the file means what it meant and edits stay
+    // idempotent.
+    let separate = |out: &mut String, next: usize| {
+        let ends_with_key = out
+            .trim_end_matches(['\n', '\r'])
+            .rsplit('\n')
+            .next()
+            .is_some_and(|l| !l.trim().is_empty());
+        if next < lines.len()
+            && !deleted.contains(&next)
+            && ini::continues_entry(lines.get(next))
+            && ends_with_key
+        {
+            out.push_str(eol);
+        }
+    };
+    let mut after_deleted = false;
     for i in 0..lines.len() {
-        if !deleted.contains(&i) {
+        if deleted.contains(&i) {
+            after_deleted = true;
+        } else {
+            if after_deleted && !replaced.contains_key(&i) {
+                separate(&mut out, i);
+            }
+            after_deleted = false;
             match replaced.get(&i) {
                 Some(r) => out.push_str(r),
                 None => out.push_str(lines.get(i)),
@@ -222,6 +247,8 @@ pub fn apply(text: &str, kind: IniKind, plan: &EditPlan) -> String {
             for line in extra {
                 out.push_str(line);
             }
+            separate(&mut out, i + 1);
+            after_deleted = false;
         }
     }
     if !appended.is_empty() {
