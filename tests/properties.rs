@@ -149,6 +149,9 @@ fn fuzz_regressions_stay_fixed() {
                 if let Ok(body) = hcl::parse_body(&text, id) {
                     let _ = hcl::profile_refs(&body, &text, id, &::hcl::Map::new(), "l");
                 }
+                if let Ok((_, body)) = hcl::tfvars(&text, id) {
+                    let _ = hcl::accounts(&body, id);
+                }
             }
             other => panic!("no runner for fuzz target `{other}` ({name})"),
         }

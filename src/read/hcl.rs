@@ -29,6 +29,28 @@ pub fn parse_body(text: &str, file: FileId) -> Result<Body, ParseError> {
     })
 }
 
+/// Whether an expression is free of arithmetic. The doctor never needs arithmetic, and hcl's
+/// evaluator panics on results that are not finite (`1/0`, found by fuzzing), so such
+/// expressions are not evaluated at all.
+fn arithmetic_free(expr: &Expression) -> bool {
+    use hcl::edit::expr::BinaryOperator as Op;
+    use hcl::edit::visit::Visit;
+    struct Finder(bool);
+    impl Visit for Finder {
+        fn visit_binary_operator(&mut self, op: &hcl::edit::Decorated<Op>) {
+            if matches!(
+                op.value(),
+                Op::Plus | Op::Minus | Op::Mul | Op::Div | Op::Mod
+            ) {
+                self.0 = true;
+            }
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    !finder.0
+}
+
 /// Reads a .tfvars file: each top-level attribute evaluated as a literal.
 pub fn tfvars(text: &str, file: FileId) -> Result<(TfvarsFile, Body), ParseError> {
     let body = parse_body(text, file)?;
@@ -36,10 +58,15 @@ pub fn tfvars(text: &str, file: FileId) -> Result<(TfvarsFile, Body), ParseError
     let vars = body
         .attributes()
         .map(|attr| {
-            let expr: hcl::Expression = attr.value.clone().into();
+            let value = if arithmetic_free(&attr.value) {
+                let expr: hcl::Expression = attr.value.clone().into();
+                expr.evaluate(&ctx).unwrap_or(hcl::Value::Null)
+            } else {
+                hcl::Value::Null
+            };
             TfVar {
                 name: attr.key.as_str().to_string(),
-                value: expr.evaluate(&ctx).unwrap_or(hcl::Value::Null),
+                value,
                 span: span_of(file, attr),
                 value_span: span_of(file, &attr.value),
             }
@@ -238,6 +265,8 @@ impl RefWalker<'_> {
             Resolution::Skipped(
                 "values with `lookup(` or `local.` are only known when Terraform runs; the Leverage CLI skips them too".into(),
             )
+        } else if !arithmetic_free(value) {
+            Resolution::Unresolved("arithmetic in a profile name is not evaluated".into())
         } else {
             let expr: hcl::Expression = value.clone().into();
             // Only the variables the expression names: evaluating `var.x` copies `var`.
@@ -363,6 +392,18 @@ organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
         let acc = accounts(&body, id);
         assert_eq!(acc["shared"].id.as_ref().unwrap().value, "222222222222");
         assert_eq!(acc["apps-prd"].id.as_ref().unwrap().value, "333333333333");
+    }
+
+    /// Found by fuzzing: hcl's evaluator panics on `1/0`; the doctor does not evaluate it.
+    #[test]
+    fn arithmetic_is_not_evaluated() {
+        let text = "t = 1111/0\nu = 1e308 * 10\nprovider \"aws\" { profile = 1/0 }\n";
+        let mut s = Sources::default();
+        let id = s.add(PathBuf::from("c"), "c".into(), text.into());
+        let (vars, body) = tfvars(text, id).unwrap();
+        assert_eq!(vars.get("t").unwrap().value, hcl::Value::Null);
+        let refs = profile_refs(&body, text, id, &hcl::Map::new(), "l");
+        assert!(matches!(refs[0].resolution, Resolution::Unresolved(_)));
     }
 
     #[test]
