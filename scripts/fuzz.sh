@@ -25,7 +25,7 @@ seed token_json fixtures/*/home/.aws/bb/sso/cache/* fixtures/*/home/.aws/bb/cach
 seed hcl_refs $(find fixtures -name '*.tf' -o -name '*.tfvars' | grep -v expected)
 seed doctor_config fixtures/*/project/.leverage-doctor.toml
 
-cargo fuzz build --release "${TARGETS[@]/#/}" 2>/dev/null || for t in "${TARGETS[@]}"; do cargo fuzz build "$t"; done
+for t in "${TARGETS[@]}"; do cargo fuzz build "$t"; done
 run() {
   local t=$1
   cargo fuzz run "$t" "fuzz/corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=4096 \
