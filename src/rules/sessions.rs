@@ -218,6 +218,12 @@ fn mfa_session_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
                 cache.profile,
                 human_duration(*at - cx.model.now)
             ),
+            // The Leverage CLI reuses a session only while more than 30 minutes remain.
+            Ok(at) if *at <= cx.model.now + Duration::minutes(REFRESH_MARGIN_MINUTES) => format!(
+                "the cached MFA session of `{}` has only {} left: the next run asks for a code",
+                cache.profile,
+                human_duration(*at - cx.model.now)
+            ),
             Ok(_) => continue,
             Err(e) => format!(
                 "the cached MFA session of `{}` is unreadable ({e}): the next run asks for a code",
