@@ -19,7 +19,44 @@ fn span_of(file: FileId, node: &impl hcl::edit::Span) -> Span {
     }
 }
 
+/// How long one file may take to parse. The HCL parser takes exponential time on some inputs
+/// (found by fuzzing: `w=111-1%{` repeated), and a stuck parse must not hang the doctor.
+pub const PARSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Parses on a thread of its own and gives up after [`PARSE_LIMIT`] (the stuck thread is left
+/// behind and ends with the process).
 pub fn parse_body(text: &str, file: FileId) -> Result<Body, ParseError> {
+    let owned = text.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().spawn(move || {
+        let result = hcl::edit::parser::parse_body(&owned)
+            .map_err(|e| (e.location().offset(), e.message().to_string()));
+        let _ = tx.send(result);
+    });
+    if spawned.is_err() {
+        return parse_body_unbounded(text, file);
+    }
+    match rx.recv_timeout(PARSE_LIMIT) {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err((at, message))) => {
+            let at = at.min(text.len());
+            Err(ParseError {
+                span: Span::new(file, at..at),
+                message,
+            })
+        }
+        Err(_) => Err(ParseError {
+            span: Span::whole(file),
+            message: format!(
+                "the HCL parser did not finish within {} s on this file; it was skipped",
+                PARSE_LIMIT.as_secs()
+            ),
+        }),
+    }
+}
+
+/// Parses on this thread, with no time limit: for callers that bound it themselves.
+pub fn parse_body_unbounded(text: &str, file: FileId) -> Result<Body, ParseError> {
     hcl::edit::parser::parse_body(text).map_err(|e| {
         let at = e.location().offset().min(text.len());
         ParseError {

@@ -411,7 +411,7 @@ struct ParsedFile {
     error: Option<ParseError>,
 }
 
-fn parse_layer_file(path: &Path, job: &LayerJob) -> ParsedFile {
+fn parse_layer_file(path: &Path, vars: &hcl::Map<String, hcl::Value>, owner: &str) -> ParsedFile {
     let detached = FileId::DETACHED;
     let mut done = ParsedFile {
         path: path.to_path_buf(),
@@ -429,10 +429,9 @@ fn parse_layer_file(path: &Path, job: &LayerJob) -> ParsedFile {
                 });
             } else if t.text.contains("profile") {
                 // A file that never says `profile` has no profile to find: no parse needed.
-                match tf::parse_body(&t.text, detached) {
-                    Ok(body) => {
-                        done.refs = tf::profile_refs(&body, &t.text, detached, &job.vars, &job.path)
-                    }
+                // The watchdog in `parse_layers_parallel` bounds this parse.
+                match tf::parse_body_unbounded(&t.text, detached) {
+                    Ok(body) => done.refs = tf::profile_refs(&body, &t.text, detached, vars, owner),
                     Err(e) => done.error = Some(e),
                 }
             }
@@ -442,44 +441,115 @@ fn parse_layer_file(path: &Path, job: &LayerJob) -> ParsedFile {
     done
 }
 
+/// Reads and parses every layer file on detached worker threads. A watchdog marks a file whose
+/// parse runs past `tf::PARSE_LIMIT` as skipped (LD002) and starts a fresh worker, so one
+/// pathological file cannot hang the run; the stuck thread ends with the process. Workers
+/// store results in shared state and wake the caller once, when all are in.
 fn parse_layers_parallel(jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
-    let work: Vec<(usize, &PathBuf)> = jobs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, j)| j.files.iter().map(move |f| (i, f)))
-        .collect();
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::{Duration, Instant};
+    type Item = (usize, PathBuf, Arc<hcl::Map<String, hcl::Value>>, String);
+    struct State {
+        results: Vec<Option<ParsedFile>>,
+        started: Vec<Option<Instant>>,
+        done: usize,
+    }
+    let work: Arc<Vec<Item>> = Arc::new(
+        jobs.iter()
+            .enumerate()
+            .flat_map(|(i, j)| {
+                j.files
+                    .iter()
+                    .map(move |f| (i, f.clone(), j.vars.clone(), j.path.clone()))
+            })
+            .collect(),
+    );
+    let n = work.len();
+    let next = Arc::new(AtomicUsize::new(0));
+    let shared = Arc::new((
+        Mutex::new(State {
+            results: (0..n).map(|_| None).collect(),
+            started: vec![None; n],
+            done: 0,
+        }),
+        Condvar::new(),
+    ));
+    let spawn_worker = || {
+        let (work, next, shared) = (work.clone(), next.clone(), shared.clone());
+        std::thread::Builder::new().spawn(move || {
+            let (lock, all_in) = &*shared;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((_, path, vars, owner)) = work.get(i) else {
+                    break;
+                };
+                if let Ok(mut state) = lock.lock() {
+                    state.started[i] = Some(Instant::now());
+                }
+                let file = parse_layer_file(path, vars, owner);
+                let Ok(mut state) = lock.lock() else { break };
+                if state.results[i].is_none() {
+                    state.results[i] = Some(file);
+                    state.done += 1;
+                    if state.done == n {
+                        all_in.notify_all();
+                    }
+                }
+            }
+        })
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8)
-        .min(work.len().div_ceil(16).max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<ParsedFile>> = (0..work.len()).map(|_| None).collect();
-    let chunks: Vec<Vec<(usize, ParsedFile)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((job, path)) = work.get(i) else {
-                            break;
-                        };
-                        mine.push((i, parse_layer_file(path, &jobs[*job])));
-                    }
-                    mine
-                })
+        .min(n.div_ceil(16).max(1));
+    let spawned = (0..threads).filter(|_| spawn_worker().is_ok()).count();
+    let (lock, all_in) = &*shared;
+    let Ok(mut state) = lock.lock() else {
+        return jobs.iter().map(|_| Vec::new()).collect();
+    };
+    if spawned == 0 {
+        // No threads to be had: parse here, without the watchdog.
+        for (i, (_, path, vars, owner)) in work.iter().enumerate() {
+            state.results[i] = Some(parse_layer_file(path, vars, owner));
+        }
+        state.done = n;
+    }
+    while state.done < n {
+        state = match all_in.wait_timeout(state, Duration::from_millis(200)) {
+            Ok((s, _)) => s,
+            Err(poisoned) => poisoned.into_inner().0,
+        };
+        let stuck: Vec<usize> = (0..n)
+            .filter(|&i| {
+                state.results[i].is_none()
+                    && state.started[i].is_some_and(|t| t.elapsed() > tf::PARSE_LIMIT)
             })
             .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
-    for (i, done) in chunks.into_iter().flatten() {
-        results[i] = Some(done);
+        for i in stuck {
+            state.results[i] = Some(ParsedFile {
+                path: work[i].1.clone(),
+                text: Ok(String::new()),
+                refs: Vec::new(),
+                error: Some(ParseError {
+                    span: Span::whole(FileId::DETACHED),
+                    message: format!(
+                        "the HCL parser did not finish within {} s on this file; it was skipped",
+                        tf::PARSE_LIMIT.as_secs()
+                    ),
+                }),
+            });
+            state.done += 1;
+            let _ = spawn_worker();
+        }
     }
+    let results = std::mem::take(&mut state.results);
+    drop(state);
     let mut out: Vec<Vec<ParsedFile>> = jobs.iter().map(|_| Vec::new()).collect();
-    for ((job, _), done) in work.iter().zip(results) {
-        if let Some(done) = done {
-            out[*job].push(done);
+    for ((job, ..), file) in work.iter().zip(results) {
+        if let Some(file) = file {
+            out[*job].push(file);
         }
     }
     out
