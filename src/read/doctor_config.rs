@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn reads_settings_and_reports_unknowns_with_places() {
-        let text = "ignore = [\"LD206\", \"LD999\"]\nfail-on = \"warning\"\ncolour = true\n[severity]\nLD505 = \"warning\"\n[[per-path]]\npath = \"apps-prd/**\"\nignore = [\"LD102\"]\n";
+        let text = "ignore = [\"LD206\", \"LD2O6\"]\nfail-on = \"warning\"\ncolour = true\n[severity]\nLD505 = \"warning\"\n[[per-path]]\npath = \"apps-prd/**\"\nignore = [\"LD102\"]\n";
         let mut s = Sources::default();
         let id = s.add(PathBuf::from("c"), "c".into(), text.into());
         let c = parse(text, id);
@@ -197,7 +197,7 @@ mod tests {
             .collect();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[0].0, 1);
-        assert!(lines[0].1.contains("LD999"));
+        assert!(lines[0].1.contains("LD2O6"));
         assert_eq!(lines[1].0, 3);
         assert!(lines[1].1.contains("unknown key `colour`"));
     }
