@@ -162,18 +162,36 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
         if chosen.contains_key(name) {
             continue;
         }
-        if prune {
-            notes.push(Note::info(format!(
-                "removing `[{header}]`: no such account any more (--prune)"
-            )));
-            plan.remove.push(header.clone());
-        } else {
-            notes.push(Note::info(format!(
-                "`[{header}]` is for an account you no longer see; kept (use --prune to remove it)"
-            )));
-        }
+        stale_section(
+            &mut plan,
+            &mut notes,
+            header,
+            "no such account any more",
+            prune,
+        );
     }
     (plan, notes)
+}
+
+/// A section generated earlier for an account that is gone: removed with `--prune`, else kept
+/// and said.
+fn stale_section(
+    plan: &mut EditPlan,
+    notes: &mut Vec<Note>,
+    header: String,
+    why: &str,
+    prune: bool,
+) {
+    if prune {
+        notes.push(Note::info(format!(
+            "removing `[{header}]`: {why} (--prune)"
+        )));
+        plan.remove.push(header);
+    } else {
+        notes.push(Note::info(format!(
+            "`[{header}]`: {why}; kept (use --prune to remove it)"
+        )));
+    }
 }
 
 pub struct IamInputs<'a> {
@@ -249,16 +267,13 @@ pub fn iam_plan(i: &IamInputs, prune: bool) -> (EditPlan, Vec<Note>) {
         if !stale || kinds.is_empty() {
             continue;
         }
-        if prune {
-            notes.push(Note::info(format!(
-                "removing `[{header}]`: its account is not in common.tfvars (--prune)"
-            )));
-            plan.remove.push(header.clone());
-        } else {
-            notes.push(Note::info(format!(
-                "`[{header}]` names no account of common.tfvars; kept (use --prune to remove it)"
-            )));
-        }
+        stale_section(
+            &mut plan,
+            &mut notes,
+            header,
+            "its account is not in common.tfvars",
+            prune,
+        );
     }
     (plan, notes)
 }
