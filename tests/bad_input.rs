@@ -1,6 +1,6 @@
 //! Malformed inputs give diagnostics (or exit 2 with one line), never a panic or a hang.
 
-use crate::support::{Case, check_json, rules_of};
+use crate::support::{Case, check_json, diags, rules_of};
 
 fn run(case: &Case, rel: &str) -> (i32, serde_json::Value) {
     let (code, report) = check_json(case.cmd(rel).args(["check", "--offline"]));
@@ -36,12 +36,7 @@ fn broken_hcl_in_common_tfvars_is_ld002_with_a_line() {
     )
     .unwrap();
     let (_, report) = run(&case, "");
-    let d = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["rule"] == "LD002")
-        .expect("LD002");
+    let d = *diags(&report, "LD002").first().expect("LD002");
     assert_eq!(d["file"], "config/common.tfvars");
     assert!(d["line"].as_u64().unwrap() >= 2);
 }
@@ -56,12 +51,7 @@ fn invalid_utf8_in_a_layer_is_ld002() {
     )
     .unwrap();
     let (_, report) = run(&case, "shared/us-east-1/base-network");
-    let d = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["rule"] == "LD002")
-        .expect("LD002");
+    let d = *diags(&report, "LD002").first().expect("LD002");
     assert_eq!(d["line"], 2);
 }
 
@@ -71,12 +61,7 @@ fn a_folder_where_the_config_file_should_be_is_ld201() {
     std::fs::remove_file(case.aws().join("config")).unwrap();
     std::fs::create_dir(case.aws().join("config")).unwrap();
     let (_, report) = run(&case, "");
-    let d = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["rule"] == "LD201")
-        .expect("LD201");
+    let d = *diags(&report, "LD201").first().expect("LD201");
     assert!(d["message"].as_str().unwrap().contains("is a folder"));
 }
 
@@ -101,12 +86,7 @@ fn huge_files_are_capped_and_reported() {
     )
     .unwrap();
     let (_, report) = run(&case, "shared/us-east-1/base-network");
-    let d = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["rule"] == "LD002")
-        .expect("LD002");
+    let d = *diags(&report, "LD002").first().expect("LD002");
     assert!(d["message"].as_str().unwrap().contains("larger than 8 MiB"));
 }
 

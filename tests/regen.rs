@@ -1,7 +1,7 @@
 //! regen-config against a test server speaking the SSO portal's wire format (wiremock: moto has
 //! no portal SSO), and the IAM layout from common.tfvars.
 
-use crate::support::{Case, check_json, diags};
+use crate::support::{Case, Run, check_json, diags, run_with_sso_server};
 use proptest::prelude::*;
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -82,27 +82,11 @@ async fn portal() -> MockServer {
     server
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 async fn regen(case: &Case, server: &MockServer, args: &[&str]) -> Run {
-    let mut cmd = case.cmd("");
-    cmd.env("AWS_ENDPOINT_URL_SSO", server.uri())
-        .env("CI", "true")
-        .arg("regen-config")
-        .args(args)
-        .timeout(std::time::Duration::from_secs(60));
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
-        .await
-        .expect("join");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    let args: Vec<&str> = std::iter::once("regen-config")
+        .chain(args.iter().copied())
+        .collect();
+    run_with_sso_server(case, server.uri(), &args).await
 }
 
 fn sso_case() -> Case {

@@ -1,31 +1,12 @@
 //! sso-reset and sso-login against a test server speaking the SSO portal's and SSO-OIDC's wire
 //! formats (wiremock: moto has neither).
 
-use crate::support::{Case, check_json, copy_dir, diags};
+use crate::support::{Case, Run, check_json, copy_dir, diags, run_with_sso_server};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 async fn doctor(case: &Case, server: &MockServer, args: &[&str]) -> Run {
-    let mut cmd = case.cmd("");
-    cmd.env("AWS_ENDPOINT_URL_SSO", server.uri())
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", server.uri())
-        .env("CI", "true")
-        .args(args)
-        .timeout(std::time::Duration::from_secs(60));
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
-        .await
-        .expect("join");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    run_with_sso_server(case, server.uri(), args).await
 }
 
 /// Every file under a folder, relative, sorted.

@@ -204,3 +204,29 @@ pub fn diags<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_jso
         .filter(|d| d["rule"] == rule)
         .collect()
 }
+
+/// What a run printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the doctor in the project root with the SSO and SSO-OIDC endpoints pointed at a test
+/// server, as CI would (no terminal), off the async runtime the server lives on.
+pub async fn run_with_sso_server(case: &Case, server_uri: String, args: &[&str]) -> Run {
+    let mut cmd = case.cmd("");
+    cmd.env("AWS_ENDPOINT_URL_SSO", &server_uri)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &server_uri)
+        .env("CI", "true")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60));
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+        .await
+        .expect("join");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
