@@ -3,6 +3,14 @@
 //! read (the only I/O) → model (plain data) → rules (pure checks) → report (rendering),
 //! wired by one file per command.
 
+/// `eprintln!` for everything the tool says on stderr: scrubbed of secrets at the sink.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::secrets::say(&format!($($arg)*))
+    };
+}
+
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
@@ -11,5 +19,6 @@ pub mod model;
 pub mod read;
 pub mod report;
 pub mod rules;
+pub mod secrets;
 pub mod source;
 pub mod write;

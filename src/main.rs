@@ -10,7 +10,7 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("leverage-doctor: internal error{at}: {info}; please report it");
+        leverage_doctor::say!("leverage-doctor: internal error{at}: {info}; please report it");
         std::process::exit(2);
     }));
     let cli = Cli::parse();
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         Ok(Exit::Findings) => ExitCode::from(1),
         Err(e) => {
             let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-            eprintln!("leverage-doctor: error: {}", chain.join(": "));
+            leverage_doctor::say!("leverage-doctor: error: {}", chain.join(": "));
             ExitCode::from(2)
         }
     }

@@ -1,21 +1,39 @@
 //! The only code that changes user files: a lock per AWS folder, a timestamped backup, then an
 //! atomic replace (temp file in the same folder, fsync, rename) with mode 0600. Writes go
-//! through a symlink to its target, never over the link.
+//! through a symlink to its target, never over the link; only regular files are replaced, and
+//! only inside the folder a command may write in (`Change`).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },
+    /// A path the doctor will not replace (a FIFO, a device, a dangling link, read-only, or
+    /// outside the folder the command may write in). Said before anything is written.
+    #[error("{path}: {reason}; nothing was written")]
+    Refused { path: String, reason: String },
+    /// Another process changed the file between the preview and the write, in a way that
+    /// changes the edit: the user approved something else.
+    #[error(
+        "{path} changed while this command ran (another process wrote it); nothing was written: run the command again to see the new changes"
+    )]
+    Changed { path: String },
 }
 
 fn io(path: &Path, e: std::io::Error) -> WriteError {
     WriteError::Io {
-        path: path.display().to_string(),
+        path: crate::read::display_home(path),
         reason: crate::read::fs::io_reason(&e),
+    }
+}
+
+fn refused(path: &Path, reason: impl Into<String>) -> WriteError {
+    WriteError::Refused {
+        path: crate::read::display_home(path),
+        reason: reason.into(),
     }
 }
 
@@ -26,25 +44,27 @@ pub struct FolderLock {
 
 impl FolderLock {
     pub fn acquire(dir: &Path) -> Result<FolderLock, WriteError> {
-        if !dir.exists() {
-            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-            set_mode(dir, 0o700).ok();
-        }
+        private_dir(dir)?;
         let path = dir.join(".leverage-doctor.lock");
+        if let Ok(meta) = std::fs::symlink_metadata(&path)
+            && !meta.file_type().is_file()
+        {
+            return Err(refused(&path, "the lock file is not a regular file"));
+        }
         let mut opts = OpenOptions::new();
         opts.create(true).truncate(false).write(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
+            opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         }
         let file = opts.open(&path).map_err(|e| io(&path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!(
+                crate::say!(
                     "waiting for another leverage-doctor writing in {} …",
-                    dir.display()
+                    crate::read::display_home(dir)
                 );
                 file.lock().map_err(|e| io(&path, e))?;
             }
@@ -54,13 +74,78 @@ impl FolderLock {
     }
 }
 
+/// Creates a folder (and its missing parents) readable by its owner only (0700), whatever the
+/// umask. Folders that already exist keep their mode.
+pub fn private_dir(dir: &Path) -> Result<(), WriteError> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at {
+        if d.as_os_str().is_empty() || std::fs::symlink_metadata(d).is_ok() {
+            break;
+        }
+        missing.push(d.to_path_buf());
+        at = d.parent();
+    }
+    for d in missing.iter().rev() {
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        match builder.create(d) {
+            Ok(()) => set_mode(d, 0o700).map_err(|e| io(d, e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(d, e)),
+        }
+    }
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(refused(dir, "is not a folder")),
+        Err(e) => Err(io(dir, e)),
+    }
+}
+
 /// The file a path finally points at (a symlink is followed to its target).
 pub fn target_of(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// Whether the doctor may replace what is at `path`: nothing yet, or a writable regular file
+/// (directly or through a symlink that resolves). Never blocks, never follows into a FIFO.
+pub fn check_replaceable(path: &Path) -> Result<(), WriteError> {
+    let link = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(path, e)),
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(_) if link.file_type().is_symlink() => {
+            return Err(refused(
+                path,
+                "is a symlink to a file that does not exist (or cannot be reached); fix or remove the link first",
+            ));
+        }
+        Err(e) => return Err(io(path, e)),
+    };
+    if let Some(what) = crate::read::fs::not_regular(&meta) {
+        return Err(refused(
+            path,
+            format!("is {what}, not a regular file: it is never replaced"),
+        ));
+    }
+    if meta.permissions().readonly() {
+        return Err(refused(
+            path,
+            "is read-only: it is not replaced; make it writable (chmod u+w) if it should be edited",
+        ));
+    }
+    Ok(())
+}
+
 /// `config` → `config.bak-20261123T190102Z`, next to the file, mode 0600. None when the file
-/// does not exist yet.
+/// does not exist yet. A backup that cannot be written whole is removed and stops the edit.
 pub fn backup(
     path: &Path,
     now: chrono::DateTime<chrono::Utc>,
@@ -76,12 +161,27 @@ pub fn backup(
     let stamp = now.format("%Y%m%dT%H%M%SZ");
     let mut backup = target.with_file_name(format!("{name}.bak-{stamp}"));
     let mut n = 1;
-    while backup.exists() {
+    while std::fs::symlink_metadata(&backup).is_ok() {
         backup = target.with_file_name(format!("{name}.bak-{stamp}-{n}"));
         n += 1;
     }
-    let bytes = std::fs::read(&target).map_err(|e| io(&target, e))?;
-    write_new(&backup, &bytes)?;
+    let mut bytes = Vec::new();
+    crate::read::fs::open_regular(&target)
+        .map_err(|reason| WriteError::Io {
+            path: crate::read::display_home(&target),
+            reason,
+        })?
+        .read_to_end(&mut bytes)
+        .map_err(|e| io(&target, e))?;
+    if let Err(e) = write_new(&backup, &bytes) {
+        let _ = std::fs::remove_file(&backup);
+        return Err(WriteError::Io {
+            path: crate::read::display_home(&backup),
+            reason: format!(
+                "the backup could not be written completely ({e}); the file was not edited"
+            ),
+        });
+    }
     Ok(Some(backup))
 }
 
@@ -94,20 +194,44 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         opts.mode(0o600);
     }
     let mut file = opts.open(path).map_err(|e| io(path, e))?;
+    // 0600 whatever the umask.
+    set_mode(path, 0o600).map_err(|e| io(path, e))?;
     file.write_all(bytes).map_err(|e| io(path, e))?;
     file.sync_all().map_err(|e| io(path, e))?;
     Ok(())
 }
 
+/// The temp files of writers that were killed before their rename: `.<name>.leverage-doctor-<pid>.tmp`.
+/// Called under the folder lock, so no live writer owns one.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.leverage-doctor-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if file_name.starts_with(&prefix)
+            && file_name.ends_with(".tmp")
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Replaces the file's content atomically: readers see the old file or the new one, never a mix.
+/// Only a regular file (or nothing) is replaced; a symlink is written through to its target.
 pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    check_replaceable(path)?;
     let target = target_of(path);
     let dir = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    private_dir(dir)?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temps(dir, &name);
     let tmp = dir.join(format!(
         ".{name}.leverage-doctor-{}.tmp",
         std::process::id()
@@ -128,9 +252,247 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Deletes a file of ours (a token cache), through nothing but its own path.
+/// A report file (`--output`): 0600 whatever the umask, only over a regular file.
+pub fn write_report(path: &Path, text: &str) -> Result<(), WriteError> {
+    check_replaceable(path)?;
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut file = opts.open(path).map_err(|e| io(path, e))?;
+    set_mode(path, 0o600).map_err(|e| io(path, e))?;
+    file.write_all(text.as_bytes()).map_err(|e| io(path, e))
+}
+
+/// Deletes a file of ours (a token cache), through nothing but its own path. One that is
+/// already gone (another run removed it) is fine.
 pub fn remove(path: &Path) -> Result<(), WriteError> {
-    std::fs::remove_file(path).map_err(|e| io(path, e))
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// One file a command rewrites: the text its edit was computed from, the result, and how to
+/// compute the same edit from another version of the file.
+pub struct FileEdit<'a> {
+    pub path: PathBuf,
+    pub shown: String,
+    /// `None` when the file did not exist.
+    pub before: Option<String>,
+    pub after: String,
+    recompute: Box<dyn Fn(&str) -> String + 'a>,
+}
+
+/// What a command will do to the files of one folder, shown first and then done as one step:
+/// diff → confirm → lock → re-read → backup → atomic write. Under the lock every file is read
+/// again; if another process changed it since the preview, the edit is computed again from
+/// what is there now, written only when it is the change the user saw (or already done), and
+/// otherwise nothing is written.
+pub struct Change<'a> {
+    /// The only folder this change writes in (the project's AWS folder).
+    pub dir: PathBuf,
+    pub edits: Vec<FileEdit<'a>>,
+    /// Files to delete (token caches); one already gone is fine.
+    pub removals: Vec<PathBuf>,
+    /// Other folders removals may reach (the AWS CLI caches with `--aws-cli-cache`).
+    pub other_roots: Vec<PathBuf>,
+}
+
+/// What `commit` did to one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    Written {
+        shown: String,
+        backup: Option<PathBuf>,
+    },
+    /// Another process had already made the same change.
+    AlreadyDone { shown: String },
+}
+
+impl<'a> Change<'a> {
+    pub fn new(dir: &Path) -> Change<'a> {
+        Change {
+            dir: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            edits: Vec::new(),
+            removals: Vec::new(),
+            other_roots: Vec::new(),
+        }
+    }
+
+    /// Adds the edit of one file, computed from `before` (`None`: the file does not exist).
+    /// An edit that changes nothing is not added.
+    pub fn edit(
+        &mut self,
+        path: PathBuf,
+        shown: String,
+        before: Option<String>,
+        recompute: impl Fn(&str) -> String + 'a,
+    ) {
+        let after = recompute(before.as_deref().unwrap_or(""));
+        if before.as_deref() == Some(after.as_str()) || (before.is_none() && after.is_empty()) {
+            return;
+        }
+        self.edits.push(FileEdit {
+            path,
+            shown,
+            before,
+            after,
+            recompute: Box::new(recompute),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.edits.is_empty() && self.removals.is_empty()
+    }
+
+    /// The diffs the user approves.
+    pub fn preview(&self, color: bool) -> String {
+        self.edits
+            .iter()
+            .map(|e| {
+                crate::report::diff::unified(
+                    e.before.as_deref().unwrap_or(""),
+                    &e.after,
+                    &e.shown,
+                    color,
+                )
+            })
+            .collect()
+    }
+
+    /// Everything that would make the write unsafe, said before anything is written.
+    pub fn check(&self) -> Result<(), WriteError> {
+        for e in &self.edits {
+            self.inside(&e.path, &[])?;
+            check_replaceable(&e.path)?;
+        }
+        for r in &self.removals {
+            self.inside(r, &self.other_roots)?;
+            if let Ok(meta) = std::fs::symlink_metadata(r)
+                && !(meta.file_type().is_file() || meta.file_type().is_symlink())
+            {
+                return Err(refused(r, "is not a regular file: not removed"));
+            }
+        }
+        Ok(())
+    }
+
+    fn inside(&self, path: &Path, others: &[PathBuf]) -> Result<(), WriteError> {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let clean = !abs
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+        if clean
+            && (abs.starts_with(&self.dir)
+                || others
+                    .iter()
+                    .any(|o| abs.starts_with(std::path::absolute(o).unwrap_or_else(|_| o.clone()))))
+        {
+            Ok(())
+        } else {
+            Err(refused(
+                path,
+                format!(
+                    "is outside {}, the only folder this command writes in",
+                    crate::read::display_home(&self.dir)
+                ),
+            ))
+        }
+    }
+
+    /// Does the change: `under_lock` runs first, holding the folder lock (sso-reset logs out
+    /// there), then each file is re-read and written. Nothing is written unless every file can be.
+    pub fn commit(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        under_lock: impl FnOnce(),
+    ) -> Result<Vec<Done>, WriteError> {
+        self.check()?;
+        let _lock = FolderLock::acquire(&self.dir)?;
+        under_lock();
+        // Decide every file before writing any.
+        let mut writes: Vec<(&FileEdit, String)> = Vec::new();
+        let mut done = Vec::new();
+        for e in &self.edits {
+            check_replaceable(&e.path)?;
+            let current = read_current(&e.path)?;
+            if current == e.before {
+                writes.push((e, e.after.clone()));
+                continue;
+            }
+            let now_text = current.unwrap_or_default();
+            let again = (e.recompute)(&now_text);
+            if again == now_text {
+                done.push(Done::AlreadyDone {
+                    shown: e.shown.clone(),
+                });
+            } else if changed_lines(&now_text, &again)
+                == changed_lines(e.before.as_deref().unwrap_or(""), &e.after)
+            {
+                writes.push((e, again));
+            } else {
+                return Err(WriteError::Changed {
+                    path: e.shown.clone(),
+                });
+            }
+        }
+        let mut backups = Vec::new();
+        for (e, _) in &writes {
+            backups.push(backup(&e.path, now)?);
+        }
+        for ((e, text), backup) in writes.into_iter().zip(backups) {
+            atomic_write(&e.path, text.as_bytes())?;
+            done.push(Done::Written {
+                shown: e.shown.clone(),
+                backup,
+            });
+        }
+        for r in &self.removals {
+            remove(r)?;
+        }
+        Ok(done)
+    }
+}
+
+/// The file as it is now (`None`: absent), read without blocking.
+fn read_current(path: &Path) -> Result<Option<String>, WriteError> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    match crate::read::fs::read_text(path) {
+        Ok(t) if t.invalid_utf8_at.is_some() => Err(refused(
+            path,
+            "is not valid UTF-8 (another process wrote it?): fix it first (see `leverage-doctor check`, LD205)",
+        )),
+        Ok(t) => Ok(Some(t.text)),
+        Err(reason) => Err(WriteError::Io {
+            path: crate::read::display_home(path),
+            reason,
+        }),
+    }
+}
+
+/// The lines an edit removes and adds (sorted), whatever surrounds them: two edits that
+/// remove and add the same lines are the same change.
+fn changed_lines(old: &str, new: &str) -> (Vec<String>, Vec<String>) {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut removed = Vec::new();
+    let mut added = Vec::new();
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches(['\n', '\r']).to_string();
+        match change.tag() {
+            similar::ChangeTag::Delete => removed.push(line),
+            similar::ChangeTag::Insert => added.push(line),
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    removed.sort();
+    added.sort();
+    (removed, added)
 }
 
 #[cfg(unix)]

@@ -134,6 +134,7 @@ fn fuzz_regressions_stay_fixed() {
                     ],
                     remove: vec!["profile bb-sso-old".into()],
                     remove_keys: vec![("profile a".into(), "expiration".into())],
+                    ..Default::default()
                 };
                 let once = apply(&text, IniKind::Config, &plan);
                 assert_eq!(apply(&once, IniKind::Config, &plan), once, "{name}");

@@ -64,8 +64,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     };
     match &args.output {
         Some(file) => {
-            std::fs::write(file, text)
-                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), read::fs::io_reason(&e)))?;
+            crate::write::write_report(file, &crate::secrets::scrub(&text))?;
             print(&human())?;
         }
         None => print(&text)?,

@@ -18,8 +18,9 @@ pub enum Exit {
     Findings,
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
+/// Writes to stdout, scrubbed of secrets; a closed pipe (`| head`) is not an error.
 pub fn print(text: &str) -> anyhow::Result<()> {
+    let text = crate::secrets::scrub(text);
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -37,6 +38,7 @@ pub fn use_color(choice: crate::cli::ColorChoice) -> bool {
         crate::cli::ColorChoice::Never => false,
         crate::cli::ColorChoice::Auto => {
             std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
                 && !in_ci()
                 && std::io::stdout().is_terminal()
         }

@@ -9,7 +9,7 @@ use crate::model::aws::IniKind;
 use crate::model::project::ScopeKind;
 use crate::read::sso_portal::{Portal, PortalAccount, leverage_token};
 use crate::read::{self, ReadSettings};
-use crate::report::diff;
+use crate::write::{Change, Done};
 use anyhow::{Context as _, anyhow, bail};
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -37,7 +37,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         Err(_) => String::new(),
     };
     let (parsed, _) = read::ini::parse(&old, crate::source::FileId::DETACHED, IniKind::Config);
-    let existing: Vec<String> = parsed.sections.iter().map(|s| s.raw.clone()).collect();
+    let existing = headers(&old);
     let declared: BTreeMap<String, Option<String>> = project
         .accounts
         .values()
@@ -48,7 +48,9 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         .or_else(|| project.common_str("region"))
         .map(|l| l.value);
 
-    let (plan, notes): (EditPlan, Vec<Note>) = if args.sso {
+    // The layout as a function of the file's current sections: computed now for the preview,
+    // and again under the lock if another process changed the file in between.
+    let plan_for: Box<dyn Fn(&[String]) -> (EditPlan, Vec<Note>)> = if args.sso {
         let start_url = project
             .common_str("sso_start_url")
             .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_start_url`"))?
@@ -68,7 +70,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
             Duration::from_secs(args.timeout),
             global.quiet,
         )?;
-        let expected_roles = project
+        let expected_roles: BTreeMap<String, String> = project
             .account_dirs
             .iter()
             .filter_map(|a| {
@@ -81,21 +83,25 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
             .flatten();
         let project_long = project.common_str("project_long").map(|l| l.value);
         let default_region = region.clone().unwrap_or_else(|| sso_region.clone());
-        layout::sso_plan(
-            &SsoInputs {
-                project: &name,
-                project_long: project_long.as_deref(),
-                start_url: &start_url,
-                sso_region: &sso_region,
-                default_region: &default_region,
-                declared,
-                expected_roles,
-                base_account,
-                portal: &portal,
-                existing: &existing,
-            },
-            args.prune,
-        )
+        let name = name.clone();
+        let prune = args.prune;
+        Box::new(move |existing: &[String]| {
+            layout::sso_plan(
+                &SsoInputs {
+                    project: &name,
+                    project_long: project_long.as_deref(),
+                    start_url: &start_url,
+                    sso_region: &sso_region,
+                    default_region: &default_region,
+                    declared: declared.clone(),
+                    expected_roles: expected_roles.clone(),
+                    base_account,
+                    portal: &portal,
+                    existing,
+                },
+                prune,
+            )
+        })
     } else {
         let mfa_serial = if project.mfa_enabled() {
             let existing_serial = parsed
@@ -109,22 +115,28 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         } else {
             None
         };
-        let has_keys = |p: &str| aws.profile_value(p, "aws_access_key_id").is_some();
-        layout::iam_plan(
-            &IamInputs {
-                project: &name,
-                region: region.as_deref().unwrap_or("us-east-1"),
-                declared,
-                mfa_serial: mfa_serial.as_deref(),
-                has_profile: &has_keys,
-                existing: &existing,
-            },
-            args.prune,
-        )
+        let name = name.clone();
+        let region = region.clone();
+        let prune = args.prune;
+        Box::new(move |existing: &[String]| {
+            let has_keys = |p: &str| aws.profile_value(p, "aws_access_key_id").is_some();
+            layout::iam_plan(
+                &IamInputs {
+                    project: &name,
+                    region: region.as_deref().unwrap_or("us-east-1"),
+                    declared: declared.clone(),
+                    mfa_serial: mfa_serial.as_deref(),
+                    has_profile: &has_keys,
+                    existing,
+                },
+                prune,
+            )
+        })
     };
+    let (plan, notes) = plan_for(&existing);
 
     for note in &notes {
-        eprintln!(
+        crate::say!(
             "{}: {}",
             if note.warning { "warning" } else { "note" },
             note.text
@@ -133,28 +145,39 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
     if plan.upsert.is_empty() && plan.remove.is_empty() {
         bail!("nothing to generate: see the warnings above");
     }
-    let new = ini_edit::apply(&old, IniKind::Config, &plan);
-    if new == old {
+    let mut change = Change::new(&aws.dir);
+    change.edit(
+        config_path.clone(),
+        shown.clone(),
+        config_path.exists().then(|| old.clone()),
+        |text| ini_edit::apply(text, IniKind::Config, &plan_for(&headers(text)).0),
+    );
+    if change.is_empty() {
         print(&format!("{shown} is up to date: nothing to change\n"))?;
         return Ok(Exit::Clean);
     }
-    print(&diff::unified(&old, &new, &shown, use_color(global.color)))?;
+    print(&change.preview(use_color(global.color)))?;
     if args.write.dry_run {
-        eprintln!("dry run: nothing written");
+        crate::say!("dry run: nothing written");
         return Ok(Exit::Clean);
     }
+    change.check()?;
     if !confirm(&args.write, &format!("Write these changes to {shown}?"))? {
-        eprintln!("nothing written");
+        crate::say!("nothing written");
         return Ok(Exit::Clean);
     }
-    let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
-    let backup = crate::write::backup(&config_path, model.now)?;
-    crate::write::atomic_write(&config_path, new.as_bytes())?;
-    match backup {
-        Some(b) => eprintln!("wrote {shown} (backup: {})", read::display_home(&b)),
-        None => eprintln!("wrote {shown}"),
+    for done in change.commit(model.now, || {})? {
+        match done {
+            Done::Written {
+                backup: Some(b), ..
+            } => crate::say!("wrote {shown} (backup: {})", read::display_home(&b)),
+            Done::Written { backup: None, .. } => crate::say!("wrote {shown}"),
+            Done::AlreadyDone { .. } => {
+                crate::say!("{shown}: another run already wrote the same changes")
+            }
+        }
     }
-    eprintln!("checking the result (offline):");
+    crate::say!("checking the result (offline):");
     let check = CheckArgs {
         path: Some(path),
         all: false,
@@ -168,6 +191,12 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         mfa_code: None,
     };
     super::check::run(&check, global).context("checking the regenerated config")
+}
+
+/// The section headers of an AWS config text, as written.
+fn headers(text: &str) -> Vec<String> {
+    let (parsed, _) = read::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
+    parsed.sections.into_iter().map(|s| s.raw).collect()
 }
 
 /// Every account and, for each, every role (all pages), with a progress bar on a terminal.

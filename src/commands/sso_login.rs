@@ -53,9 +53,9 @@ pub fn login(
         .build()?;
     let result = runtime.block_on(async {
         let oidc = Oidc::new(&region, timeout).await;
-        let cached: Option<Registration> = std::fs::read_to_string(&registration_path)
+        let cached: Option<Registration> = read::fs::read_text(&registration_path)
             .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
+            .and_then(|t| serde_json::from_str(&t.text).ok())
             .filter(|r: &Registration| r.reusable(&region, model.now));
         let registration = match cached {
             Some(r) => r,
@@ -71,18 +71,18 @@ pub fn login(
         let no_browser = args.no_browser || in_ci();
         oidc.sign_in(&registration, &start_url, unit, Duration::from_secs(args.login_timeout), |code| {
             let url = code.verification_uri_complete.as_deref().unwrap_or(&code.verification_uri);
-            eprintln!("To sign in to {start_url}, open:\n\n    {url}\n\nand check that it shows the code {}\n", code.user_code);
+            crate::say!("To sign in to {start_url}, open:\n\n    {url}\n\nand check that it shows the code {}\n", code.user_code);
             if !no_browser {
                 open_browser(url);
             }
-            eprintln!("waiting for the approval in the browser …");
+            crate::say!("waiting for the approval in the browser …");
         })
         .await
     });
     let token = match result {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("leverage-doctor: error: {e}");
+            crate::say!("leverage-doctor: error: {e}");
             return Ok(Exit::Findings);
         }
     };
@@ -103,10 +103,10 @@ pub fn login(
         let path = cli_cache.join(format!("{}.json", sha1_hex(&start_url)));
         crate::write::atomic_write(&path, json.as_bytes())
             .context("writing the AWS CLI token cache")?;
-        eprintln!("also wrote {} for the AWS CLI", read::display_home(&path));
+        crate::say!("also wrote {} for the AWS CLI", read::display_home(&path));
     }
     let lasts = crate::rules::human_duration(token.expires_at - chrono::Utc::now());
-    eprintln!(
+    crate::say!(
         "signed in to {start_url}: the session lasts {lasts} (until {}); token in {}/sso/cache/token",
         token.expires_at.format("%Y-%m-%d %H:%M UTC"),
         aws.dir_display

@@ -6,10 +6,12 @@ use super::{Exit, confirm, print, use_color};
 use crate::cli::{Global, SsoResetArgs};
 use crate::fix::ini_edit;
 use crate::fix::reset::{self, cli_role_cache_key, sha1_hex};
-use crate::model::aws::AwsFile;
+use crate::model::aws::{AwsFile, IniKind};
+use crate::read::ini;
 use crate::read::sso_portal::{self, TokenFile};
 use crate::read::{self, ReadSettings};
-use crate::report::diff;
+use crate::source::FileId;
+use crate::write::{Change, Done};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -30,30 +32,52 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
     let tokens = sso_portal::token_files(aws);
     let plan = reset::plan(aws, &name);
     let color = use_color(global.color);
-    let mut edits: Vec<(PathBuf, String, String, String)> = Vec::new(); // path, shown, old, new
-    for (file, edit) in [
-        (&aws.credentials, &plan.credentials),
-        (&aws.config, &plan.config),
-    ] {
-        if let AwsFile::Parsed(ini) = file {
-            let source = model.sources.get(ini.file);
-            let kind = ini.kind;
-            let new = ini_edit::apply(&source.text, kind, edit);
-            if new != source.text {
-                edits.push((
-                    source.path.clone(),
-                    source.display.clone(),
-                    source.text.clone(),
-                    new,
-                ));
-            }
-        }
+    let mut change = Change::new(&aws.dir);
+    let config_text = aws
+        .config
+        .parsed()
+        .map(|ini| model.sources.get(ini.file).text.clone());
+    if let AwsFile::Parsed(ini) = &aws.credentials {
+        let source = model.sources.get(ini.file);
+        let config_text = config_text.clone();
+        let project = name.clone();
+        change.edit(
+            source.path.clone(),
+            source.display.clone(),
+            Some(source.text.clone()),
+            move |text| {
+                let (creds, _) = ini::parse(text, FileId::DETACHED, IniKind::Credentials);
+                let config = config_text
+                    .as_deref()
+                    .map(|c| ini::parse(c, FileId::DETACHED, IniKind::Config).0);
+                let edit = reset::credentials_plan(&creds, config.as_ref(), &project).edit;
+                ini_edit::apply(text, IniKind::Credentials, &edit)
+            },
+        );
     }
-    let cli_files = if args.aws_cli_cache {
-        aws_cli_cache_files(aws, &name, start_url.as_deref())
-    } else {
-        Vec::new()
-    };
+    if let AwsFile::Parsed(ini) = &aws.config {
+        let source = model.sources.get(ini.file);
+        change.edit(
+            source.path.clone(),
+            source.display.clone(),
+            Some(source.text.clone()),
+            |text| {
+                let (config, _) = ini::parse(text, FileId::DETACHED, IniKind::Config);
+                ini_edit::apply(text, IniKind::Config, &reset::config_plan(&config).0)
+            },
+        );
+    }
+    change.removals = tokens.iter().map(|t| t.path.clone()).collect();
+    if args.aws_cli_cache {
+        let cli_files = aws_cli_cache_files(aws, &name, start_url.as_deref());
+        if let Some(home) = read::home_dir() {
+            change.other_roots = vec![
+                home.join(".aws").join("sso").join("cache"),
+                home.join(".aws").join("cli").join("cache"),
+            ];
+        }
+        change.removals.extend(cli_files);
+    }
 
     // What will happen, before anything does.
     let mut out = String::new();
@@ -81,7 +105,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
             plan.expiration_keys, aws.dir_display
         ));
     }
-    for f in &cli_files {
+    for f in change.removals.iter().skip(tokens.len()) {
         out.push_str(&format!(
             "delete AWS CLI cache  {}\n",
             read::display_home(f)
@@ -90,43 +114,46 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
     for p in &plan.kept_static {
         out.push_str(&format!("keep  [{p}] (long-term keys)\n"));
     }
-    for (_, shown, old, new) in &edits {
-        out.push_str(&diff::unified(old, new, shown, color));
-    }
+    out.push_str(&change.preview(color));
     print(&out)?;
-    let nothing = tokens.is_empty() && edits.is_empty() && cli_files.is_empty();
-    if nothing {
-        eprintln!("nothing to reset");
+    if change.is_empty() {
+        crate::say!("nothing to reset");
     } else if args.write.dry_run {
-        eprintln!("dry run: nothing changed");
-        return Ok(Exit::Clean);
-    } else if !confirm(&args.write, "Log out and remove these?")? {
-        eprintln!("nothing changed");
+        crate::say!("dry run: nothing changed");
         return Ok(Exit::Clean);
     } else {
-        let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
-        logout_all(
-            &tokens,
-            default_region.as_deref(),
-            Duration::from_secs(args.timeout),
-        );
-        for t in &tokens {
-            crate::write::remove(&t.path)?;
+        // Refuse what cannot be written before asking, and before any server call.
+        change.check()?;
+        if !confirm(&args.write, "Log out and remove these?")? {
+            crate::say!("nothing changed");
+            return Ok(Exit::Clean);
         }
-        for (path, shown, _, new) in &edits {
-            let backup = crate::write::backup(path, model.now)?;
-            crate::write::atomic_write(path, new.as_bytes())?;
-            if let Some(b) = backup {
-                eprintln!("edited {shown} (backup: {})", read::display_home(&b));
+        let timeout = Duration::from_secs(args.timeout);
+        let done = change.commit(model.now, || {
+            // Under the lock: a token another run already removed is not logged out twice.
+            let still: Vec<TokenFile> =
+                tokens.iter().filter(|t| t.path.exists()).cloned().collect();
+            logout_all(&still, default_region.as_deref(), timeout);
+        })?;
+        for d in done {
+            match d {
+                Done::Written {
+                    shown,
+                    backup: Some(b),
+                } => crate::say!("edited {shown} (backup: {})", read::display_home(&b)),
+                Done::Written {
+                    shown,
+                    backup: None,
+                } => crate::say!("edited {shown}"),
+                Done::AlreadyDone { shown } => {
+                    crate::say!("{shown}: already cleared by another run")
+                }
             }
         }
-        for f in &cli_files {
-            crate::write::remove(f)?;
-        }
-        eprintln!("the project's SSO session is closed and its caches are clear");
+        crate::say!("the project's SSO session is closed and its caches are clear");
     }
     if let Some(url) = &start_url {
-        eprintln!(
+        crate::say!(
             "also sign out in the browser: open {url} and choose \"Sign out\", or the next login may reuse the stuck session"
         );
     }
@@ -151,7 +178,7 @@ fn logout_all(tokens: &[TokenFile], default_region: Option<&str>, timeout: Durat
         .enable_all()
         .build()
     else {
-        eprintln!("warning: could not start the network runtime: SSO Logout not called");
+        crate::say!("warning: could not start the network runtime: SSO Logout not called");
         return;
     };
     runtime.block_on(async {
@@ -162,8 +189,8 @@ fn logout_all(tokens: &[TokenFile], default_region: Option<&str>, timeout: Durat
                 .or(default_region)
                 .unwrap_or("us-east-1");
             match sso_portal::logout(&t.access_token, region, timeout).await {
-                Ok(()) => eprintln!("logged out: {}", read::display_home(&t.path)),
-                Err(e) => eprintln!(
+                Ok(()) => crate::say!("logged out: {}", read::display_home(&t.path)),
+                Err(e) => crate::say!(
                     "warning: SSO Logout failed for {} ({e}); the local token is deleted anyway",
                     read::display_home(&t.path)
                 ),

@@ -21,8 +21,11 @@ pub struct SectionSpec {
 #[derive(Debug, Clone, Default)]
 pub struct EditPlan {
     pub upsert: Vec<SectionSpec>,
-    /// Headers of sections to delete (with `--prune`, or derived credentials on reset).
+    /// Headers of sections to delete, every occurrence (with `--prune`).
     pub remove: Vec<String>,
+    /// `(header, n)`: only the n-th (0-based) section with that header. Duplicate sections are
+    /// judged one by one (sso-reset removes the derived one and keeps long-term keys).
+    pub remove_occurrence: Vec<(String, usize)>,
     /// `(header, key)`: keys to delete wherever that section stands.
     pub remove_keys: Vec<(String, String)>,
 }
@@ -194,6 +197,21 @@ pub fn apply(text: &str, kind: IniKind, plan: &EditPlan) -> String {
         }
     }
 
+    for (header, n) in &plan.remove_occurrence {
+        let wanted = normalize_header(header);
+        if let Some(section) = parsed
+            .sections
+            .iter()
+            .filter(|s| normalize_header(&s.raw) == wanted)
+            .nth(*n)
+        {
+            deleted.insert(lines.index_of(start_of(section)));
+            for e in &section.entries {
+                delete_entry(&mut deleted, e);
+            }
+        }
+    }
+
     for (header, key) in &plan.remove_keys {
         let wanted = normalize_header(header);
         for section in parsed
@@ -320,6 +338,7 @@ mod tests {
             upsert: vec![spec("profile a", &[("y", "2")])],
             remove: vec!["profile old".into()],
             remove_keys: vec![("profile a".into(), "x".into())],
+            ..Default::default()
         };
         assert_eq!(apply(text, IniKind::Config, &plan), "[profile a]\ny = 2\n");
     }

@@ -1,7 +1,7 @@
 //! What `sso-reset` removes: only what Leverage derived from the SSO session. Pure.
 
-use super::ini_edit::EditPlan;
-use crate::model::aws::AwsFiles;
+use super::ini_edit::{EditPlan, normalize_header};
+use crate::model::aws::{AwsFiles, IniFile};
 use crate::model::project::account_of_profile;
 
 /// Credentials sections and config keys that came from SSO, and what is kept on purpose.
@@ -19,48 +19,90 @@ pub struct ResetPlan {
 pub fn plan(aws: &AwsFiles, project: &str) -> ResetPlan {
     let mut out = ResetPlan::default();
     if let Some(creds) = aws.credentials.parsed() {
-        for section in &creds.sections {
-            let Some(name) = section.name.profile_name() else {
-                continue;
-            };
-            let refreshed = aws.config.parsed().is_some_and(|c| {
-                c.profile_sections(name)
-                    .any(|s| s.get("expiration").is_some())
-            });
-            let session = section.get("aws_session_token").is_some();
-            let leverage_name = account_of_profile(project, name).is_some()
-                && !name.starts_with(&format!("{project}-sso"));
-            let long_term = section
-                .get("aws_access_key_id")
-                .is_some_and(|k| k.value.starts_with("AKIA"));
-            if long_term || !(refreshed || (session && leverage_name)) {
-                if section.get("aws_access_key_id").is_some() {
-                    out.kept_static.push(name.to_string());
-                }
-                continue;
-            }
-            out.removed_profiles.push(name.to_string());
-            out.credentials.remove.push(section.raw.clone());
-        }
+        let c = credentials_plan(creds, aws.config.parsed(), project);
+        out.credentials = c.edit;
+        out.removed_profiles = c.removed;
+        out.kept_static = c.kept;
     }
     if let Some(config) = aws.config.parsed() {
-        for section in &config.sections {
-            let n = section
-                .entries
-                .iter()
-                .filter(|e| e.key_is("expiration"))
-                .count();
-            if n > 0 {
-                out.expiration_keys += n;
-                out.config
-                    .remove_keys
-                    .push((section.raw.clone(), "expiration".into()));
+        let (edit, n) = config_plan(config);
+        out.config = edit;
+        out.expiration_keys = n;
+    }
+    out
+}
+
+/// What is removed from one credentials file.
+#[derive(Debug, Default)]
+pub struct CredentialsReset {
+    pub edit: EditPlan,
+    pub removed: Vec<String>,
+    pub kept: Vec<String>,
+}
+
+/// Credentials sections Leverage derived from the SSO session, judged one by one: a section is
+/// removed only when it holds temporary keys (a session token, no `AKIA` key id) under a name
+/// Leverage writes (`<p>-<account>-<role>`, or one whose config has an `expiration`). Long-term
+/// keys are never removed, even beside a same-named section that is removed.
+pub fn credentials_plan(
+    creds: &IniFile,
+    config: Option<&IniFile>,
+    project: &str,
+) -> CredentialsReset {
+    let mut out = CredentialsReset::default();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for section in &creds.sections {
+        let header = normalize_header(&section.raw);
+        let occurrence = {
+            let n = seen.entry(header.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        let Some(name) = section.name.profile_name() else {
+            continue;
+        };
+        let refreshed = config.is_some_and(|c| {
+            c.profile_sections(name)
+                .any(|s| s.get("expiration").is_some())
+        });
+        let session = section
+            .get("aws_session_token")
+            .is_some_and(|t| !t.value.is_empty());
+        let key_id = section.get("aws_access_key_id");
+        let long_term = key_id.is_some_and(|k| k.value.starts_with("AKIA")) || !session;
+        let leverage_name = account_of_profile(project, name).is_some()
+            && !name.starts_with(&format!("{project}-sso"));
+        if long_term || !(refreshed || leverage_name) {
+            if key_id.is_some() && !out.kept.iter().any(|k| k == name) {
+                out.kept.push(name.to_string());
             }
+            continue;
+        }
+        if !out.removed.iter().any(|r| r == name) {
+            out.removed.push(name.to_string());
+        }
+        out.edit.remove_occurrence.push((header, occurrence));
+    }
+    out
+}
+
+/// Stale `expiration` keys of the config file (Leverage's marks of refreshed credentials).
+pub fn config_plan(config: &IniFile) -> (EditPlan, usize) {
+    let mut edit = EditPlan::default();
+    let mut count = 0;
+    for section in &config.sections {
+        let n = section
+            .entries
+            .iter()
+            .filter(|e| e.key_is("expiration"))
+            .count();
+        if n > 0 {
+            count += n;
+            edit.remove_keys
+                .push((section.raw.clone(), "expiration".into()));
         }
     }
-    out.removed_profiles.dedup();
-    out.kept_static.dedup();
-    out
+    (edit, count)
 }
 
 /// sha1 hex of the text, as the AWS CLI names its cache files.

@@ -12,13 +12,57 @@ pub struct Text {
     pub invalid_utf8_at: Option<usize>,
 }
 
-/// Reads a text file. `Err` carries a one-line reason (permission denied, a folder, too large).
-pub fn read_text(path: &Path) -> Result<Text, String> {
-    let file = std::fs::File::open(path).map_err(|e| io_reason(&e))?;
-    let meta = file.metadata().map_err(|e| io_reason(&e))?;
-    if meta.is_dir() {
-        return Err("is a folder, not a file".into());
+/// What a path is when it is not a regular file ("a FIFO (named pipe)"), following symlinks.
+pub fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return None;
     }
+    if kind.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// Opens a regular file for reading without ever blocking: a FIFO or device is refused before
+/// it is opened, and the open itself is non-blocking in case the path changes in between.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
+    if let Some(what) = not_regular(&meta) {
+        return Err(format!("is {what}, not a regular file: not read"));
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path).map_err(|e| io_reason(&e))?;
+    let meta = file.metadata().map_err(|e| io_reason(&e))?;
+    if let Some(what) = not_regular(&meta) {
+        return Err(format!("is {what}, not a regular file: not read"));
+    }
+    Ok(file)
+}
+
+/// Reads a text file. `Err` carries a one-line reason (permission denied, a folder, a FIFO,
+/// too large).
+pub fn read_text(path: &Path) -> Result<Text, String> {
+    let file = open_regular(path)?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)

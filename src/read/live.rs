@@ -222,7 +222,9 @@ fn cached_mfa_session(model: &Model, aws: &AwsFiles, profile: &str) -> Option<Cr
         Ok(at) if at > model.now => {}
         _ => return None,
     }
-    let text = std::fs::read_to_string(aws.dir.join("cache").join(profile)).ok()?;
+    let text = super::fs::read_text(&aws.dir.join("cache").join(profile))
+        .ok()?
+        .text;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     let c = json.get("Credentials")?;
     Some(Credentials::new(
@@ -569,10 +571,12 @@ fn sts_credentials(c: Option<aws_sdk_sts::types::Credentials>) -> Result<Credent
 
 fn read_leverage_token(aws: &AwsFiles) -> Result<String, Failure> {
     let path = aws.dir.join("sso").join("cache").join("token");
-    let text = std::fs::read_to_string(&path).map_err(|_| Failure {
-        kind: FailureKind::SsoSessionInvalid,
-        error: "no SSO token in the project's sso/cache (not logged in)".into(),
-    })?;
+    let text = super::fs::read_text(&path)
+        .map(|t| t.text)
+        .map_err(|_| Failure {
+            kind: FailureKind::SsoSessionInvalid,
+            error: "no SSO token in the project's sso/cache (not logged in)".into(),
+        })?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|_| Failure {
         kind: FailureKind::SsoSessionInvalid,
         error: "the SSO token file is not JSON".into(),

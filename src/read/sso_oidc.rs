@@ -152,7 +152,9 @@ impl Oidc {
                         "AuthorizationPendingException" => {}
                         "SlowDownException" => {
                             interval += 5;
-                            eprintln!("the service asked to slow down: polling every {interval} s");
+                            crate::say!(
+                                "the service asked to slow down: polling every {interval} s"
+                            );
                         }
                         "AccessDeniedException" => return Err(LoginError::AccessDenied),
                         "ExpiredTokenException" => {

@@ -39,7 +39,9 @@ pub enum TokenError {
 pub fn leverage_token(aws: &AwsFiles, now: DateTime<Utc>) -> Result<LeverageToken, TokenError> {
     let path = aws.dir.join("sso").join("cache").join("token");
     let dir = aws.dir_display.clone();
-    let text = std::fs::read_to_string(&path).map_err(|_| TokenError::Missing(dir.clone()))?;
+    let text = super::fs::read_text(&path)
+        .map_err(|_| TokenError::Missing(dir.clone()))?
+        .text;
     let invalid = |why: &str| TokenError::Invalid {
         dir: dir.clone(),
         why: why.to_string(),
