@@ -11,13 +11,15 @@ use std::sync::{Mutex, OnceLock};
 /// Shorter values are not secrets worth matching (and would mask ordinary words).
 const MIN_SECRET_LEN: usize = 8;
 
-fn known() -> &'static Mutex<Vec<String>> {
-    static KNOWN: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+/// Known secret values and what replaces each, longest first.
+type Known = Vec<(String, String)>;
+
+fn known() -> &'static Mutex<Known> {
+    static KNOWN: OnceLock<Mutex<Known>> = OnceLock::new();
     KNOWN.get_or_init(|| Mutex::new(Vec::new()))
 }
 
-/// Remembers a secret value so that no later output shows it.
-pub fn register(value: &str) {
+fn remember(value: &str, replacement: String) {
     let value = value.trim();
     if value.len() < MIN_SECRET_LEN {
         return;
@@ -26,11 +28,27 @@ pub fn register(value: &str) {
         Ok(k) => k,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if !known.iter().any(|k| k == value) {
-        known.push(value.to_string());
+    if !known.iter().any(|(k, _)| k == value) {
+        known.push((value.to_string(), replacement));
         // Longest first, so that a secret containing another is masked whole.
-        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        known.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
     }
+}
+
+/// Remembers a secret value so that no later output shows it.
+pub fn register(value: &str) {
+    remember(value, "****".into());
+}
+
+/// Remembers an access key id: shown as its first 4 characters only, whatever its shape.
+pub fn register_key_id(value: &str) {
+    remember(value, key_id_shown(value));
+}
+
+/// `AKIA…`: the first 4 characters of a key id.
+pub fn key_id_shown(value: &str) -> String {
+    let head: String = value.trim().chars().take(4).collect();
+    format!("{head}…")
 }
 
 /// The text with every registered secret replaced by `****` and every access key id cut to
@@ -41,9 +59,9 @@ pub fn scrub(text: &str) -> String {
         Err(poisoned) => poisoned.into_inner().clone(),
     };
     let mut out = text.to_string();
-    for secret in &known {
+    for (secret, replacement) in &known {
         if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "****");
+            out = out.replace(secret.as_str(), replacement);
         }
     }
     mask_key_ids(&out)

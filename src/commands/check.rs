@@ -18,6 +18,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     };
     let mut model = read::load(&settings)?;
     if !args.offline {
+        read::endpoints::require_valid_env()?;
         let profiles: Vec<String> = crate::rules::Context::new(&model)
             .used
             .into_keys()

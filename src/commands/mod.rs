@@ -83,6 +83,14 @@ pub fn project_and_aws(
             model.start.display()
         )
     })?;
+    if let Some(name) = project.name()
+        && let Err(why) = crate::fix::values::project_name(&name)
+    {
+        anyhow::bail!(
+            "the project name `{}` {why}: fix it first (see `leverage-doctor explain LD009`)",
+            crate::secrets::escape_controls(&name, false)
+        );
+    }
     let aws = model.aws.as_ref().ok_or_else(|| {
         anyhow::anyhow!(
             "the project has no name: set `project` in config/common.tfvars (or PROJECT in build.env)"

@@ -5,6 +5,7 @@ use super::{Exit, confirm, print, use_color};
 use crate::cli::{CheckArgs, Global, RegenArgs};
 use crate::fix::ini_edit::{self, EditPlan};
 use crate::fix::layout::{self, IamInputs, Note, SsoInputs};
+use crate::fix::values;
 use crate::model::aws::IniKind;
 use crate::model::project::ScopeKind;
 use crate::read::sso_portal::{Portal, PortalAccount, leverage_token};
@@ -15,6 +16,9 @@ use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
+
+/// The generated layout for a file holding these section headers.
+type Layout<'a> = dyn Fn(&[String]) -> (EditPlan, Vec<Note>) + 'a;
 
 pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
     let path = args.path.clone().unwrap_or_else(|| ".".into());
@@ -47,10 +51,14 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         .common_str("region_primary")
         .or_else(|| project.common_str("region"))
         .map(|l| l.value);
+    valid("the project name", &name, values::project_name)?;
+    if let Some(r) = &region {
+        valid("config/common.tfvars `region_primary`", r, values::region)?;
+    }
 
     // The layout as a function of the file's current sections: computed now for the preview,
     // and again under the lock if another process changed the file in between.
-    let plan_for: Box<dyn Fn(&[String]) -> (EditPlan, Vec<Note>)> = if args.sso {
+    let plan_for: Box<Layout> = if args.sso {
         let start_url = project
             .common_str("sso_start_url")
             .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_start_url`"))?
@@ -59,6 +67,9 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
             .common_str("sso_region")
             .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_region`"))?
             .value;
+        valid("config/common.tfvars `sso_start_url`", &start_url, values::start_url)?;
+        valid("config/common.tfvars `sso_region`", &sso_region, values::region)?;
+        read::endpoints::require_valid_env()?;
         let token = leverage_token(aws, model.now).map_err(|e| {
             anyhow!(
                 "{e}: sign in first with `leverage-doctor sso-login` (or `leverage aws sso login`)"
@@ -115,6 +126,9 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         } else {
             None
         };
+        if let Some(serial) = &mfa_serial {
+            valid("the MFA serial", serial, values::mfa_serial)?;
+        }
         let name = name.clone();
         let region = region.clone();
         let prune = args.prune;
@@ -134,12 +148,13 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         })
     };
     let (plan, notes) = plan_for(&existing);
+    values::check_plan(&plan).map_err(|why| anyhow!("{why}: nothing was written"))?;
 
     for note in &notes {
         crate::say!(
             "{}: {}",
             if note.warning { "warning" } else { "note" },
-            note.text
+            crate::secrets::escape_controls(&note.text, false)
         );
     }
     if plan.upsert.is_empty() && plan.remove.is_empty() {
@@ -191,6 +206,16 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         mfa_code: None,
     };
     super::check::run(&check, global).context("checking the regenerated config")
+}
+
+/// A value from the project or the command line that would be written: refused when invalid.
+fn valid(what: &str, value: &str, check: fn(&str) -> Result<(), String>) -> anyhow::Result<()> {
+    check(value).map_err(|why| {
+        anyhow!(
+            "{what} `{}` {why}: it is not written into an AWS file",
+            crate::secrets::escape_controls(value, false)
+        )
+    })
 }
 
 /// The section headers of an AWS config text, as written.

@@ -37,6 +37,7 @@ pub fn login(
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
     let (project, aws) = super::project_and_aws(model)?;
+    read::endpoints::require_valid_env()?;
     let start_url = project
         .common_str("sso_start_url")
         .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_start_url`"))?
@@ -45,6 +46,17 @@ pub fn login(
         .common_str("sso_region")
         .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_region`"))?
         .value;
+    for (what, value, check) in [
+        ("sso_start_url", &start_url, crate::fix::values::start_url as fn(&str) -> _),
+        ("sso_region", &region, crate::fix::values::region),
+    ] {
+        check(value).map_err(|why| {
+            anyhow!(
+                "config/common.tfvars `{what}` `{}` {why}: not used for a sign-in",
+                crate::secrets::escape_controls(value, false)
+            )
+        })?;
+    }
     let cache = aws.dir.join("sso").join("cache");
     let registration_path = cache.join(REGISTRATION_FILE);
     let unit = Duration::from_millis(args.poll_unit_ms.max(1));
@@ -71,8 +83,11 @@ pub fn login(
         let no_browser = args.no_browser || in_ci();
         oidc.sign_in(&registration, &start_url, unit, Duration::from_secs(args.login_timeout), |code| {
             let url = code.verification_uri_complete.as_deref().unwrap_or(&code.verification_uri);
-            crate::say!("To sign in to {start_url}, open:\n\n    {url}\n\nand check that it shows the code {}\n", code.user_code);
-            if !no_browser {
+            // Text from the server: shown escaped, opened only when it is a plain https URL.
+            let shown_url = crate::secrets::one_line(url, 2000);
+            let user_code = crate::secrets::one_line(&code.user_code, 64);
+            crate::say!("To sign in to {start_url}, open:\n\n    {shown_url}\n\nand check that it shows the code {user_code}\n");
+            if !no_browser && crate::fix::values::start_url(url).is_ok() {
                 open_browser(url);
             }
             crate::say!("waiting for the approval in the browser …");
@@ -95,6 +110,7 @@ pub fn login(
     })
     .to_string();
     private_dir(&cache)?;
+    let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
     crate::write::atomic_write(&cache.join("token"), json.as_bytes())
         .context("writing the SSO token")?;
     if aws_cli_cache && let Some(home) = read::home_dir() {
@@ -116,7 +132,7 @@ pub fn login(
 
 /// A folder only its owner can read (0700).
 fn private_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    crate::write::private_dir(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

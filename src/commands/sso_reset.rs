@@ -25,6 +25,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
     };
     let model = read::load(&settings)?;
     let (project, aws) = super::project_and_aws(&model)?;
+    read::endpoints::require_valid_env()?;
     let name = project.name().unwrap_or_default();
     let start_url = project.common_str("sso_start_url").map(|l| l.value);
     let default_region = project.common_str("sso_region").map(|l| l.value);

@@ -2,6 +2,7 @@
 //! account.tfvars, the SSO portal, the existing source profiles). Pure: no I/O.
 
 use super::ini_edit::{EditPlan, SectionSpec};
+use super::values;
 use crate::read::sso_portal::PortalAccount;
 use std::collections::BTreeMap;
 
@@ -44,12 +45,83 @@ pub struct SsoInputs<'a> {
     pub existing: &'a [String],
 }
 
-/// The account name Leverage gives a portal account: its name without `<project_long>-`.
+/// The account name Leverage gives a portal account: its name without `<project_long>-`,
+/// made a valid, stable profile-name part: lower-case, every run of characters outside
+/// `[a-z0-9-]` turned into one `-` (`Data Lake` → `data-lake`, `ops[eu]` → `ops-eu`).
 pub fn account_name(portal_name: &str, project_long: Option<&str>) -> String {
-    project_long
+    let bare = project_long
         .and_then(|long| portal_name.strip_prefix(&format!("{long}-")))
-        .unwrap_or(portal_name)
-        .to_string()
+        .unwrap_or(portal_name);
+    let mut out = String::with_capacity(bare.len());
+    for c in bare.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// Which name each portal account gets: the common.tfvars account whose id matches, else its
+/// own name made valid. Two accounts never share a name: the one whose id common.tfvars
+/// declares wins, then the first by id; the others are reported and skipped, as are accounts
+/// with an invalid id or name.
+fn name_accounts<'p>(
+    i: &SsoInputs<'p>,
+    notes: &mut Vec<Note>,
+) -> BTreeMap<String, &'p PortalAccount> {
+    let by_id: BTreeMap<&str, &str> = i
+        .declared
+        .iter()
+        .filter_map(|(name, id)| Some((id.as_deref()?, name.as_str())))
+        .collect();
+    let mut accounts: Vec<&PortalAccount> = i.portal.iter().collect();
+    // Declared ids first, so that they win a name; then by id, for a stable result.
+    accounts.sort_by(|a, b| {
+        (!by_id.contains_key(a.id.as_str()), &a.id)
+            .cmp(&(!by_id.contains_key(b.id.as_str()), &b.id))
+    });
+    let mut named: BTreeMap<String, &PortalAccount> = BTreeMap::new();
+    for account in accounts {
+        let shown = crate::secrets::escape_controls(&account.name, false);
+        if let Err(why) = values::account_id(&account.id) {
+            notes.push(Note::warn(format!(
+                "portal account `{shown}`: its id `{}` {why}: skipped",
+                crate::secrets::escape_controls(&account.id, false)
+            )));
+            continue;
+        }
+        let name = match by_id.get(account.id.as_str()) {
+            Some(declared) => declared.to_string(),
+            None => account_name(&account.name, i.project_long),
+        };
+        if let Err(why) = values::profile_name(&format!("{}-sso-{name}", i.project)) {
+            notes.push(Note::warn(format!(
+                "portal account `{shown}` ({}): no valid profile name can be made of it ({why}): skipped",
+                account.id
+            )));
+            continue;
+        }
+        if !by_id.contains_key(account.id.as_str())
+            && let Some(Some(declared_id)) = i.declared.get(&name)
+        {
+            notes.push(Note::warn(format!(
+                "portal account `{shown}` ({}) has the name of common.tfvars account `{name}`, which is {declared_id}: skipped (accounts are matched by id)",
+                account.id
+            )));
+            continue;
+        }
+        if let Some(first) = named.get(&name) {
+            notes.push(Note::warn(format!(
+                "portal accounts {} and {} would both be named `{name}`: {} kept, {} skipped",
+                first.id, account.id, first.id, account.id
+            )));
+            continue;
+        }
+        named.insert(name, account);
+    }
+    named
 }
 
 pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
@@ -70,11 +142,22 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
         });
     }
     let mut chosen: BTreeMap<String, (String, String)> = BTreeMap::new(); // name → (id, role)
-    let mut accounts: Vec<&PortalAccount> = i.portal.iter().collect();
-    accounts.sort_by(|a, b| a.name.cmp(&b.name));
-    for account in &accounts {
-        let name = account_name(&account.name, i.project_long);
-        let Some(first) = account.roles.first() else {
+    for (name, account) in name_accounts(i, &mut notes) {
+        let roles: Vec<&String> = account
+            .roles
+            .iter()
+            .filter(|r| match values::role_name(r) {
+                Ok(()) => true,
+                Err(why) => {
+                    notes.push(Note::warn(format!(
+                        "`{name}`: the portal's role `{}` {why}: skipped",
+                        crate::secrets::escape_controls(r, false)
+                    )));
+                    false
+                }
+            })
+            .collect();
+        let Some(first) = roles.first().copied() else {
             notes.push(Note::warn(format!(
                 "account `{name}` ({}) has no role for you: skipped",
                 account.id
@@ -82,19 +165,19 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
             continue;
         };
         let role = match i.expected_roles.get(&name) {
-            Some(want) if account.roles.contains(want) => want.clone(),
+            Some(want) if roles.contains(&want) => want.clone(),
             Some(want) => {
                 notes.push(Note::warn(format!(
                     "`{name}`: the project expects role `{want}` (account.tfvars sso_role) but you have {}; using `{first}`",
-                    account.roles.join(", ")
+                    join(&roles)
                 )));
                 first.clone()
             }
             None => {
-                if account.roles.len() > 1 {
+                if roles.len() > 1 {
                     notes.push(Note::info(format!(
                         "`{name}`: no sso_role in account.tfvars; using the first of your roles, `{first}` (of {})",
-                        account.roles.join(", ")
+                        join(&roles)
                     )));
                 }
                 first.clone()
@@ -173,6 +256,14 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
     (plan, notes)
 }
 
+fn join(roles: &[&String]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A section generated earlier for an account that is gone: removed with `--prune`, else kept
 /// and said.
 fn stale_section(
@@ -239,6 +330,20 @@ pub fn iam_plan(i: &IamInputs, prune: bool) -> (EditPlan, Vec<Note>) {
             )));
             continue;
         };
+        let valid = values::account_id(id)
+            .map_err(|why| format!("its id `{id}` {why}"))
+            .and_then(|()| {
+                values::profile_name(&format!("{}-{name}-devops", i.project))
+                    .map_err(|why| format!("its name {why}"))
+            });
+        if let Err(why) = valid {
+            notes.push(Note::warn(format!(
+                "account `{}` of common.tfvars: {}: skipped",
+                crate::secrets::escape_controls(name, false),
+                crate::secrets::escape_controls(&why, false)
+            )));
+            continue;
+        }
         for (suffix, role, source) in &kinds {
             let header = format!("profile {}-{name}-{suffix}", i.project);
             let mut keys = vec![

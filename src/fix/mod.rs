@@ -3,3 +3,4 @@
 pub mod ini_edit;
 pub mod layout;
 pub mod reset;
+pub mod values;

@@ -135,8 +135,13 @@ pub fn parse_token(text: &str) -> Result<SsoToken, String> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
     let obj = json.as_object().ok_or("not a JSON object")?;
+    for key in ["accessToken", "refreshToken", "clientSecret"] {
+        if let Some(secret) = obj.get(key).and_then(|v| v.as_str()) {
+            crate::secrets::register(secret);
+        }
+    }
     let expires_at = obj.get("expiresAt").map(|v| match v.as_str() {
-        Some(raw) => parse_utc(raw).ok_or_else(|| raw.to_string()),
+        Some(raw) => parse_leverage_time(raw).ok_or_else(|| raw.to_string()),
         None => Err(v.to_string()),
     });
     Ok(SsoToken {
@@ -154,6 +159,32 @@ pub fn parse_token(text: &str) -> Result<SsoToken, String> {
             .and_then(|v| v.as_str())
             .map(str::to_string),
     })
+}
+
+/// `expiresAt` exactly as the Leverage CLI parses it (`%Y-%m-%dT%H:%M:%SZ`: no fraction, no
+/// offset, no space); anything else makes the CLI fail before Terraform runs.
+pub fn parse_leverage_time(raw: &str) -> Option<DateTime<Utc>> {
+    let b = raw.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shape = b.len() == 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[19] == b'Z';
+    if !shape {
+        return None;
+    }
+    chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%SZ")
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 /// `expiresAt` as the CLI and botocore accept it: RFC 3339 in UTC (`…Z`).

@@ -127,9 +127,15 @@ impl Parser {
         for (key, value) in t {
             match key.get_ref().as_ref() {
                 "path" => match value.get_ref() {
-                    DeValue::String(s) => match globset::Glob::new(s) {
+                    DeValue::String(s) => match compile_glob(s) {
                         Ok(_) => glob = Some(s.to_string()),
-                        Err(e) => self.problem(value.span(), format!("bad glob `{s}`: {e}")),
+                        Err(e) => self.problem(
+                            value.span(),
+                            format!(
+                                "bad glob `{}`: {e}",
+                                crate::secrets::one_line(s, 80)
+                            ),
+                        ),
                     },
                     _ => self.problem(
                         value.span(),
@@ -174,6 +180,40 @@ pub fn parse(text: &str, file: FileId) -> DoctorConfig {
     parser.config
 }
 
+/// How deep `{…}` may nest in a glob: globset panics on deep nesting (found by fuzzing
+/// `{{{…a…}}}`), and no real path pattern needs more than a few levels.
+const MAX_GLOB_NESTING: usize = 8;
+const MAX_GLOB_LEN: usize = 1024;
+
+/// A `[[per-path]]` glob, matched as `check` matches it; refused before globset sees it
+/// when it nests too deep or is too long.
+pub fn compile_glob(glob: &str) -> Result<globset::GlobMatcher, String> {
+    if glob.len() > MAX_GLOB_LEN {
+        return Err(format!("longer than {MAX_GLOB_LEN} characters"));
+    }
+    let mut depth = 0usize;
+    let mut escaped = false;
+    for c in glob.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '{' => {
+                depth += 1;
+                if depth > MAX_GLOB_NESTING {
+                    return Err(format!("`{{…}}` nests more than {MAX_GLOB_NESTING} deep"));
+                }
+            }
+            '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    globset::GlobBuilder::new(glob)
+        .literal_separator(false)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +240,23 @@ mod tests {
         assert!(lines[0].1.contains("LD2O6"));
         assert_eq!(lines[1].0, 3);
         assert!(lines[1].1.contains("unknown key `colour`"));
+    }
+
+    /// Found by the trust review: globset panics on deeply nested alternates.
+    #[test]
+    fn deeply_nested_globs_are_refused_not_a_panic() {
+        let deep = format!("{}a{}", "{".repeat(1000), "}".repeat(1000));
+        assert!(super::compile_glob(&deep).is_err());
+        assert!(super::compile_glob("{a,{b,c}}/**").is_ok());
+        let text = format!("[[per-path]]\npath = \"{deep}\"\nignore = [\"LD102\"]\n");
+        let mut sources = crate::source::Sources::default();
+        let file = sources.add("x".into(), "x".into(), text.clone());
+        let c = parse(&text, file);
+        assert!(c.per_path.is_empty());
+        assert!(
+            c.problems.iter().any(|(_, m)| m.contains("nests more than")),
+            "{:?}",
+            c.problems
+        );
     }
 }

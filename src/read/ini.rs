@@ -86,6 +86,9 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         let key_start = text_start;
         let Some(sep_at) = body.find(['=', ':']) else {
             last_was_entry = false;
+            // A line no reader can parse may still hold a secret (`aws_secret_access_key
+            // wJalr…`): it is never shown.
+            secrets.push(key_start..line_range.end);
             ini.problems.push(IniProblem {
                 kind: IniProblemKind::NoSeparator,
                 span: Span::new(file, key_start..line_range.end),
@@ -95,6 +98,7 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         };
         let Some(section) = ini.sections.last_mut() else {
             last_was_entry = false;
+            secrets.push(key_start..line_range.end);
             ini.problems.push(IniProblem {
                 kind: IniProblemKind::TextBeforeSection,
                 span: Span::new(file, key_start..line_range.end),
@@ -106,6 +110,7 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         let key = key_raw.trim();
         if key.is_empty() {
             last_was_entry = false;
+            secrets.push(key_start..line_range.end);
             ini.problems.push(IniProblem {
                 kind: IniProblemKind::EmptyKey,
                 span: Span::new(file, key_start..line_range.end),
@@ -121,9 +126,12 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         let secret = SECRET_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k));
         if secret {
             secrets.push(value_range.clone());
+            crate::secrets::register(value);
         } else if key.eq_ignore_ascii_case("aws_access_key_id") && value.len() > 4 {
             // Key ids show their first 4 characters only.
-            secrets.push(value_range.start + 4..value_range.end);
+            let head = value.char_indices().nth(4).map_or(value.len(), |(i, _)| i);
+            secrets.push(value_range.start + head..value_range.end);
+            crate::secrets::register_key_id(value);
         }
         section.entries.push(IniEntry {
             key: key.to_string(),

@@ -26,7 +26,6 @@ use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
 };
 use aws_sdk_sts::config::Region;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -349,7 +348,7 @@ impl Probe<'_> {
             match provider.provide_credentials().await {
                 Ok(c) => return Ok(c),
                 Err(e) => {
-                    let text = format!("{}", DisplayErrorContext(&e));
+                    let text = error_text(&e);
                     if text.contains("could not parse profile file") {
                         return Err(Failure {
                             kind: FailureKind::NoCredentials,
@@ -412,6 +411,7 @@ impl Probe<'_> {
         region: String,
     ) -> Result<Credentials, Failure> {
         let token = read_leverage_token(self.aws)?;
+        crate::secrets::register(&token);
         let config = aws_sdk_sso::config::Builder::from(&self.base)
             .region(Region::new(region))
             .build();
@@ -438,6 +438,10 @@ impl Probe<'_> {
                             error: "SSO GetRoleCredentials returned partial credentials".into(),
                         });
                     };
+                    crate::secrets::register(&secret);
+                    if let Some(t) = &rc.session_token {
+                        crate::secrets::register(t);
+                    }
                     return Ok(Credentials::new(
                         key,
                         secret,
@@ -540,7 +544,19 @@ impl Probe<'_> {
             attempt += 1;
             match client.get_caller_identity().send().await {
                 Ok(out) => {
-                    return Ok((out.account.unwrap_or_default(), out.arn.unwrap_or_default()));
+                    // An empty or truncated reply parses as an identity with no fields: that
+                    // is a failed call, not "ok in account ''".
+                    let account = out.account.unwrap_or_default();
+                    if crate::fix::values::account_id(&account).is_err() {
+                        return Err(Failure {
+                            kind: FailureKind::Other,
+                            error: format!(
+                                "STS GetCallerIdentity answered without a valid account id (`{}`): an empty or truncated reply",
+                                crate::secrets::one_line(&account, 40)
+                            ),
+                        });
+                    }
+                    return Ok((account, out.arn.unwrap_or_default()));
                 }
                 Err(e) => {
                     let failure = sdk_failure(&e, Phase::Identity);
@@ -556,10 +572,14 @@ impl Probe<'_> {
 }
 
 fn sts_credentials(c: Option<aws_sdk_sts::types::Credentials>) -> Result<Credentials, Failure> {
-    let c = c.ok_or_else(|| Failure {
-        kind: FailureKind::Other,
-        error: "STS returned no credentials".into(),
-    })?;
+    let c = c
+        .filter(|c| !c.access_key_id.is_empty() && !c.secret_access_key.is_empty())
+        .ok_or_else(|| Failure {
+            kind: FailureKind::Other,
+            error: "STS returned no credentials".into(),
+        })?;
+    crate::secrets::register(&c.secret_access_key);
+    crate::secrets::register(&c.session_token);
     Ok(Credentials::new(
         c.access_key_id,
         c.secret_access_key,
@@ -624,7 +644,7 @@ where
     E: std::error::Error + aws_sdk_sts::error::ProvideErrorMetadata + 'static,
 {
     use aws_sdk_sts::error::SdkError;
-    let mut text = format!("{}", DisplayErrorContext(err));
+    let mut text = error_text(err);
     let code = err
         .as_service_error()
         .and_then(|e| e.code())
@@ -725,28 +745,37 @@ fn classify(text: &str, status: Option<u16>, phase: Phase) -> Failure {
     }
 }
 
-/// Masks anything shaped like an access key id (keeps the first 4 characters).
-pub fn sanitize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let window: String = chars[i..chars.len().min(i + 20)].iter().collect();
-        let looks_like_key = window.len() == 20
-            && (window.starts_with("AKIA") || window.starts_with("ASIA"))
-            && window
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-        if looks_like_key {
-            out.push_str(&window[..4]);
-            out.push('…');
-            i += 20;
-        } else {
-            out.push(chars[i]);
-            i += 1;
+/// An error's own messages, outermost first, joined with `: ` — each level's Display only,
+/// never a Debug form (the SDK's Debug of a failed request holds the whole signed request).
+/// A level that quotes a request is cut before it. Not yet scrubbed: pass it to `sanitize`.
+pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = level {
+        let text = e.to_string();
+        let text = match text.find(" to request `") {
+            Some(at) => text[..at].to_string(),
+            None => text,
+        };
+        let text = match text.find(['(', '{']).filter(|_| text.contains("Request")) {
+            Some(at) => text[..at].trim_end().to_string(),
+            None => text,
+        };
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.ends_with(&text)) {
+            parts.push(text);
         }
+        if parts.len() >= 8 {
+            break;
+        }
+        level = e.source();
     }
-    out.lines().next().unwrap_or("").chars().take(400).collect()
+    parts.join(": ")
+}
+
+/// One line of an error text from outside, safe to print: known secrets and key ids masked,
+/// control characters escaped, at most 400 characters.
+pub fn sanitize(text: &str) -> String {
+    crate::secrets::one_line(text, 400)
 }
 
 #[cfg(test)]

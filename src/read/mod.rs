@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod buildenv;
 pub mod doctor_config;
+pub mod endpoints;
 pub mod fs;
 pub mod hcl;
 pub mod ini;
@@ -145,6 +146,9 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
     let project = reader.project(&root, &start, settings.all);
     let aws_dir = match (&settings.aws_dir, project.name(), &home) {
         (Some(dir), _, _) => Some(dir.clone()),
+        // A name that is not a name (`../x`, `a/b`) would point outside ~/.aws/: LD009 says so
+        // and nothing is read or written for it.
+        (None, Some(name), _) if crate::fix::values::project_name(&name).is_err() => None,
         (None, Some(name), Some(home)) => Some(home.join(".aws").join(name)),
         (None, Some(name), None) => {
             return Err(ReadError::Path {

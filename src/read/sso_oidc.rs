@@ -1,11 +1,14 @@
 //! The SSO-OIDC device-authorization sign-in: RegisterClient (cached while valid),
 //! StartDeviceAuthorization, then CreateToken polled at the interval the service asks for.
 
-use aws_smithy_types::error::display::DisplayErrorContext;
 use chrono::{DateTime, Duration as Span, Utc};
 use std::time::Duration;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The longest polling interval honoured (seconds of the service's unit): a server asking for
+/// more is not waited for beyond this, and never beyond the sign-in deadline.
+pub const MAX_INTERVAL: u32 = 60;
 pub const SCOPE: &str = "sso:account:access";
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -62,7 +65,7 @@ pub struct Oidc {
 fn other<E: std::error::Error + 'static>(what: &str, e: &E) -> LoginError {
     LoginError::Other(format!(
         "{what}: {}",
-        super::live::sanitize(&DisplayErrorContext(e).to_string())
+        super::live::sanitize(&super::live::error_text(e))
     ))
 }
 
@@ -85,6 +88,9 @@ impl Oidc {
             .send()
             .await
             .map_err(|e| other("SSO-OIDC RegisterClient", &e))?;
+        if let Some(secret) = &out.client_secret {
+            crate::secrets::register(secret);
+        }
         let expires = DateTime::<Utc>::from_timestamp(out.client_secret_expires_at, 0)
             .unwrap_or_else(Utc::now);
         Ok(Registration {
@@ -116,16 +122,26 @@ impl Oidc {
             .await
             .map_err(|e| other("SSO-OIDC StartDeviceAuthorization", &e))?;
         let device_code = auth.device_code.unwrap_or_default();
+        crate::secrets::register(&device_code);
+        if auth.expires_in <= 0 {
+            return Err(LoginError::Other(format!(
+                "SSO-OIDC StartDeviceAuthorization: the service answered a code that expires in {} s",
+                auth.expires_in
+            )));
+        }
         show(&DeviceCode {
             user_code: auth.user_code.unwrap_or_default(),
             verification_uri: auth.verification_uri.unwrap_or_default(),
             verification_uri_complete: auth.verification_uri_complete,
         });
-        let mut interval = u32::try_from(auth.interval.max(1)).unwrap_or(5);
+        let mut interval = u32::try_from(auth.interval.clamp(1, i32::try_from(MAX_INTERVAL).unwrap_or(60)))
+            .unwrap_or(5);
         let lifetime = unit * u32::try_from(auth.expires_in.max(1)).unwrap_or(600);
         let deadline = std::time::Instant::now() + lifetime.min(max_wait);
         loop {
-            tokio::time::sleep(unit * interval).await;
+            // Never past the deadline, whatever interval the server asks for.
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            tokio::time::sleep((unit * interval).min(left)).await;
             let result = self
                 .client
                 .create_token()
@@ -137,9 +153,25 @@ impl Oidc {
                 .await;
             match result {
                 Ok(out) => {
-                    let lasts = Span::seconds(i64::from(out.expires_in.max(0)));
+                    let access_token = out.access_token.unwrap_or_default();
+                    crate::secrets::register(&access_token);
+                    if let Some(refresh) = &out.refresh_token {
+                        crate::secrets::register(refresh);
+                    }
+                    if access_token.is_empty() {
+                        return Err(LoginError::Other(
+                            "SSO-OIDC CreateToken: the service answered no access token".into(),
+                        ));
+                    }
+                    if out.expires_in <= 0 {
+                        return Err(LoginError::Other(format!(
+                            "SSO-OIDC CreateToken: the service answered a token that expires in {} s; nothing written",
+                            out.expires_in
+                        )));
+                    }
+                    let lasts = Span::seconds(i64::from(out.expires_in));
                     return Ok(NewToken {
-                        access_token: out.access_token.unwrap_or_default(),
+                        access_token,
                         expires_at: Utc::now() + lasts,
                     });
                 }
@@ -151,7 +183,7 @@ impl Oidc {
                     match code {
                         "AuthorizationPendingException" => {}
                         "SlowDownException" => {
-                            interval += 5;
+                            interval = (interval + 5).min(MAX_INTERVAL);
                             crate::say!(
                                 "the service asked to slow down: polling every {interval} s"
                             );

@@ -4,12 +4,41 @@ use crate::model::aws::AwsFiles;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_sso::config::Region;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 /// Throttled calls are retried this many times in all, with doubling back-off.
 const THROTTLE_ATTEMPTS: u32 = 4;
+
+/// No real portal has more pages than this (1000 accounts a page would be a million accounts).
+pub const MAX_PAGES: usize = 1000;
+
+/// The tokens of a paged listing: a repeated token (a looping server) or too many pages end
+/// it with an error instead of running forever.
+#[derive(Default)]
+struct Pages {
+    seen: std::collections::HashSet<String>,
+}
+
+impl Pages {
+    /// The next page's token, `None` at the end.
+    fn next(&mut self, what: &str, token: Option<String>) -> Result<Option<String>, PortalError> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if self.seen.len() + 1 >= MAX_PAGES {
+            return Err(PortalError(format!(
+                "{what}: the portal sent more than {MAX_PAGES} pages; stopped"
+            )));
+        }
+        if !self.seen.insert(token.clone()) {
+            return Err(PortalError(format!(
+                "{what}: the portal sent a page token it had sent before (a loop); stopped"
+            )));
+        }
+        Ok(Some(token))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortalAccount {
@@ -50,12 +79,14 @@ pub fn leverage_token(aws: &AwsFiles, now: DateTime<Utc>) -> Result<LeverageToke
     let access_token = json
         .get("accessToken")
         .and_then(|v| v.as_str())
+        .filter(|t| !t.is_empty())
         .ok_or_else(|| invalid("no accessToken"))?
         .to_string();
+    crate::secrets::register(&access_token);
     let expires_at = json
         .get("expiresAt")
         .and_then(|v| v.as_str())
-        .and_then(super::aws::parse_utc)
+        .and_then(super::aws::parse_leverage_time)
         .ok_or_else(|| invalid("expiresAt missing or not YYYY-MM-DDTHH:MM:SSZ"))?;
     if expires_at <= now {
         return Err(TokenError::Expired {
@@ -114,6 +145,7 @@ impl Portal {
     pub async fn accounts(&self) -> Result<Vec<PortalAccount>, PortalError> {
         let mut out = Vec::new();
         let mut next: Option<String> = None;
+        let mut pages = Pages::default();
         loop {
             let page = retry(|| {
                 self.client
@@ -130,7 +162,7 @@ impl Portal {
                     roles: Vec::new(),
                 });
             }
-            next = page.next_token.filter(|t| !t.is_empty());
+            next = pages.next("ListAccounts", page.next_token)?;
             if next.is_none() {
                 return Ok(out);
             }
@@ -141,6 +173,7 @@ impl Portal {
     pub async fn roles(&self, account_id: &str) -> Result<Vec<String>, PortalError> {
         let mut out = Vec::new();
         let mut next: Option<String> = None;
+        let mut pages = Pages::default();
         loop {
             let page = retry(|| {
                 self.client
@@ -157,7 +190,7 @@ impl Portal {
                     .into_iter()
                     .filter_map(|r| r.role_name),
             );
-            next = page.next_token.filter(|t| !t.is_empty());
+            next = pages.next("ListAccountRoles", page.next_token)?;
             if next.is_none() {
                 return Ok(out);
             }
@@ -192,7 +225,7 @@ where
                     Some(s) if s.code().is_some() => {
                         format!("{}: {}", s.code().unwrap_or(""), s.message().unwrap_or(""))
                     }
-                    _ => format!("{}", DisplayErrorContext(&e)),
+                    _ => super::live::error_text(&e),
                 };
                 return Err(PortalError(super::live::sanitize(&text)));
             }
@@ -220,9 +253,11 @@ pub fn token_files(aws: &AwsFiles) -> Vec<TokenFile> {
         .filter_map(|e| {
             let text = super::fs::read_text(&e.path()).ok()?.text;
             let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+            let access_token = json.get("accessToken")?.as_str()?.to_string();
+            crate::secrets::register(&access_token);
             Some(TokenFile {
                 path: e.path(),
-                access_token: json.get("accessToken")?.as_str()?.to_string(),
+                access_token,
                 region: json
                     .get("region")
                     .and_then(|v| v.as_str())

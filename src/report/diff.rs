@@ -101,19 +101,38 @@ fn slide_down(lines: &mut [(ChangeTag, &str)]) {
 }
 
 /// `aws_secret_access_key = …` → `aws_secret_access_key = ****`; key ids keep 4 characters.
+/// A line that names a secret key without a separator (`aws_secret_access_key wJalr…`) is
+/// masked after the key too. Works on characters, never on byte offsets inside a value.
 pub fn mask_secret_value(line: &str) -> String {
-    let Some(at) = line.find(['=', ':']) else {
-        return line.to_string();
+    const SECRET: &[&str] = &[
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_security_token",
+    ];
+    let indent = line.len() - line.trim_start().len();
+    let body = &line[indent..];
+    let lower = body.to_ascii_lowercase();
+    let key_len = SECRET
+        .iter()
+        .chain(std::iter::once(&"aws_access_key_id"))
+        .find(|k| lower.starts_with(*k))
+        .map(|k| k.len());
+    let Some(key_len) = key_len else {
+        return crate::secrets::escape_controls(line, false);
     };
-    let key = line[..at].trim().to_ascii_lowercase();
-    let value = line[at + 1..].trim();
-    match key.as_str() {
-        "aws_secret_access_key" | "aws_session_token" | "aws_security_token" => {
-            format!("{}= ****", &line[..at])
-        }
-        "aws_access_key_id" if value.len() > 4 => format!("{}= {}…", &line[..at], &value[..4]),
-        _ => line.to_string(),
-    }
+    // `key_len` is within the ASCII prefix that matched, so it is a char boundary.
+    let (key, rest) = body.split_at(key_len);
+    let is_key_id = key.eq_ignore_ascii_case("aws_access_key_id");
+    let value = rest.trim_start_matches([' ', '\t', '=', ':']).trim();
+    let sep = &rest[..rest.len() - rest.trim_start_matches([' ', '\t', '=', ':']).len()];
+    let shown = if value.is_empty() {
+        String::new()
+    } else if is_key_id {
+        crate::secrets::key_id_shown(value)
+    } else {
+        "****".into()
+    };
+    format!("{}{key}{sep}{shown}", &line[..indent])
 }
 
 #[cfg(test)]
@@ -129,6 +148,15 @@ mod tests {
         assert!(d.contains("@@ -1,3 +1,2 @@"), "{d}");
         assert!(d.contains("-aws_secret_access_key = ****"), "{d}");
         assert!(!d.contains("SECRETSECRET"));
+    }
+
+    /// Found by the trust review: masking sliced a value by bytes and panicked on non-ASCII.
+    #[test]
+    fn masking_never_slices_inside_a_character() {
+        assert_eq!(mask_secret_value("aws_access_key_id = ééééé"), "aws_access_key_id = éééé…");
+        assert_eq!(mask_secret_value("aws_secret_access_key wJalrXUtnFEMI"), "aws_secret_access_key ****");
+        assert_eq!(mask_secret_value("  AWS_SESSION_TOKEN:x"), "  AWS_SESSION_TOKEN:****");
+        assert_eq!(mask_secret_value("region = é\x1b"), "region = é\\u{1b}");
     }
 }
 

@@ -105,18 +105,20 @@ fn duplicate_key(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     for file in aws.files() {
         for section in &file.sections {
+            // The last earlier entry of each key: one pass, not a scan per key.
+            let mut last: std::collections::HashMap<String, usize> =
+                std::collections::HashMap::with_capacity(section.entries.len());
             for (i, entry) in section.entries.iter().enumerate() {
-                let Some(earlier) = section.entries[..i]
-                    .iter()
-                    .rev()
-                    .find(|e| e.key.eq_ignore_ascii_case(&entry.key))
+                let Some(earlier) = last
+                    .insert(entry.key.to_ascii_lowercase(), i)
+                    .map(|at| &section.entries[at])
                 else {
                     continue;
                 };
                 let values = if entry.secret {
                     "two different secrets".to_string()
                 } else {
-                    format!("`{}` and `{}`", earlier.value, entry.value)
+                    format!("{} and {}", shown_value(earlier), shown_value(entry))
                 };
                 out.push(
                     LD203
@@ -250,8 +252,10 @@ fn reader_divergence(cx: &Context, out: &mut Vec<Diagnostic>) {
                     let kept = v[..at].trim_end();
                     let shown = if e.secret {
                         "the secret".to_string()
+                    } else if e.key_is("aws_access_key_id") {
+                        format!("`{}`", crate::secrets::key_id_shown(kept))
                     } else {
-                        format!("`{kept}`")
+                        format!("`{}`", crate::secrets::escape_controls(kept, false))
                     };
                     out.push(
                         LD206
@@ -321,5 +325,16 @@ fn cross_file_conflict(cx: &Context, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
+    }
+}
+
+/// A value as a message may show it: key ids cut to 4 characters, secrets never.
+fn shown_value(e: &crate::model::aws::IniEntry) -> String {
+    if e.secret {
+        "a secret".into()
+    } else if e.key_is("aws_access_key_id") {
+        format!("`{}`", crate::secrets::key_id_shown(&e.value))
+    } else {
+        format!("`{}`", crate::secrets::escape_controls(&e.value, false))
     }
 }

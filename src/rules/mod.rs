@@ -76,6 +76,7 @@ pub static RULES: &[&Rule] = &[
     &project::LD006,
     &project::LD007,
     &project::LD008,
+    &project::LD009,
     &references::LD101,
     &references::LD102,
     &references::LD103,
@@ -230,11 +231,8 @@ pub fn apply_policy(
         .per_path
         .iter()
         .filter_map(|p| {
-            let glob = globset::GlobBuilder::new(&p.glob)
-                .literal_separator(false)
-                .build()
-                .ok()?;
-            Some((glob.compile_matcher(), p.ignore.as_slice()))
+            let glob = crate::read::doctor_config::compile_glob(&p.glob).ok()?;
+            Some((glob, p.ignore.as_slice()))
         })
         .collect();
     diagnostics

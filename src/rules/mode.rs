@@ -130,17 +130,17 @@ fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for var in [
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_ENDPOINT_URL_SSO",
-        "AWS_ENDPOINT_URL_SSO_OIDC",
-    ] {
+    for var in crate::read::endpoints::VARS {
         if let Some(value) = model.env(var) {
+            let shown = crate::read::endpoints::display_url(value);
+            let invalid = crate::read::endpoints::check_url(value)
+                .err()
+                .map(|why| format!(" — it {why}, so every live check stops"))
+                .unwrap_or_default();
             out.push(env_label(
                 LD403
                     .diag(format!(
-                        "{var} is set to `{value}`: AWS calls go there instead of AWS"
+                        "{var} is set to `{shown}`: AWS calls go there instead of AWS{invalid}"
                     ))
                     .help("right for tests and private endpoints; wrong if left over")
                     .fix(format!("unset {var}")),

@@ -3,6 +3,7 @@
 use super::{Context, rule};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::project::Mode;
+use crate::source::{Located};
 use crate::source::Span;
 
 rule!(
@@ -19,6 +20,13 @@ rule!(
     "project-name-mismatch",
     Error,
     project_name_mismatch
+);
+rule!(
+    LD009,
+    "LD009",
+    "project-name-invalid",
+    Error,
+    project_name_invalid
 );
 rule!(
     LD004,
@@ -125,6 +133,42 @@ fn project_name_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .related(first_span.clone(), format!("looks for profiles in ~/.aws/{first}/"))
                     .help("Leverage commands disagree on the AWS folder and the profile prefix, so profiles are looked for in the wrong place")
                     .fix(format!("make them the same, e.g. set {what} to `{first}`")),
+            );
+        }
+    }
+}
+
+/// The short name becomes a folder (`~/.aws/<name>/`) and every profile's prefix: a name
+/// with `/`, `..` or other characters would send reads and writes elsewhere.
+fn project_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(project) = cx.project else { return };
+    let mut names: Vec<(&str, Located<String>)> = Vec::new();
+    if let Some(c) = project.common_str("project") {
+        names.push(("config/common.tfvars `project`", c));
+    }
+    if let Some(b) = project.build_var("PROJECT") {
+        names.push((
+            "build.env `PROJECT`",
+            Located {
+                value: b.value.clone(),
+                span: b.value_span.clone(),
+            },
+        ));
+    }
+    if let Some(y) = &project.project_yaml_short_name {
+        names.push(("project.yaml `short_name`", y.clone()));
+    }
+    for (what, name) in names {
+        if let Err(why) = crate::fix::values::project_name(&name.value) {
+            out.push(
+                LD009
+                    .diag(format!(
+                        "{what} `{}` {why}",
+                        crate::secrets::escape_controls(&name.value, false)
+                    ))
+                    .at(name.span.clone(), "not a project short name")
+                    .help("the short name is a folder under ~/.aws/ and the prefix of every profile: only letters, digits, `-` and `_`; leverage-doctor reads and writes nothing for this name")
+                    .fix(format!("{what}: a short name such as `bb`")),
             );
         }
     }

@@ -136,7 +136,8 @@ fn sso_token_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             Ok(t) => match &t.expires_at {
                 None => "has no `expiresAt`".to_string(),
                 Some(Err(raw)) => format!(
-                    "has `expiresAt` = `{raw}`, not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"
+                    "has `expiresAt` = `{}`, not the exact form the Leverage CLI parses (YYYY-MM-DDTHH:MM:SSZ)",
+                    crate::secrets::one_line(raw, 60)
                 ),
                 Some(Ok(_)) => continue,
             },

@@ -1,0 +1,139 @@
+//! Endpoint overrides from the environment (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`),
+//! validated before any call: a malformed URL makes the SDK fail deep inside a request, with
+//! that request in its error.
+
+/// The overrides the doctor's SDK clients read.
+pub const VARS: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
+    "AWS_ENDPOINT_URL_SSO_OIDC",
+];
+
+/// `http(s)://host[:port][/path]`: a host of letters, digits, `.`, `-` (or `[ipv6]`), a port
+/// of digits, no user info, no white space or control characters, `%` only as `%XX`.
+pub fn check_url(value: &str) -> Result<(), String> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("does not start with http:// or https://")?;
+    if let Some(c) = value.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(format!(
+            "contains `{}` (white space or a control character)",
+            c.escape_default()
+        ));
+    }
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return Err("contains user info (`user:password@`): not supported".into());
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (inner, after) = v6.split_once(']').ok_or("has an unclosed `[` in its host")?;
+        if inner.is_empty() || !inner.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+            return Err("has an invalid IPv6 host".into());
+        }
+        match after.strip_prefix(':') {
+            Some(p) => (inner, Some(p)),
+            None if after.is_empty() => (inner, None),
+            None => return Err("has text after its IPv6 host".into()),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    if !authority.starts_with('[')
+        && !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return Err("has an invalid host name".into());
+    }
+    if let Some(p) = port
+        && (p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u32>().map_or(true, |n| n > 65535))
+    {
+        return Err("has an invalid port".into());
+    }
+    let bytes = path.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err("has a `%` that is not a %XX escape".into());
+        }
+        if matches!(b, b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}') {
+            return Err(format!("contains `{}`", *b as char));
+        }
+    }
+    Ok(())
+}
+
+/// The URL as it may be shown: user info masked, control characters escaped, cut short.
+pub fn display_url(value: &str) -> String {
+    let masked = match (value.find("://"), value.find('@')) {
+        (Some(scheme), Some(at))
+            if at > scheme && !value[scheme + 3..at].contains(['/', '?', '#']) =>
+        {
+            format!("{}****{}", &value[..scheme + 3], &value[at..])
+        }
+        _ => value.to_string(),
+    };
+    crate::secrets::one_line(&masked, 200)
+}
+
+/// Every override set in the environment that is not a valid URL: `(variable, reason)`.
+pub fn invalid_env() -> Vec<(String, String)> {
+    VARS.iter()
+        .filter_map(|name| {
+            let value = std::env::var(name).ok().filter(|v| !v.is_empty())?;
+            check_url(&value).err().map(|why| (name.to_string(), why))
+        })
+        .collect()
+}
+
+/// Stops a command that calls AWS when an override is malformed: a clear error up front.
+pub fn require_valid_env() -> anyhow::Result<()> {
+    match invalid_env().first() {
+        Some((name, why)) => anyhow::bail!(
+            "{name} {why}: set it to a URL such as https://sts.us-east-1.amazonaws.com or http://127.0.0.1:5000, or unset it"
+        ),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn urls() {
+        for ok in [
+            "http://127.0.0.1:5000",
+            "https://sts.us-east-1.amazonaws.com",
+            "http://[::1]:8080/",
+            "https://x.example/path%20x",
+        ] {
+            assert!(check_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "not a url",
+            "http://[::1",
+            "http://127.0.0.1:1/%zz",
+            "https://user:pw@127.0.0.1/",
+            "http://",
+            "http://h:99999",
+            "ftp://x",
+            "http://x\r\nHost: y",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+}
