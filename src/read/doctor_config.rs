@@ -245,7 +245,7 @@ mod tests {
     /// Found by the trust review: globset panics on deeply nested alternates.
     #[test]
     fn deeply_nested_globs_are_refused_not_a_panic() {
-        let deep = format!("{}a{}", "{".repeat(1000), "}".repeat(1000));
+        let deep = format!("{}a{}", "{".repeat(400), "}".repeat(400));
         assert!(super::compile_glob(&deep).is_err());
         assert!(super::compile_glob("{a,{b,c}}/**").is_ok());
         let text = format!("[[per-path]]\npath = \"{deep}\"\nignore = [\"LD102\"]\n");
