@@ -87,9 +87,17 @@ impl SourceFile {
     pub fn masked_line(&self, line: usize) -> String {
         let range = self.line_range(line);
         let mut out = String::with_capacity(range.len());
+        // Secrets are sorted and disjoint: only those overlapping this line are looked at.
+        let first = self.secrets.partition_point(|s| s.end <= range.start);
+        let here: Vec<&Range<usize>> = self.secrets[first..]
+            .iter()
+            .take_while(|s| s.start < range.end)
+            .collect();
         for (i, ch) in self.text[range.clone()].char_indices() {
             let at = range.start + i;
-            if self.secrets.iter().any(|s| s.contains(&at)) {
+            if ch.is_control() && ch != '\t' {
+                out.extend(ch.escape_default());
+            } else if here.iter().any(|s| s.contains(&at)) {
                 out.push('*');
             } else if ch == '\t' {
                 out.push(' ');
@@ -115,13 +123,14 @@ impl Sources {
     pub fn add(&mut self, path: PathBuf, display: String, text: String) -> FileId {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let secrets = secret_assignments(&text);
         self.files.push(SourceFile {
             display,
             path,
             text,
             showable: true,
             line_starts,
-            secrets: Vec::new(),
+            secrets,
         });
         FileId((self.files.len() - 1) as u32)
     }
@@ -134,7 +143,22 @@ impl Sources {
     }
 
     pub fn mark_secret(&mut self, file: FileId, range: Range<usize>) {
-        self.files[file.0 as usize].secrets.push(range);
+        self.mark_secrets(file, vec![range]);
+    }
+
+    /// Ranges never shown; kept sorted and merged so that a line finds its own in log time.
+    pub fn mark_secrets(&mut self, file: FileId, ranges: Vec<Range<usize>>) {
+        let secrets = &mut self.files[file.0 as usize].secrets;
+        secrets.extend(ranges);
+        secrets.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(secrets.len());
+        for r in secrets.drain(..) {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        *secrets = merged;
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
@@ -150,6 +174,42 @@ impl Sources {
     pub fn iter(&self) -> impl Iterator<Item = &SourceFile> {
         self.files.iter()
     }
+}
+
+/// Names whose values are secrets in any project file (.tf, .tfvars, build.env, AWS files):
+/// `secret_key = "…"`, `token = …`, `AWS_SECRET_ACCESS_KEY=…`. Matched on the key, lower-cased.
+fn is_secret_name(key: &str) -> bool {
+    let key = key.trim().trim_matches('"').to_ascii_lowercase();
+    let key = key.strip_prefix("export ").unwrap_or(&key).trim();
+    key.contains("secret")
+        || key.contains("token")
+        || key.contains("password")
+        || key == "access_key"
+        || key == "aws_access_key_id"
+}
+
+/// The value ranges of every `name = value` / `NAME=value` line whose name says it is a secret.
+fn secret_assignments(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let Some(eq) = body.find(['=', ':']) else {
+            continue;
+        };
+        if !is_secret_name(&body[..eq]) {
+            continue;
+        }
+        let value = &body[eq + 1..];
+        let lead = value.len() - value.trim_start().len();
+        if value.trim().is_empty() {
+            continue;
+        }
+        out.push(start + eq + 1 + lead..start + body.len());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -172,5 +232,13 @@ mod tests {
         sources.mark_secret(id, 11..17);
         assert_eq!(sources.get(id).masked_line(2), "key = ******");
         assert_eq!(sources.get(id).line_count(), 3);
+        let id = sources.add(
+            PathBuf::from("t"),
+            "t".into(),
+            "provider \"aws\" {\n  secret_key = \"wJalr\n  token=\"abc\"\n  region = \"x\u{1b}\"\n}\n".into(),
+        );
+        assert_eq!(sources.get(id).masked_line(2), "  secret_key = ******");
+        assert_eq!(sources.get(id).masked_line(3), "  token=*****");
+        assert_eq!(sources.get(id).masked_line(4), "  region = \"x\\u{1b}\"");
     }
 }

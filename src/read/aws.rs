@@ -40,9 +40,7 @@ impl Reader {
                     .sources
                     .add(path.to_path_buf(), display, t.text.clone());
                 let (mut parsed, secrets) = ini::parse(&t.text, file, kind);
-                for range in secrets {
-                    self.sources.mark_secret(file, range);
-                }
+                self.sources.mark_secrets(file, secrets);
                 if let Some(at) = t.invalid_utf8_at {
                     parsed.problems.insert(
                         0,
