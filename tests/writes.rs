@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 /// iam-mfa-healthy plus an account, so that `regen-config --iam` has something to write.
-fn case_with_change() -> Case {
+pub fn case_with_change() -> Case {
     let case = Case::new("iam-mfa-healthy");
     let common = case.project().join("config/common.tfvars");
     let text = std::fs::read_to_string(&common).unwrap().replace(
@@ -17,7 +17,7 @@ fn case_with_change() -> Case {
     case
 }
 
-fn regen(case: &Case, pause_ms: Option<u64>) -> std::process::Child {
+pub fn regen(case: &Case, pause_ms: Option<u64>) -> std::process::Child {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("leverage-doctor"));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -33,7 +33,7 @@ fn regen(case: &Case, pause_ms: Option<u64>) -> std::process::Child {
     cmd.spawn().unwrap()
 }
 
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -105,9 +105,10 @@ fn killing_the_writer_before_the_rename_leaves_the_old_file_and_the_backup() {
         .find(|e| e.file_name().to_string_lossy().starts_with("config.bak-"))
         .expect("backup written before the new file");
     assert_eq!(std::fs::read(backup.path()).unwrap(), before);
-    // The next run finishes the job.
+    // The next run finishes the job, and clears the killed run's temporary file.
     let status = regen(&case, None).wait().unwrap();
     assert!(status.success());
+    assert!(!tmp_exists(), "stale temporary files are cleaned up");
     assert!(
         std::fs::read_to_string(&config)
             .unwrap()

@@ -67,8 +67,16 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
             .common_str("sso_region")
             .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_region`"))?
             .value;
-        valid("config/common.tfvars `sso_start_url`", &start_url, values::start_url)?;
-        valid("config/common.tfvars `sso_region`", &sso_region, values::region)?;
+        valid(
+            "config/common.tfvars `sso_start_url`",
+            &start_url,
+            values::start_url,
+        )?;
+        valid(
+            "config/common.tfvars `sso_region`",
+            &sso_region,
+            values::region,
+        )?;
         read::endpoints::require_valid_env()?;
         let token = leverage_token(aws, model.now).map_err(|e| {
             anyhow!(
@@ -245,6 +253,11 @@ fn list_portal(
         let bar_ref = &bar;
         let results: Vec<Result<PortalAccount, anyhow::Error>> = futures::stream::iter(accounts)
             .map(|mut account| async move {
+                // An id that is not an id is never sent back to the server (the layout skips
+                // the account and says so).
+                if values::account_id(&account.id).is_err() {
+                    return Ok(account);
+                }
                 account.roles = portal
                     .roles(&account.id)
                     .await

@@ -47,7 +47,11 @@ pub fn login(
         .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_region`"))?
         .value;
     for (what, value, check) in [
-        ("sso_start_url", &start_url, crate::fix::values::start_url as fn(&str) -> _),
+        (
+            "sso_start_url",
+            &start_url,
+            crate::fix::values::start_url as fn(&str) -> _,
+        ),
         ("sso_region", &region, crate::fix::values::region),
     ] {
         check(value).map_err(|why| {

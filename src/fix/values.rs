@@ -146,9 +146,7 @@ pub fn mfa_serial(value: &str) -> Result<(), String> {
     only(
         device,
         "an MFA device name",
-        |c| {
-            c.is_ascii_alphanumeric() || matches!(c, '+' | '=' | ',' | '.' | '@' | '_' | '-' | '/')
-        },
+        |c| c.is_ascii_alphanumeric() || matches!(c, '+' | '=' | ',' | '.' | '@' | '_' | '-' | '/'),
         256,
     )
 }

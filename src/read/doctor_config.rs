@@ -131,10 +131,7 @@ impl Parser {
                         Ok(_) => glob = Some(s.to_string()),
                         Err(e) => self.problem(
                             value.span(),
-                            format!(
-                                "bad glob `{}`: {e}",
-                                crate::secrets::one_line(s, 80)
-                            ),
+                            format!("bad glob `{}`: {e}", crate::secrets::one_line(s, 80)),
                         ),
                     },
                     _ => self.problem(
@@ -254,7 +251,9 @@ mod tests {
         let c = parse(&text, file);
         assert!(c.per_path.is_empty());
         assert!(
-            c.problems.iter().any(|(_, m)| m.contains("nests more than")),
+            c.problems
+                .iter()
+                .any(|(_, m)| m.contains("nests more than")),
             "{:?}",
             c.problems
         );

@@ -31,8 +31,14 @@ pub fn check_url(value: &str) -> Result<(), String> {
         return Err("contains user info (`user:password@`): not supported".into());
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (inner, after) = v6.split_once(']').ok_or("has an unclosed `[` in its host")?;
-        if inner.is_empty() || !inner.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+        let (inner, after) = v6
+            .split_once(']')
+            .ok_or("has an unclosed `[` in its host")?;
+        if inner.is_empty()
+            || !inner
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
             return Err("has an invalid IPv6 host".into());
         }
         match after.strip_prefix(':') {
@@ -57,7 +63,10 @@ pub fn check_url(value: &str) -> Result<(), String> {
         return Err("has an invalid host name".into());
     }
     if let Some(p) = port
-        && (p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u32>().map_or(true, |n| n > 65535))
+        && (p.is_empty()
+            || p.len() > 5
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || p.parse::<u32>().map_or(true, |n| n > 65535))
     {
         return Err("has an invalid port".into());
     }
@@ -69,7 +78,10 @@ pub fn check_url(value: &str) -> Result<(), String> {
         {
             return Err("has a `%` that is not a %XX escape".into());
         }
-        if matches!(b, b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}') {
+        if matches!(
+            b,
+            b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+        ) {
             return Err(format!("contains `{}`", *b as char));
         }
     }

@@ -134,8 +134,11 @@ impl Oidc {
             verification_uri: auth.verification_uri.unwrap_or_default(),
             verification_uri_complete: auth.verification_uri_complete,
         });
-        let mut interval = u32::try_from(auth.interval.clamp(1, i32::try_from(MAX_INTERVAL).unwrap_or(60)))
-            .unwrap_or(5);
+        let mut interval = u32::try_from(
+            auth.interval
+                .clamp(1, i32::try_from(MAX_INTERVAL).unwrap_or(60)),
+        )
+        .unwrap_or(5);
         let lifetime = unit * u32::try_from(auth.expires_in.max(1)).unwrap_or(600);
         let deadline = std::time::Instant::now() + lifetime.min(max_wait);
         loop {

@@ -153,9 +153,18 @@ mod tests {
     /// Found by the trust review: masking sliced a value by bytes and panicked on non-ASCII.
     #[test]
     fn masking_never_slices_inside_a_character() {
-        assert_eq!(mask_secret_value("aws_access_key_id = ééééé"), "aws_access_key_id = éééé…");
-        assert_eq!(mask_secret_value("aws_secret_access_key wJalrXUtnFEMI"), "aws_secret_access_key ****");
-        assert_eq!(mask_secret_value("  AWS_SESSION_TOKEN:x"), "  AWS_SESSION_TOKEN:****");
+        assert_eq!(
+            mask_secret_value("aws_access_key_id = ééééé"),
+            "aws_access_key_id = éééé…"
+        );
+        assert_eq!(
+            mask_secret_value("aws_secret_access_key wJalrXUtnFEMI"),
+            "aws_secret_access_key ****"
+        );
+        assert_eq!(
+            mask_secret_value("  AWS_SESSION_TOKEN:x"),
+            "  AWS_SESSION_TOKEN:****"
+        );
         assert_eq!(mask_secret_value("region = é\x1b"), "region = é\\u{1b}");
     }
 }

@@ -3,7 +3,7 @@
 use super::{Context, rule};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::project::Mode;
-use crate::source::{Located};
+use crate::source::Located;
 use crate::source::Span;
 
 rule!(

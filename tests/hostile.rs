@@ -1,0 +1,798 @@
+//! A hostile world: a second process writing the same file, FIFOs, devices, dangling links and
+//! read-only files, portals that answer odd names or loop, sign-in servers that stall, and
+//! secrets in error texts. Each case was a reproduced failure first (issue 15).
+
+use crate::support::{Case, Run, check_json, diags, live_of, run_with_sso_server};
+use crate::writes::case_with_change;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The doctor in the project root, CI-like, stderr piped, nothing else inherited.
+fn spawn(case: &Case, args: &[&str], env: &[(&str, &str)]) -> Child {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("leverage-doctor"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", case.home())
+        .env("CI", "true")
+        .current_dir(case.project())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits until the child says it waits for the folder lock; returns its stderr lines so far
+/// and the receiver of the rest.
+fn until_waiting(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the writer says it waits for the lock");
+        if line.contains("waiting for another leverage-doctor") {
+            return rx;
+        }
+    }
+}
+
+fn finish(mut child: Child, rx: std::sync::mpsc::Receiver<String>) -> (i32, String) {
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    // Until the reader thread has passed on the last line and hung up.
+    let rest: Vec<String> =
+        std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(30)).ok()).collect();
+    (code, rest.join("\n"))
+}
+
+fn run(case: &Case, args: &[&str]) -> Run {
+    let out = case
+        .cmd("")
+        .env("CI", "true")
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+// ---- 1. sso-reset and duplicate sections -------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_keeps_long_term_keys_beside_a_same_named_session_section() {
+    let case = Case::new("sso-healthy");
+    let static_keys = "[bb-shared-devops]\naws_access_key_id = AKIALDFIXTURESECRET7\naws_secret_access_key = LDFIXTURESECRETstaticSecret00000000000000\n";
+    let session = "\n[bb-shared-devops]\naws_access_key_id = ASIALDFIXTURESECRET8\naws_secret_access_key = LDFIXTURESECRETsessionSecret\naws_session_token = LDFIXTURESECRET-session-token\n";
+    std::fs::write(
+        case.aws().join("credentials"),
+        format!("{static_keys}{session}"),
+    )
+    .unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/logout"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let out = run_with_sso_server(&case, server.uri(), &["sso-reset", "--yes"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let after = std::fs::read_to_string(case.aws().join("credentials")).unwrap();
+    assert_eq!(
+        after.trim_end(),
+        static_keys.trim_end(),
+        "the long-term keys stay byte for byte, the session section goes"
+    );
+    assert!(
+        out.stdout
+            .contains("keep  [bb-shared-devops] (long-term keys)")
+    );
+}
+
+// ---- 2. no lost updates --------------------------------------------------------------------
+
+#[test]
+fn an_edit_made_while_regen_waits_is_kept() {
+    let case = case_with_change();
+    let config = case.aws().join("config");
+    let lock = leverage_doctor::write::FolderLock::acquire(&case.aws()).unwrap();
+    let mut child = spawn(&case, &["regen-config", "--iam", "--yes"], &[]);
+    let rx = until_waiting(&mut child);
+    // Another process adds its own profile after regen computed its edit.
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[profile mine]\nregion = eu-west-1\n");
+    std::fs::write(&config, &text).unwrap();
+    drop(lock);
+    let (code, said) = finish(child, rx);
+    assert_eq!(code, 0, "{said}");
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        after.contains("[profile mine]\nregion = eu-west-1\n"),
+        "the other edit survives:\n{after}"
+    );
+    assert!(after.contains("[profile bb-apps-prd-devops]"), "{after}");
+}
+
+#[test]
+fn a_conflicting_edit_stops_the_write_with_a_clear_message() {
+    let case = case_with_change();
+    let config = case.aws().join("config");
+    let lock = leverage_doctor::write::FolderLock::acquire(&case.aws()).unwrap();
+    let mut child = spawn(&case, &["regen-config", "--iam", "--yes"], &[]);
+    let rx = until_waiting(&mut child);
+    // The other process changes a value regen manages: the approved diff no longer holds.
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "region = us-east-1",
+        "region = eu-central-1",
+        2,
+    );
+    std::fs::write(&config, &text).unwrap();
+    drop(lock);
+    let (code, said) = finish(child, rx);
+    assert_eq!(code, 2, "{said}");
+    assert!(
+        said.contains("changed while this command ran") && said.contains("nothing was written"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_resets_at_once_do_not_undo_or_fail_each_other() {
+    let case = Case::new("sso-healthy");
+    std::fs::write(
+        case.aws().join("credentials"),
+        "[bb-shared-devops]\naws_access_key_id = ASIALDFIXTURESECRET2\naws_secret_access_key = LDFIXTURESECRETroleSecret\naws_session_token = LDFIXTURESECRET-session\n\n[bb-security]\naws_access_key_id = AKIALDFIXTURESECRET1\naws_secret_access_key = LDFIXTURESECRETsecretSecretSecret0000000\n",
+    )
+    .unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/logout"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let env = [
+        ("AWS_ENDPOINT_URL_SSO", uri.as_str()),
+        ("AWS_ENDPOINT_URL_SSO_OIDC", uri.as_str()),
+    ];
+    let aws = case.aws();
+    let lock = tokio::task::spawn_blocking(move || {
+        leverage_doctor::write::FolderLock::acquire(&aws).unwrap()
+    })
+    .await
+    .unwrap();
+    let mut a = spawn(&case, &["sso-reset", "--yes"], &env);
+    let mut b = spawn(&case, &["sso-reset", "--yes"], &env);
+    let (ra, rb) = tokio::task::spawn_blocking(move || {
+        let ra = until_waiting(&mut a);
+        let rb = until_waiting(&mut b);
+        drop(lock);
+        (finish(a, ra), finish(b, rb))
+    })
+    .await
+    .unwrap();
+    assert_eq!(ra.0, 0, "{}", ra.1);
+    assert_eq!(rb.0, 0, "{}", rb.1);
+    assert!(
+        format!("{}{}", ra.1, rb.1).contains("already cleared by another run"),
+        "{}\n{}",
+        ra.1,
+        rb.1
+    );
+    assert!(!case.aws().join("sso/cache/token").exists());
+    let creds = std::fs::read_to_string(case.aws().join("credentials")).unwrap();
+    assert!(creds.contains("[bb-security]") && !creds.contains("[bb-shared-devops]"));
+    // One Logout in all: the second run found the token gone.
+    server.verify().await;
+}
+
+// ---- 3. only regular files are replaced ----------------------------------------------------
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_fifo_config_is_refused_and_never_blocks_a_read() {
+    let case = case_with_change();
+    let config = case.aws().join("config");
+    std::fs::remove_file(&config).unwrap();
+    mkfifo(&config);
+    // `check` reads every AWS file: it must not open the FIFO and wait for a writer.
+    let (_, report) = check_json(
+        case.cmd("")
+            .args(["check", "--offline"])
+            .timeout(Duration::from_secs(30)),
+    );
+    assert!(
+        report.to_string().contains("FIFO"),
+        "the FIFO is reported: {report}"
+    );
+    let out = run(&case, &["regen-config", "--iam", "--yes"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("FIFO"), "{}", out.stderr);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(&config)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
+#[test]
+fn a_symlink_to_a_device_or_to_nothing_is_never_replaced() {
+    for (target, expect) in [
+        ("/dev/null", "a device"),
+        ("/nonexistent/leverage-doctor-test", "does not exist"),
+    ] {
+        let case = case_with_change();
+        let config = case.aws().join("config");
+        std::fs::remove_file(&config).unwrap();
+        std::os::unix::fs::symlink(target, &config).unwrap();
+        let out = run(
+            &case,
+            &[
+                "regen-config",
+                "--iam",
+                "--yes",
+                "--mfa-serial",
+                "arn:aws:iam::444444444444:mfa/jane.doe",
+            ],
+        );
+        assert_eq!(out.code, 2, "{target}: {}", out.stderr);
+        assert!(out.stderr.contains(expect), "{target}: {}", out.stderr);
+        assert_eq!(
+            std::fs::read_link(&config).unwrap(),
+            std::path::Path::new(target),
+            "the link is still the link"
+        );
+    }
+}
+
+#[test]
+fn a_read_only_config_is_not_replaced_silently() {
+    let case = case_with_change();
+    let config = case.aws().join("config");
+    let before = std::fs::read_to_string(&config).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let out = run(&case, &["regen-config", "--iam", "--yes"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("read-only"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+}
+
+// ---- 4–6. values from outside: the portal, common.tfvars, the command line ----------------
+
+/// A portal whose answers try to inject INI lines, clash on names, and carry escapes.
+async fn hostile_portal(
+    accounts: serde_json::Value,
+    roles: &[(&str, serde_json::Value)],
+) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/assignment/accounts"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"accountList": accounts, "nextToken": null})),
+        )
+        .mount(&server)
+        .await;
+    for (account, list) in roles {
+        Mock::given(method("GET"))
+            .and(path("/assignment/roles"))
+            .and(query_param("account_id", *account))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"roleList": list, "nextToken": null})),
+            )
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+fn role(account: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({"roleName": name, "accountId": account})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn portal_values_never_inject_lines_or_unmanaged_keys() {
+    let server = hostile_portal(
+        serde_json::json!([
+            {"accountId": "222222222222", "accountName": "binbash-shared"},
+            {"accountId": "888888888888", "accountName": "evil]\ncredential_process = sh -c 'touch /tmp/pwned'\n[x"},
+            {"accountId": "999999999999\ncredential_process = sh", "accountName": "other"},
+            {"accountId": "777777777777", "accountName": "ops\u{1b}[31m"}
+        ]),
+        &[
+            ("222222222222", serde_json::json!([role("222222222222", "DevOps\ncredential_process = sh"), role("222222222222", "DevOps")])),
+            ("888888888888", serde_json::json!([role("888888888888", "DevOps")])),
+            ("777777777777", serde_json::json!([role("777777777777", "ReadOnly")])),
+        ],
+    )
+    .await;
+    let case = Case::new("sso-healthy");
+    let out = run_with_sso_server(&case, server.uri(), &["regen-config", "--sso", "--yes"]).await;
+    let written = std::fs::read_to_string(case.aws().join("config")).unwrap();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(!written.contains("credential_process"), "{written}");
+    assert!(!written.contains('\u{1b}'), "{written}");
+    for line in written.lines() {
+        let t = line.trim();
+        assert!(
+            t.is_empty() || t.starts_with('#') || t.starts_with('[') || t.contains(" = "),
+            "every written line is a header or a key: {line:?}"
+        );
+    }
+    // The odd name became a valid profile name; the bad id and role were skipped and said.
+    assert!(
+        written.contains("[profile bb-sso-evil-credential-process-sh-c-touch-tmp-pwned-x]"),
+        "{written}"
+    );
+    assert!(written.contains("[profile bb-sso-ops-31m]"), "{written}");
+    assert!(
+        out.stderr.contains("is not a 12-digit account id: skipped"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("the portal's role `DevOps\\ncredential_process = sh`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains('\u{1b}') && !out.stdout.contains('\u{1b}'),
+        "escapes are shown, not sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_portal_accounts_with_one_name_the_declared_id_wins() {
+    let server = hostile_portal(
+        serde_json::json!([
+            {"accountId": "999999999999", "accountName": "binbash-shared"},
+            {"accountId": "222222222222", "accountName": "binbash-shared"}
+        ]),
+        &[
+            (
+                "999999999999",
+                serde_json::json!([role("999999999999", "DevOps")]),
+            ),
+            (
+                "222222222222",
+                serde_json::json!([role("222222222222", "DevOps")]),
+            ),
+        ],
+    )
+    .await;
+    let case = Case::new("sso-healthy");
+    let out = run_with_sso_server(&case, server.uri(), &["regen-config", "--sso", "--yes"]).await;
+    let written = std::fs::read_to_string(case.aws().join("config")).unwrap();
+    let shared = written
+        .split("[profile bb-sso-shared]")
+        .nth(1)
+        .expect("shared written");
+    assert!(
+        shared
+            .split("\n[")
+            .next()
+            .unwrap()
+            .contains("account_id = 222222222222"),
+        "{written}"
+    );
+    assert!(!written.contains("999999999999"), "{written}");
+    assert!(
+        out.stderr.contains("999999999999") && out.stderr.contains("matched by id"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_looping_page_token_ends_the_listing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/assignment/accounts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "accountList": [{"accountId": "222222222222", "accountName": "binbash-shared"}],
+            "nextToken": "again"
+        })))
+        .mount(&server)
+        .await;
+    let case = Case::new("sso-healthy");
+    let before = std::fs::read_to_string(case.aws().join("config")).unwrap();
+    let out = run_with_sso_server(&case, server.uri(), &["regen-config", "--sso", "--yes"]).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("page token it had sent before"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(case.aws().join("config")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_project_name_that_is_a_path_is_an_error_and_nothing_is_written_for_it() {
+    let case = case_with_change();
+    let common = case.project().join("config/common.tfvars");
+    let text: String = std::fs::read_to_string(&common)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("project ") || l.trim_start().starts_with("project=") {
+                "project = \"../evil\"\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&common, text).unwrap();
+    let build = case.project().join("build.env");
+    let env = std::fs::read_to_string(&build)
+        .unwrap()
+        .replace("PROJECT=bb", "PROJECT=../evil");
+    std::fs::write(&build, env).unwrap();
+    let (code, report) = check_json(case.cmd("").args(["check", "--offline"]));
+    assert_eq!(code, 1);
+    assert!(!diags(&report, "LD009").is_empty(), "{report}");
+    let out = run(&case, &["regen-config", "--iam", "--yes"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("LD009"), "{}", out.stderr);
+    assert!(!case.home().join("evil").exists() && !case.home().join(".aws/evil").exists());
+}
+
+#[test]
+fn an_mfa_serial_with_a_line_break_is_never_written() {
+    let case = case_with_change();
+    // A config without mfa_serial, so that the command line's is used.
+    let config = case.aws().join("config");
+    let text: String = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("mfa_serial"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&config, &text).unwrap();
+    let out = run(
+        &case,
+        &[
+            "regen-config",
+            "--iam",
+            "--yes",
+            "--mfa-serial",
+            "arn:aws:iam::444444444444:mfa/jane\n[profile evil]\ncredential_process = sh",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("the MFA serial"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+}
+
+// ---- 7. secrets ----------------------------------------------------------------------------
+
+#[test]
+fn a_malformed_endpoint_url_is_refused_up_front_without_a_request_dump() {
+    let case = Case::new("iam-live");
+    let out = case
+        .cmd("")
+        .args(["check"])
+        .env("AWS_ENDPOINT_URL_STS", "not a url")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("AWS_ENDPOINT_URL_STS"), "{stderr}");
+    for text in [&stderr, &stdout] {
+        assert!(
+            !text.contains("Request {") && !text.contains("LDFIXTURESECRET"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_in_a_servers_error_text_are_scrubbed() {
+    // An STS that echoes the caller's session token and secret key in its error message.
+    let case = Case::new("iam-live");
+    let creds = case.aws().join("credentials");
+    std::fs::write(
+        &creds,
+        "[bb-security]\naws_access_key_id = ASIALDFIXTURESECRET0\naws_secret_access_key = LDFIXTURESECRETliveSecret000000000000000\naws_session_token = LDFIXTURESECRET-echoed-session-token\n",
+    )
+    .unwrap();
+    let server = MockServer::start().await;
+    let body = "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>token LDFIXTURESECRET-echoed-session-token with secret LDFIXTURESECRETliveSecret000000000000000 and key ASIALDFIXTURESECRET0 \u{1b}[2J is invalid</Message></Error><RequestId>1</RequestId></ErrorResponse>";
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(403).set_body_raw(body, "text/xml"))
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let mut cmd = case.cmd("shared/us-east-1/base-network");
+    cmd.args(["check", "--format", "json"])
+        .env("AWS_ENDPOINT_URL_STS", &uri)
+        .timeout(Duration::from_secs(60));
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("LDFIXTURESECRET"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(live_of(&report, "bb-security")["status"], "failed");
+    let human = tokio::task::spawn_blocking({
+        let mut cmd = case.cmd("shared/us-east-1/base-network");
+        cmd.args(["check", "-v"])
+            .env("AWS_ENDPOINT_URL_STS", &uri)
+            .timeout(Duration::from_secs(60));
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&human.stdout),
+        String::from_utf8_lossy(&human.stderr)
+    );
+    assert!(!all.contains("LDFIXTURESECRET"), "{all}");
+}
+
+#[test]
+fn secret_lines_in_project_and_aws_files_are_never_shown() {
+    let case = Case::new("sso-healthy");
+    let layer = case
+        .project()
+        .join("shared/us-east-1/base-network/config.tf");
+    let mut tf = std::fs::read_to_string(&layer).unwrap();
+    tf.push_str("provider \"aws\" {\n  secret_key = \"LDFIXTURESECRET-tf-secret\n}\n");
+    std::fs::write(&layer, tf).unwrap();
+    let mut common = std::fs::read_to_string(case.project().join("config/common.tfvars")).unwrap();
+    common.push_str("token = \"LDFIXTURESECRET-tfvars-token\n");
+    std::fs::write(case.project().join("config/common.tfvars"), common).unwrap();
+    std::fs::write(
+        case.aws().join("credentials"),
+        "[bb-shared-devops]\naws_secret_access_key LDFIXTURESECRET-no-separator\naws_access_key_id = AKIALDFIXTURESECRET9\naws_access_key_id = AKIALDFIXTURESECRET8\n",
+    )
+    .unwrap();
+    for format in ["human", "json", "sarif", "github", "junit"] {
+        let out = case
+            .cmd("")
+            .args(["check", "--all", "--offline", "-v", "--format", format])
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("LDFIXTURESECRET"), "{format}: {all}");
+        assert!(
+            !all.contains("AKIALDFIX"),
+            "{format}: key ids keep 4 characters"
+        );
+    }
+}
+
+// ---- 9. sign-in servers that stall or lie --------------------------------------------------
+
+async fn oidc_with(device: serde_json::Value, token: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/client/register"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "clientId": "client-1", "clientSecret": "LDFIXTURESECRET-client-secret",
+            "clientIdIssuedAt": 1_700_000_000, "clientSecretExpiresAt": 4_102_444_800u64
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/device_authorization"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(device))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(token)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn device(expires_in: i64, interval: i64) -> serde_json::Value {
+    serde_json::json!({
+        "deviceCode": "LDFIXTURESECRET-device", "userCode": "AB\u{1b}]0;pwned\u{7}CD",
+        "verificationUri": "https://device.example/", "expiresIn": expires_in, "interval": interval
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_polling_interval_does_not_outlast_the_login_timeout() {
+    let pending = ResponseTemplate::new(400)
+        .insert_header("x-amzn-errortype", "AuthorizationPendingException")
+        .set_body_json(serde_json::json!({"error": "authorization_pending"}));
+    let server = oidc_with(device(600, 1_000_000), pending).await;
+    let case = Case::new("sso-logged-out");
+    let out =
+        run_with_sso_server(&case, server.uri(), &["sso-login", "--login-timeout", "10"]).await;
+    // The harness kills the run after 60 s: an uncapped interval would sleep for 11 days.
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("expired before it was approved"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("LDFIXTURESECRET"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_that_has_already_expired_is_not_written() {
+    let token = ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "accessToken": "LDFIXTURESECRET-dead-token", "tokenType": "Bearer", "expiresIn": 0
+    }));
+    let server = oidc_with(device(600, 1), token).await;
+    let case = Case::new("sso-logged-out");
+    let out =
+        run_with_sso_server(&case, server.uri(), &["sso-login", "--poll-unit-ms", "10"]).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("expires in 0 s"), "{}", out.stderr);
+    assert!(!case.aws().join("sso/cache/token").exists());
+}
+
+// ---- 12–14. wrong results and small ones ---------------------------------------------------
+
+#[test]
+fn a_token_time_the_leverage_cli_cannot_parse_is_an_error() {
+    let case = Case::new("sso-healthy");
+    for raw in [
+        "2099-01-01T00:00:00.000Z",
+        "2099-01-01 00:00:00Z",
+        "2099-01-01T00:00:00+00:00",
+    ] {
+        std::fs::write(
+            case.aws().join("sso/cache/token"),
+            format!(r#"{{"accessToken":"LDFIXTURESECRET-x","expiresAt":"{raw}","region":"us-east-1","startUrl":"https://bb-fixture.awsapps.com/start"}}"#),
+        )
+        .unwrap();
+        let (code, report) = check_json(case.cmd("").args(["check", "--offline"]));
+        assert_eq!(code, 1, "{raw}");
+        assert!(!diags(&report, "LD503").is_empty(), "{raw}: {report}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_sts_reply_is_a_failure_not_ok() {
+    let case = Case::new("iam-live");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("", "text/xml"))
+        .mount(&server)
+        .await;
+    let mut cmd = case.cmd("shared/us-east-1/base-network");
+    cmd.args(["check"])
+        .env("AWS_ENDPOINT_URL_STS", server.uri())
+        .timeout(Duration::from_secs(60));
+    let (code, report) = tokio::task::spawn_blocking(move || check_json(&mut cmd))
+        .await
+        .unwrap();
+    assert_eq!(code, 1);
+    assert_eq!(
+        live_of(&report, "bb-security")["status"],
+        "failed",
+        "{report}"
+    );
+}
+
+#[test]
+fn reports_and_new_folders_are_private_whatever_the_umask() {
+    let case = Case::new("sso-healthy");
+    let report = case.dir.path().join("report.json");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000; exec \"$0\" check --offline --format json --output \"$1\"")
+        .arg(assert_cmd::cargo::cargo_bin("leverage-doctor"))
+        .arg(&report)
+        .current_dir(case.project())
+        .env_clear()
+        .env("HOME", case.home())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .status()
+        .unwrap();
+    assert!(status.code().is_some_and(|c| c <= 1));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&report).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // A lock in a folder that does not exist yet creates it 0700.
+    let fresh = case.home().join(".aws/newproject");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000; exec \"$0\" regen-config --iam --yes --aws-dir \"$1\"")
+        .arg(assert_cmd::cargo::cargo_bin("leverage-doctor"))
+        .arg(&fresh)
+        .current_dir(case.project())
+        .env_clear()
+        .env("CI", "true")
+        .env("HOME", case.home())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .status()
+        .unwrap();
+    let _ = status;
+    if fresh.exists() {
+        assert_eq!(
+            std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+}
+
+#[test]
+fn a_backup_that_cannot_be_written_whole_stops_the_edit() {
+    let case = case_with_change();
+    let config = case.aws().join("config");
+    // Larger than the 512-byte file-size limit set below, so the backup's write fails.
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&"# padding line to make the file larger than the limit\n".repeat(20));
+    std::fs::write(&config, &text).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 1; exec \"$0\" regen-config --iam --yes")
+        .arg(assert_cmd::cargo::cargo_bin("leverage-doctor"))
+        .current_dir(case.project())
+        .env_clear()
+        .env("CI", "true")
+        .env("HOME", case.home())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("backup could not be written completely"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        text,
+        "the file is untouched"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(case.aws())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".bak-") || n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
