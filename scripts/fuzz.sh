@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-600}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ini ini_edit build_env token_json hcl_refs doctor_config)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ini ini_edit build_env token_json hcl_refs doctor_config output_masking portal_layout reset_plan endpoint_url)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 
@@ -24,6 +24,10 @@ seed build_env fixtures/*/project/build.env
 seed token_json fixtures/*/home/.aws/bb/sso/cache/* fixtures/*/home/.aws/bb/cache/*
 seed hcl_refs $(find fixtures -name '*.tf' -o -name '*.tfvars' | grep -v expected)
 seed doctor_config fixtures/*/project/.leverage-doctor.toml
+seed output_masking fixtures/*/home/.aws/bb/config fixtures/*/home/.aws/bb/credentials
+seed portal_layout
+seed reset_plan fixtures/*/home/.aws/bb/credentials
+seed endpoint_url
 
 for t in "${TARGETS[@]}"; do cargo fuzz build "$t"; done
 run() {

@@ -95,13 +95,13 @@ fn mask_key_ids(text: &str) -> String {
     out
 }
 
-/// Control characters (ESC, CR, BEL, DEL, C1 …) as visible escapes; newlines kept only when
-/// `keep_newlines`.
+/// Control characters (ESC, CR, BEL, DEL, C1 …) as visible escapes; tabs kept, newlines kept
+/// only when `keep_newlines`.
 pub fn escape_controls(text: &str, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
-        if ch == '\n' && keep_newlines {
-            out.push('\n');
+        if (ch == '\n' && keep_newlines) || ch == '\t' {
+            out.push(ch);
         } else if ch.is_control() {
             out.extend(ch.escape_default());
         } else {

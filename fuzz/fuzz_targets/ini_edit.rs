@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         ],
         remove: vec!["profile bb-sso-old".into()],
         remove_keys: vec![("profile a".into(), "expiration".into())],
+        remove_occurrence: vec![("profile bb-sso-shared".into(), 1)],
     };
     let once = apply(&text, IniKind::Config, &plan);
     let twice = apply(&once, IniKind::Config, &plan);

@@ -132,7 +132,7 @@ pub fn mask_secret_value(line: &str) -> String {
     } else {
         "****".into()
     };
-    format!("{}{key}{sep}{shown}", &line[..indent])
+    crate::secrets::escape_controls(&format!("{}{key}{sep}{shown}", &line[..indent]), false)
 }
 
 #[cfg(test)]
