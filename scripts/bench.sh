@@ -41,6 +41,16 @@ done
 PEAK_KB=$( cd "$WORK/16x/project" && env HOME="$WORK/16x/home" /usr/bin/time -f %M "$BIN" check --all --offline --format json 2>&1 >/dev/null | tail -1 )
 PEAK_1X_KB=$( cd "$WORK/1x/project" && env HOME="$WORK/1x/home" /usr/bin/time -f %M "$BIN" check --all --offline --format json 2>&1 >/dev/null | tail -1 )
 
+# 1b. a pathological AWS file: one section with 150 000 keys (no quadratic work, issue 15).
+mkdir -p "$WORK/wide"; cp -r "$WORK/1x/." "$WORK/wide/"
+python3 - "$WORK/wide/home/.aws/bb/config" <<'PY'
+import sys
+with open(sys.argv[1], "a") as f:
+    f.write("\n[profile bb-shared-devops]\n" + "".join(f"k{i} = v{i}\n" for i in range(150000)))
+PY
+( cd "$WORK/wide/project" && hyperfine --style none --warmup 1 --runs 5 -N --export-json "$WORK/wide.json" \
+    "env HOME=$WORK/wide/home $BIN check --offline --format json" >/dev/null )
+
 # 2. start-up
 hyperfine --style none --warmup 5 --runs 50 -N --export-json "$WORK/version.json" "$BIN --version" >/dev/null
 VERSION=$(json "$WORK/version.json")
@@ -107,6 +117,7 @@ common-variables.tf and a \`.terraform/\` folder that must not be walked).
 | scaling: 16× the layers (48 × 160) | {ms(d16)} = {d16/d1:.1f}× the 1× time | ≤ 16× (linear) | {"met" if d16/d1 <= 17.6 else "missed"} |
 | live \`check\` of 50 profiles against moto (all {"$LIVE_OK"} ok) | {ms(live)} | < one \`aws sts get-caller-identity\` | {"met" if live < cli else "missed"} |
 | one \`aws sts get-caller-identity\` (awscli, same server) | {ms(cli)} | | |
+| one config section with 150 000 keys, \`check --offline\` | {ms(med("wide"))} | < 1 s | {"met" if med("wide") < 1 else "missed"} |
 | \`leverage-doctor --version\` start-up | {ms(med("version"))} | < 5 ms | {"met" if med("version") < 0.005 else "missed"} |
 | peak memory, 12 × 40 / 48 × 160 check | {int("$PEAK_1X_KB")/1024:.1f} MiB / {int("$PEAK_KB")/1024:.1f} MiB | | |
 | release binary size | {size/1024/1024:.1f} MB | < 25 MB | {"met" if size < 25*1024*1024 else "missed"} |
