@@ -735,27 +735,82 @@ fn reports_and_new_folders_are_private_whatever_the_umask() {
         std::fs::metadata(&report).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    // A lock in a folder that does not exist yet creates it 0700.
-    let fresh = case.home().join(".aws/newproject");
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("umask 000; exec \"$0\" regen-config --iam --yes --aws-dir \"$1\"")
-        .arg(assert_cmd::cargo::cargo_bin("leverage-doctor"))
-        .arg(&fresh)
-        .current_dir(case.project())
-        .env_clear()
-        .env("CI", "true")
-        .env("HOME", case.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .status()
-        .unwrap();
-    let _ = status;
-    if fresh.exists() {
-        assert_eq!(
-            std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
+}
+
+/// Folders the doctor creates (a fresh AWS folder and its sso/cache) are 0700, files 0600,
+/// whatever the umask.
+#[tokio::test(flavor = "multi_thread")]
+async fn new_folders_are_private_whatever_the_umask() {
+    let token = ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "accessToken": "LDFIXTURESECRET-new-token", "tokenType": "Bearer", "expiresIn": 28800
+    }));
+    let server = oidc_with(device(600, 1), token).await;
+    let case = Case::new("sso-logged-out");
+    std::fs::remove_dir_all(case.home().join(".aws")).unwrap();
+    let uri = server.uri();
+    let project = case.project();
+    let home = case.home();
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg("umask 000; exec \"$0\" sso-login --poll-unit-ms 10")
+            .arg(assert_cmd::cargo::cargo_bin("leverage-doctor"))
+            .current_dir(project)
+            .env_clear()
+            .env("CI", "true")
+            .env("HOME", home)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &uri)
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .status()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{status}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for dir in [".aws", ".aws/bb", ".aws/bb/sso", ".aws/bb/sso/cache"] {
+        assert_eq!(mode(&case.home().join(dir)), 0o700, "{dir}");
     }
+    assert_eq!(mode(&case.aws().join("sso/cache/token")), 0o600);
+}
+
+/// `TERM=dumb` means no colours, even on a terminal (run under `script` for a real pty).
+#[test]
+fn term_dumb_turns_colours_off_on_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("`script` (util-linux) is needed for this test");
+    }
+    let case = Case::new("broken-iam");
+    let run_on_tty = |term: &str| {
+        let out = std::process::Command::new("script")
+            .args(["-qec"])
+            .arg(format!(
+                "{} check --offline",
+                assert_cmd::cargo::cargo_bin("leverage-doctor").display()
+            ))
+            .arg("/dev/null")
+            .current_dir(case.project())
+            .env_clear()
+            .env("HOME", case.home())
+            .env("TERM", term)
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        run_on_tty("xterm").contains("\u{1b}["),
+        "colours on a terminal"
+    );
+    assert!(
+        !run_on_tty("dumb").contains("\u{1b}["),
+        "none with TERM=dumb"
+    );
 }
 
 #[test]
