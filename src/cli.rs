@@ -22,6 +22,9 @@ pub struct Global {
     /// The project's AWS folder (default: ~/.aws/<project>/)
     #[arg(long, global = true, value_name = "DIR")]
     pub aws_dir: Option<PathBuf>,
+    /// The Leverage CLI version the project runs (e.g. 3.1, 2.1.1): overrides detection
+    #[arg(long, global = true, value_name = "X.Y", value_parser = leverage_version)]
+    pub leverage_version: Option<String>,
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -200,4 +203,10 @@ pub struct SsoResetArgs {
     pub write: WriteArgs,
     #[command(flatten)]
     pub login_args: LoginArgs,
+}
+
+fn leverage_version(v: &str) -> Result<String, String> {
+    crate::leverage::Generation::of_version(v)
+        .map(|_| v.to_string())
+        .ok_or_else(|| "a Leverage CLI version such as 3.1 or 2.1.1".to_string())
 }

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod fix;
+pub mod leverage;
 pub mod model;
 pub mod read;
 pub mod report;

@@ -521,6 +521,13 @@ fn test_pause_before_rename() {
 mod tests {
     use super::*;
 
+    /// Asked only: nothing is written to the device.
+    #[test]
+    fn a_device_is_never_replaceable() {
+        let err = check_replaceable(Path::new("/dev/null")).unwrap_err();
+        assert!(err.to_string().contains("a device"), "{err}");
+    }
+
     #[test]
     fn backup_then_atomic_write_through_a_symlink() {
         let dir = tempfile::tempdir().unwrap();

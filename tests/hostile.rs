@@ -240,16 +240,26 @@ fn a_fifo_config_is_refused_and_never_blocks_a_read() {
     );
 }
 
+/// Links to a FIFO, a folder, or nothing. (Never a link to a real device such as /dev/null: a
+/// regression would replace the machine's device with a file. `check_replaceable` refuses
+/// devices by the same file-type test, and a unit test asks it about /dev/null without writing.)
 #[test]
-fn a_symlink_to_a_device_or_to_nothing_is_never_replaced() {
-    for (target, expect) in [
-        ("/dev/null", "a device"),
-        ("/nonexistent/leverage-doctor-test", "does not exist"),
+fn a_symlink_to_a_fifo_a_folder_or_nothing_is_never_replaced() {
+    for (kind, expect) in [
+        ("fifo", "a FIFO"),
+        ("folder", "a folder"),
+        ("nothing", "does not exist"),
     ] {
         let case = case_with_change();
         let config = case.aws().join("config");
+        let target = case.dir.path().join(format!("target-{kind}"));
+        match kind {
+            "fifo" => mkfifo(&target),
+            "folder" => std::fs::create_dir(&target).unwrap(),
+            _ => {}
+        }
         std::fs::remove_file(&config).unwrap();
-        std::os::unix::fs::symlink(target, &config).unwrap();
+        std::os::unix::fs::symlink(&target, &config).unwrap();
         let out = run(
             &case,
             &[
@@ -260,13 +270,20 @@ fn a_symlink_to_a_device_or_to_nothing_is_never_replaced() {
                 "arn:aws:iam::444444444444:mfa/jane.doe",
             ],
         );
-        assert_eq!(out.code, 2, "{target}: {}", out.stderr);
-        assert!(out.stderr.contains(expect), "{target}: {}", out.stderr);
+        assert_eq!(out.code, 2, "{kind}: {}", out.stderr);
+        assert!(out.stderr.contains(expect), "{kind}: {}", out.stderr);
         assert_eq!(
             std::fs::read_link(&config).unwrap(),
-            std::path::Path::new(target),
+            target,
             "the link is still the link"
         );
+        if kind == "folder" {
+            assert_eq!(
+                std::fs::read_dir(&target).unwrap().count(),
+                0,
+                "nothing written into it"
+            );
+        }
     }
 }
 
@@ -695,8 +712,12 @@ fn a_token_time_the_leverage_cli_cannot_parse_is_an_error() {
 async fn an_empty_sts_reply_is_a_failure_not_ok() {
     let case = Case::new("iam-live");
     let server = MockServer::start().await;
+    // A reply that parses but says nothing: no Account, no Arn.
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("", "text/xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult></GetCallerIdentityResult></GetCallerIdentityResponse>",
+            "text/xml",
+        ))
         .mount(&server)
         .await;
     let mut cmd = case.cmd("shared/us-east-1/base-network");

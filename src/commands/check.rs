@@ -15,6 +15,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         aws_dir: global.aws_dir.clone(),
         all: args.all,
         config: args.config.clone(),
+        leverage_version: global.leverage_version.clone(),
     };
     let mut model = read::load(&settings)?;
     if !args.offline {

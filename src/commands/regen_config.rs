@@ -27,6 +27,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         aws_dir: global.aws_dir.clone(),
         all: false,
         config: None,
+        leverage_version: global.leverage_version.clone(),
     })?;
     let (project, aws) = super::project_and_aws(&model)?;
     let name = project.name().unwrap_or_default();

@@ -20,6 +20,7 @@ pub fn run(args: &SsoLoginArgs, global: &Global) -> anyhow::Result<Exit> {
         aws_dir: global.aws_dir.clone(),
         all: false,
         config: None,
+        leverage_version: global.leverage_version.clone(),
     })?;
     login(
         &model,

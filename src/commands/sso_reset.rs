@@ -22,6 +22,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
         aws_dir: global.aws_dir.clone(),
         all: false,
         config: None,
+        leverage_version: global.leverage_version.clone(),
     };
     let model = read::load(&settings)?;
     let (project, aws) = super::project_and_aws(&model)?;

@@ -17,6 +17,8 @@ pub struct DoctorConfig {
     pub per_path: Vec<PerPath>,
     pub severity: Vec<(String, Severity)>,
     pub fail_on: Option<Severity>,
+    /// `leverage-version`: the Leverage CLI the project runs (overrides detection).
+    pub leverage_version: Option<String>,
     /// Unknown keys, unknown rule ids, bad values: each with its place (LD008).
     pub problems: Vec<(Span, String)>,
 }

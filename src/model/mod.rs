@@ -34,6 +34,15 @@ pub struct Model {
     pub live: Vec<live::LiveResult>,
     /// The team's `.leverage-doctor.toml` (empty when there is none).
     pub config: config::DoctorConfig,
+    /// The Leverage CLI generation the project runs, and why it is assumed.
+    pub leverage: crate::leverage::Detected,
+}
+
+impl Model {
+    /// What the project's Leverage CLI does (ask it; never compare versions).
+    pub fn cli(&self) -> crate::leverage::Cli {
+        crate::leverage::Cli::new(self.leverage.generation)
+    }
 }
 
 impl Model {

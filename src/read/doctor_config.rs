@@ -74,6 +74,17 @@ impl Parser {
                     self.config.ignore.extend(ids);
                 }
                 "fail-on" => self.config.fail_on = self.severity_value(value, "fail-on"),
+                "leverage-version" => match value.get_ref() {
+                    DeValue::String(v)
+                        if crate::leverage::Generation::of_version(v).is_some() =>
+                    {
+                        self.config.leverage_version = Some(v.to_string())
+                    }
+                    _ => self.problem(
+                        value.span(),
+                        "`leverage-version` must be a Leverage CLI version such as \"3.1\" or \"2.1.1\"".into(),
+                    ),
+                },
                 "severity" => match value.get_ref() {
                     DeValue::Table(t) => {
                         for (rule, level) in t {

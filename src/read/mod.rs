@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod fs;
 pub mod hcl;
 pub mod ini;
+pub mod leverage;
 pub mod live;
 pub mod project;
 pub mod sso_oidc;
@@ -39,6 +40,8 @@ pub struct ReadSettings {
     pub all: bool,
     /// `--config FILE` (default: `.leverage-doctor.toml` at the project root, if any).
     pub config: Option<PathBuf>,
+    /// `--leverage-version`.
+    pub leverage_version: Option<String>,
 }
 
 /// Why the doctor could not run at all (exit 2).
@@ -131,6 +134,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             now,
             live: Vec::new(),
             config: Default::default(),
+            leverage: crate::leverage::detect(&Default::default()),
         });
     };
     reader.root = root.clone();
@@ -160,6 +164,18 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
     };
     let aws = aws_dir.map(|dir| reader.aws_files(&dir));
     let config = reader.doctor_config(&root, settings.config.as_deref())?;
+    let setting = settings
+        .leverage_version
+        .clone()
+        .map(|v| (v, "--leverage-version".to_string()))
+        .or_else(|| {
+            config
+                .leverage_version
+                .clone()
+                .map(|v| (v, format!("{} leverage-version", doctor_config::FILE_NAME)))
+        });
+    let leverage =
+        crate::leverage::detect(&leverage::signals(&root, &project, aws.as_ref(), setting));
     Ok(Model {
         sources: reader.sources,
         start,
@@ -170,6 +186,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         now,
         live: Vec::new(),
         config,
+        leverage,
     })
 }
 

@@ -43,6 +43,23 @@ pub fn render(report: &Report, style: Style) -> String {
     let paint = Paint(style.color);
     let mut out = String::new();
     let sources = &report.model.sources;
+    if report.model.project.is_some() && !style.quiet {
+        let l = &report.model.leverage;
+        let version = l
+            .version
+            .as_deref()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.bold(&format!(
+                "Leverage CLI{version}: {} (from {})\n",
+                l.generation.label(),
+                crate::secrets::escape_controls(&l.source, false)
+            ))
+        );
+    }
     let shown: Vec<&Diagnostic> = report
         .diagnostics
         .iter()

@@ -13,6 +13,11 @@ pub fn render(report: &Report) -> String {
             "name": report.name,
             "mode": report.mode.map(|m| m.as_str()),
             "aws_dir": model.aws.as_ref().map(|a| a.dir_display.clone()),
+            "leverage": {
+                "version": model.leverage.version,
+                "generation": model.leverage.generation.as_str(),
+                "source": model.leverage.source,
+            },
         })
     });
     let scope = model

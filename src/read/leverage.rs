@@ -1,0 +1,180 @@
+//! The signals of which Leverage CLI a project runs: pins in its files, build.env, the shape of
+//! its AWS config, and, only when those tell nothing, `leverage --version` of the one on PATH.
+//! `crate::leverage::detect` decides.
+
+use crate::leverage::Signals;
+use crate::model::aws::AwsFiles;
+use crate::model::project::Project;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// `leverage --version` may take this long (a Python start-up); after it, it is not asked.
+const VERSION_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub fn signals(
+    root: &Path,
+    project: &Project,
+    aws: Option<&AwsFiles>,
+    setting: Option<(String, String)>,
+) -> Signals {
+    let name = project.name().unwrap_or_default();
+    let mut s = Signals {
+        setting,
+        pin: pin(root),
+        tf_binary: project
+            .build_var("TF_BINARY")
+            .is_some_and(|e| !e.value.is_empty()),
+        image_tag: ["TERRAFORM_IMAGE_TAG", "TF_IMAGE_TAG"]
+            .iter()
+            .any(|k| project.build_var(k).is_some_and(|e| !e.value.is_empty())),
+        ..Default::default()
+    };
+    if let Some(config) = aws.and_then(|a| a.config.parsed()) {
+        for section in &config.sections {
+            let Some(profile) = section.name.profile_name() else {
+                continue;
+            };
+            if profile.ends_with("-mfa") && section.get("mfa_serial").is_some() {
+                s.mfa_sections = true;
+            }
+            // `<p>-sso-<acct>-<Role>`: the role keeps its capitals (`DevOps`), which the 1.12 →
+            // `<p>-sso-<acct>` names never have.
+            if let Some(rest) = profile.strip_prefix(&format!("{name}-sso-"))
+                && rest
+                    .rsplit_once('-')
+                    .is_some_and(|(_, role)| role.starts_with(|c: char| c.is_ascii_uppercase()))
+                && section.get("sso_account_id").is_some()
+            {
+                s.v1_sso_sections = true;
+            }
+        }
+    }
+    if !crate::leverage::files_tell(&s) {
+        s.on_path = version_on_path();
+    }
+    s
+}
+
+/// A `leverage` version pinned in the project's files (the root's pyproject.toml,
+/// requirements*.txt, uv.lock, .tool-versions): (file, version).
+fn pin(root: &Path) -> Option<(String, String)> {
+    let read = |name: &str| {
+        crate::read::fs::read_text(&root.join(name))
+            .ok()
+            .map(|t| t.text)
+    };
+    for name in ["pyproject.toml", "requirements.txt", "requirements-dev.txt"] {
+        if let Some(text) = read(name)
+            && let Some(v) = requirement_pin(&text)
+        {
+            return Some((name.to_string(), v));
+        }
+    }
+    if let Some(text) = read("uv.lock") {
+        // [[package]] name = "leverage" version = "3.1.0"
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == "name = \"leverage\""
+                && let Some(v) = lines
+                    .next()
+                    .and_then(|l| l.trim().strip_prefix("version = "))
+            {
+                return Some(("uv.lock".into(), v.trim_matches('"').to_string()));
+            }
+        }
+    }
+    if let Some(text) = read(".tool-versions") {
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            if words.next() == Some("leverage")
+                && let Some(v) = words.next()
+            {
+                return Some((".tool-versions".into(), v.to_string()));
+            }
+        }
+    }
+    None
+}
+
+/// `leverage==3.1.0`, `leverage = "3.1.0"`, `"leverage>=2.1,<3"`: the first version named.
+fn requirement_pin(text: &str) -> Option<String> {
+    for line in text.lines() {
+        let line = line.trim().trim_start_matches('"');
+        let Some(rest) = line.strip_prefix("leverage") else {
+            continue;
+        };
+        // Not `leverage-doctor` or `leveraged`.
+        if rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            continue;
+        }
+        let version: String = rest
+            .trim_start_matches([' ', '=', '~', '^', '>', '<', '!', '"', '\'', ':'])
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        if crate::leverage::Generation::of_version(&version).is_some() {
+            return Some(version);
+        }
+    }
+    None
+}
+
+/// `leverage --version` of the first `leverage` on PATH ("leverage, version 3.1.0"), bounded
+/// in time; None when there is none, it fails, or it is slow.
+fn version_on_path() -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    let exe = std::env::split_paths(&path)
+        .map(|d| d.join("leverage"))
+        .find(|p| p.is_file())?;
+    let mut child = std::process::Command::new(exe)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + VERSION_TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+    let mut out = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()?
+        .take(4096)
+        .read_to_string(&mut out)
+        .ok()?;
+    let version = out.rsplit("version").next()?.trim().to_string();
+    crate::leverage::Generation::of_version(&version).map(|_| version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::requirement_pin;
+
+    #[test]
+    fn pins() {
+        assert_eq!(
+            requirement_pin("leverage==3.1.0\n").as_deref(),
+            Some("3.1.0")
+        );
+        assert_eq!(
+            requirement_pin("[tool.poetry.dependencies]\nleverage = \"^2.1.1\"\n").as_deref(),
+            Some("2.1.1")
+        );
+        assert_eq!(
+            requirement_pin("dependencies = [\n  \"leverage>=3.0,<4\",\n]").as_deref(),
+            Some("3.0")
+        );
+        assert_eq!(requirement_pin("leverage-doctor==0.1\n"), None);
+    }
+}
