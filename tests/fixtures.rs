@@ -69,6 +69,22 @@ fn healthy_fixtures_report_no_errors_or_warnings_in_every_scope() {
             "iam-mfa-healthy",
             &["", "shared", "security/global/base-identities"][..],
         ),
+        (
+            "v3-sso-healthy",
+            &[
+                "",
+                "shared/us-east-1/base-network",
+                "apps-devstg/us-east-1/k8s-eks/cluster",
+            ][..],
+        ),
+        (
+            "v3-iam-healthy",
+            &[
+                "",
+                "shared/us-east-1/base-network",
+                "security/global/base-identities",
+            ][..],
+        ),
     ] {
         let case = Case::new(case_name);
         for rel in scopes {

@@ -123,14 +123,16 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
             )
         })
     } else {
-        let mfa_serial = if project.mfa_enabled() {
+        let cli = model.cli();
+        let mfa_on = project.mode(cli) == crate::model::project::Mode::IamMfa;
+        let mfa_serial = if mfa_on {
             let existing_serial = parsed
                 .sections
                 .iter()
                 .find_map(|s| s.get("mfa_serial"))
                 .map(|e| e.value.clone());
             Some(args.mfa_serial.clone().or(existing_serial).ok_or_else(|| {
-                anyhow!("MFA is on (build.env) and no profile has an `mfa_serial` yet: pass --mfa-serial arn:aws:iam::<security account id>:mfa/<your user>")
+                anyhow!("the Leverage CLI runs its MFA step (build.env MFA_ENABLED; 3.x whenever SSO is off) and no profile has an `mfa_serial` yet: pass --mfa-serial arn:aws:iam::<security account id>:mfa/<your user>")
             })?)
         } else {
             None
@@ -143,6 +145,13 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         let prune = args.prune;
         Box::new(move |existing: &[String]| {
             let has_keys = |p: &str| aws.profile_value(p, "aws_access_key_id").is_some();
+            let section_of = |p: &str| {
+                if mfa_on {
+                    cli.mfa_section(p)
+                } else {
+                    p.to_string()
+                }
+            };
             layout::iam_plan(
                 &IamInputs {
                     project: &name,
@@ -150,6 +159,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
                     declared: declared.clone(),
                     mfa_serial: mfa_serial.as_deref(),
                     has_profile: &has_keys,
+                    section_of: &section_of,
                     existing,
                 },
                 prune,

@@ -294,6 +294,8 @@ pub struct IamInputs<'a> {
     pub mfa_serial: Option<&'a str>,
     /// Which source profiles with keys exist.
     pub has_profile: &'a dyn Fn(&str) -> bool,
+    /// The section the CLI reads for a profile (3.x: `X-mfa` when its MFA step runs).
+    pub section_of: &'a dyn Fn(&str) -> String,
     pub existing: &'a [String],
 }
 
@@ -345,7 +347,14 @@ pub fn iam_plan(i: &IamInputs, prune: bool) -> (EditPlan, Vec<Note>) {
             continue;
         }
         for (suffix, role, source) in &kinds {
-            let header = format!("profile {}-{name}-{suffix}", i.project);
+            // `leverage credentials configure` writes no DevOps profile for management.
+            if name == "management" && *suffix == "devops" {
+                continue;
+            }
+            let header = format!(
+                "profile {}",
+                (i.section_of)(&format!("{}-{name}-{suffix}", i.project))
+            );
             let mut keys = vec![
                 ("output".to_string(), "json".to_string()),
                 ("region".to_string(), i.region.to_string()),
@@ -367,8 +376,10 @@ pub fn iam_plan(i: &IamInputs, prune: bool) -> (EditPlan, Vec<Note>) {
         let Some(rest) = header.strip_prefix(&format!("profile {}-", i.project)) else {
             continue;
         };
-        let stale =
-            ["-devops", "-oaar"].iter().any(|s| rest.ends_with(s)) && !generated.contains(&header);
+        let stale = ["-devops", "-oaar", "-devops-mfa", "-oaar-mfa"]
+            .iter()
+            .any(|s| rest.ends_with(s))
+            && !generated.contains(&header);
         if !stale || kinds.is_empty() {
             continue;
         }

@@ -268,12 +268,26 @@ impl Cli {
         }
     }
 
-    /// The lowest toolbox image tag the CLI accepts (2.x checks `<terraform>-<toolbox>`,
-    /// toolbox ≥ 0.2.4); and a current one to suggest.
+    /// The keys of `[profile <p>-sso]` the CLI reads: 3.x only `sso_region` (for
+    /// GetRoleCredentials); before, login and configure also need the start URL, account and role.
+    pub fn sso_base_keys(self) -> &'static [&'static str] {
+        match self.generation {
+            Generation::V3 => &["sso_region"],
+            _ => &[
+                "sso_start_url",
+                "sso_region",
+                "sso_account_id",
+                "sso_role_name",
+            ],
+        }
+    }
+
+    /// The lowest toolbox version the CLI accepts (2.1.1 `MINIMUM_VERSIONS`: toolbox 0.2.4,
+    /// Terraform 1.3.5) and a tag that meets both, to suggest.
     pub fn toolbox_tags(self) -> Option<(&'static str, &'static str)> {
         match self.generation {
             Generation::V3 => None,
-            Generation::V2 => Some(("0.2.4", "1.6.0-0.2.4")),
+            Generation::V2 => Some(("0.2.4", "1.3.5-0.2.4")),
             Generation::V1 => Some(("0.0.0", "1.2.7-0.1.4")),
         }
     }

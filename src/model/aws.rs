@@ -143,6 +143,8 @@ pub struct MfaCacheFile {
     pub file: FileId,
     pub profile: String,
     pub expiration: Result<DateTime<Utc>, String>,
+    /// `Some(true)`: 3.x's flat format; `Some(false)`: the AssumeRole output of 1.x/2.x.
+    pub flat: Option<bool>,
 }
 
 #[derive(Debug, Clone)]

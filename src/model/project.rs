@@ -22,6 +22,8 @@ pub struct BuildEnvFile {
     pub dir: String,
     pub file: crate::source::FileId,
     pub entries: Vec<EnvEntry>,
+    /// Lines the Leverage CLI's parser (`yaenv`) refuses, which stop the whole CLI.
+    pub unreadable: Vec<(crate::source::Span, String)>,
 }
 
 /// A variable set by a .tfvars file (top-level attribute).
@@ -192,6 +194,9 @@ pub struct Project {
     pub backend_refs: Vec<ProfileRef>,
     pub scope: Scope,
     pub parse_errors: Vec<ParseError>,
+    /// What is wrong with build.env `TF_BINARY` as the 3.x CLI resolves it (not found, not
+    /// executable), when it is set.
+    pub tf_binary_problem: Option<String>,
 }
 
 impl Project {
@@ -235,10 +240,13 @@ impl Project {
             .is_some_and(|e| e.value == "true")
     }
 
-    pub fn mode(&self) -> Mode {
+    /// How the project's Leverage CLI gets credentials: SSO, or IAM with or without its MFA
+    /// step (which 3.x runs whenever SSO is off).
+    pub fn mode(&self, cli: crate::leverage::Cli) -> Mode {
+        let raw = self.build_var("MFA_ENABLED").map(|e| e.value.as_str());
         if self.sso_enabled() {
             Mode::Sso
-        } else if self.mfa_enabled() {
+        } else if cli.mfa_runs(false, raw) {
             Mode::IamMfa
         } else {
             Mode::Iam

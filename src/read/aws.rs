@@ -110,19 +110,45 @@ impl Reader {
                 .unwrap_or_default();
             let display = self.display_path(&path);
             let file = self.sources.add_opaque(path.clone(), display);
+            let mut flat = None;
             let expiration = fs::read_text(&path).and_then(|t| {
                 let json: serde_json::Value =
                     serde_json::from_str(&t.text).map_err(|_| "not JSON".to_string())?;
-                let raw = json
-                    .pointer("/Credentials/Expiration")
-                    .and_then(|v| v.as_str())
-                    .ok_or("no Credentials.Expiration")?;
-                parse_time(raw).ok_or_else(|| format!("`{raw}` is not a date"))
+                for key in [
+                    "/Credentials/SecretAccessKey",
+                    "/Credentials/SessionToken",
+                    "/SecretAccessKey",
+                    "/SessionToken",
+                ] {
+                    if let Some(secret) = json.pointer(key).and_then(|v| v.as_str()) {
+                        crate::secrets::register(secret);
+                    }
+                }
+                // 1.x/2.x keep the AssumeRole output (`.Credentials.Expiration`); 3.x a flat
+                // object (`.Expiration`, exactly `%Y-%m-%dT%H:%M:%SZ`).
+                let (raw, is_flat) = match json.pointer("/Credentials/Expiration") {
+                    Some(v) => (v.as_str(), false),
+                    None => (json.pointer("/Expiration").and_then(|v| v.as_str()), true),
+                };
+                flat = Some(is_flat);
+                let raw = raw.ok_or("no Expiration")?;
+                let parsed = if is_flat {
+                    super::aws::parse_leverage_time(raw)
+                } else {
+                    parse_time(raw)
+                };
+                parsed.ok_or_else(|| {
+                    format!(
+                        "`{}` is not a date it can read",
+                        crate::secrets::one_line(raw, 40)
+                    )
+                })
             });
             out.push(MfaCacheFile {
                 file,
                 profile,
                 expiration,
+                flat,
             });
         }
         out

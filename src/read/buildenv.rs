@@ -44,6 +44,67 @@ pub fn parse(text: &str, file: FileId) -> Vec<EnvEntry> {
     entries
 }
 
+/// The lines the Leverage CLI's build.env parser (`yaenv`, shlex-based) refuses, each with why;
+/// one of them makes the CLI refuse the whole file (1.12 →). Its rules: a key of letters,
+/// digits and `_` (not starting with a digit, not `_`), `=`, one value token (quoted or not,
+/// quotes matched), then nothing but a comment.
+pub fn refused_lines(text: &str, file: FileId) -> Vec<(Span, String)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if let Some(why) = yaenv_refuses(line) {
+            out.push((Span::new(file, start..start + line.len()), why));
+        }
+    }
+    out
+}
+
+fn yaenv_refuses(line: &str) -> Option<String> {
+    let body = line.trim();
+    if body.is_empty() || body.starts_with('#') {
+        return None;
+    }
+    let key_len = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(body.len());
+    let key = &body[..key_len];
+    let rest = body[key_len..].trim_start();
+    if key.is_empty() || key == "_" || key.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some("the line does not start with a variable name".into());
+    }
+    let Some(rest) = rest.strip_prefix('=') else {
+        return Some(if key == "export" {
+            "`export` is not allowed".into()
+        } else {
+            format!("no `=` after `{key}`")
+        });
+    };
+    let rest = rest.trim_start();
+    let after = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => match rest[1..].find(q) {
+            Some(end) => &rest[end + 2..],
+            None => return Some("mismatched quotes".into()),
+        },
+        _ => {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let value = &rest[..end];
+            if value.ends_with(['"', '\'']) {
+                return Some("mismatched quotes".into());
+            }
+            &rest[end..]
+        }
+    };
+    let after = after.trim_start();
+    if after.is_empty() || after.starts_with('#') {
+        None
+    } else {
+        Some("more than one value (quote a value with spaces)".into())
+    }
+}
+
 fn strip_comment(v: &str) -> &str {
     if v.starts_with(['"', '\'']) {
         return v;
@@ -66,6 +127,34 @@ fn unquote(v: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_the_cli_refuses() {
+        for ok in [
+            "PROJECT=bb",
+            "A = b",
+            "A=\"x y\"",
+            "A=b # c",
+            "# c",
+            "",
+            "A=",
+            "TF_BINARY=~/bin/tofu",
+        ] {
+            assert_eq!(yaenv_refuses(ok), None, "{ok}");
+        }
+        for bad in [
+            "export A=b",
+            "===",
+            "A b",
+            "A=b c",
+            "A=\"x",
+            "1A=b",
+            "A=x\"",
+            "-A=b",
+        ] {
+            assert!(yaenv_refuses(bad).is_some(), "{bad}");
+        }
+    }
     use crate::source::Sources;
     use std::path::PathBuf;
 

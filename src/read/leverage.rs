@@ -55,6 +55,48 @@ pub fn signals(
     s
 }
 
+/// What is wrong with build.env `TF_BINARY`, resolved as the 3.x CLI does (path.py): `~/…` from
+/// HOME, a relative path of more than one part from the project root, a bare name on PATH.
+pub fn tf_binary_problem(root: &Path, value: &str) -> Option<String> {
+    let given = Path::new(value);
+    let path = if let Some(rest) = value.strip_prefix("~/") {
+        crate::read::home_dir()?.join(rest)
+    } else if given.is_absolute() {
+        given.to_path_buf()
+    } else if given.components().count() > 1 {
+        root.join(given)
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        match std::env::split_paths(&path)
+            .map(|d| d.join(value))
+            .find(|p| p.is_file())
+        {
+            Some(p) => p,
+            None => return Some("is not found on PATH".into()),
+        }
+    };
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(_) => {
+            return Some(format!(
+                "does not exist ({})",
+                crate::read::display_home(&path)
+            ));
+        }
+    };
+    if !meta.is_file() {
+        return Some("is not a file".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o111 == 0 {
+            return Some("is not executable (chmod +x)".into());
+        }
+    }
+    None
+}
+
 /// A `leverage` version pinned in the project's files (the root's pyproject.toml,
 /// requirements*.txt, uv.lock, .tool-versions): (file, version).
 fn pin(root: &Path) -> Option<(String, String)> {

@@ -93,7 +93,7 @@ pub fn probe_all(model: &Model, profiles: &[String], settings: &LiveSettings) ->
                 .collect();
         }
     };
-    let mode = project.mode();
+    let mode = project.mode(model.cli());
     let name = project.name().unwrap_or_default();
     let mfa_codes = collect_mfa_codes(model, aws, &name, mode, profiles, settings);
     runtime.block_on(async {

@@ -103,7 +103,19 @@ impl Reader {
             if !scope.accounts.contains(&account.name) {
                 continue;
             }
-            let vars = std::sync::Arc::new(merged_vars(&root_var_files, &account.var_files));
+            let mut vars = merged_vars(&root_var_files, &account.var_files);
+            // `${var.project}` is the project name for the CLI even without common.tfvars (a
+            // fresh clone: it is git-ignored): build.env PROJECT.
+            if !vars.contains_key("project")
+                && let Some(name) = build_envs
+                    .iter()
+                    .rev()
+                    .flat_map(|f| f.entries.iter().rev())
+                    .find(|e| e.key == "PROJECT")
+            {
+                vars.insert("project".into(), hcl::Value::String(name.value.clone()));
+            }
+            let vars = std::sync::Arc::new(vars);
             if let Some(backend) = &account.backend_tfvars
                 && let Some(var) = backend.get("profile")
             {
@@ -194,10 +206,17 @@ impl Reader {
                 .sources
                 .add_opaque(common_path.clone(), "config/common.tfvars".into()),
         };
+        let tf_binary_problem = build_envs
+            .iter()
+            .rev()
+            .flat_map(|f| f.entries.iter().rev())
+            .find(|e| e.key == "TF_BINARY")
+            .and_then(|e| super::leverage::tf_binary_problem(root, &e.value));
         Project {
             root: root.to_path_buf(),
             common_file,
             build_envs,
+            tf_binary_problem,
             common_example_exists: root.join("config").join("common.tfvars.example").exists(),
             common,
             root_var_files,
@@ -272,6 +291,7 @@ impl Reader {
                         .unwrap_or_default(),
                     file,
                     entries: buildenv::parse(&text, file),
+                    unreadable: buildenv::refused_lines(&text, file),
                 });
             }
         }

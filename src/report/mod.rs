@@ -102,7 +102,7 @@ impl<'a> Report<'a> {
             model,
             diagnostics,
             profiles,
-            mode: model.project.as_ref().map(|p| p.mode()),
+            mode: model.project.as_ref().map(|p| p.mode(model.cli())),
             name: model.project.as_ref().and_then(|p| p.name()),
             fail_on,
         }

@@ -82,6 +82,7 @@ pub static RULES: &[&Rule] = &[
     &references::LD103,
     &references::LD104,
     &references::LD105,
+    &references::LD106,
     &aws_files::LD201,
     &aws_files::LD202,
     &aws_files::LD203,
@@ -98,6 +99,7 @@ pub static RULES: &[&Rule] = &[
     &profiles::LD307,
     &profiles::LD308,
     &profiles::LD309,
+    &profiles::LD310,
     &mode::LD401,
     &mode::LD402,
     &mode::LD403,
@@ -126,6 +128,8 @@ pub struct Context<'a> {
     /// The project short name (`bb`).
     pub name: String,
     pub mode: Mode,
+    /// What the project's Leverage CLI generation does.
+    pub cli: crate::leverage::Cli,
     /// Resolved profile names in scope and every place that names them.
     pub used: BTreeMap<String, Vec<&'a ProfileRef>>,
     pub refs: Vec<&'a ProfileRef>,
@@ -146,7 +150,8 @@ impl<'a> Context<'a> {
             project,
             aws: model.aws.as_ref(),
             name: project.and_then(|p| p.name()).unwrap_or_default(),
-            mode: project.map(|p| p.mode()).unwrap_or(Mode::Iam),
+            mode: project.map(|p| p.mode(model.cli())).unwrap_or(Mode::Iam),
+            cli: model.cli(),
             used,
             refs,
         }
@@ -164,8 +169,19 @@ impl<'a> Context<'a> {
             && !profile.starts_with(&format!("{}-sso", self.name))
     }
 
+    /// Profiles whose credentials the CLI's MFA step writes at run time (3.x: `[X]` in
+    /// credentials, from `[profile X-mfa]`): not expected in the files beforehand.
+    pub fn is_mfa_derived(&self, profile: &str) -> bool {
+        self.mode == Mode::IamMfa
+            && self.cli.mfa_section(profile) != profile
+            && self
+                .aws
+                .is_some_and(|a| a.has_profile(&self.cli.mfa_section(profile)))
+    }
+
+    /// The SSO account profile the CLI reads for an account (`<p>-sso-<account>`).
     pub fn sso_account_profile(&self, account: &str) -> String {
-        format!("{}-sso-{}", self.name, account)
+        self.cli.sso_account_section(&self.name, account, None)
     }
 
     /// Used profiles plus every profile their `source_profile` chains reach.

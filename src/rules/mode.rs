@@ -32,7 +32,7 @@ fn mfa_with_sso(cx: &Context, out: &mut Vec<Diagnostic>) {
     let mut d = LD401
         .diag("MFA_ENABLED=true while SSO is on: MFA is only for the IAM method")
         .at(mfa.line_span.clone(), "MFA on")
-        .help("with both on, the Leverage CLI runs its MFA script for SSO-made profiles, which have no mfa_serial")
+        .help("with SSO on, the Leverage CLI ignores MFA_ENABLED (MFA is only for the IAM method): the setting misleads whoever reads build.env, and turns MFA on if SSO is ever switched off")
         .fix("MFA_ENABLED=false");
     if let Some(sso) = project.common_var("sso_enabled") {
         d = d.related(sso.span.clone(), "SSO on");

@@ -22,6 +22,13 @@ rule!(
     mfa_serial_missing
 );
 rule!(
+    LD310,
+    "LD310",
+    "mfa-profile-missing",
+    Error,
+    mfa_profile_missing
+);
+rule!(
     LD304,
     "LD304",
     "source-profile-missing",
@@ -178,6 +185,10 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     let Some(aws) = cx.aws else { return };
     for (name, refs) in &cx.used {
+        // The section the CLI's MFA step reads (3.x: `[profile X-mfa]`; LD310 covers it).
+        if cx.cli.mfa_section(name) != *name {
+            continue;
+        }
         let Some(role) = aws.profile_value(name, "role_arn") else {
             continue;
         };
@@ -207,6 +218,66 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .fix("mfa_serial = arn:aws:iam::<security account id>:mfa/<your IAM user>"),
             ),
             _ => {}
+        }
+    }
+}
+
+/// 3.x's MFA step reads `[profile X-mfa]` for every profile a layer names, whenever SSO is off.
+fn mfa_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::IamMfa {
+        return;
+    }
+    let Some(aws) = cx.aws else { return };
+    let Some(config) = aws.config.parsed() else {
+        return;
+    };
+    for (name, refs) in &cx.used {
+        let section = cx.cli.mfa_section(name);
+        if section == *name {
+            continue;
+        }
+        let Some(found) = config.profile_sections(&section).last() else {
+            let mut d = LD310
+                .diag(format!("no `[profile {section}]` for `{name}`: the Leverage CLI's MFA step stops (exit 40)"))
+                .profile(name.clone())
+                .at(refs[0].span.clone(), format!("needs `[profile {section}]`"))
+                .help(format!(
+                    "Leverage CLI {} runs its MFA step whenever SSO is off (MFA_ENABLED=false included) and reads role_arn, mfa_serial and source_profile from `[profile {section}]`; it then writes the temporary keys to credentials `[{name}]`",
+                    cx.cli.generation.label()
+                ));
+            if aws.has_profile(name) {
+                d = d.related(
+                    aws.profile_anchor(name)
+                        .map(|s| s.header.clone())
+                        .unwrap_or_else(|| refs[0].span.clone()),
+                    "the 2.x layout: 3.x does not read this section for MFA",
+                );
+            }
+            out.push(d.fix(format!(
+                "leverage-doctor regen-config --iam   (writes [profile {section}] with role_arn, mfa_serial, source_profile)"
+            )));
+            continue;
+        };
+        let missing: Vec<&str> = ["role_arn", "mfa_serial", "source_profile"]
+            .into_iter()
+            .filter(|k| found.get(k).is_none())
+            .collect();
+        if !missing.is_empty() {
+            out.push(
+                LD310
+                    .diag(format!(
+                        "`[profile {section}]` lacks {}: the Leverage CLI's MFA step crashes",
+                        super::project::list(&missing)
+                    ))
+                    .profile(name.clone())
+                    .at(found.header.clone(), "incomplete")
+                    .related(refs[0].span.clone(), "used here")
+                    .help("3.x reads role_arn, mfa_serial and source_profile without checking them (AttributeError)")
+                    .fix(format!(
+                        "add to [profile {section}]: {}",
+                        missing.iter().map(|k| format!("{k} = …")).collect::<Vec<_>>().join(", ")
+                    )),
+            );
         }
     }
 }
@@ -389,12 +460,27 @@ fn source_credentials_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .profile(current.clone())
                     .at(span, "the chain ends here without usable keys")
                     .help("the chain cannot start: \"Unable to locate credentials\" / \"partial credentials found\"")
-                    .fix(format!(
-                        "leverage credentials configure --type {}   (writes [{current}] to credentials)",
-                        current.rsplit('-').next().unwrap_or("security").to_uppercase()
-                    )),
+                    .fix(credentials_fix(&cx.name, &current)),
             );
         }
+    }
+}
+
+/// `leverage credentials configure --type` takes only BOOTSTRAP, MANAGEMENT or SECURITY, each
+/// writing `[<p>-bootstrap]`, `[<p>-management]` or `[<p>-security]`; other profiles' keys are
+/// added by hand.
+fn credentials_fix(project: &str, profile: &str) -> String {
+    match profile
+        .strip_prefix(project)
+        .and_then(|r| r.strip_prefix('-'))
+    {
+        Some(kind @ ("bootstrap" | "management" | "security")) => format!(
+            "leverage credentials configure --type {}   (writes [{profile}] to credentials)",
+            kind.to_uppercase()
+        ),
+        _ => format!(
+            "add [{profile}] with aws_access_key_id and aws_secret_access_key to credentials (`leverage credentials configure` writes only <project>-bootstrap, -management and -security)"
+        ),
     }
 }
 

@@ -193,20 +193,36 @@ fn common_tfvars_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
+    let strict = cx.cli.strict_build_env();
     for file in &project.build_envs {
+        for (span, why) in &file.unreadable {
+            let exported = file
+                .entries
+                .iter()
+                .find(|e| e.exported && e.line_span == *span);
+            let mut d = LD005
+                .diag(format!(
+                    "the Leverage CLI's build.env parser refuses this line: {why}"
+                ))
+                .at(span.clone(), "refused");
+            d = if strict {
+                d.severity(Severity::Error).help(
+                    "the CLI (1.12 →) reads build.env with `yaenv`, which refuses the whole file on one line it cannot read: every leverage command stops",
+                )
+            } else {
+                d
+            };
+            out.push(match exported {
+                Some(e) => d.fix(format!("{}={}", e.key, e.value)),
+                None => d.fix("KEY=value (one value per line; quote values with spaces; `#` starts a comment)"),
+            });
+        }
         for e in &file.entries {
-            if e.exported {
-                out.push(
-                    LD005
-                        .diag(format!(
-                            "`export {}=…`: the Leverage CLI's build.env parser rejects `export`",
-                            e.key
-                        ))
-                        .at(e.line_span.clone(), "remove `export `")
-                        .fix(format!("{}={}", e.key, e.value)),
-                );
-            }
-            if e.key == "MFA_ENABLED" && e.value != "true" && e.value != "false" {
+            if e.key == "MFA_ENABLED"
+                && e.value != "true"
+                && e.value != "false"
+                && !cx.cli.mfa_runs(false, Some("false"))
+            {
                 let on = e.value.eq_ignore_ascii_case("true");
                 out.push(
                     LD005
@@ -241,16 +257,69 @@ fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if project.build_var("TERRAFORM_IMAGE_TAG").is_none()
-        && project.build_var("TF_IMAGE_TAG").is_none()
-        && let Some(root_env) = project.build_envs.first()
+    let Some(root_env) = project.build_envs.first() else {
+        return;
+    };
+    if cx.cli.runs_terraform_on_host() {
+        // 3.x: the binary, not an image.
+        match (project.build_var("TF_BINARY"), &project.tf_binary_problem) {
+            (None, _) => out.push(
+                LD005
+                    .diag(format!("no TF_BINARY: Leverage CLI {} runs Terraform on the host and has no binary to run", cx.cli.generation.label()))
+                    .severity(Severity::Error)
+                    .at(Span::whole(root_env.file), "add TF_BINARY here")
+                    .fix("TF_BINARY=/usr/local/bin/tofu   # or terraform: an absolute path, ~/…, a path relative to the root, or a name on PATH"),
+            ),
+            (Some(e), Some(problem)) => out.push(
+                LD005
+                    .diag(format!("TF_BINARY `{}` {problem}", crate::secrets::escape_controls(&e.value, false)))
+                    .severity(Severity::Error)
+                    .at(e.value_span.clone(), "the binary the CLI runs")
+                    .help("every `leverage tf` command fails before Terraform starts")
+                    .fix("TF_BINARY=<path of an executable tofu or terraform>"),
+            ),
+            _ => {}
+        }
+        return;
+    }
+    let Some((minimum, current)) = cx.cli.toolbox_tags() else {
+        return;
+    };
+    match project
+        .build_var("TERRAFORM_IMAGE_TAG")
+        .or_else(|| project.build_var("TF_IMAGE_TAG"))
     {
-        out.push(
+        None => out.push(
             LD005
                 .diag("no TERRAFORM_IMAGE_TAG (or TF_IMAGE_TAG): the Leverage CLI cannot pick its toolbox image")
                 .at(Span::whole(root_env.file), "add the image tag here")
-                .fix("TERRAFORM_IMAGE_TAG=1.6.0-0.2.0   # the toolbox tag your project uses"),
-        );
+                .fix(format!("TERRAFORM_IMAGE_TAG={current}   # <terraform version>-<toolbox version>: the toolbox tag your project uses")),
+        ),
+        Some(tag) => {
+            let toolbox = tag.value.rsplit('-').next().unwrap_or("");
+            if version_below(toolbox, minimum) {
+                out.push(
+                    LD005
+                        .diag(format!(
+                            "toolbox image `{}` is below the toolbox version the Leverage CLI {} requires ({minimum})",
+                            crate::secrets::escape_controls(&tag.value, false),
+                            cx.cli.generation.label()
+                        ))
+                        .at(tag.value_span.clone(), "toolbox version too old")
+                        .help("the CLI compares `<terraform>-<toolbox>` with its minimums on every run and warns; older toolboxes lack what the CLI's credential handling expects")
+                        .fix(format!("{}={current}   # or newer: <terraform>-<toolbox ≥ {minimum}>", tag.key)),
+                );
+            }
+        }
+    }
+}
+
+/// `0.2.0` < `0.2.4`: dotted numbers compared part by part; unreadable ones are not below.
+fn version_below(have: &str, minimum: &str) -> bool {
+    let parse = |v: &str| -> Option<Vec<u32>> { v.split('.').map(|p| p.parse().ok()).collect() };
+    match (parse(have), parse(minimum)) {
+        (Some(h), Some(m)) => h < m,
+        _ => false,
     }
 }
 

@@ -29,6 +29,13 @@ rule!(
     sso_role_suffix_mismatch
 );
 rule!(
+    LD106,
+    "LD106",
+    "profile-variable-unsupported",
+    Error,
+    profile_variable_unsupported
+);
+rule!(
     LD105,
     "LD105",
     "sso-base-profile-invalid",
@@ -68,7 +75,7 @@ fn profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     let names = aws.profile_names();
     for (name, refs) in &cx.used {
-        if aws.has_profile(name) || cx.is_sso_derived(name) {
+        if aws.has_profile(name) || cx.is_sso_derived(name) || cx.is_mfa_derived(name) {
             continue;
         }
         let mut d = LD102
@@ -147,24 +154,52 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     let mut seen = std::collections::BTreeSet::new();
     for (name, refs) in &cx.used {
-        if !cx.is_sso_derived(name) {
+        if name.starts_with(&format!("{}-sso", cx.name)) {
             continue;
         }
-        let Some(account) = cx.account_of(name) else {
-            continue;
-        };
+        // The CLI takes the text between the first and the last `-` as the account, whatever
+        // the prefix: `bb-bootstrap` → ``, `other-shared-devops` → `shared`.
+        let account = crate::leverage::cli_account_of(name);
         let sso_profile = cx.sso_account_profile(account);
         if aws.has_profile(&sso_profile) || !seen.insert(sso_profile.clone()) {
             continue;
         }
+        let (message, help) = if cx.account_of(name).is_some() {
+            (
+                format!("no `[profile {sso_profile}]` for account `{account}`, which `{name}` needs"),
+                "the Leverage CLI stops with exit code 40: it cannot tell which account and role to get credentials for".to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "the Leverage CLI reads `{name}` as account `{account}` and looks for `[profile {sso_profile}]`, which cannot exist"
+                ),
+                format!(
+                    "in SSO mode the CLI gets credentials for every profile a layer names, taking the text between the first and the last `-` as the account; it stops with exit code 40 (\"Missing {sso_profile} permission\")"
+                ),
+            )
+        };
         out.push(
             LD103
-                .diag(format!("no `[profile {sso_profile}]` for account `{account}`, which `{name}` needs"))
+                .diag(message)
                 .profile(name.clone())
-                .at(refs[0].span.clone(), format!("needs account `{account}`"))
-                .help("the Leverage CLI stops with exit code 40: it cannot tell which account and role to get credentials for")
-                .fix(cx.regen_fix()),
+                .at(refs[0].span.clone(), format!("account `{account}` for the CLI"))
+                .help(help)
+                .fix(if cx.account_of(name).is_some() {
+                    cx.regen_fix()
+                } else {
+                    format!("name the profile `{}-<account>-<role>` (e.g. \"${{var.project}}-shared-devops\"), or move it into locals.tf, which the CLI skips", cx.name)
+                }),
         );
+    }
+}
+
+/// How a reference names its profile, as the CLI tells them apart.
+fn ref_kind(r: &crate::model::project::ProfileRef) -> crate::leverage::RefKind {
+    if r.site == RefSite::Backend || r.expr == "var.profile" || r.expr == "each.value.profile" {
+        crate::leverage::RefKind::VarProfile
+    } else {
+        crate::leverage::RefKind::Named
     }
 }
 
@@ -177,12 +212,6 @@ fn sso_role_suffix_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
         if !cx.is_sso_derived(name) {
             continue;
         }
-        // For `var.profile` (and the backend) the CLI writes credentials under the backend's name.
-        let named: Vec<_> = refs
-            .iter()
-            .filter(|r| r.site != RefSite::Backend && r.expr != "var.profile")
-            .collect();
-        let Some(first) = named.first() else { continue };
         let Some(account) = cx.account_of(name) else {
             continue;
         };
@@ -190,22 +219,101 @@ fn sso_role_suffix_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(role) = aws.profile_value(&sso_profile, "role_name") else {
             continue;
         };
-        let expected = format!("{}-{account}-{}", cx.name, role.value.to_lowercase());
-        if *name != expected {
-            out.push(
-                LD104
-                    .diag(format!(
-                        "`{name}` will never get credentials: Leverage writes them as `{expected}` (role `{}` of `{sso_profile}`)",
-                        role.value
-                    ))
-                    .profile(name.clone())
-                    .at(first.span.clone(), "Terraform reads this profile")
-                    .related(role.value_span.clone(), "the role Leverage derives the name from")
-                    .help("Terraform then fails with \"failed to get shared config profile\" although `leverage aws sso login` worked")
-                    .fix(format!("profile = \"${{var.project}}-{account}-{}\"", role.value.to_lowercase())),
-            );
+        // Where the name the CLI writes differs from the name Terraform reads: 2.x keeps the
+        // backend's name for `var.profile`, 3.x derives every name from the role.
+        let wrong: Vec<_> = refs
+            .iter()
+            .filter_map(|r| {
+                let written =
+                    cx.cli
+                        .sso_credentials_name(ref_kind(r), name, &cx.name, account, &role.value);
+                (written != *name).then_some((r, written))
+            })
+            .collect();
+        let Some((first, expected)) = wrong.first() else {
+            continue;
+        };
+        let via_backend = ref_kind(first) == crate::leverage::RefKind::VarProfile;
+        let mut d = LD104
+            .diag(format!(
+                "`{name}` will never get credentials: Leverage writes them as `{expected}` (role `{}` of `{sso_profile}`)",
+                role.value
+            ))
+            .profile(name.clone())
+            .at(first.span.clone(), "Terraform reads this profile")
+            .related(role.value_span.clone(), "the role Leverage derives the name from");
+        for (r, _) in wrong.iter().skip(1) {
+            d = d.related(r.span.clone(), "also read here");
         }
+        d = if via_backend {
+            d.help(format!(
+                "Leverage CLI {} writes credentials for every reference, `var.profile` and the backend included, under `<project>-<account>-<role lower-cased>` (leverage#326); Terraform fails with \"failed to get shared config profile\"",
+                cx.cli.generation.label()
+            ))
+            .fix(format!(
+                "profile = \"{expected}\"   (in {account}/config/backend.tfvars, and the same name wherever it is used), or a permission set named like the suffix (`{}`)",
+                name.rsplit('-').next().unwrap_or("")
+            ))
+        } else {
+            d.help("Terraform then fails with \"failed to get shared config profile\" although `leverage aws sso login` worked")
+                .fix(format!("profile = \"${{var.project}}-{account}-{}\"", role.value.to_lowercase()))
+        };
+        out.push(d);
     }
+}
+
+/// Variables the CLI does not substitute (1.12 →): only `${var.profile}` and `${var.project}`.
+fn profile_variable_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if !cx.cli.substitutes_only_profile_and_project() || cx.mode == Mode::Iam {
+        return;
+    }
+    for r in &cx.refs {
+        if r.site == RefSite::Backend || matches!(r.resolution, Resolution::Skipped(_)) {
+            continue;
+        }
+        let others: Vec<&str> = var_names(&r.expr)
+            .into_iter()
+            .filter(|v| *v != "profile" && *v != "project")
+            .collect();
+        let Some(first) = others.first() else {
+            continue;
+        };
+        let step = if cx.mode == Mode::Sso { "SSO" } else { "MFA" };
+        out.push(
+            LD106
+                .diag(format!(
+                    "the Leverage CLI does not substitute `var.{first}` in profile `{}`",
+                    crate::secrets::escape_controls(&r.expr, false)
+                ))
+                .at(r.span.clone(), format!("`var.{first}` stays as written for the CLI"))
+                .help(format!(
+                    "its {step} step substitutes only `${{var.profile}}` and `${{var.project}}`, looks for a profile with `${{var.{first}}}` in its name and stops with exit code 40, although Terraform alone would resolve it"
+                ))
+                .fix("write the account literally: profile = \"${var.project}-<account>-<role>\" (or use var.profile)"),
+        );
+    }
+}
+
+/// `var.x` names in an expression (`"${var.project}-${var.environment}-devops"` → project, environment).
+fn var_names(expr: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("var.") {
+        let before_ok = at == 0
+            || !rest[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let after = &rest[at + 4..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(after.len());
+        if before_ok && len > 0 {
+            out.push(&after[..len]);
+        }
+        rest = &after[len..];
+    }
+    out
 }
 
 fn sso_base_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -231,14 +339,11 @@ fn sso_base_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
         );
         return;
     };
-    let required = [
-        "sso_start_url",
-        "sso_region",
-        "sso_account_id",
-        "sso_role_name",
-    ];
-    let missing: Vec<&str> = required
-        .into_iter()
+    let missing: Vec<&str> = cx
+        .cli
+        .sso_base_keys()
+        .iter()
+        .copied()
         .filter(|k| section.get(k).is_none())
         .collect();
     if !missing.is_empty() {
@@ -266,5 +371,18 @@ fn sso_base_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .fix(format!("{key} = {}", want.value)),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn variable_names() {
+        assert_eq!(
+            super::var_names("\"${var.project}-${var.environment}-devops\""),
+            ["project", "environment"]
+        );
+        assert_eq!(super::var_names("var.profile"), ["profile"]);
+        assert!(super::var_names("local.x").is_empty());
     }
 }

@@ -213,6 +213,25 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
 fn mfa_session_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     for cache in &aws.mfa_cache {
+        if cx.cli.mfa_cache_is_flat()
+            && cache.flat == Some(false)
+            && cx.mode == crate::model::project::Mode::IamMfa
+        {
+            out.push(
+                LD505
+                    .diag(format!(
+                        "the cached MFA session of `{}` is in the 2.x format (AssumeRole output), which Leverage CLI {} cannot read: it crashes",
+                        cache.profile,
+                        cx.cli.generation.label()
+                    ))
+                    .severity(Severity::Error)
+                    .profile(cache.profile.clone())
+                    .at(Span::whole(cache.file), "2.x cache file")
+                    .help("3.x reads `Expiration` at the top level of the file; in a 2.x file it is missing and the CLI's strptime fails before Terraform runs")
+                    .fix(format!("rm {}/cache/{}   (the next run asks for an MFA code and writes the 3.x format)", aws.dir_display, cache.profile)),
+            );
+            continue;
+        }
         let message = match &cache.expiration {
             Ok(at) if *at <= cx.model.now => format!(
                 "the cached MFA session of `{}` expired {} ago: the next run asks for a code",
