@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the AWS emulator the live tests use (moto's server, from PyPI,
-# into .venv-moto/ once), then runs every cargo test. Same command locally and in CI.
+# into .venv-moto/ once) and the pinned Leverage CLI the differential tests run (into
+# .venv-leverage/ once), then runs every cargo test. Same command locally and in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +11,16 @@ if [ ! -x .venv-moto/bin/moto_server ]; then
   .venv-moto/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 fi
 export LEVERAGE_DOCTOR_MOTO="$PWD/.venv-moto/bin/moto_server"
+
+# The real Leverage CLI, the oracle of tests/oracle.rs (3.x runs Terraform on the host, so a stub
+# TF_BINARY lets `leverage tf plan` run here without Docker). Pinned.
+LEVERAGE_VERSION=3.1.0
+if ! .venv-leverage/bin/leverage --version 2>/dev/null | grep -q "version $LEVERAGE_VERSION\$"; then
+  echo "installing leverage==$LEVERAGE_VERSION into .venv-leverage/ (once)" >&2
+  rm -rf .venv-leverage
+  python3 -m venv .venv-leverage
+  .venv-leverage/bin/pip install --quiet --disable-pip-version-check "leverage==$LEVERAGE_VERSION"
+fi
+export LEVERAGE_DOCTOR_LEVERAGE_VENV="$PWD/.venv-leverage"
 
 cargo test --locked "$@"

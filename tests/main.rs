@@ -7,6 +7,7 @@ mod corpus;
 mod fixtures;
 mod hostile;
 mod live;
+mod oracle;
 mod properties;
 mod regen;
 mod rule_pages;

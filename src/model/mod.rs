@@ -30,6 +30,8 @@ pub struct Model {
     pub aws: Option<aws::AwsFiles>,
     pub env: Vec<EnvVar>,
     pub now: DateTime<Utc>,
+    /// The local clock's offset from UTC, in seconds (3.x checks the SSO token in local time).
+    pub local_utc_offset_s: i32,
     /// Live probe results; empty with `--offline`.
     pub live: Vec<live::LiveResult>,
     /// The team's `.leverage-doctor.toml` (empty when there is none).

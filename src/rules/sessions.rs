@@ -96,12 +96,43 @@ fn token_expiry<'a>(
         })
 }
 
+/// `+14:00`, `-03:00`.
+fn utc_offset(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let s = seconds.unsigned_abs();
+    format!("{sign}{:02}:{:02}", s / 3600, s % 3600 / 60)
+}
+
 fn sso_token_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.mode != Mode::Sso {
         return;
     }
     for (token, at) in token_expiry(cx) {
         let left = at - cx.model.now;
+        // 3.x compares `expiresAt` (UTC) with the local clock: east of UTC it refuses a token
+        // that is still valid for as long as the offset.
+        let offset = Duration::seconds(i64::from(cx.model.local_utc_offset_s));
+        if cx.cli.token_check_in_local_time()
+            && left > Duration::zero()
+            && offset > Duration::zero()
+            && left <= offset
+        {
+            out.push(
+                LD502
+                    .diag(format!(
+                        "Leverage CLI {} refuses the SSO token `{}`: it compares `expiresAt` ({}) with the local time (UTC{}), so it takes a token valid for another {} as expired",
+                        cx.cli.generation.label(),
+                        token.name,
+                        at.format("%Y-%m-%d %H:%M UTC"),
+                        utc_offset(cx.model.local_utc_offset_s),
+                        human_duration(left)
+                    ))
+                    .at(Span::whole(token.file), "refused east of UTC")
+                    .help("the CLI's check uses datetime.now() (local) against a UTC time: every layer stops with \"AWS SSO token has expired\"")
+                    .fix(format!("{LOGIN_FIX}   (a new token lasts longer than the offset), or run with TZ=UTC")),
+            );
+            continue;
+        }
         if left <= Duration::zero() {
             out.push(
                 LD502
