@@ -5,6 +5,7 @@ mod ci;
 mod cli;
 mod corpus;
 mod fixtures;
+mod generations;
 mod hostile;
 mod live;
 mod oracle;

@@ -383,13 +383,17 @@ pub fn iam_plan(i: &IamInputs, prune: bool) -> (EditPlan, Vec<Note>) {
         if !stale || kinds.is_empty() {
             continue;
         }
-        stale_section(
-            &mut plan,
-            &mut notes,
-            header,
-            "its account is not in common.tfvars",
-            prune,
-        );
+        let declared = i.declared.keys().any(|a| {
+            ["-devops", "-oaar", "-devops-mfa", "-oaar-mfa"]
+                .iter()
+                .any(|s| rest == format!("{a}{s}"))
+        });
+        let why = if declared {
+            "the project's Leverage CLI reads another layout (`-mfa` sections with 3.x)"
+        } else {
+            "its account is not in common.tfvars"
+        };
+        stale_section(&mut plan, &mut notes, header, why, prune);
     }
     (plan, notes)
 }

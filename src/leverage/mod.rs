@@ -193,6 +193,19 @@ impl Cli {
         }
     }
 
+    /// Whether a config profile is the SSO account profile the CLI reads for `account`:
+    /// `<p>-sso-<account>` (1.12 →), `<p>-sso-<account>-<Role>` (1.6–1.11).
+    pub fn is_sso_account_section(self, project: &str, account: &str, profile: &str) -> bool {
+        let base = format!("{project}-sso-{account}");
+        match self.generation {
+            Generation::V1 => profile
+                .strip_prefix(&base)
+                .and_then(|r| r.strip_prefix('-'))
+                .is_some_and(|role| !role.is_empty() && !role.contains('-')),
+            _ => profile == base,
+        }
+    }
+
     /// The name SSO credentials are written under for a reference: 3.x writes every reference,
     /// `var.profile` and the backend included, as `<p>-<account>-<role lower-cased>` (its
     /// `var.profile` test never matches: leverage#326); 2.x keeps the backend's name for

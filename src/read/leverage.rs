@@ -138,24 +138,28 @@ fn pin(root: &Path) -> Option<(String, String)> {
     None
 }
 
-/// `leverage==3.1.0`, `leverage = "3.1.0"`, `"leverage>=2.1,<3"`: the first version named.
+/// `leverage==3.1.0`, `leverage = "3.1.0"`, `"leverage>=2.1,<3"`: the first version named
+/// after the word `leverage` (not `leverage-doctor`).
 fn requirement_pin(text: &str) -> Option<String> {
     for line in text.lines() {
-        let line = line.trim().trim_start_matches('"');
-        let Some(rest) = line.strip_prefix("leverage") else {
-            continue;
-        };
-        // Not `leverage-doctor` or `leveraged`.
-        if rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            continue;
-        }
-        let version: String = rest
-            .trim_start_matches([' ', '=', '~', '^', '>', '<', '!', '"', '\'', ':'])
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        if crate::leverage::Generation::of_version(&version).is_some() {
-            return Some(version);
+        let mut rest = line;
+        while let Some(at) = rest.find("leverage") {
+            let before = rest[..at].chars().next_back();
+            let after = &rest[at + "leverage".len()..];
+            rest = after;
+            let word = before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                && !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !word {
+                continue;
+            }
+            let version: String = after
+                .trim_start_matches([' ', '=', '~', '^', '>', '<', '!', '"', '\'', ':'])
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            if crate::leverage::Generation::of_version(&version).is_some() {
+                return Some(version);
+            }
         }
     }
     None
@@ -218,5 +222,9 @@ mod tests {
             Some("3.0")
         );
         assert_eq!(requirement_pin("leverage-doctor==0.1\n"), None);
+        assert_eq!(
+            requirement_pin("dependencies = [\"leverage==3.1.0\"]").as_deref(),
+            Some("3.1.0")
+        );
     }
 }

@@ -404,9 +404,10 @@ fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut Vec<Path
         }
     }
     if has_tf && dir != account_root {
-        // A layer's own sub-folders are its modules, not layers.
+        // The CLI takes any folder with .tf files under an account for a layer, nested ones
+        // too (`k8s-eks/` and `k8s-eks/cluster/`); a module folder without provider or
+        // backend profiles adds nothing.
         out.push(dir.to_path_buf());
-        return;
     }
     subdirs.sort();
     for sub in subdirs {

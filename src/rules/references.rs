@@ -161,7 +161,12 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         // the prefix: `bb-bootstrap` → ``, `other-shared-devops` → `shared`.
         let account = crate::leverage::cli_account_of(name);
         let sso_profile = cx.sso_account_profile(account);
-        if aws.has_profile(&sso_profile) || !seen.insert(sso_profile.clone()) {
+        let names = aws.profile_names();
+        if names
+            .iter()
+            .any(|n| cx.cli.is_sso_account_section(&cx.name, account, n))
+            || !seen.insert(sso_profile.clone())
+        {
             continue;
         }
         let (message, help) = if cx.account_of(name).is_some() {
@@ -215,6 +220,32 @@ fn sso_role_suffix_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(account) = cx.account_of(name) else {
             continue;
         };
+        // A profile only runtime.tf names gets no credentials from a CLI that does not read it.
+        let read_by_cli = |r: &&&crate::model::project::ProfileRef| {
+            r.site == RefSite::Backend
+                || cx
+                    .model
+                    .sources
+                    .get(r.span.file)
+                    .path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| cx.cli.layer_files().contains(&n))
+        };
+        if !refs.iter().any(|r| read_by_cli(&r)) {
+            out.push(
+                LD104
+                    .diag(format!(
+                        "`{name}` will never get credentials: Leverage CLI {} does not read runtime.tf, the only file that names it",
+                        cx.cli.generation.label()
+                    ))
+                    .profile(name.clone())
+                    .at(refs[0].span.clone(), "the CLI does not see this")
+                    .help("the CLI writes SSO credentials only for the profiles of config.tf and locals.tf (3.x also reads runtime.tf)")
+                    .fix("name the profile in config.tf or locals.tf too, or upgrade to Leverage CLI 3.x"),
+            );
+            continue;
+        }
         let sso_profile = cx.sso_account_profile(account);
         let Some(role) = aws.profile_value(&sso_profile, "role_name") else {
             continue;

@@ -1,0 +1,238 @@
+//! Which Leverage CLI generation a project runs, how it is detected and said, and the checks
+//! that differ between generations (the 3.x ones are also run against the real CLI in
+//! tests/oracle.rs).
+
+use crate::support::{Case, check_json, diags, rules_of};
+
+fn leverage_of(report: &serde_json::Value) -> (String, String) {
+    let l = &report["project"]["leverage"];
+    (
+        l["generation"].as_str().unwrap_or("?").to_string(),
+        l["source"].as_str().unwrap_or("?").to_string(),
+    )
+}
+
+/// A fake `leverage` on PATH that answers `--version` (and leaves a mark when it runs).
+fn fake_leverage(case: &Case, answer: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let bin = case.dir.path().join("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let mark = case.dir.path().join("leverage-ran");
+    let script = bin.join("leverage");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ntouch '{}'\n{answer}\n", mark.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (std::path::PathBuf::from(path), mark)
+}
+
+#[test]
+fn the_generation_comes_from_the_project_files_and_is_said() {
+    let (_, r) = check_json(
+        Case::new("v3-sso-healthy")
+            .cmd("")
+            .args(["check", "--offline"]),
+    );
+    assert_eq!(leverage_of(&r), ("3".into(), "build.env TF_BINARY".into()));
+    let (_, r) = check_json(
+        Case::new("sso-healthy")
+            .cmd("")
+            .args(["check", "--offline"]),
+    );
+    assert_eq!(
+        leverage_of(&r),
+        ("2".into(), "build.env TERRAFORM_IMAGE_TAG".into())
+    );
+    // A pin beats build.env.
+    let case = Case::new("sso-healthy");
+    std::fs::write(
+        case.project().join("pyproject.toml"),
+        "[project]\ndependencies = [\"leverage==3.1.0\"]\n",
+    )
+    .unwrap();
+    let (_, r) = check_json(case.cmd("").args(["check", "--offline"]));
+    assert_eq!(leverage_of(&r), ("3".into(), "pyproject.toml".into()));
+    assert_eq!(r["project"]["leverage"]["version"], "3.1.0");
+    // --leverage-version beats everything; the settings file too.
+    let (_, r) =
+        check_json(
+            case.cmd("")
+                .args(["check", "--offline", "--leverage-version", "2.1.1"]),
+        );
+    assert_eq!(leverage_of(&r), ("2".into(), "--leverage-version".into()));
+    std::fs::write(
+        case.project().join(".leverage-doctor.toml"),
+        "leverage-version = \"1.9\"\n",
+    )
+    .unwrap();
+    let (_, r) = check_json(case.cmd("").args(["check", "--offline"]));
+    assert_eq!(r["project"]["leverage"]["generation"], "1");
+    // The human report says it first.
+    let out = case.cmd("").args(["check", "--offline"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Leverage CLI 1.9: 1.6–1.11 (toolbox scripts) (from .leverage-doctor.toml leverage-version)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn leverage_on_path_is_asked_only_when_the_files_tell_nothing() {
+    // broken-iam's build.env has neither TF_BINARY nor an image tag.
+    let case = Case::new("broken-iam");
+    let (path, mark) = fake_leverage(&case, "echo 'leverage, version 3.1.0'");
+    let (_, r) = check_json(case.cmd("").env("PATH", &path).args(["check", "--offline"]));
+    assert_eq!(leverage_of(&r), ("3".into(), "leverage --version".into()));
+    assert!(mark.exists());
+    // Where build.env tells, it is never run.
+    let case = Case::new("sso-healthy");
+    let (path, mark) = fake_leverage(&case, "echo 'leverage, version 3.1.0'");
+    let (_, r) = check_json(case.cmd("").env("PATH", &path).args(["check", "--offline"]));
+    assert_eq!(r["project"]["leverage"]["generation"], "2");
+    assert!(
+        !mark.exists(),
+        "leverage --version ran although build.env tells"
+    );
+    // One that hangs is given up on (bounded), and the files' default is used.
+    let case = Case::new("broken-iam");
+    let (path, _) = fake_leverage(&case, "sleep 30");
+    let (_, r) = check_json(
+        case.cmd("")
+            .env("PATH", &path)
+            .args(["check", "--offline"])
+            .timeout(std::time::Duration::from_secs(25)),
+    );
+    assert_eq!(r["project"]["leverage"]["generation"], "2");
+}
+
+#[test]
+fn runtime_tf_is_read_by_3x_only() {
+    let case = Case::new("v3-sso-healthy");
+    std::fs::write(
+        case.project().join("shared/us-east-1/base-network/runtime.tf"),
+        "provider \"aws\" {\n  alias   = \"runtime\"\n  region  = \"us-east-1\"\n  profile = \"${var.project}-apps-devstg-devops\"\n}\n",
+    )
+    .unwrap();
+    let layer = "shared/us-east-1/base-network";
+    let (code, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    assert_eq!(code, 0, "{r:#}");
+    let (code, r) =
+        check_json(
+            case.cmd(layer)
+                .args(["check", "--offline", "--leverage-version", "2.1"]),
+        );
+    assert_eq!(code, 1);
+    let d = diags(&r, "LD104");
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not read runtime.tf"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn the_1x_sso_layout_is_recognised() {
+    let case = Case::new("sso-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    // 1.6–1.11: one section per account and role, with the standard SSO keys.
+    let v1 = text
+        .replace(
+            "[profile bb-sso-management]",
+            "[profile bb-sso-management-DevOps]",
+        )
+        .replace("[profile bb-sso-shared]", "[profile bb-sso-shared-DevOps]")
+        .replace(
+            "[profile bb-sso-apps-devstg]",
+            "[profile bb-sso-apps-devstg-DevOps]",
+        )
+        .replace("account_id =", "sso_account_id =")
+        .replace("role_name =", "sso_role_name =");
+    std::fs::write(&config, v1).unwrap();
+    let build = case.project().join("build.env");
+    let env = std::fs::read_to_string(&build)
+        .unwrap()
+        .replace("TERRAFORM_IMAGE_TAG=1.3.5-0.2.4\n", "");
+    std::fs::write(&build, env).unwrap();
+    std::fs::remove_file(case.project().join("apps-devstg/build.env")).unwrap();
+    let (_, r) = check_json(
+        case.cmd("shared/us-east-1/base-network")
+            .args(["check", "--offline"]),
+    );
+    assert_eq!(r["project"]["leverage"]["generation"], "1", "{r:#}");
+    assert!(diags(&r, "LD103").is_empty(), "{r:#}");
+}
+
+#[test]
+fn var_project_resolves_without_common_tfvars() {
+    let case = Case::new("v3-iam-healthy");
+    std::fs::remove_file(case.project().join("config/common.tfvars")).unwrap();
+    let (_, r) = check_json(
+        case.cmd("shared/us-east-1/base-network")
+            .args(["check", "--offline"]),
+    );
+    let rules = rules_of(&r);
+    assert!(rules.contains(&"LD004".to_string()), "{rules:?}");
+    assert!(
+        !rules.contains(&"LD101".to_string()) && !rules.contains(&"LD102".to_string()),
+        "`${{var.project}}-security-devops` resolves from build.env PROJECT: {r:#}"
+    );
+}
+
+#[test]
+fn regen_iam_writes_the_layout_of_the_generation() {
+    // 3.x: -mfa sections, which the CLI's MFA step reads; the offline check then passes LD310.
+    let case = Case::new("v3-iam-broken");
+    let out = case
+        .cmd("")
+        .env("CI", "true")
+        .args(["regen-config", "--iam", "--yes"])
+        .output()
+        .unwrap();
+    let config = std::fs::read_to_string(case.aws().join("config")).unwrap();
+    assert!(
+        config.contains("[profile bb-shared-devops-mfa]"),
+        "{config}"
+    );
+    let security = config
+        .split("[profile bb-security-devops-mfa]")
+        .nth(1)
+        .and_then(|s| s.split("\n[").next())
+        .unwrap_or("");
+    assert!(
+        security.contains("mfa_serial = arn:aws:iam::444444444444:mfa/jane.doe"),
+        "the incomplete section is completed: {config}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("reads another layout"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!config.contains("management-devops"), "{config}");
+    let (_, r) = check_json(
+        case.cmd("shared/us-east-1/base-network")
+            .args(["check", "--offline"]),
+    );
+    assert!(diags(&r, "LD310").is_empty(), "{r:#}");
+    // 2.x: the plain layout, MFA only with MFA_ENABLED=true.
+    let case = Case::new("iam-mfa-healthy");
+    let _ = case
+        .cmd("")
+        .env("CI", "true")
+        .args(["regen-config", "--iam", "--yes"])
+        .output()
+        .unwrap();
+    let config = std::fs::read_to_string(case.aws().join("config")).unwrap();
+    assert!(!config.contains("-mfa]"), "{config}");
+    assert!(!config.contains("management-devops"), "{config}");
+}
