@@ -222,7 +222,7 @@ fn aws_cli_cache_files(
         let Some(profile) = section.name.profile_name() else {
             continue;
         };
-        if !profile.starts_with(&format!("{project}-sso")) {
+        if !crate::leverage::is_sso_profile_name(project, profile) {
             continue;
         }
         let pairs = [

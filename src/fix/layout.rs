@@ -216,7 +216,7 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
             i.project
         )));
         plan.upsert.push(SectionSpec {
-            header: format!("profile {}-sso", i.project),
+            header: format!("profile {}", crate::leverage::sso_base_profile(i.project)),
             keys: vec![
                 ("sso_start_url".into(), i.start_url.into()),
                 ("sso_region".into(), i.sso_region.into()),

@@ -2,7 +2,6 @@
 
 use super::ini_edit::{EditPlan, normalize_header};
 use crate::model::aws::{AwsFiles, IniFile};
-use crate::model::project::account_of_profile;
 
 /// Credentials sections and config keys that came from SSO, and what is kept on purpose.
 #[derive(Debug, Default)]
@@ -70,8 +69,7 @@ pub fn credentials_plan(
             .is_some_and(|t| !t.value.is_empty());
         let key_id = section.get("aws_access_key_id");
         let long_term = key_id.is_some_and(|k| k.value.starts_with("AKIA")) || !session;
-        let leverage_name = account_of_profile(project, name).is_some()
-            && !name.starts_with(&format!("{project}-sso"));
+        let leverage_name = crate::leverage::is_role_credentials_name(project, name);
         if long_term || !(refreshed || leverage_name) {
             if key_id.is_some() && !out.kept.iter().any(|k| k == name) {
                 out.kept.push(name.to_string());

@@ -166,6 +166,34 @@ pub fn cli_account_of(profile: &str) -> &str {
     }
 }
 
+/// The account a profile name designates, as the Leverage CLI works it out: the text between
+/// `<project>-` and the last `-` (`bb-apps-devstg-devops` → `apps-devstg`), or what follows
+/// `<project>-sso-` for Leverage's SSO account profiles.
+pub fn account_of_profile<'a>(project: &str, profile: &'a str) -> Option<&'a str> {
+    let rest = profile.strip_prefix(project)?.strip_prefix('-')?;
+    if let Some(account) = rest.strip_prefix("sso-") {
+        return Some(account);
+    }
+    let (account, _role) = rest.rsplit_once('-')?;
+    (!account.is_empty()).then_some(account)
+}
+
+/// `[profile <p>-sso]`: the base SSO profile Leverage logs in with.
+pub fn sso_base_profile(project: &str) -> String {
+    format!("{project}-sso")
+}
+
+/// `<p>-sso…`: Leverage's own SSO profiles (the base and the account profiles).
+pub fn is_sso_profile_name(project: &str, profile: &str) -> bool {
+    profile.starts_with(&sso_base_profile(project))
+}
+
+/// `<p>-<account>-<role>`: a name Leverage writes role credentials under (SSO, or 3.x MFA),
+/// not one of its SSO profiles.
+pub fn is_role_credentials_name(project: &str, profile: &str) -> bool {
+    account_of_profile(project, profile).is_some() && !is_sso_profile_name(project, profile)
+}
+
 impl Cli {
     pub fn new(generation: Generation) -> Cli {
         Cli { generation }

@@ -280,17 +280,7 @@ impl Project {
     }
 }
 
-/// The account a profile name designates, as the Leverage CLI works it out: the text between
-/// `<project>-` and the last `-` (`bb-apps-devstg-devops` → `apps-devstg`), or what follows
-/// `<project>-sso-` for Leverage's SSO account profiles.
-pub fn account_of_profile<'a>(project: &str, profile: &'a str) -> Option<&'a str> {
-    let rest = profile.strip_prefix(project)?.strip_prefix('-')?;
-    if let Some(account) = rest.strip_prefix("sso-") {
-        return Some(account);
-    }
-    let (account, _role) = rest.rsplit_once('-')?;
-    (!account.is_empty()).then_some(account)
-}
+pub use crate::leverage::account_of_profile;
 
 #[cfg(test)]
 mod tests {

@@ -11,10 +11,11 @@
 //!
 //! Endpoints come from the SDK's standard settings (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, …).
 
+use crate::leverage::{account_of_profile, is_role_credentials_name};
 use crate::model::Model;
 use crate::model::aws::AwsFiles;
 use crate::model::live::{FailureKind, LiveOutcome, LiveResult};
-use crate::model::project::{Mode, account_of_profile};
+use crate::model::project::Mode;
 use aws_config::BehaviorVersion;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
@@ -276,9 +277,7 @@ impl Probe<'_> {
     }
 
     fn is_leverage_sso(&self, profile: &str) -> bool {
-        self.mode == Mode::Sso
-            && account_of_profile(&self.project, profile).is_some()
-            && !profile.starts_with(&format!("{}-sso", self.project))
+        self.mode == Mode::Sso && is_role_credentials_name(&self.project, profile)
     }
 
     async fn run(&self, profile: &str) -> Result<LiveOutcome, Failure> {
@@ -374,7 +373,10 @@ impl Probe<'_> {
         let Some(account) = account_of_profile(&self.project, profile) else {
             return Ok(None);
         };
-        let sso_profile = format!("{}-sso-{account}", self.project);
+        let sso_profile = self
+            .model
+            .cli()
+            .sso_account_section(&self.project, account, None);
         let (Some(account_id), Some(role)) = (
             self.aws.profile_value(&sso_profile, "account_id"),
             self.aws.profile_value(&sso_profile, "role_name"),

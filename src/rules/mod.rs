@@ -10,9 +10,10 @@ mod references;
 pub mod sessions;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::leverage::{account_of_profile, is_role_credentials_name};
 use crate::model::Model;
 use crate::model::aws::{AwsFile, AwsFiles};
-use crate::model::project::{Mode, ProfileRef, Project, account_of_profile};
+use crate::model::project::{Mode, ProfileRef, Project};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use sessions::human_duration;
@@ -164,9 +165,7 @@ impl<'a> Context<'a> {
 
     /// `<p>-<account>-<role>` profiles that Leverage writes itself in SSO mode.
     pub fn is_sso_derived(&self, profile: &str) -> bool {
-        self.mode == Mode::Sso
-            && self.account_of(profile).is_some()
-            && !profile.starts_with(&format!("{}-sso", self.name))
+        self.mode == Mode::Sso && is_role_credentials_name(&self.name, profile)
     }
 
     /// Profiles whose credentials the CLI's MFA step writes at run time (3.x: `[X]` in

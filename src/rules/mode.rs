@@ -55,7 +55,7 @@ fn wrong_mode_profile(cx: &Context, out: &mut Vec<Diagnostic>) {
                 if has("sso_start_url")
                     || has("sso_session")
                     || has("sso_account_id")
-                    || name.starts_with(&format!("{}-sso", cx.name)) =>
+                    || crate::leverage::is_sso_profile_name(&cx.name, name) =>
             {
                 format!("SSO is off, but `{name}` is an SSO profile")
             }

@@ -154,7 +154,7 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     let mut seen = std::collections::BTreeSet::new();
     for (name, refs) in &cx.used {
-        if name.starts_with(&format!("{}-sso", cx.name)) {
+        if crate::leverage::is_sso_profile_name(&cx.name, name) {
             continue;
         }
         // The CLI takes the text between the first and the last `-` as the account, whatever
@@ -357,7 +357,7 @@ fn sso_base_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(config) = aws.config.parsed() else {
         return;
     };
-    let base = format!("{}-sso", cx.name);
+    let base = crate::leverage::sso_base_profile(&cx.name);
     let Some(section) = config.profile_sections(&base).last() else {
         out.push(
             LD105
