@@ -11,6 +11,7 @@ macro_rules! say {
     };
 }
 
+pub mod analysis;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;

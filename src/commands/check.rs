@@ -18,12 +18,10 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         leverage_version: global.leverage_version.clone(),
     };
     let mut model = read::load(&settings)?;
+    // What each profile in scope is: once per run, for the live probe, the rules and the report.
+    let analysis = crate::analysis::Analysis::new(&model);
     if !args.offline {
         read::endpoints::require_valid_env()?;
-        let profiles: Vec<String> = crate::rules::Context::new(&model)
-            .used
-            .into_keys()
-            .collect();
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
         let live = LiveSettings {
             jobs: usize::from(args.jobs),
@@ -32,21 +30,22 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
             interactive: !ci && std::io::stdin().is_terminal(),
             progress: !ci && !global.quiet && std::io::stderr().is_terminal(),
         };
-        model.live = read::live::probe_all(&model, &profiles, &live);
+        model.live = read::live::probe_all(&model, &analysis, &live);
     }
     for id in &args.ignore {
         if crate::rules::find(id).is_none() {
             anyhow::bail!("--ignore {id}: no such rule (`leverage-doctor explain` lists them)");
         }
     }
-    let diagnostics = crate::rules::apply_policy(&model, crate::rules::run(&model), &args.ignore);
+    let diagnostics =
+        crate::rules::apply_policy(&model, crate::rules::run(&model, &analysis), &args.ignore);
     let fail_on = match args.fail_on {
         Some(FailOn::Error) => Severity::Error,
         Some(FailOn::Warning) => Severity::Warning,
         Some(FailOn::Info) => Severity::Info,
         None => model.config.fail_on.unwrap_or(Severity::Error),
     };
-    let report = Report::new(&model, diagnostics, fail_on);
+    let report = Report::new(&model, &analysis, diagnostics, fail_on);
     let human = || {
         human::render(
             &report,

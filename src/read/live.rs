@@ -11,11 +11,10 @@
 //!
 //! Endpoints come from the SDK's standard settings (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, …).
 
-use crate::leverage::{account_of_profile, is_role_credentials_name};
+use crate::leverage::account_of_profile;
 use crate::model::Model;
 use crate::model::aws::AwsFiles;
 use crate::model::live::{FailureKind, LiveOutcome, LiveResult};
-use crate::model::project::Mode;
 use aws_config::BehaviorVersion;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
@@ -58,9 +57,9 @@ type Shared<T> = Arc<OnceCell<Result<T, Failure>>>;
 /// What every probe of one run shares: the base SDK config and the chain hops resolved once.
 struct Probe<'a> {
     model: &'a Model,
+    analysis: &'a crate::analysis::Analysis,
     aws: &'a AwsFiles,
     project: String,
-    mode: Mode,
     base: aws_config::SdkConfig,
     files: ProfileFiles,
     settings: LiveSettings,
@@ -70,7 +69,13 @@ struct Probe<'a> {
 }
 
 /// Probes every profile the scope uses. Never fails as a whole: each profile gets an outcome.
-pub fn probe_all(model: &Model, profiles: &[String], settings: &LiveSettings) -> Vec<LiveResult> {
+pub fn probe_all(
+    model: &Model,
+    analysis: &crate::analysis::Analysis,
+    settings: &LiveSettings,
+) -> Vec<LiveResult> {
+    let profiles: Vec<String> = analysis.used.keys().cloned().collect();
+    let profiles = profiles.as_slice();
     let (Some(aws), Some(project)) = (model.aws.as_ref(), model.project.as_ref()) else {
         return Vec::new();
     };
@@ -94,9 +99,8 @@ pub fn probe_all(model: &Model, profiles: &[String], settings: &LiveSettings) ->
                 .collect();
         }
     };
-    let mode = project.mode(model.cli());
     let name = project.name().unwrap_or_default();
-    let mfa_codes = collect_mfa_codes(model, aws, &name, mode, profiles, settings);
+    let mfa_codes = collect_mfa_codes(model, analysis, aws, &name, profiles, settings);
     runtime.block_on(async {
         let files = ProfileFiles::builder()
             .with_file(ProfileFileKind::Config, aws.dir.join("config"))
@@ -112,9 +116,9 @@ pub fn probe_all(model: &Model, profiles: &[String], settings: &LiveSettings) ->
             .await;
         let probe = Probe {
             model,
+            analysis,
             aws,
             project: name,
-            mode,
             base,
             files,
             settings: settings.clone(),
@@ -173,18 +177,19 @@ fn progress_bar(show: bool, len: usize) -> Option<indicatif::ProgressBar> {
 /// before the probes run in parallel (and never without a terminal).
 fn collect_mfa_codes(
     model: &Model,
+    analysis: &crate::analysis::Analysis,
     aws: &AwsFiles,
     project: &str,
-    mode: Mode,
     profiles: &[String],
     settings: &LiveSettings,
 ) -> HashMap<String, String> {
     let mut codes = HashMap::new();
-    if mode != Mode::IamMfa {
-        return codes;
-    }
     for profile in profiles {
-        let Some(serial) = aws.profile_value(profile, "mfa_serial") else {
+        let Some(crate::analysis::Source::LeverageMfa { section }) = analysis.source(profile)
+        else {
+            continue;
+        };
+        let Some(serial) = aws.profile_value(section, "mfa_serial") else {
             continue;
         };
         if cached_mfa_session(model, aws, profile).is_some() || codes.contains_key(&serial.value) {
@@ -226,7 +231,8 @@ fn cached_mfa_session(model: &Model, aws: &AwsFiles, profile: &str) -> Option<Cr
         .ok()?
         .text;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let c = json.get("Credentials")?;
+    // 1.x/2.x: the AssumeRole output; 3.x: the flat credentials object.
+    let c = json.get("Credentials").unwrap_or(&json);
     Some(Credentials::new(
         c.get("AccessKeyId")?.as_str()?,
         c.get("SecretAccessKey")?.as_str()?,
@@ -276,14 +282,12 @@ impl Probe<'_> {
             .unwrap_or_else(|| "us-east-1".into())
     }
 
-    fn is_leverage_sso(&self, profile: &str) -> bool {
-        self.mode == Mode::Sso && is_role_credentials_name(&self.project, profile)
-    }
-
     async fn run(&self, profile: &str) -> Result<LiveOutcome, Failure> {
         let region = self.region_of(profile);
-        let credentials = if self.is_leverage_sso(profile) {
-            match self.fresh_leverage_keys(profile) {
+        use crate::analysis::Source;
+        // How to get the credentials is the analysis's answer, executed here.
+        let credentials = match self.analysis.source(profile) {
+            Some(Source::LeverageSso { .. }) => match self.fresh_leverage_keys(profile) {
                 Some(c) => c,
                 None => match self.leverage_sso(profile).await? {
                     Some(c) => c,
@@ -293,15 +297,14 @@ impl Probe<'_> {
                         ));
                     }
                 },
+            },
+            Some(Source::LeverageMfa { section }) => {
+                self.leverage_mfa(profile, section, &region).await?
             }
-        } else if !self.aws.has_profile(profile) {
-            return Ok(LiveOutcome::Skipped("not defined (see LD102)".into()));
-        } else if self.mode == Mode::IamMfa
-            && self.aws.profile_value(profile, "mfa_serial").is_some()
-        {
-            self.leverage_mfa(profile, &region).await?
-        } else {
-            self.sdk_chain(profile, &region).await?
+            Some(Source::Missing) | None => {
+                return Ok(LiveOutcome::Skipped("not defined (see LD102)".into()));
+            }
+            Some(_) => self.sdk_chain(profile, &region).await?,
         };
         let (account, arn) = self.caller_identity(credentials, &region).await?;
         Ok(LiveOutcome::Ok { account, arn })
@@ -468,13 +471,18 @@ impl Probe<'_> {
     }
 
     /// Leverage's MFA path: the cached session, else a shared MFA session and AssumeRole.
-    async fn leverage_mfa(&self, profile: &str, region: &str) -> Result<Credentials, Failure> {
+    async fn leverage_mfa(
+        &self,
+        profile: &str,
+        section: &str,
+        region: &str,
+    ) -> Result<Credentials, Failure> {
         if let Some(c) = cached_mfa_session(self.model, self.aws, profile) {
             return Ok(c);
         }
         let serial = self
             .aws
-            .profile_value(profile, "mfa_serial")
+            .profile_value(section, "mfa_serial")
             .map(|e| e.value.clone())
             .unwrap_or_default();
         let Some(code) = self.mfa_codes.get(&serial).cloned() else {
@@ -487,12 +495,12 @@ impl Probe<'_> {
         };
         let role_arn = self
             .aws
-            .profile_value(profile, "role_arn")
+            .profile_value(section, "role_arn")
             .map(|e| e.value.clone())
             .unwrap_or_default();
         let source = self
             .aws
-            .profile_value(profile, "source_profile")
+            .profile_value(section, "source_profile")
             .map(|e| e.value.clone())
             .unwrap_or_default();
         let cell = {

@@ -61,6 +61,7 @@ pub struct Report<'a> {
 impl<'a> Report<'a> {
     pub fn new(
         model: &'a Model,
+        analysis: &'a crate::analysis::Analysis,
         mut diagnostics: Vec<Diagnostic>,
         fail_on: Severity,
     ) -> Report<'a> {
@@ -75,7 +76,7 @@ impl<'a> Report<'a> {
             )
         };
         diagnostics.sort_by_cached_key(key);
-        let cx = crate::rules::Context::new(model);
+        let cx = crate::rules::Context::new(model, analysis);
         let profiles = cx
             .used
             .iter()
@@ -87,7 +88,7 @@ impl<'a> Report<'a> {
                     .max();
                 ProfileRow {
                     name: name.clone(),
-                    kind: profile_kind(&cx, name),
+                    kind: analysis.source(name).map_or("unknown", |s| s.kind()),
                     account_expected: cx
                         .account_of(name)
                         .and_then(|a| cx.account_id(a))
@@ -125,25 +126,5 @@ impl<'a> Report<'a> {
             .iter()
             .filter(|l| matches!(l.outcome, LiveOutcome::Ok { .. }))
             .count()
-    }
-}
-
-fn profile_kind(cx: &crate::rules::Context, name: &str) -> &'static str {
-    let Some(aws) = cx.aws else { return "unknown" };
-    let has = |k: &str| aws.profile_value(name, k).is_some();
-    if has("sso_start_url") || has("sso_session") {
-        "sso"
-    } else if has("role_arn") {
-        if cx.mode == Mode::IamMfa && has("mfa_serial") {
-            "mfa"
-        } else {
-            "assume-role"
-        }
-    } else if cx.is_sso_derived(name) {
-        "sso"
-    } else if has("aws_access_key_id") {
-        "static"
-    } else {
-        "unknown"
     }
 }

@@ -9,6 +9,7 @@ mod project;
 mod references;
 pub mod sessions;
 
+use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::leverage::{account_of_profile, is_role_credentials_name};
 use crate::model::Model;
@@ -121,7 +122,7 @@ pub fn find(id: &str) -> Option<&'static Rule> {
         .find(|r| r.id.eq_ignore_ascii_case(id))
 }
 
-/// What rules share: the model plus the facts every rule would otherwise work out again.
+/// What rules share: the model and the analysis of its profiles, built once per run.
 pub struct Context<'a> {
     pub model: &'a Model,
     pub project: Option<&'a Project>,
@@ -131,21 +132,22 @@ pub struct Context<'a> {
     pub mode: Mode,
     /// What the project's Leverage CLI generation does.
     pub cli: crate::leverage::Cli,
+    /// What each profile in scope is (credential source, chain).
+    pub analysis: &'a Analysis,
     /// Resolved profile names in scope and every place that names them.
     pub used: BTreeMap<String, Vec<&'a ProfileRef>>,
     pub refs: Vec<&'a ProfileRef>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(model: &'a Model) -> Context<'a> {
+    pub fn new(model: &'a Model, analysis: &'a Analysis) -> Context<'a> {
         let project = model.project.as_ref();
         let refs = project.map(|p| p.refs_in_scope()).unwrap_or_default();
-        let mut used: BTreeMap<String, Vec<&ProfileRef>> = BTreeMap::new();
-        for r in &refs {
-            if let Some(name) = r.resolved() {
-                used.entry(name.to_string()).or_default().push(r);
-            }
-        }
+        let used = analysis
+            .used
+            .iter()
+            .map(|(name, refs)| (name.clone(), refs.iter().collect()))
+            .collect();
         Context {
             model,
             project,
@@ -153,6 +155,7 @@ impl<'a> Context<'a> {
             name: project.and_then(|p| p.name()).unwrap_or_default(),
             mode: project.map(|p| p.mode(model.cli())).unwrap_or(Mode::Iam),
             cli: model.cli(),
+            analysis,
             used,
             refs,
         }
@@ -183,20 +186,17 @@ impl<'a> Context<'a> {
         self.cli.sso_account_section(&self.name, account, None)
     }
 
-    /// Used profiles plus every profile their `source_profile` chains reach.
+    /// Used profiles plus every profile their `source_profile` chains reach (defined ones).
     pub fn chain_profiles(&self) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let Some(aws) = self.aws else { return out };
-        for name in self.used.keys() {
-            let mut current = name.clone();
-            while aws.has_profile(&current) && out.insert(current.clone()) {
-                match aws.profile_value(&current, "source_profile") {
-                    Some(next) if next.value != current => current = next.value.clone(),
-                    _ => break,
-                }
-            }
-        }
-        out
+        let Some(aws) = self.aws else {
+            return BTreeSet::new();
+        };
+        self.analysis
+            .profiles
+            .keys()
+            .filter(|p| aws.has_profile(p))
+            .cloned()
+            .collect()
     }
 
     /// The configured `regen-config` command for this project's mode.
@@ -225,8 +225,8 @@ impl<'a> Context<'a> {
 }
 
 /// Runs every rule over the model; diagnostics come back ordered by file, line and rule.
-pub fn run(model: &Model) -> Vec<Diagnostic> {
-    let cx = Context::new(model);
+pub fn run(model: &Model, analysis: &Analysis) -> Vec<Diagnostic> {
+    let cx = Context::new(model, analysis);
     let mut out = Vec::new();
     for rule in RULES {
         (rule.check)(&cx, &mut out);

@@ -312,52 +312,39 @@ fn source_profile_cycle(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     let mut reported = std::collections::BTreeSet::new();
     for start in cx.used.keys() {
-        let mut path: Vec<String> = Vec::new();
-        let mut current = start.clone();
-        while aws.has_profile(&current) {
-            if let Some(i) = path.iter().position(|p| *p == current) {
-                let cycle: Vec<String> = path[i..].to_vec();
-                let mut key = cycle.clone();
-                key.sort();
-                if reported.insert(key) {
-                    let shown = cycle
-                        .iter()
-                        .chain(std::iter::once(&cycle[0]))
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(" → ");
-                    let mut d = LD305
-                        .diag(format!("`source_profile` loop: {shown}"))
-                        .profile(cycle[0].clone());
-                    for (n, member) in cycle.iter().enumerate() {
-                        if let Some(s) = aws.profile_value(member, "source_profile") {
-                            d = if n == 0 {
-                                d.at(s.line_span.clone(), "the loop starts here")
-                            } else {
-                                d.related(s.line_span.clone(), "part of the loop")
-                            };
-                        }
-                    }
-                    out.push(
-                        d.help("no profile in the loop has keys to start from: every tool fails")
-                            .fix(format!("point one `source_profile` at a profile with static keys, e.g. `{}-security`", cx.name)),
-                    );
-                }
-                break;
-            }
-            path.push(current.clone());
-            match aws.profile_value(&current, "source_profile") {
-                // A profile naming itself with its own keys is the SDKs' documented self-reference.
-                Some(next)
-                    if next.value == current
-                        && aws.profile_value(&current, "aws_access_key_id").is_some() =>
-                {
-                    break;
-                }
-                Some(next) => current = next.value.clone(),
-                None => break,
+        let Some(cycle) = cx.analysis.profile(start).and_then(|p| p.cycle.as_ref()) else {
+            continue;
+        };
+        let mut key = cycle.clone();
+        key.sort();
+        if !reported.insert(key) {
+            continue;
+        }
+        let shown = cycle
+            .iter()
+            .chain(std::iter::once(&cycle[0]))
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(" → ");
+        let mut d = LD305
+            .diag(format!("`source_profile` loop: {shown}"))
+            .profile(cycle[0].clone());
+        for (n, member) in cycle.iter().enumerate() {
+            if let Some(s) = aws.profile_value(member, "source_profile") {
+                d = if n == 0 {
+                    d.at(s.line_span.clone(), "the loop starts here")
+                } else {
+                    d.related(s.line_span.clone(), "part of the loop")
+                };
             }
         }
+        out.push(
+            d.help("no profile in the loop has keys to start from: every tool fails")
+                .fix(format!(
+                    "point one `source_profile` at a profile with static keys, e.g. `{}-security`",
+                    cx.name
+                )),
+        );
     }
 }
 

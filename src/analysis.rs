@@ -1,0 +1,279 @@
+//! The analysis stage, between model and rules: built once per run, it says what each profile in
+//! scope is — its credential source (as the project's Leverage CLI and the SDKs see it), its
+//! `source_profile` chain — and so how the live probe gets its credentials. Rules, live probes
+//! and report rows read this; none derives a profile's source from raw keys again.
+
+use crate::leverage::Cli;
+use crate::model::Model;
+use crate::model::aws::AwsFiles;
+use crate::model::project::{Mode, ProfileRef};
+use std::collections::BTreeMap;
+
+/// Where a profile's credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Leverage's SSO step writes them (`<p>-<account>-<role>` in SSO mode): SSO
+    /// GetRoleCredentials for `account_id`/`role_name` of `[profile <sso_profile>]`.
+    LeverageSso {
+        account: String,
+        sso_profile: String,
+    },
+    /// Leverage's MFA step: AssumeRole with an MFA code, configured in `[profile <section>]`
+    /// (the profile itself up to 2.x, `<name>-mfa` on 3.x).
+    LeverageMfa {
+        section: String,
+    },
+    /// A standard SSO profile (`sso_start_url` or `sso_session`).
+    Sso,
+    /// `role_arn` with `source_profile` (or `credential_source`).
+    AssumeRole {
+        source_profile: Option<String>,
+    },
+    CredentialProcess,
+    WebIdentity,
+    StaticKeys,
+    /// Defined nowhere.
+    Missing,
+    /// Defined, with nothing the SDK can use.
+    Unknown,
+}
+
+impl Source {
+    /// The report's `kind` (INTERFACE.md): sso | assume-role | static | mfa | unknown.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::LeverageSso { .. } | Source::Sso => "sso",
+            Source::LeverageMfa { .. } => "mfa",
+            Source::AssumeRole { .. } | Source::WebIdentity => "assume-role",
+            Source::StaticKeys | Source::CredentialProcess => "static",
+            Source::Missing | Source::Unknown => "unknown",
+        }
+    }
+}
+
+/// One profile, as the analysis sees it.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub source: Source,
+    /// The profile and the profiles its `source_profile` leads to, in order, up to one that
+    /// has none, does not exist, or repeats (a profile naming itself with its own keys ends it).
+    pub chain: Vec<String>,
+    /// The loop, when the chain runs into one.
+    pub cycle: Option<Vec<String>>,
+}
+
+/// Everything the rules, the live probe and the report know about the profiles in scope.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// Resolved profile names in scope and every place that names them.
+    pub used: BTreeMap<String, Vec<ProfileRef>>,
+    /// Every used profile and every profile their chains reach.
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+impl Analysis {
+    pub fn new(model: &Model) -> Analysis {
+        let mut out = Analysis::default();
+        let Some(project) = model.project.as_ref() else {
+            return out;
+        };
+        for r in project.refs_in_scope() {
+            if let Some(name) = r.resolved() {
+                out.used
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(r.clone());
+            }
+        }
+        let Some(aws) = model.aws.as_ref() else {
+            return out;
+        };
+        let cli = model.cli();
+        let name = project.name().unwrap_or_default();
+        let mode = project.mode(cli);
+        let used: Vec<String> = out.used.keys().cloned().collect();
+        for profile in used {
+            let (chain, cycle) = chain_of(aws, &profile);
+            for member in &chain {
+                if !out.profiles.contains_key(member) {
+                    let (c, cy) = chain_of(aws, member);
+                    out.profiles.insert(
+                        member.clone(),
+                        Profile {
+                            name: member.clone(),
+                            source: source_of(aws, cli, &name, mode, member),
+                            chain: c,
+                            cycle: cy,
+                        },
+                    );
+                }
+            }
+            out.profiles.entry(profile.clone()).or_insert(Profile {
+                source: source_of(aws, cli, &name, mode, &profile),
+                name: profile,
+                chain,
+                cycle,
+            });
+        }
+        out
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.profiles.get(name).map(|p| &p.source)
+    }
+}
+
+/// How the project's Leverage CLI and the SDKs get credentials for `profile`.
+fn source_of(aws: &AwsFiles, cli: Cli, project: &str, mode: Mode, profile: &str) -> Source {
+    if mode == Mode::Sso && crate::leverage::is_role_credentials_name(project, profile) {
+        let account = crate::leverage::account_of_profile(project, profile)
+            .unwrap_or_default()
+            .to_string();
+        return Source::LeverageSso {
+            sso_profile: cli.sso_account_section(project, &account, None),
+            account,
+        };
+    }
+    let has = |p: &str, k: &str| aws.profile_value(p, k).is_some();
+    if mode == Mode::IamMfa {
+        let section = cli.mfa_section(profile);
+        if has(&section, "mfa_serial") && has(&section, "role_arn") {
+            return Source::LeverageMfa { section };
+        }
+    }
+    if !aws.has_profile(profile) {
+        return Source::Missing;
+    }
+    if has(profile, "sso_start_url") || has(profile, "sso_session") {
+        Source::Sso
+    } else if has(profile, "role_arn") {
+        if has(profile, "web_identity_token_file") {
+            Source::WebIdentity
+        } else {
+            Source::AssumeRole {
+                source_profile: aws
+                    .profile_value(profile, "source_profile")
+                    .map(|e| e.value.clone()),
+            }
+        }
+    } else if has(profile, "credential_process") {
+        Source::CredentialProcess
+    } else if has(profile, "aws_access_key_id") {
+        Source::StaticKeys
+    } else {
+        Source::Unknown
+    }
+}
+
+/// The `source_profile` chain from `start`, and the loop if it runs into one.
+pub fn chain_of(aws: &AwsFiles, start: &str) -> (Vec<String>, Option<Vec<String>>) {
+    let mut path: Vec<String> = Vec::new();
+    let mut current = start.to_string();
+    while aws.has_profile(&current) {
+        if let Some(i) = path.iter().position(|p| *p == current) {
+            let cycle = path[i..].to_vec();
+            return (path, Some(cycle));
+        }
+        path.push(current.clone());
+        match aws.profile_value(&current, "source_profile") {
+            // A profile naming itself with its own keys is the SDKs' documented self-reference.
+            Some(next)
+                if next.value == current
+                    && aws.profile_value(&current, "aws_access_key_id").is_some() =>
+            {
+                break;
+            }
+            Some(next) => current = next.value.clone(),
+            None => break,
+        }
+    }
+    if path.is_empty() {
+        path.push(start.to_string());
+    }
+    (path, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::leverage::Generation;
+    use crate::model::aws::{AwsFile, IniKind};
+    use crate::source::FileId;
+
+    fn aws(config: &str, credentials: &str) -> AwsFiles {
+        let parse = |t: &str, k| AwsFile::Parsed(crate::read::ini::parse(t, FileId::DETACHED, k).0);
+        AwsFiles {
+            dir: "/x".into(),
+            dir_display: "~/.aws/bb".into(),
+            config: parse(config, IniKind::Config),
+            credentials: parse(credentials, IniKind::Credentials),
+            sso_tokens: Vec::new(),
+            mfa_cache: Vec::new(),
+        }
+    }
+
+    /// The plan the live probe executes, decided without a network.
+    #[test]
+    fn sources_follow_the_generation() {
+        let files = aws(
+            "[profile bb-shared-devops]\nrole_arn = arn:aws:iam::2:role/DevOps\nsource_profile = bb-security\nmfa_serial = arn:aws:iam::4:mfa/j\n[profile bb-shared-devops-mfa]\nrole_arn = arn:aws:iam::2:role/DevOps\nsource_profile = bb-security\nmfa_serial = arn:aws:iam::4:mfa/j\n[profile partner]\nsso_start_url = https://x\n",
+            "[bb-security]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n",
+        );
+        let v2 = Cli::new(Generation::V2);
+        let v3 = Cli::new(Generation::V3);
+        assert_eq!(
+            source_of(&files, v2, "bb", Mode::IamMfa, "bb-shared-devops"),
+            Source::LeverageMfa {
+                section: "bb-shared-devops".into()
+            }
+        );
+        assert_eq!(
+            source_of(&files, v3, "bb", Mode::IamMfa, "bb-shared-devops"),
+            Source::LeverageMfa {
+                section: "bb-shared-devops-mfa".into()
+            }
+        );
+        assert_eq!(
+            source_of(&files, v2, "bb", Mode::Sso, "bb-apps-devstg-devops"),
+            Source::LeverageSso {
+                account: "apps-devstg".into(),
+                sso_profile: "bb-sso-apps-devstg".into()
+            }
+        );
+        assert_eq!(
+            source_of(&files, v2, "bb", Mode::Sso, "partner"),
+            Source::Sso
+        );
+        assert_eq!(
+            source_of(&files, v2, "bb", Mode::Iam, "bb-security"),
+            Source::StaticKeys
+        );
+        assert_eq!(
+            source_of(&files, v2, "bb", Mode::Iam, "nope"),
+            Source::Missing
+        );
+        assert_eq!(
+            source_of(&files, v2, "bb", Mode::Iam, "bb-shared-devops"),
+            Source::AssumeRole {
+                source_profile: Some("bb-security".into())
+            }
+        );
+    }
+
+    #[test]
+    fn chains_and_loops() {
+        let files = aws(
+            "[profile a]\nrole_arn = r\nsource_profile = b\n[profile b]\nrole_arn = r\nsource_profile = c\n[profile c]\nrole_arn = r\nsource_profile = a\n[profile d]\nsource_profile = d\naws_access_key_id = AKIAX\n",
+            "",
+        );
+        let (chain, cycle) = chain_of(&files, "a");
+        assert_eq!(chain, ["a", "b", "c"]);
+        assert_eq!(cycle.unwrap(), ["a", "b", "c"]);
+        assert_eq!(chain_of(&files, "d"), (vec!["d".to_string()], None));
+    }
+}
