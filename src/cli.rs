@@ -152,6 +152,24 @@ pub struct RegenArgs {
     /// MFA device ARN for the IAM profiles (default: the one the config already uses)
     #[arg(long, value_name = "ARN")]
     pub mfa_serial: Option<String>,
+    /// Write nothing: print the diff and exit 1 when the file differs from what regen would
+    /// write, 0 when it does not (a drift check for CI)
+    #[arg(long, conflicts_with_all = ["dry_run", "yes"])]
+    pub check: bool,
+    /// --sso: every account your SSO user can see (default: the accounts of common.tfvars,
+    /// matched by id)
+    #[arg(long)]
+    pub all_accounts: bool,
+    /// --sso: the role to use in every account that has it (else account.tfvars sso_role, else
+    /// the first)
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+    /// --sso: portal calls at once
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
+    /// --sso: portal calls per second at most, shared by all jobs (the portal throttles)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rate: u32,
     /// Seconds each AWS call may take
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,

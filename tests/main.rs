@@ -11,6 +11,7 @@ mod live;
 mod oracle;
 mod properties;
 mod regen;
+mod regen_scale;
 mod rule_pages;
 mod secrets;
 mod sso;

@@ -101,15 +101,21 @@ const EXPECTED: &str = "# my settings, keep me\r\n[default]\r\nregion = us-east-
 async fn sso_regen_writes_leverage_layout_and_keeps_every_user_line() {
     let server = portal().await;
     let case = sso_case();
-    let run = regen(&case, &server, &["--sso", "--yes", "--prune"]).await;
+    let run = regen(
+        &case,
+        &server,
+        &["--sso", "--yes", "--prune", "--all-accounts"],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let written = std::fs::read_to_string(case.aws().join("config")).unwrap();
     let tail = "[profile bb-sso]\r\nsso_start_url = https://bb-fixture.awsapps.com/start\r\nsso_region = us-east-1\r\nsso_account_id = 111111111111\r\nsso_role_name = DevOps\r\n\r\n[profile bb-sso-apps-devstg]\r\nrole_name = DevOps\r\naccount_id = 333333333333\r\nsso_region = us-east-1\r\nsso_start_url = https://bb-fixture.awsapps.com/start\r\n\r\n[profile bb-sso-management]\r\nrole_name = DevOps\r\naccount_id = 111111111111\r\nsso_region = us-east-1\r\nsso_start_url = https://bb-fixture.awsapps.com/start\r\n\r\n[profile bb-sso-sandbox]\r\nrole_name = ReadOnly\r\naccount_id = 777777777777\r\nsso_region = us-east-1\r\nsso_start_url = https://bb-fixture.awsapps.com/start\r\n";
     assert_eq!(written, format!("{EXPECTED}{tail}"));
     // What was chosen and what differs from common.tfvars is said.
     assert!(
-        run.stderr
-            .contains("account `sandbox` (777777777777) is visible to you but not declared"),
+        run.stderr.contains(
+            "1 account(s) visible to you but not declared in common.tfvars `accounts`, written (--all-accounts): sandbox (777777777777)"
+        ),
         "{}",
         run.stderr
     );

@@ -8,7 +8,7 @@ use crate::fix::layout::{self, IamInputs, Note, SsoInputs};
 use crate::fix::values;
 use crate::model::aws::IniKind;
 use crate::model::project::ScopeKind;
-use crate::read::sso_portal::{Portal, PortalAccount, leverage_token};
+use crate::read::sso_portal::{Portal, PortalAccount, RateLimit, leverage_token};
 use crate::read::{self, ReadSettings};
 use crate::write::{Change, Done};
 use anyhow::{Context as _, anyhow, bail};
@@ -84,12 +84,20 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
                 "{e}: sign in first with `leverage-doctor sso-login` (or `leverage aws sso login`)"
             )
         })?;
+        let declared_ids: Vec<String> = declared.values().flatten().cloned().collect();
         let portal = list_portal(
             &token,
             &sso_region,
-            Duration::from_secs(args.timeout),
-            global.quiet,
+            &Listing {
+                timeout: Duration::from_secs(args.timeout),
+                quiet: global.quiet,
+                jobs: usize::from(args.jobs),
+                rate: args.rate,
+                roles_for: (!args.all_accounts).then_some(declared_ids),
+            },
         )?;
+        let all_accounts = args.all_accounts;
+        let role = args.role.clone();
         let expected_roles: BTreeMap<String, String> = project
             .account_dirs
             .iter()
@@ -118,6 +126,8 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
                     base_account,
                     portal: &portal,
                     existing,
+                    all_accounts,
+                    role: role.as_deref(),
                 },
                 prune,
             )
@@ -186,6 +196,9 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         config_path.exists().then(|| old.clone()),
         |text| ini_edit::apply(text, IniKind::Config, &plan_for(&headers(text)).0),
     );
+    if args.check {
+        return drift(&change, &shown, global);
+    }
     if change.is_empty() {
         print(&format!("{shown} is up to date: nothing to change\n"))?;
         return Ok(Exit::Clean);
@@ -243,30 +256,132 @@ fn headers(text: &str) -> Vec<String> {
     parsed.sections.into_iter().map(|s| s.raw).collect()
 }
 
-/// Every account and, for each, every role (all pages), with a progress bar on a terminal.
+/// `--check`: the drift between the file and what regen would write; nothing is written.
+/// Exit 1 when they differ (CI fails), 0 when not.
+fn drift(change: &Change, shown: &str, global: &Global) -> anyhow::Result<Exit> {
+    let Some(edit) = change.edits.first() else {
+        match global.format {
+            crate::cli::Format::Json => print(&format!(
+                "{}\n",
+                serde_json::json!({"version": 1, "file": shown, "differs": false,
+                    "sections": {"added": [], "changed": [], "removed": []}})
+            ))?,
+            _ => print(&format!("{shown} is up to date: nothing to change\n"))?,
+        }
+        return Ok(Exit::Clean);
+    };
+    let before = edit.before.as_deref().unwrap_or("");
+    let (added, changed, removed) = section_changes(before, &edit.after);
+    match global.format {
+        crate::cli::Format::Json => print(&format!(
+            "{}\n",
+            serde_json::json!({"version": 1, "file": shown, "differs": true,
+                "sections": {"added": added, "changed": changed, "removed": removed}})
+        ))?,
+        _ => {
+            print(&change.preview(use_color(global.color)))?;
+            crate::say!(
+                "{shown} differs from what regen-config would write: {} section(s) added, {} changed, {} removed (nothing written)",
+                added.len(),
+                changed.len(),
+                removed.len()
+            );
+        }
+    }
+    Ok(Exit::Findings)
+}
+
+/// The section headers a rewrite adds, changes (keys or values) and removes.
+fn section_changes(old: &str, new: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let sections = |text: &str| -> BTreeMap<String, Vec<(String, String)>> {
+        let (parsed, _) = read::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
+        let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for s in parsed.sections {
+            out.entry(ini_edit::normalize_header(&s.raw))
+                .or_default()
+                .extend(
+                    s.entries
+                        .into_iter()
+                        .map(|e| (e.key.to_ascii_lowercase(), e.value)),
+                );
+        }
+        out
+    };
+    let (old, new) = (sections(old), sections(new));
+    let added = new
+        .keys()
+        .filter(|k| !old.contains_key(*k))
+        .cloned()
+        .collect();
+    let removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed = new
+        .iter()
+        .filter(|(k, v)| old.get(*k).is_some_and(|o| o != *v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    (added, changed, removed)
+}
+
+/// How the portal is listed.
+struct Listing {
+    timeout: Duration,
+    quiet: bool,
+    /// Portal calls at once.
+    jobs: usize,
+    /// Portal calls per second, shared by all jobs.
+    rate: u32,
+    /// List roles only for these account ids (the project's); `None`: every account.
+    roles_for: Option<Vec<String>>,
+}
+
+/// Every account and, for each in scope, every role (all pages), within a client-side rate
+/// limit shared by all workers, retrying throttled and failing calls with jittered back-off;
+/// a progress bar with an ETA on a terminal.
 fn list_portal(
     token: &crate::read::sso_portal::LeverageToken,
     region: &str,
-    timeout: Duration,
-    quiet: bool,
+    how: &Listing,
 ) -> anyhow::Result<Vec<PortalAccount>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let portal = Portal::new(token, region, timeout).await;
+        let limit = std::sync::Arc::new(RateLimit::new(how.rate));
+        let portal = Portal::new(token, region, how.timeout, limit.clone()).await;
         let accounts = portal.accounts().await.context("SSO ListAccounts")?;
-        let bar =
-            (!quiet && !super::in_ci() && std::io::stderr().is_terminal() && accounts.len() > 5)
-                .then(|| indicatif::ProgressBar::new(accounts.len() as u64));
+        let in_scope = |a: &PortalAccount| {
+            values::account_id(&a.id).is_ok()
+                && how.roles_for.as_ref().is_none_or(|ids| ids.contains(&a.id))
+        };
+        let to_list = accounts.iter().filter(|a| in_scope(a)).count();
+        if !how.quiet && to_list > 40 {
+            crate::say!(
+                "listing the roles of {to_list} accounts (at most {} calls a second) …",
+                how.rate
+            );
+        }
+        let bar = (!how.quiet && !super::in_ci() && std::io::stderr().is_terminal() && to_list > 5)
+            .then(|| {
+                let bar = indicatif::ProgressBar::new(to_list as u64);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} accounts, {per_sec}, ETA {eta}",
+                ) {
+                    bar.set_style(style);
+                }
+                bar
+            });
         let portal = &portal;
         let bar_ref = &bar;
         let results: Vec<Result<PortalAccount, anyhow::Error>> = futures::stream::iter(accounts)
             .map(|mut account| async move {
                 // An id that is not an id is never sent back to the server (the layout skips
-                // the account and says so).
-                if values::account_id(&account.id).is_err() {
+                // the account and says so); accounts out of scope are not listed at all.
+                if !in_scope(&account) {
                     return Ok(account);
                 }
                 account.roles = portal
@@ -278,11 +393,17 @@ fn list_portal(
                 }
                 Ok(account)
             })
-            .buffered(4)
+            .buffered(how.jobs.max(1))
             .collect()
             .await;
         if let Some(b) = bar {
             b.finish_and_clear();
+        }
+        if limit.retried() > 0 && !how.quiet {
+            crate::say!(
+                "note: {} portal call(s) were throttled or failed and were retried",
+                limit.retried()
+            );
         }
         results.into_iter().collect()
     })

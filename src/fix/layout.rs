@@ -43,6 +43,23 @@ pub struct SsoInputs<'a> {
     pub portal: &'a [PortalAccount],
     /// Headers already in the file (to keep `[default]` and find stale sections).
     pub existing: &'a [String],
+    /// Write every visible account, not only those common.tfvars declares (by id).
+    pub all_accounts: bool,
+    /// `--role`: the role for every account that has it.
+    pub role: Option<&'a str>,
+}
+
+/// Up to this many names are listed in a summary line; the rest are counted.
+const LISTED: usize = 8;
+
+fn summary(names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(LISTED).map(String::as_str).collect();
+    let more = names.len().saturating_sub(LISTED);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
 }
 
 /// The account name Leverage gives a portal account: its name without `<project_long>-`,
@@ -142,7 +159,24 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
         });
     }
     let mut chosen: BTreeMap<String, (String, String)> = BTreeMap::new(); // name → (id, role)
+    let mut visible: Vec<String> = Vec::new();
+    let mut out_of_scope: Vec<String> = Vec::new();
+    let mut undeclared_written: Vec<String> = Vec::new();
+    let mut no_role: Vec<String> = Vec::new();
+    let mut fell_back: Vec<String> = Vec::new();
+    let mut first_of_many: Vec<String> = Vec::new();
+    let declared_ids: Vec<&str> = i.declared.values().flatten().map(String::as_str).collect();
     for (name, account) in name_accounts(i, &mut notes) {
+        visible.push(name.clone());
+        let in_project = declared_ids.contains(&account.id.as_str())
+            || i.declared.get(&name).is_some_and(Option::is_none);
+        if !in_project {
+            if !i.all_accounts {
+                out_of_scope.push(format!("{name} ({})", account.id));
+                continue;
+            }
+            undeclared_written.push(format!("{name} ({})", account.id));
+        }
         let roles: Vec<&String> = account
             .roles
             .iter()
@@ -158,52 +192,82 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
             })
             .collect();
         let Some(first) = roles.first().copied() else {
-            notes.push(Note::warn(format!(
-                "account `{name}` ({}) has no role for you: skipped",
-                account.id
-            )));
+            no_role.push(format!("{name} ({})", account.id));
             continue;
         };
-        let role = match i.expected_roles.get(&name) {
-            Some(want) if roles.contains(&want) => want.clone(),
+        // --role, else account.tfvars sso_role, else the first role.
+        let wanted = i
+            .role
+            .map(str::to_string)
+            .or_else(|| i.expected_roles.get(&name).cloned());
+        let role = match &wanted {
+            Some(want) if roles.iter().any(|r| *r == want) => want.clone(),
             Some(want) => {
-                notes.push(Note::warn(format!(
-                    "`{name}`: the project expects role `{want}` (account.tfvars sso_role) but you have {}; using `{first}`",
-                    join(&roles)
-                )));
-                first.clone()
+                let fallback = i
+                    .expected_roles
+                    .get(&name)
+                    .filter(|e| i.role.is_some() && roles.iter().any(|r| r == e))
+                    .unwrap_or(first);
+                fell_back.push(format!("{name} (no `{want}`: `{fallback}`)"));
+                fallback.clone()
             }
             None => {
                 if roles.len() > 1 {
-                    notes.push(Note::info(format!(
-                        "`{name}`: no sso_role in account.tfvars; using the first of your roles, `{first}` (of {})",
-                        join(&roles)
-                    )));
+                    first_of_many.push(format!("{name} (`{first}` of {})", join(&roles)));
                 }
                 first.clone()
             }
         };
-        if !i.declared.contains_key(&name) {
-            notes.push(Note::warn(format!(
-                "account `{name}` ({}) is visible to you but not declared in common.tfvars `accounts`",
-                account.id
-            )));
-        } else if let Some(Some(id)) = i.declared.get(&name)
-            && *id != account.id
-        {
-            notes.push(Note::warn(format!(
-                "account `{name}` is {} in the portal but {id} in common.tfvars",
-                account.id
-            )));
-        }
         chosen.insert(name, (account.id.clone(), role));
     }
-    for name in i.declared.keys() {
-        if !chosen.contains_key(name) {
-            notes.push(Note::warn(format!(
-                "common.tfvars declares `{name}` but your SSO user cannot see it (no profile generated)"
-            )));
-        }
+    // One short block, not a line per account: organisations have hundreds.
+    if !out_of_scope.is_empty() {
+        notes.push(Note::info(format!(
+            "{} visible account(s) not in common.tfvars, not written (--all-accounts writes them): {}",
+            out_of_scope.len(),
+            summary(&out_of_scope)
+        )));
+    }
+    if !undeclared_written.is_empty() {
+        notes.push(Note::warn(format!(
+            "{} account(s) visible to you but not declared in common.tfvars `accounts`, written (--all-accounts): {}",
+            undeclared_written.len(),
+            summary(&undeclared_written)
+        )));
+    }
+    let unseen: Vec<String> = i
+        .declared
+        .keys()
+        .filter(|n| !visible.contains(n))
+        .cloned()
+        .collect();
+    if !unseen.is_empty() {
+        notes.push(Note::warn(format!(
+            "{} account(s) common.tfvars declares but your SSO user cannot see (no profile generated): {}",
+            unseen.len(),
+            summary(&unseen)
+        )));
+    }
+    if !no_role.is_empty() {
+        notes.push(Note::warn(format!(
+            "{} account(s) with no role for you, skipped: {}",
+            no_role.len(),
+            summary(&no_role)
+        )));
+    }
+    if !fell_back.is_empty() {
+        notes.push(Note::warn(format!(
+            "{} account(s) lack the role asked for (--role, else account.tfvars sso_role) and fell back: {}",
+            fell_back.len(),
+            summary(&fell_back)
+        )));
+    }
+    if !first_of_many.is_empty() {
+        notes.push(Note::info(format!(
+            "{} account(s) without sso_role or --role use the first of your roles: {}",
+            first_of_many.len(),
+            summary(&first_of_many)
+        )));
     }
     let base = i
         .base_account
@@ -242,7 +306,7 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
         let Some(name) = header.strip_prefix(&prefix) else {
             continue;
         };
-        if chosen.contains_key(name) {
+        if chosen.contains_key(name) || visible.iter().any(|v| v == name) {
             continue;
         }
         stale_section(
@@ -432,6 +496,8 @@ mod tests {
             base_account: None,
             portal: &portal,
             existing: &existing,
+            all_accounts: true,
+            role: None,
         };
         let (plan, notes) = sso_plan(&inputs, true);
         let headers: Vec<_> = plan.upsert.iter().map(|s| s.header.as_str()).collect();
@@ -451,11 +517,10 @@ mod tests {
         let text: Vec<_> = notes.iter().map(|n| n.text.as_str()).collect();
         assert!(
             text.iter()
-                .any(|t| t.contains("`sandbox` (777777777777) is visible to you but not declared"))
+                .any(|t| t.contains("visible to you but not declared in common.tfvars `accounts`, written (--all-accounts): sandbox (777777777777)"))
         );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("declares `network` but your SSO user cannot see it"))
-        );
+        assert!(text.iter().any(|t| {
+            t.contains("declares but your SSO user cannot see (no profile generated): network")
+        }));
     }
 }

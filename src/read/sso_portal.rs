@@ -7,8 +7,62 @@ use aws_sdk_sso::config::Region;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-/// Throttled calls are retried this many times in all, with doubling back-off.
-const THROTTLE_ATTEMPTS: u32 = 4;
+/// A throttled or failing (5xx) call is tried this many times in all, with jittered
+/// exponential back-off.
+const MAX_ATTEMPTS: u32 = 6;
+/// The first back-off, doubled each time, capped.
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
+const BACKOFF_CAP: Duration = Duration::from_secs(8);
+
+/// A client-side rate limit shared by every worker: calls start at least `1/rate` apart, so a
+/// portal that holds N requests a second is not pushed into throttling in the first place.
+#[derive(Debug)]
+pub struct RateLimit {
+    interval: Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+    retried: std::sync::atomic::AtomicUsize,
+}
+
+impl RateLimit {
+    pub fn new(per_second: u32) -> RateLimit {
+        RateLimit {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+            retried: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Waits for this call's slot.
+    pub async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = tokio::time::Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// How many calls were retried (throttled or 5xx).
+    pub fn retried(&self) -> usize {
+        self.retried.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// `attempt`'s back-off: base × 2^(attempt-1), capped, with jitter in its upper half (so that
+/// workers throttled together do not retry together).
+fn backoff(attempt: u32) -> Duration {
+    let full = BACKOFF_BASE
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+        .min(BACKOFF_CAP);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let jitter = u64::from(nanos) % (full.as_millis() as u64 / 2 + 1);
+    full / 2 + Duration::from_millis(jitter)
+}
 
 /// No real portal has more pages than this (1000 accounts a page would be a million accounts).
 pub const MAX_PAGES: usize = 1000;
@@ -130,14 +184,21 @@ pub async fn unsigned_config(region: &str, timeout: Duration) -> aws_config::Sdk
 pub struct Portal {
     client: aws_sdk_sso::Client,
     token: String,
+    limit: std::sync::Arc<RateLimit>,
 }
 
 impl Portal {
-    pub async fn new(token: &LeverageToken, region: &str, timeout: Duration) -> Portal {
+    pub async fn new(
+        token: &LeverageToken,
+        region: &str,
+        timeout: Duration,
+        limit: std::sync::Arc<RateLimit>,
+    ) -> Portal {
         let config = unsigned_config(region, timeout).await;
         Portal {
             client: aws_sdk_sso::Client::new(&config),
             token: token.access_token.clone(),
+            limit,
         }
     }
 
@@ -147,7 +208,7 @@ impl Portal {
         let mut next: Option<String> = None;
         let mut pages = Pages::default();
         loop {
-            let page = retry(|| {
+            let page = retry(&self.limit, || {
                 self.client
                     .list_accounts()
                     .access_token(&self.token)
@@ -175,7 +236,7 @@ impl Portal {
         let mut next: Option<String> = None;
         let mut pages = Pages::default();
         loop {
-            let page = retry(|| {
+            let page = retry(&self.limit, || {
                 self.client
                     .list_account_roles()
                     .access_token(&self.token)
@@ -198,7 +259,7 @@ impl Portal {
     }
 }
 
-async fn retry<T, E, F, Fut>(mut call: F) -> Result<T, PortalError>
+async fn retry<T, E, F, Fut>(limit: &RateLimit, mut call: F) -> Result<T, PortalError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<
@@ -212,13 +273,22 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
+        limit.wait().await;
         match call().await {
             Ok(v) => return Ok(v),
             Err(e) => {
+                // Typed: the service's error code and the HTTP status, never the message.
                 let code = e.as_service_error().and_then(|s| s.code()).unwrap_or("");
-                let throttled = code == "TooManyRequestsException" || code.contains("Throttl");
-                if throttled && attempt < THROTTLE_ATTEMPTS {
-                    tokio::time::sleep(Duration::from_millis(250 * 2u64.pow(attempt - 1))).await;
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let throttled = code == "TooManyRequestsException"
+                    || code.contains("Throttl")
+                    || status == Some(429);
+                let server_error = status.is_some_and(|s| s >= 500);
+                if (throttled || server_error) && attempt < MAX_ATTEMPTS {
+                    limit
+                        .retried
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(backoff(attempt)).await;
                     continue;
                 }
                 let text = match e.as_service_error() {
@@ -279,9 +349,12 @@ pub async fn logout(token: &str, region: &str, timeout: Duration) -> Result<(), 
         },
         region,
         timeout,
+        std::sync::Arc::new(RateLimit::new(10)),
     )
     .await;
-    retry(|| portal.client.logout().access_token(&portal.token).send())
-        .await
-        .map(|_| ())
+    retry(&portal.limit, || {
+        portal.client.logout().access_token(&portal.token).send()
+    })
+    .await
+    .map(|_| ())
 }
