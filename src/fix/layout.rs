@@ -201,7 +201,7 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
             .map(str::to_string)
             .or_else(|| i.expected_roles.get(&name).cloned());
         let role = match &wanted {
-            Some(want) if roles.iter().any(|r| *r == want) => want.clone(),
+            Some(want) if roles.contains(&want) => want.clone(),
             Some(want) => {
                 let fallback = i
                     .expected_roles
