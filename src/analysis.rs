@@ -32,6 +32,10 @@ pub enum Source {
     CredentialProcess,
     WebIdentity,
     StaticKeys,
+    /// Credentials Terraform's SDK cannot read yet (`login_session`, written by `aws login`).
+    Unsupported {
+        key: String,
+    },
     /// Defined nowhere.
     Missing,
     /// Defined, with nothing the SDK can use.
@@ -46,7 +50,7 @@ impl Source {
             Source::LeverageMfa { .. } => "mfa",
             Source::AssumeRole { .. } | Source::WebIdentity => "assume-role",
             Source::StaticKeys | Source::CredentialProcess => "static",
-            Source::Missing | Source::Unknown => "unknown",
+            Source::Missing | Source::Unknown | Source::Unsupported { .. } => "unknown",
         }
     }
 }
@@ -148,6 +152,11 @@ fn source_of(aws: &AwsFiles, cli: Cli, project: &str, mode: Mode, profile: &str)
     }
     if !aws.has_profile(profile) {
         return Source::Missing;
+    }
+    if has(profile, "login_session") {
+        return Source::Unsupported {
+            key: "login_session".into(),
+        };
     }
     if has(profile, "sso_start_url") || has(profile, "sso_session") {
         Source::Sso

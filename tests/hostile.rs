@@ -351,7 +351,12 @@ async fn portal_values_never_inject_lines_or_unmanaged_keys() {
     )
     .await;
     let case = Case::new("sso-healthy");
-    let out = run_with_sso_server(&case, server.uri(), &["regen-config", "--sso", "--yes"]).await;
+    let out = run_with_sso_server(
+        &case,
+        server.uri(),
+        &["regen-config", "--sso", "--yes", "--all-accounts"],
+    )
+    .await;
     let written = std::fs::read_to_string(case.aws().join("config")).unwrap();
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(!written.contains("credential_process"), "{written}");

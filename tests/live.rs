@@ -213,12 +213,11 @@ fn a_server_that_never_answers_times_out() {
     );
     let failed = diags(&report, "LD601");
     assert_eq!(failed.len(), 4, "{report:#}");
-    assert!(failed.iter().all(|d| {
-        d["message"]
-            .as_str()
-            .unwrap()
-            .contains("could not be reached")
-    }));
+    assert!(
+        failed
+            .iter()
+            .all(|d| { d["message"].as_str().unwrap().contains("timed out") })
+    );
     // Bounded by the timeout (not a timing assertion on speed: a hang would take minutes).
     assert!(started.elapsed() < Duration::from_secs(60));
 }

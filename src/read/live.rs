@@ -15,6 +15,7 @@ use crate::leverage::account_of_profile;
 use crate::model::Model;
 use crate::model::aws::AwsFiles;
 use crate::model::live::{FailureKind, LiveOutcome, LiveResult};
+use crate::read::failure::{Failure, Phase};
 use aws_config::BehaviorVersion;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
@@ -43,13 +44,6 @@ pub struct LiveSettings {
     pub mfa_code: Option<String>,
     pub interactive: bool,
     pub progress: bool,
-}
-
-/// A probe failure: its class and a one-line, secret-free reason.
-#[derive(Debug, Clone)]
-struct Failure {
-    kind: FailureKind,
-    error: String,
 }
 
 type Shared<T> = Arc<OnceCell<Result<T, Failure>>>;
@@ -304,6 +298,14 @@ impl Probe<'_> {
             Some(Source::Missing) | None => {
                 return Ok(LiveOutcome::Skipped("not defined (see LD102)".into()));
             }
+            Some(Source::Unsupported { key }) => {
+                return Err(Failure::new(
+                    FailureKind::UnsupportedCredentials,
+                    format!(
+                        "`{key}` credentials (written by `aws login`) cannot be read by Terraform or its AWS SDK (see LD311)"
+                    ),
+                ));
+            }
             Some(_) => self.sdk_chain(profile, &region).await?,
         };
         let (account, arn) = self.caller_identity(credentials, &region).await?;
@@ -350,18 +352,8 @@ impl Probe<'_> {
             match provider.provide_credentials().await {
                 Ok(c) => return Ok(c),
                 Err(e) => {
-                    let text = error_text(&e);
-                    if text.contains("could not parse profile file") {
-                        return Err(Failure {
-                            kind: FailureKind::NoCredentials,
-                            error: "the AWS SDK cannot parse the project's config or credentials file (see LD205)".into(),
-                        });
-                    }
-                    let failure = classify(&text, None, Phase::Chain);
-                    if failure.kind == FailureKind::Other
-                        && is_throttled(&text)
-                        && attempt < THROTTLE_ATTEMPTS
-                    {
+                    let failure = crate::read::failure::from_credentials(&e, self.model.now);
+                    if failure.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS {
                         backoff(attempt).await;
                         continue;
                     }
@@ -456,13 +448,38 @@ impl Probe<'_> {
                     ));
                 }
                 Err(e) => {
-                    let failure = sdk_failure(&e, Phase::Sso);
-                    if failure.kind == FailureKind::Other
-                        && is_throttled(&failure.error)
-                        && attempt < THROTTLE_ATTEMPTS
-                    {
+                    let mut failure =
+                        crate::read::failure::from_sdk(&e, Phase::Sso, self.model.now);
+                    if failure.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS {
                         backoff(attempt).await;
                         continue;
+                    }
+                    if failure.kind == FailureKind::RoleNotAssigned {
+                        // Say which roles the user does have there (ListAccountRoles).
+                        let roles = client
+                            .list_account_roles()
+                            .access_token(&token)
+                            .account_id(&account_id)
+                            .send()
+                            .await
+                            .ok()
+                            .and_then(|o| o.role_list)
+                            .unwrap_or_default();
+                        let names: Vec<String> = roles
+                            .into_iter()
+                            .filter_map(|r| r.role_name)
+                            .map(|r| crate::secrets::one_line(&r, 64))
+                            .collect();
+                        failure.error = format!(
+                            "{} — role `{}` in {account_id}; your roles there: {}",
+                            failure.error,
+                            crate::secrets::one_line(&role, 64),
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        );
                     }
                     return Err(failure);
                 }
@@ -519,7 +536,9 @@ impl Probe<'_> {
                     .token_code(&code)
                     .send()
                     .await
-                    .map_err(|e| sdk_failure(&e, Phase::Chain))?;
+                    .map_err(|e| {
+                        crate::read::failure::from_sdk(&e, Phase::Chain, self.model.now)
+                    })?;
                 sts_credentials(out.credentials)
             })
             .await
@@ -531,7 +550,7 @@ impl Probe<'_> {
             .role_session_name("leverage-doctor")
             .send()
             .await
-            .map_err(|e| sdk_failure(&e, Phase::AssumeRole))?;
+            .map_err(|e| crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now))?;
         sts_credentials(out.credentials)
     }
 
@@ -569,8 +588,9 @@ impl Probe<'_> {
                     return Ok((account, out.arn.unwrap_or_default()));
                 }
                 Err(e) => {
-                    let failure = sdk_failure(&e, Phase::Identity);
-                    if is_throttled(&failure.error) && attempt < THROTTLE_ATTEMPTS {
+                    let failure =
+                        crate::read::failure::from_sdk(&e, Phase::Identity, self.model.now);
+                    if failure.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS {
                         backoff(attempt).await;
                         continue;
                     }
@@ -624,137 +644,6 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
 }
 
-fn is_throttled(text: &str) -> bool {
-    [
-        "Throttling",
-        "TooManyRequests",
-        "RequestLimitExceeded",
-        "SlowDown",
-    ]
-    .iter()
-    .any(|c| text.contains(c))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// The SDK resolving a profile's chain (AssumeRole inside).
-    Chain,
-    AssumeRole,
-    Sso,
-    Identity,
-}
-
-/// A failed SDK call: its text, its error code (from the parsed error or, where a server's
-/// error document is not parsed, from the raw body), classified.
-fn sdk_failure<E>(
-    err: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
-    phase: Phase,
-) -> Failure
-where
-    E: std::error::Error + aws_sdk_sts::error::ProvideErrorMetadata + 'static,
-{
-    use aws_sdk_sts::error::SdkError;
-    let mut text = error_text(err);
-    let code = err
-        .as_service_error()
-        .and_then(|e| e.code())
-        .map(str::to_string);
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    if code.is_none()
-        && let Some(body) = err.raw_response().and_then(|r| r.body().bytes())
-    {
-        let body = String::from_utf8_lossy(body);
-        if let Some(found) = xml_tag(&body, "Code") {
-            text = format!("{found}: {}", xml_tag(&body, "Message").unwrap_or_default());
-        }
-    }
-    if let Some(code) = &code {
-        let message = err
-            .as_service_error()
-            .and_then(|e| e.message())
-            .unwrap_or("");
-        text = format!("{code}: {message}");
-    }
-    if matches!(
-        err,
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-    ) {
-        return Failure {
-            kind: FailureKind::Network,
-            error: sanitize(&text),
-        };
-    }
-    classify(&text, status, phase)
-}
-
-fn xml_tag(body: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let start = body.find(&open)? + open.len();
-    let end = body[start..].find(&format!("</{tag}>"))? + start;
-    Some(body[start..end].trim().to_string())
-}
-
-/// Classifies an error by the codes and phrases AWS uses.
-fn classify(text: &str, status: Option<u16>, phase: Phase) -> Failure {
-    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-    let kind = if has(&[
-        "ExpiredToken",
-        "token included in the request is expired",
-        "security token has expired",
-    ]) {
-        FailureKind::ExpiredToken
-    } else if has(&[
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-        "security token included in the request is invalid",
-    ]) {
-        FailureKind::UnknownKey
-    } else if has(&[
-        "SignatureDoesNotMatch",
-        "InvalidSignatureException",
-        "Signature expired",
-        "RequestExpired",
-        "RequestTimeTooSkewed",
-    ]) {
-        FailureKind::BadSignature
-    } else if has(&[
-        "UnauthorizedException",
-        "Session token not found or invalid",
-    ]) || (phase == Phase::Sso && status == Some(401))
-    {
-        FailureKind::SsoSessionInvalid
-    } else if has(&["not authorized to perform: sts:AssumeRole"])
-        || (phase == Phase::AssumeRole && has(&["AccessDenied"]))
-    {
-        FailureKind::AssumeRoleDenied
-    } else if has(&[
-        "dispatch failure",
-        "timed out",
-        "timeout",
-        "Connection refused",
-        "connection refused",
-        "dns error",
-        "error trying to connect",
-    ]) {
-        FailureKind::Network
-    } else if has(&[
-        "CredentialsNotLoaded",
-        "no credentials",
-        "could not find",
-        "ProfileFile",
-        "profile",
-    ]) && phase == Phase::Chain
-    {
-        FailureKind::NoCredentials
-    } else {
-        FailureKind::Other
-    };
-    Failure {
-        kind,
-        error: sanitize(text),
-    }
-}
-
 /// An error's own messages, outermost first, joined with `: ` — each level's Display only,
 /// never a Debug form (the SDK's Debug of a failed request holds the whole signed request).
 /// A level that quotes a request is cut before it. Not yet scrubbed: pass it to `sanitize`.
@@ -791,41 +680,6 @@ pub fn sanitize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn classifies_aws_codes() {
-        assert_eq!(
-            classify(
-                "ExpiredToken: The security token included in the request is expired",
-                Some(403),
-                Phase::Identity
-            )
-            .kind,
-            FailureKind::ExpiredToken
-        );
-        assert_eq!(
-            classify("InvalidClientTokenId: x", Some(403), Phase::Identity).kind,
-            FailureKind::UnknownKey
-        );
-        assert_eq!(
-            classify("SignatureDoesNotMatch: x", Some(403), Phase::Identity).kind,
-            FailureKind::BadSignature
-        );
-        assert_eq!(
-            classify(
-                "UnauthorizedException: Session token not found or invalid",
-                Some(401),
-                Phase::Sso
-            )
-            .kind,
-            FailureKind::SsoSessionInvalid
-        );
-        assert_eq!(classify("AccessDenied: User: arn:aws:iam::1:user/x is not authorized to perform: sts:AssumeRole", Some(403), Phase::Chain).kind, FailureKind::AssumeRoleDenied);
-        assert_eq!(
-            classify("something odd", Some(500), Phase::Identity).kind,
-            FailureKind::Other
-        );
-    }
 
     #[test]
     fn sanitize_masks_key_ids() {

@@ -4,6 +4,7 @@ pub mod aws;
 pub mod buildenv;
 pub mod doctor_config;
 pub mod endpoints;
+pub mod failure;
 pub mod fs;
 pub mod hcl;
 pub mod ini;

@@ -208,7 +208,7 @@ impl Portal {
         let mut next: Option<String> = None;
         let mut pages = Pages::default();
         loop {
-            let page = retry(&self.limit, || {
+            let page = retry(&self.limit, true, || {
                 self.client
                     .list_accounts()
                     .access_token(&self.token)
@@ -236,7 +236,7 @@ impl Portal {
         let mut next: Option<String> = None;
         let mut pages = Pages::default();
         loop {
-            let page = retry(&self.limit, || {
+            let page = retry(&self.limit, true, || {
                 self.client
                     .list_account_roles()
                     .access_token(&self.token)
@@ -259,7 +259,13 @@ impl Portal {
     }
 }
 
-async fn retry<T, E, F, Fut>(limit: &RateLimit, mut call: F) -> Result<T, PortalError>
+/// A portal call, within the rate limit; throttled calls are retried, and so are server errors
+/// (5xx) when `server_errors` (listings, which are idempotent reads).
+async fn retry<T, E, F, Fut>(
+    limit: &RateLimit,
+    server_errors: bool,
+    mut call: F,
+) -> Result<T, PortalError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<
@@ -283,7 +289,7 @@ where
                 let throttled = code == "TooManyRequestsException"
                     || code.contains("Throttl")
                     || status == Some(429);
-                let server_error = status.is_some_and(|s| s >= 500);
+                let server_error = server_errors && status.is_some_and(|s| s >= 500);
                 if (throttled || server_error) && attempt < MAX_ATTEMPTS {
                     limit
                         .retried
@@ -352,7 +358,7 @@ pub async fn logout(token: &str, region: &str, timeout: Duration) -> Result<(), 
         std::sync::Arc::new(RateLimit::new(10)),
     )
     .await;
-    retry(&portal.limit, || {
+    retry(&portal.limit, false, || {
         portal.client.logout().access_token(&portal.token).send()
     })
     .await

@@ -29,11 +29,11 @@ pub fn render(report: &Report) -> String {
         .iter()
         .map(|row| {
             let live = match &row.live {
-                None => json!({"status": "skipped", "account": null, "arn": null, "error": null, "ms": null}),
+                None => json!({"status": "skipped", "account": null, "arn": null, "error": null, "failure": null, "ms": null}),
                 Some(l) => match &l.outcome {
-                    LiveOutcome::Ok { account, arn } => json!({"status": "ok", "account": account, "arn": arn, "error": null, "ms": l.millis}),
-                    LiveOutcome::Failed { error, .. } => json!({"status": "failed", "account": null, "arn": null, "error": error, "ms": l.millis}),
-                    LiveOutcome::Skipped(why) => json!({"status": "skipped", "account": null, "arn": null, "error": why, "ms": null}),
+                    LiveOutcome::Ok { account, arn } => json!({"status": "ok", "account": account, "arn": arn, "error": null, "failure": null, "ms": l.millis}),
+                    LiveOutcome::Failed { error, kind } => json!({"status": "failed", "account": null, "arn": null, "error": error, "failure": kind.as_str(), "ms": l.millis}),
+                    LiveOutcome::Skipped(why) => json!({"status": "skipped", "account": null, "arn": null, "error": why, "failure": null, "ms": null}),
                 },
             };
             json!({

@@ -35,12 +35,18 @@ fn sts_call_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
         let (what, fix) = match kind {
             FailureKind::ExpiredToken => ("the credentials have expired", "leverage aws sso login   (SSO) — or rerun through the Leverage CLI to refresh role credentials".to_string()),
             FailureKind::UnknownKey => ("AWS does not know the access key id", "rotate the keys in IAM and run: leverage credentials configure".to_string()),
-            FailureKind::BadSignature => ("the request signature does not match: wrong secret key, or the clock is off", "check the secret key; sync the clock (timedatectl / ntpdate)".to_string()),
+            FailureKind::BadSignature => ("the request signature does not match: the secret key is wrong", "check aws_secret_access_key (rotate the keys if unsure)".to_string()),
+            FailureKind::ClockSkew => ("AWS refused the request because this machine's clock is off", "sync the clock (timedatectl set-ntp true, or ntpdate)".to_string()),
             FailureKind::AssumeRoleDenied => ("AssumeRole was denied", "check the role's trust policy and the caller's sts:AssumeRole permission".to_string()),
             FailureKind::SsoSessionInvalid => ("the SSO session is revoked or expired", "leverage-doctor sso-reset --login".to_string()),
+            FailureKind::RoleNotAssigned => ("the SSO user has no access to this role in this account (ForbiddenException); a permission set assigned minutes ago may still be propagating", "wait a few minutes and retry; otherwise ask for the permission set, or use one of your roles (role_name of the account profile)".to_string()),
+            FailureKind::InvalidGrant => ("SSO-OIDC refused the grant: usually a wrong `sso_region` for the start URL", "set sso_region in common.tfvars to the region of your IAM Identity Center, then leverage-doctor sso-login".to_string()),
+            FailureKind::Throttled => ("AWS throttled the calls (retries exhausted)", "retry later, or with --jobs 1".to_string()),
             FailureKind::MfaNeeded => ("an MFA code is needed and there is no terminal to ask on", "run on a terminal, or pass --mfa-code CODE".to_string()),
-            FailureKind::Network => ("the endpoint could not be reached in time", "check the network, proxy and AWS_ENDPOINT_URL* settings".to_string()),
+            FailureKind::Network => ("the endpoint could not be reached", "check the network, proxy (HTTPS_PROXY) and AWS_ENDPOINT_URL* settings".to_string()),
+            FailureKind::Timeout => ("the call timed out", "check the network and proxy; raise --timeout if the link is slow".to_string()),
             FailureKind::NoCredentials => ("no credentials could be obtained", cx.regen_fix()),
+            FailureKind::UnsupportedCredentials => ("these credentials cannot be used by Terraform and its AWS SDK", "use a credential_process: credential_process = aws configure export-credentials --profile <profile> --format process".to_string()),
             FailureKind::Other => ("the call failed", "see the error".to_string()),
         };
         out.push(place(

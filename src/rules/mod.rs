@@ -102,6 +102,7 @@ pub static RULES: &[&Rule] = &[
     &profiles::LD308,
     &profiles::LD309,
     &profiles::LD310,
+    &profiles::LD311,
     &mode::LD401,
     &mode::LD402,
     &mode::LD403,

@@ -29,6 +29,13 @@ rule!(
     mfa_profile_missing
 );
 rule!(
+    LD311,
+    "LD311",
+    "credentials-unsupported-by-terraform",
+    Error,
+    credentials_unsupported
+);
+rule!(
     LD304,
     "LD304",
     "source-profile-missing",
@@ -279,6 +286,34 @@ fn mfa_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     )),
             );
         }
+    }
+}
+
+/// Credentials the AWS CLI can use but Terraform and its Go SDK cannot (yet).
+fn credentials_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    for (name, profile) in &cx.analysis.profiles {
+        let crate::analysis::Source::Unsupported { key } = &profile.source else {
+            continue;
+        };
+        let Some(entry) = aws.profile_value(name, key) else {
+            continue;
+        };
+        let mut d = LD311
+            .diag(format!(
+                "`{name}` uses `{key}` (written by `aws login`, AWS CLI 2.32 and later): Terraform and its AWS SDK cannot read it"
+            ))
+            .profile(name.clone())
+            .at(entry.line_span.clone(), "only the AWS CLI reads this");
+        if let Some(r) = cx.used.get(name).and_then(|r| r.first()) {
+            d = d.related(r.span.clone(), "used here");
+        }
+        out.push(
+            d.help("Terraform fails with \"no valid credential sources found\"; the AWS CLI itself works, which makes it confusing")
+                .fix(format!(
+                    "a profile Terraform can read that asks the AWS CLI for the keys:\n[profile {name}-tf]\ncredential_process = aws configure export-credentials --profile {name} --format process"
+                )),
+        );
     }
 }
 

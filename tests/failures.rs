@@ -1,0 +1,303 @@
+//! Every live failure class of the JSON report (`live.failure`), each produced by a server
+//! speaking AWS's real wire format (STS XML errors with their codes and a `Date` header; the
+//! SSO portal's JSON errors with `x-amzn-errortype`), or by the network itself.
+
+use crate::support::{Case, live_of};
+use std::time::Duration;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// `check --format json` in `rel` with the environment given; the report.
+async fn live(
+    case: &Case,
+    rel: &str,
+    env: Vec<(&'static str, String)>,
+    extra: &[&str],
+) -> serde_json::Value {
+    let mut cmd = case.cmd(rel);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.env("CI", "true")
+        .args(["check", "--format", "json"])
+        .args(extra)
+        .timeout(Duration::from_secs(120));
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn sts_error(
+    status: u16,
+    code: &str,
+    date: Option<chrono::DateTime<chrono::Utc>>,
+) -> ResponseTemplate {
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>test {code}</Message></Error><RequestId>1</RequestId></ErrorResponse>"
+    );
+    let t = ResponseTemplate::new(status).set_body_raw(body, "text/xml");
+    match date {
+        Some(d) => t.insert_header("date", d.to_rfc2822().as_str()),
+        None => t,
+    }
+}
+
+const IDENTITY: &str = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::444444444444:user/jane</Arn><UserId>AIDA</UserId><Account>444444444444</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
+
+/// The class the report gives `profile` when STS answers `response` to every call.
+async fn sts_class(response: ResponseTemplate, profile: &str) -> String {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    let case = Case::new("iam-live");
+    let report = live(
+        &case,
+        "shared/us-east-1/base-network",
+        vec![("AWS_ENDPOINT_URL_STS", server.uri())],
+        &[],
+    )
+    .await;
+    live_of(&report, profile)["failure"]
+        .as_str()
+        .unwrap_or("null")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sts_error_codes_are_classified() {
+    let now = chrono::Utc::now();
+    for (response, want) in [
+        (sts_error(403, "ExpiredToken", None), "expired-token"),
+        (sts_error(403, "InvalidClientTokenId", None), "unknown-key"),
+        (
+            sts_error(403, "SignatureDoesNotMatch", Some(now)),
+            "bad-signature",
+        ),
+        // The same code with a server clock two hours away is the clock, not the key.
+        (
+            sts_error(
+                403,
+                "SignatureDoesNotMatch",
+                Some(now - chrono::Duration::hours(2)),
+            ),
+            "clock-skew",
+        ),
+        (sts_error(400, "Throttling", None), "throttled"),
+    ] {
+        assert_eq!(sts_class(response, "bb-security").await, want);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_assume_role_is_assume_role_denied() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("Action=AssumeRole"))
+        .respond_with(sts_error(403, "AccessDenied", None))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(IDENTITY, "text/xml"))
+        .mount(&server)
+        .await;
+    let case = Case::new("iam-live");
+    let report = live(
+        &case,
+        "shared/us-east-1/base-network",
+        vec![("AWS_ENDPOINT_URL_STS", server.uri())],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        live_of(&report, "bb-shared-devops")["failure"],
+        "assume-role-denied",
+        "{report:#}"
+    );
+    assert_eq!(
+        live_of(&report, "bb-security")["failure"],
+        serde_json::Value::Null
+    );
+    assert_eq!(live_of(&report, "bb-security")["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn network_and_timeout_are_told_apart() {
+    // A closed port: nothing listens.
+    let closed = format!("http://127.0.0.1:{}", crate::support::free_port());
+    let case = Case::new("iam-live");
+    let report = live(
+        &case,
+        "",
+        vec![("AWS_ENDPOINT_URL_STS", closed)],
+        &["--timeout", "2"],
+    )
+    .await;
+    assert_eq!(
+        live_of(&report, "bb-security")["failure"],
+        "network",
+        "{report:#}"
+    );
+    // A server that accepts and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().take(16).flatten() {
+            held.push(s);
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let report = live(
+        &case,
+        "",
+        vec![("AWS_ENDPOINT_URL_STS", format!("http://127.0.0.1:{port}"))],
+        &["--timeout", "1"],
+    )
+    .await;
+    assert_eq!(
+        live_of(&report, "bb-security")["failure"],
+        "timeout",
+        "{report:#}"
+    );
+}
+
+/// The SSO portal answering GetRoleCredentials with `response`; the class of `bb-shared-devops`.
+async fn sso_class(
+    response: ResponseTemplate,
+    roles: serde_json::Value,
+) -> (String, serde_json::Value) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/federation/credentials"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/assignment/roles"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"roleList": roles})),
+        )
+        .mount(&server)
+        .await;
+    let case = Case::new("sso-healthy");
+    let report = live(
+        &case,
+        "shared/us-east-1/base-network",
+        vec![
+            ("AWS_ENDPOINT_URL_SSO", server.uri()),
+            ("AWS_ENDPOINT_URL_STS", server.uri()),
+        ],
+        &[],
+    )
+    .await;
+    let l = live_of(&report, "bb-shared-devops").clone();
+    (l["failure"].as_str().unwrap_or("null").to_string(), l)
+}
+
+fn sso_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("x-amzn-errortype", code)
+        .set_body_json(serde_json::json!({"message": message}))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sso_portal_errors_are_classified() {
+    let (class, _) = sso_class(
+        sso_error(
+            401,
+            "UnauthorizedException",
+            "Session token not found or invalid",
+        ),
+        serde_json::json!([]),
+    )
+    .await;
+    assert_eq!(class, "sso-session-invalid");
+    let (class, _) = sso_class(
+        sso_error(429, "TooManyRequestsException", "slow down"),
+        serde_json::json!([]),
+    )
+    .await;
+    assert_eq!(class, "throttled");
+    // Not assigned (or still propagating): the roles the user does have are listed.
+    let (class, live) = sso_class(
+        sso_error(403, "ForbiddenException", "No access"),
+        serde_json::json!([{"roleName": "ReadOnly", "accountId": "222222222222"}, {"roleName": "Billing", "accountId": "222222222222"}]),
+    )
+    .await;
+    assert_eq!(class, "role-not-assigned");
+    let error = live["error"].as_str().unwrap();
+    assert!(
+        error.contains("your roles there: ReadOnly, Billing"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_session_profiles_are_unsupported_for_terraform() {
+    let case = Case::new("iam-live");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[profile bb-security]\nlogin_session = arn:aws:sts::444444444444:assumed-role/Admin/jane\nregion = us-east-1\n"),
+    )
+    .unwrap();
+    std::fs::write(case.aws().join("credentials"), "").unwrap();
+    let report = live(
+        &case,
+        "shared/us-east-1/base-network",
+        vec![("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1".into())],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        live_of(&report, "bb-security")["failure"],
+        "unsupported-credentials",
+        "{report:#}"
+    );
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["rule"] == "LD311"),
+        "{report:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chain_without_keys_is_no_credentials_and_mfa_without_a_code_is_mfa_needed() {
+    let case = Case::new("iam-live");
+    std::fs::write(case.aws().join("credentials"), "").unwrap();
+    let report = live(
+        &case,
+        "shared/us-east-1/base-network",
+        vec![("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1".into())],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        live_of(&report, "bb-shared-devops")["failure"],
+        "no-credentials",
+        "{report:#}"
+    );
+    let case = Case::new("iam-mfa-healthy");
+    std::fs::remove_file(case.aws().join("cache/bb-shared-devops")).unwrap();
+    let report = live(
+        &case,
+        "shared/us-east-1/base-network",
+        vec![("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1".into())],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        live_of(&report, "bb-shared-devops")["failure"],
+        "mfa-needed",
+        "{report:#}"
+    );
+}
