@@ -113,6 +113,23 @@ impl Analysis {
                     );
                 }
             }
+            // Where the chain leaves the files (a source Leverage writes at run time), that
+            // source is known too.
+            if let Some(last) = chain.last()
+                && let Some(next) = aws.profile_value(last, "source_profile")
+                && !aws.has_profile(&next.value)
+                && !out.profiles.contains_key(&next.value)
+            {
+                out.profiles.insert(
+                    next.value.clone(),
+                    Profile {
+                        name: next.value.clone(),
+                        source: source_of(aws, cli, &name, mode, &next.value),
+                        chain: vec![next.value.clone()],
+                        cycle: None,
+                    },
+                );
+            }
             out.profiles.entry(profile.clone()).or_insert(Profile {
                 source: source_of(aws, cli, &name, mode, &profile),
                 name: profile,
@@ -121,6 +138,15 @@ impl Analysis {
             });
         }
         out
+    }
+
+    /// Whether Leverage itself writes this profile's credentials at run time (SSO or 3.x MFA),
+    /// so that its absence from the files is no error.
+    pub fn written_by_leverage(&self, name: &str) -> bool {
+        matches!(
+            self.source(name),
+            Some(Source::LeverageSso { .. } | Source::LeverageMfa { .. })
+        )
     }
 
     pub fn profile(&self, name: &str) -> Option<&Profile> {
@@ -134,7 +160,21 @@ impl Analysis {
 
 /// How the project's Leverage CLI and the SDKs get credentials for `profile`.
 fn source_of(aws: &AwsFiles, cli: Cli, project: &str, mode: Mode, profile: &str) -> Source {
-    if mode == Mode::Sso && crate::leverage::is_role_credentials_name(project, profile) {
+    let has = |p: &str, k: &str| aws.profile_value(p, k).is_some();
+    // A profile defined with its own source (a partner or break-glass role chained from
+    // Leverage's credentials) is the SDK's to resolve, even under a Leverage-like name.
+    let own_source = [
+        "role_arn",
+        "sso_start_url",
+        "sso_session",
+        "credential_process",
+    ]
+    .iter()
+    .any(|k| has(profile, k));
+    if mode == Mode::Sso
+        && !own_source
+        && crate::leverage::is_role_credentials_name(project, profile)
+    {
         let account = crate::leverage::account_of_profile(project, profile)
             .unwrap_or_default()
             .to_string();
@@ -143,7 +183,6 @@ fn source_of(aws: &AwsFiles, cli: Cli, project: &str, mode: Mode, profile: &str)
             account,
         };
     }
-    let has = |p: &str, k: &str| aws.profile_value(p, k).is_some();
     if mode == Mode::IamMfa {
         let section = cli.mfa_section(profile);
         if has(&section, "mfa_serial") && has(&section, "role_arn") {

@@ -301,3 +301,69 @@ async fn a_chain_without_keys_is_no_credentials_and_mfa_without_a_code_is_mfa_ne
         "{report:#}"
     );
 }
+
+/// A partner/break-glass role chained from a profile Leverage writes from SSO: valid offline,
+/// and checked live the Leverage way (GetRoleCredentials) then AssumeRole, in the role's account.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_chained_from_leverage_sso_credentials_works() {
+    let case = Case::new("sso-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[profile bb-shared-breakglass]\nrole_arn = arn:aws:iam::222222222222:role/BreakGlass\nsource_profile = bb-shared-devops\nregion = us-east-1\n"),
+    )
+    .unwrap();
+    let layer = case
+        .project()
+        .join("shared/us-east-1/base-network/config.tf");
+    let tf = std::fs::read_to_string(&layer).unwrap();
+    std::fs::write(
+        &layer,
+        format!("{tf}\nprovider \"aws\" {{\n  alias   = \"breakglass\"\n  region  = \"us-east-1\"\n  profile = \"bb-shared-breakglass\"\n}}\n"),
+    )
+    .unwrap();
+    let (code, offline) = crate::support::check_json(
+        case.cmd("shared/us-east-1/base-network")
+            .args(["check", "--offline"]),
+    );
+    assert_eq!(
+        code, 0,
+        "no LD104/LD304/LD306 for a chain from Leverage's SSO credentials: {offline:#}"
+    );
+    let portal = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/federation/credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "roleCredentials": {"accessKeyId": "ASIAPORTALPORTAL0001", "secretAccessKey": "LDFIXTURESECRET-p",
+                                "sessionToken": "LDFIXTURESECRET-ps", "expiration": 4_102_444_800_000u64}
+        })))
+        .expect(1..)
+        .mount(&portal)
+        .await;
+    let moto = tokio::task::spawn_blocking(crate::support::Moto::start)
+        .await
+        .unwrap();
+    let report = live(
+        &case,
+        "shared/us-east-1/base-network",
+        vec![
+            ("AWS_ENDPOINT_URL_SSO", portal.uri()),
+            ("AWS_ENDPOINT_URL_STS", moto.url()),
+        ],
+        &[],
+    )
+    .await;
+    let l = live_of(&report, "bb-shared-breakglass");
+    assert_eq!(l["status"], "ok", "{report:#}");
+    assert_eq!(l["account"], "222222222222");
+    assert!(
+        l["arn"]
+            .as_str()
+            .unwrap()
+            .contains("assumed-role/BreakGlass/"),
+        "{l}"
+    );
+    portal.verify().await;
+    drop(moto);
+}

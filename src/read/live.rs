@@ -298,6 +298,43 @@ impl Probe<'_> {
             Some(Source::Missing) | None => {
                 return Ok(LiveOutcome::Skipped("not defined (see LD102)".into()));
             }
+            // A role chained from credentials Leverage gets from SSO: those first (the Leverage
+            // way), then AssumeRole; the account checked is the role's.
+            Some(Source::AssumeRole {
+                source_profile: Some(source),
+            }) if matches!(
+                self.analysis.source(source),
+                Some(Source::LeverageSso { .. })
+            ) =>
+            {
+                let base = match self.fresh_leverage_keys(source) {
+                    Some(c) => c,
+                    None => match self.leverage_sso(source).await? {
+                        Some(c) => c,
+                        None => {
+                            return Ok(LiveOutcome::Skipped(format!(
+                                "no Leverage SSO account profile for its source `{source}` (see LD103)"
+                            )));
+                        }
+                    },
+                };
+                let role_arn = self
+                    .aws
+                    .profile_value(profile, "role_arn")
+                    .map(|e| e.value.clone())
+                    .unwrap_or_default();
+                let out = self
+                    .sts(base, &region)
+                    .assume_role()
+                    .role_arn(&role_arn)
+                    .role_session_name("leverage-doctor")
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now)
+                    })?;
+                sts_credentials(out.credentials)?
+            }
             Some(Source::Unsupported { key }) => {
                 return Err(Failure::new(
                     FailureKind::UnsupportedCredentials,

@@ -167,9 +167,13 @@ impl<'a> Context<'a> {
         account_of_profile(&self.name, profile)
     }
 
-    /// `<p>-<account>-<role>` profiles that Leverage writes itself in SSO mode.
+    /// `<p>-<account>-<role>` profiles that Leverage writes itself in SSO mode (not those
+    /// defined with their own source, such as a role chained from them).
     pub fn is_sso_derived(&self, profile: &str) -> bool {
-        self.mode == Mode::Sso && is_role_credentials_name(&self.name, profile)
+        match self.analysis.source(profile) {
+            Some(source) => matches!(source, crate::analysis::Source::LeverageSso { .. }),
+            None => self.mode == Mode::Sso && is_role_credentials_name(&self.name, profile),
+        }
     }
 
     /// Profiles whose credentials the CLI's MFA step writes at run time (3.x: `[X]` in

@@ -324,7 +324,8 @@ fn source_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(source) = aws.profile_value(&name, "source_profile") else {
             continue;
         };
-        if aws.has_profile(&source.value) {
+        // A source Leverage writes at run time (its SSO credentials) is valid when it is.
+        if aws.has_profile(&source.value) || cx.analysis.written_by_leverage(&source.value) {
             continue;
         }
         let mut d = LD304
