@@ -175,3 +175,32 @@ async fn check_is_a_drift_gate_that_writes_nothing() {
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect(&run.stdout);
     assert_eq!(report["differs"], false);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_from_another_organisation_lists_nothing() {
+    let portal = Portal::new(accounts(3), 1000);
+    let server = serve(&portal).await;
+    let case = Case::new("sso-healthy");
+    std::fs::write(
+        case.aws().join("sso/cache/token"),
+        r#"{"startUrl": "https://other-org.awsapps.com/start", "region": "us-east-1", "accessToken": "LDFIXTURESECRET-other", "expiresAt": "2099-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(case.aws().join("config")).unwrap();
+    let run = regen(&case, &server, &["--sso", "--yes"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("was issued for `https://other-org.awsapps.com/start`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        portal.roles_asked.lock().unwrap().is_empty() && portal.window.lock().unwrap().is_empty(),
+        "no portal call"
+    );
+    assert_eq!(
+        std::fs::read_to_string(case.aws().join("config")).unwrap(),
+        before
+    );
+}

@@ -84,6 +84,26 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
                 "{e}: sign in first with `leverage-doctor sso-login` (or `leverage aws sso login`)"
             )
         })?;
+        // Never list another organisation's accounts into this project.
+        let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
+        if let Some(url) = &token.start_url
+            && norm(url) != norm(&start_url)
+        {
+            bail!(
+                "the SSO token in {}/sso/cache/token was issued for `{}`, not this project's `{start_url}`: nothing listed or written; sign in to the project's portal first (leverage-doctor sso-reset --login)",
+                aws.dir_display,
+                crate::secrets::one_line(url, 200)
+            );
+        }
+        if let Some(region) = &token.region
+            && region.trim() != sso_region.trim()
+        {
+            bail!(
+                "the SSO token in {}/sso/cache/token is for region `{}`, not this project's `{sso_region}`: nothing listed or written; sign in again (leverage-doctor sso-reset --login)",
+                aws.dir_display,
+                crate::secrets::one_line(region, 40)
+            );
+        }
         let declared_ids: Vec<String> = declared.values().flatten().cloned().collect();
         let portal = list_portal(
             &token,

@@ -107,6 +107,7 @@ pub struct LeverageToken {
     pub access_token: String,
     pub expires_at: DateTime<Utc>,
     pub region: Option<String>,
+    pub start_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +154,10 @@ pub fn leverage_token(aws: &AwsFiles, now: DateTime<Utc>) -> Result<LeverageToke
         expires_at,
         region: json
             .get("region")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        start_url: json
+            .get("startUrl")
             .and_then(|v| v.as_str())
             .map(str::to_string),
     })
@@ -352,6 +357,7 @@ pub async fn logout(token: &str, region: &str, timeout: Duration) -> Result<(), 
             access_token: token.to_string(),
             expires_at: Utc::now(),
             region: None,
+            start_url: None,
         },
         region,
         timeout,

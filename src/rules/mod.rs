@@ -111,6 +111,7 @@ pub static RULES: &[&Rule] = &[
     &sessions::LD503,
     &sessions::LD504,
     &sessions::LD505,
+    &sessions::LD506,
     &live::LD601,
     &live::LD602,
     &live::LD603,

@@ -36,6 +36,13 @@ rule!(
     role_credentials_stale
 );
 rule!(
+    LD506,
+    "LD506",
+    "sso-token-foreign",
+    Error,
+    sso_token_foreign
+);
+rule!(
     LD505,
     "LD505",
     "mfa-session-expired",
@@ -287,6 +294,59 @@ fn mfa_session_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .profile(cache.profile.clone())
                 .at(Span::whole(cache.file), "cached session")
                 .fix("nothing to do: enter your MFA code on the next leverage run"),
+        );
+    }
+}
+
+/// The token must belong to this project's SSO instance: the start URL and region of
+/// common.tfvars. One issued for another organisation's portal lists its accounts.
+fn sso_token_foreign(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::Sso {
+        return;
+    }
+    let (Some(aws), Some(project)) = (cx.aws, cx.project) else {
+        return;
+    };
+    let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
+    let want_url = project.common_str("sso_start_url");
+    let want_region = project.common_str("sso_region");
+    for token in &aws.sso_tokens {
+        let Ok(t) = &token.content else { continue };
+        let mut wrong = Vec::new();
+        if let (Some(have), Some(want)) = (&t.start_url, &want_url)
+            && norm(have) != norm(&want.value)
+        {
+            wrong.push(format!(
+                "start URL `{}` (the project's is `{}`)",
+                crate::secrets::one_line(have, 200),
+                want.value
+            ));
+        }
+        if let (Some(have), Some(want)) = (&t.region, &want_region)
+            && have.trim() != want.value.trim()
+        {
+            wrong.push(format!(
+                "region `{}` (the project's is `{}`)",
+                crate::secrets::one_line(have, 40),
+                want.value
+            ));
+        }
+        if wrong.is_empty() {
+            continue;
+        }
+        let mut d = LD506
+            .diag(format!(
+                "the SSO token `{}` was issued for another SSO instance: {}",
+                token.name,
+                wrong.join(", ")
+            ))
+            .at(Span::whole(token.file), "another organisation's token");
+        if let Some(want) = &want_url {
+            d = d.related(want.span.clone(), "the project's start URL");
+        }
+        out.push(
+            d.help("GetRoleCredentials fails for this project's accounts, and `regen-config --sso` would list the other organisation's accounts (it refuses to)")
+                .fix("leverage-doctor sso-reset --login   (signs in to the project's start URL)"),
         );
     }
 }
