@@ -262,6 +262,8 @@ mod tests {
             credentials: parse(credentials, IniKind::Credentials),
             sso_tokens: Vec::new(),
             mfa_cache: Vec::new(),
+            access: Vec::new(),
+            uid: 0,
         }
     }
 

@@ -877,3 +877,39 @@ fn a_backup_that_cannot_be_written_whole_stops_the_edit() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Credentials left world-readable or owned by another user (root, by the Docker toolbox).
+#[test]
+fn exposed_or_foreign_owned_secret_files_are_reported() {
+    let case = Case::new("iam-mfa-healthy");
+    let creds = case.aws().join("credentials");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (_, report) = check_json(case.cmd("").args(["check", "--offline"]));
+    let d = diags(&report, "LD208");
+    assert_eq!(d.len(), 1, "{report:#}");
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("readable by every user (mode 0644)")
+    );
+    assert_eq!(d[0]["fix"], "chmod 600 ~/.aws/bb/credentials");
+    // Another owner (tests run as root in CI, which may give a file away).
+    let status = std::process::Command::new("chown")
+        .args(["65534", &creds.display().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "chown needs root");
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (_, report) = check_json(case.cmd("").args(["check", "--offline"]));
+    let d = diags(&report, "LD208");
+    assert_eq!(d.len(), 1, "{report:#}");
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("owned by uid 65534"),
+        "{report:#}"
+    );
+}

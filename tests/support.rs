@@ -17,6 +17,22 @@ impl Case {
         let dir = tempfile::tempdir().expect("temp dir");
         copy_dir(&fixtures_dir().join(name), dir.path());
         std::fs::create_dir_all(dir.path().join("home")).expect("home");
+        // Git keeps no modes but +x: the AWS files get the 0600 the AWS CLI gives them (LD208
+        // is tested on purpose where it matters).
+        private_files(&dir.path().join("home/.aws"));
+        // A fixture may ask for other modes (`modes.txt`: `<path> <octal mode>` a line).
+        if let Ok(modes) = std::fs::read_to_string(dir.path().join("modes.txt")) {
+            use std::os::unix::fs::PermissionsExt;
+            for line in modes.lines().filter(|l| !l.trim().is_empty()) {
+                let (path, mode) = line.rsplit_once(' ').expect("`<path> <mode>`");
+                let mode = u32::from_str_radix(mode, 8).expect("octal mode");
+                std::fs::set_permissions(
+                    dir.path().join(path),
+                    std::fs::Permissions::from_mode(mode),
+                )
+                .expect("chmod");
+            }
+        }
         Case { dir }
     }
 
@@ -47,6 +63,22 @@ pub fn doctor() -> Command {
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     cmd
+}
+
+fn private_files(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let kind = entry.file_type().expect("type");
+        if kind.is_dir() {
+            private_files(&entry.path());
+        } else if kind.is_file() {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))
+                .expect("chmod");
+        }
+    }
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

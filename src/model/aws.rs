@@ -147,6 +147,15 @@ pub struct MfaCacheFile {
     pub flat: Option<bool>,
 }
 
+/// Who may read a file that holds secrets, and who owns it.
+#[derive(Debug, Clone)]
+pub struct FileAccess {
+    pub file: FileId,
+    /// Permission bits (`0o644`).
+    pub mode: u32,
+    pub uid: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct AwsFiles {
     pub dir: PathBuf,
@@ -155,6 +164,10 @@ pub struct AwsFiles {
     pub credentials: AwsFile,
     pub sso_tokens: Vec<SsoTokenFile>,
     pub mfa_cache: Vec<MfaCacheFile>,
+    /// The credentials file, token and MFA cache files: their mode and owner.
+    pub access: Vec<FileAccess>,
+    /// The user running the doctor.
+    pub uid: u32,
 }
 
 impl AwsFiles {

@@ -2,7 +2,8 @@
 
 use super::{Reader, fs, ini};
 use crate::model::aws::{
-    AwsFile, AwsFiles, IniKind, IniProblem, IniProblemKind, MfaCacheFile, SsoToken, SsoTokenFile,
+    AwsFile, AwsFiles, FileAccess, IniKind, IniProblem, IniProblemKind, MfaCacheFile, SsoToken,
+    SsoTokenFile,
 };
 use crate::source::Span;
 use chrono::{DateTime, Utc};
@@ -17,6 +18,32 @@ impl Reader {
         let credentials = self.ini_file(&dir.join("credentials"), IniKind::Credentials);
         let sso_tokens = self.sso_tokens(&dir.join("sso").join("cache"));
         let mfa_cache = self.mfa_cache(&dir.join("cache"));
+        let secret_files = std::iter::once(match &credentials {
+            AwsFile::Parsed(ini) => Some(ini.file),
+            _ => None,
+        })
+        .flatten()
+        .chain(sso_tokens.iter().map(|t| t.file))
+        .chain(mfa_cache.iter().map(|c| c.file));
+        let access = secret_files
+            .filter_map(|file| {
+                let meta = std::fs::metadata(&self.sources.get(file).path).ok()?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::MetadataExt;
+                    Some(FileAccess {
+                        file,
+                        mode: meta.mode() & 0o7777,
+                        uid: meta.uid(),
+                    })
+                }
+                #[cfg(not(unix))]
+                {
+                    let _ = meta;
+                    None
+                }
+            })
+            .collect();
         AwsFiles {
             dir: dir.to_path_buf(),
             dir_display: self.display_path(dir),
@@ -24,6 +51,8 @@ impl Reader {
             credentials,
             sso_tokens,
             mfa_cache,
+            access,
+            uid: current_uid(),
         }
     }
 
@@ -152,6 +181,19 @@ impl Reader {
             });
         }
         out
+    }
+}
+
+/// The effective user id (the owner new files get).
+fn current_uid() -> u32 {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
+    }
+    #[cfg(not(unix))]
+    {
+        0
     }
 }
 

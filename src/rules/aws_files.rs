@@ -7,6 +7,13 @@ use crate::model::project::Mode;
 use crate::source::Span;
 use std::collections::BTreeMap;
 
+rule!(
+    LD208,
+    "LD208",
+    "aws-file-exposed",
+    Warning,
+    aws_file_exposed
+);
 rule!(LD201, "LD201", "aws-file-missing", Error, aws_file_missing);
 rule!(
     LD202,
@@ -336,5 +343,41 @@ fn shown_value(e: &crate::model::aws::IniEntry) -> String {
         format!("`{}`", crate::secrets::key_id_shown(&e.value))
     } else {
         format!("`{}`", crate::secrets::escape_controls(&e.value, false))
+    }
+}
+
+/// Secrets readable by others, or files another user owns (root, left by the Docker toolbox:
+/// leverage#191), which the Leverage CLI then cannot rewrite.
+fn aws_file_exposed(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(aws) = cx.aws else { return };
+    for access in &aws.access {
+        let file = cx.model.sources.get(access.file);
+        let shown = &file.display;
+        if access.mode & 0o077 != 0 {
+            out.push(
+                LD208
+                    .diag(format!(
+                        "`{shown}` holds secrets and is readable by {} (mode {:04o})",
+                        if access.mode & 0o007 != 0 { "every user" } else { "its group" },
+                        access.mode
+                    ))
+                    .at(crate::source::Span::whole(access.file), "too open")
+                    .help("the AWS CLI writes these files 0600; anyone who can read them can use the keys or the SSO session")
+                    .fix(format!("chmod 600 {shown}")),
+            );
+        }
+        if access.uid != aws.uid {
+            out.push(
+                LD208
+                    .diag(format!(
+                        "`{shown}` is owned by {}, not by you (uid {})",
+                        if access.uid == 0 { "root (left by the Leverage toolbox's Docker runs?)".to_string() } else { format!("uid {}", access.uid) },
+                        aws.uid
+                    ))
+                    .at(crate::source::Span::whole(access.file), "another owner")
+                    .help("the Leverage CLI and the AWS CLI cannot rewrite it: logins and credential refreshes fail with \"permission denied\" (leverage#191)")
+                    .fix(format!("sudo chown $(id -u):$(id -g) {shown}")),
+            );
+        }
     }
 }

@@ -92,6 +92,7 @@ pub static RULES: &[&Rule] = &[
     &aws_files::LD205,
     &aws_files::LD206,
     &aws_files::LD207,
+    &aws_files::LD208,
     &profiles::LD301,
     &profiles::LD302,
     &profiles::LD303,
