@@ -1,6 +1,6 @@
 //! Exit codes, arguments, explain, colours, the environment rule.
 
-use crate::support::{Case, check_json, doctor, rules_of};
+use crate::support::{Case, check_json, diags, doctor, rules_of};
 use predicates::prelude::*;
 
 #[test]
@@ -207,4 +207,49 @@ fn sso_token_close_to_expiry_is_a_warning() {
         .expect("LD502");
     assert_eq!(d["severity"], "warning");
     assert!(d["message"].as_str().unwrap().contains("expires in"));
+}
+
+/// Environment settings that change what Terraform does: regions that disagree, a CA bundle
+/// that is not there, a proxy that is not a URL (user info allowed), FIPS endpoints.
+#[test]
+fn environment_settings_that_change_terraform_are_said() {
+    let case = Case::new("sso-healthy");
+    let messages = |env: &[(&str, &str)]| -> Vec<String> {
+        let mut cmd = case.cmd("");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let (_, report) = check_json(cmd.args(["check", "--offline"]));
+        diags(&report, "LD403")
+            .iter()
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let m = messages(&[
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "eu-west-1"),
+    ]);
+    assert!(
+        m.iter()
+            .any(|m| m.contains("AWS_REGION is `us-east-1` but AWS_DEFAULT_REGION is `eu-west-1`")),
+        "{m:?}"
+    );
+    assert!(
+        messages(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1")
+        ])
+        .is_empty()
+    );
+    let m = messages(&[("AWS_CA_BUNDLE", "/nonexistent/ca.pem")]);
+    assert!(
+        m.iter()
+            .any(|m| m.contains("AWS_CA_BUNDLE points to `/nonexistent/ca.pem`")),
+        "{m:?}"
+    );
+    let m = messages(&[("HTTPS_PROXY", "proxy.corp:3128")]);
+    assert!(m.iter().any(|m| m.contains("not a proxy URL")), "{m:?}");
+    assert!(messages(&[("HTTPS_PROXY", "http://user:LDFIXTURESECRET@proxy.corp:3128")]).is_empty());
+    let m = messages(&[("AWS_USE_FIPS_ENDPOINT", "true")]);
+    assert!(m.iter().any(|m| m.contains("FIPS")), "{m:?}");
 }

@@ -14,6 +14,8 @@ use std::path::PathBuf;
 pub struct EnvVar {
     pub name: String,
     pub value: String,
+    /// For variables naming a file (`AWS_CA_BUNDLE`): the file is not there.
+    pub file_missing: bool,
 }
 
 /// Everything one run knows.

@@ -31,6 +31,12 @@ const ENV_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL_SSO",
     "AWS_ENDPOINT_URL_SSO_OIDC",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CA_BUNDLE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "AWS_USE_FIPS_ENDPOINT",
 ];
 
 /// What a run reads, decided from the command line.
@@ -115,6 +121,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         .iter()
         .filter_map(|name| {
             std::env::var(name).ok().map(|value| EnvVar {
+                file_missing: *name == "AWS_CA_BUNDLE" && !Path::new(&value).is_file(),
                 name: name.to_string(),
                 value,
             })

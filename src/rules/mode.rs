@@ -96,6 +96,66 @@ fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .fix("unset AWS_SESSION_TOKEN"),
         ));
     }
+    if let (Some(r), Some(d)) = (model.env("AWS_REGION"), model.env("AWS_DEFAULT_REGION"))
+        && r != d
+    {
+        out.push(env_label(
+            LD403
+                .diag(format!("AWS_REGION is `{}` but AWS_DEFAULT_REGION is `{}`: the SDKs (Terraform) take AWS_REGION, the AWS CLI v1 and older scripts the other", crate::secrets::one_line(r, 40), crate::secrets::one_line(d, 40)))
+                .help("the backend and the AWS CLI then talk to different regions than the provider")
+                .fix("set both to the same region, or unset AWS_DEFAULT_REGION"),
+        ));
+    }
+    if let Some(var) = model
+        .env
+        .iter()
+        .find(|v| v.name == "AWS_CA_BUNDLE" && v.file_missing)
+    {
+        out.push(env_label(
+            LD403
+                .diag(format!(
+                    "AWS_CA_BUNDLE points to `{}`, which is not a file",
+                    crate::secrets::one_line(&var.value, 200)
+                ))
+                .help("every AWS call from the CLI and the SDKs fails to set up TLS")
+                .fix("export AWS_CA_BUNDLE=<path of your CA bundle (PEM)>, or unset it"),
+        ));
+    }
+    for name in ["HTTPS_PROXY", "https_proxy"] {
+        // A proxy URL may carry user info; the rest must be a URL.
+        let without_user = |v: &str| match (v.find("://"), v.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}{}", &v[..s + 3], &v[at + 1..]),
+            _ => v.to_string(),
+        };
+        if let Some(value) = model.env(name)
+            && crate::read::endpoints::check_url(&without_user(value)).is_err()
+        {
+            out.push(env_label(
+                LD403
+                    .diag(format!(
+                        "{name} is `{}`, which is not a proxy URL",
+                        crate::read::endpoints::display_url(value)
+                    ))
+                    .help(
+                        "HTTPS calls through the proxy fail (Terraform and the AWS CLI honour it)",
+                    )
+                    .fix(format!(
+                        "export {name}=http://<proxy host>:<port>, or unset it"
+                    )),
+            ));
+        }
+    }
+    if let Some(fips) = model.env("AWS_USE_FIPS_ENDPOINT")
+        && fips.eq_ignore_ascii_case("true")
+    {
+        out.push(env_label(
+            LD403
+                .diag("AWS_USE_FIPS_ENDPOINT=true: every call goes to the FIPS endpoints")
+                .severity(crate::diagnostic::Severity::Info)
+                .help("regions and services without a FIPS endpoint fail (SSO in most regions has none)")
+                .fix("unset AWS_USE_FIPS_ENDPOINT unless your organisation requires FIPS"),
+        ));
+    }
     if let (Some(p), Some(d)) = (model.env("AWS_PROFILE"), model.env("AWS_DEFAULT_PROFILE"))
         && p != d
     {
