@@ -6,17 +6,32 @@
 //! `escape_controls` is the other half of printing text we did not write: a server's user code,
 //! URL or account name must not move the cursor or recolour the terminal.
 
-use std::sync::{Mutex, OnceLock};
+use aho_corasick::{AhoCorasick, MatchKind};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Shorter values are not secrets worth matching (and would mask ordinary words).
 const MIN_SECRET_LEN: usize = 8;
 
-/// Known secret values and what replaces each, longest first.
-type Known = Vec<(String, String)>;
+/// Known secret values (→ what replaces each), and the matcher over all of them, built when
+/// first needed after a change: registering is O(1), scrubbing is linear in the text, however
+/// many secrets a file holds.
+#[derive(Default)]
+struct Known {
+    values: HashMap<String, String>,
+    matcher: Option<Arc<(AhoCorasick, Vec<String>)>>,
+}
 
 fn known() -> &'static Mutex<Known> {
     static KNOWN: OnceLock<Mutex<Known>> = OnceLock::new();
-    KNOWN.get_or_init(|| Mutex::new(Vec::new()))
+    KNOWN.get_or_init(|| Mutex::new(Known::default()))
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Known> {
+    match known().lock() {
+        Ok(k) => k,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 fn remember(value: &str, replacement: String) {
@@ -24,14 +39,10 @@ fn remember(value: &str, replacement: String) {
     if value.len() < MIN_SECRET_LEN {
         return;
     }
-    let mut known = match known().lock() {
-        Ok(k) => k,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    if !known.iter().any(|(k, _)| k == value) {
-        known.push((value.to_string(), replacement));
-        // Longest first, so that a secret containing another is masked whole.
-        known.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+    let mut known = lock();
+    if !known.values.contains_key(value) {
+        known.values.insert(value.to_string(), replacement);
+        known.matcher = None;
     }
 }
 
@@ -51,19 +62,38 @@ pub fn key_id_shown(value: &str) -> String {
     format!("{head}…")
 }
 
+/// The matcher over every known secret (longest match wins, so a secret containing another
+/// is masked whole), or None when none is known.
+fn matcher() -> Option<Arc<(AhoCorasick, Vec<String>)>> {
+    let mut known = lock();
+    if known.values.is_empty() {
+        return None;
+    }
+    if known.matcher.is_none() {
+        let (patterns, replacements): (Vec<String>, Vec<String>) = known
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .unzip();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .ok()?;
+        known.matcher = Some(Arc::new((automaton, replacements)));
+    }
+    known.matcher.clone()
+}
+
 /// The text with every registered secret replaced by `****` and every access key id cut to
 /// its first 4 characters.
 pub fn scrub(text: &str) -> String {
-    let known = match known().lock() {
-        Ok(k) => k.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
-    let mut out = text.to_string();
-    for (secret, replacement) in &known {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), replacement);
+    let out = match matcher() {
+        Some(m) => {
+            let (automaton, replacements) = &*m;
+            automaton.replace_all(text, replacements)
         }
-    }
+        None => text.to_string(),
+    };
     mask_key_ids(&out)
 }
 

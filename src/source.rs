@@ -179,13 +179,19 @@ impl Sources {
 /// Names whose values are secrets in any project file (.tf, .tfvars, build.env, AWS files):
 /// `secret_key = "…"`, `token = …`, `AWS_SECRET_ACCESS_KEY=…`. Matched on the key, lower-cased.
 fn is_secret_name(key: &str) -> bool {
-    let key = key.trim().trim_matches('"').to_ascii_lowercase();
-    let key = key.strip_prefix("export ").unwrap_or(&key).trim();
-    key.contains("secret")
-        || key.contains("token")
-        || key.contains("password")
-        || key == "access_key"
-        || key == "aws_access_key_id"
+    let key = key.trim().trim_matches('"');
+    let key = key.strip_prefix("export ").unwrap_or(key).trim();
+    // Case-insensitive without allocating: this runs on every line of every file read.
+    let has = |word: &str| {
+        key.as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    has("secret")
+        || has("token")
+        || has("password")
+        || key.eq_ignore_ascii_case("access_key")
+        || key.eq_ignore_ascii_case("aws_access_key_id")
 }
 
 /// The value ranges of every `name = value` / `NAME=value` line whose name says it is a secret.
