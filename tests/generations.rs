@@ -236,3 +236,42 @@ fn regen_iam_writes_the_layout_of_the_generation() {
     assert!(!config.contains("-mfa]"), "{config}");
     assert!(!config.contains("management-devops"), "{config}");
 }
+
+#[test]
+fn the_1x_mfa_script_reads_commented_profile_lines() {
+    let case = Case::new("iam-mfa-healthy");
+    let layer = case
+        .project()
+        .join("shared/us-east-1/base-network/config.tf");
+    let tf = std::fs::read_to_string(&layer).unwrap();
+    std::fs::write(
+        &layer,
+        format!(
+            "{tf}\n# provider \"aws\" {{\n#   profile = \"${{var.project}}-legacy-devops\"\n# }}\n"
+        ),
+    )
+    .unwrap();
+    let (_, r) = check_json(case.cmd("shared/us-east-1/base-network").args([
+        "check",
+        "--offline",
+        "--leverage-version",
+        "1.9",
+    ]));
+    let d = diags(&r, "LD310");
+    assert_eq!(d.len(), 1, "{r:#}");
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`bb-legacy-devops` lacks"),
+        "{r:#}"
+    );
+    // 1.12 and later parse HCL: comments are comments.
+    let (code, r) = check_json(case.cmd("shared/us-east-1/base-network").args([
+        "check",
+        "--offline",
+        "--leverage-version",
+        "2.1",
+    ]));
+    assert_eq!(code, 0, "{r:#}");
+}

@@ -358,6 +358,23 @@ fn iam_layers_agree_with_leverage_3() {
             }),
         ),
         (
+            // 3.x reads mfa_serial without checking it: AttributeError before Terraform runs.
+            "[profile bb-shared-devops-mfa] without mfa_serial",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/config", |t| {
+                    let start = t.find("[profile bb-shared-devops-mfa]").unwrap();
+                    let (head, tail) = t.split_at(start);
+                    let tail = tail.replacen(
+                        "mfa_serial = arn:aws:iam::444444444444:mfa/jane.doe\n",
+                        "",
+                        1,
+                    );
+                    format!("{head}{tail}")
+                })
+            }),
+        ),
+        (
             "MFA_ENABLED empty: no MFA step, keys already in credentials",
             true,
             Box::new(move |o: &Oracle| {

@@ -272,6 +272,12 @@ impl Cli {
         }
     }
 
+    /// The 1.x toolbox finds a layer's profiles with grep: `profile = …` lines inside comments
+    /// count too.
+    pub fn mfa_reads_commented_profiles(self) -> bool {
+        self.generation == Generation::V1
+    }
+
     /// 3.x caches MFA sessions as flat JSON (`{AccessKeyId, …, Expiration}`); before, the
     /// AssumeRole output (`{"Credentials": {…}}`).
     pub fn mfa_cache_is_flat(self) -> bool {

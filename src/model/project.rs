@@ -124,6 +124,9 @@ pub struct Layer {
     pub path: String,
     pub account: String,
     pub refs: Vec<ProfileRef>,
+    /// `profile = "…"` lines inside comments (`#`, `//`) of config.tf and locals.tf, with
+    /// `${var.project}` substituted: the 1.x toolbox's grep-based MFA script still reads them.
+    pub commented_profiles: Vec<Located<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

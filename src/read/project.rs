@@ -170,10 +170,30 @@ impl Reader {
         let parsed = parse_layers_parallel(&jobs);
         for (job, files) in jobs.iter().zip(parsed) {
             let mut refs = Vec::new();
+            let mut commented_profiles = Vec::new();
             for done in files {
                 let display = self.display_path(&done.path);
                 let file = match done.text {
-                    Ok(text) => self.sources.add(done.path.clone(), display, text),
+                    Ok(text) => {
+                        let is_config = done
+                            .path
+                            .file_name()
+                            .is_some_and(|n| n == "config.tf" || n == "locals.tf");
+                        let project = job.vars.get("project").and_then(|v| v.as_str());
+                        let found = if is_config {
+                            commented_profile_lines(&text, project)
+                        } else {
+                            Vec::new()
+                        };
+                        let file = self.sources.add(done.path.clone(), display, text);
+                        commented_profiles.extend(found.into_iter().map(|(range, value)| {
+                            Located {
+                                value,
+                                span: Span::new(file, range),
+                            }
+                        }));
+                        file
+                    }
                     Err(reason) => {
                         let file = self.sources.add_opaque(done.path.clone(), display);
                         parse_errors.push(ParseError {
@@ -196,6 +216,7 @@ impl Reader {
                 path: job.path.clone(),
                 account: job.account.clone(),
                 refs,
+                commented_profiles,
             });
         }
         layers.sort_by(|a, b| a.path.cmp(&b.path));
@@ -343,6 +364,43 @@ impl Reader {
         }
         None
     }
+}
+
+/// `# profile = "bb-x-devops"` / `// profile = "${var.project}-x-devops"`: commented profile
+/// lines, as a grep finds them (byte range of the line, the name).
+fn commented_profile_lines(
+    text: &str,
+    project: Option<&str>,
+) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim();
+        let Some(rest) = body.strip_prefix('#').or_else(|| body.strip_prefix("//")) else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start().strip_prefix("profile") else {
+            continue;
+        };
+        let Some(value) = rest.trim_start().strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim().trim_start_matches('"');
+        let Some(end) = value.find('"') else { continue };
+        let mut name = value[..end].to_string();
+        if let Some(p) = project {
+            name = name.replace("${var.project}", p);
+        }
+        if !name.is_empty() && !name.contains("${") {
+            out.push((
+                start..start + line.trim_end_matches(['\n', '\r']).len(),
+                name,
+            ));
+        }
+    }
+    out
 }
 
 /// The variables Terraform gets: root config/*.tfvars, then the account's (later files win).

@@ -229,7 +229,8 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// 3.x's MFA step reads `[profile X-mfa]` for every profile a layer names, whenever SSO is off.
+/// 3.x's MFA step reads `[profile X-mfa]` for every profile a layer names, whenever SSO is off;
+/// the 1.x toolbox's grep also reads profile lines inside comments.
 fn mfa_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.mode != Mode::IamMfa {
         return;
@@ -238,6 +239,33 @@ fn mfa_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(config) = aws.config.parsed() else {
         return;
     };
+    if cx.cli.mfa_reads_commented_profiles()
+        && let Some(project) = cx.project
+    {
+        for layer in project.layers_in_scope() {
+            for commented in &layer.commented_profiles {
+                let name = &commented.value;
+                let missing: Vec<&str> = ["role_arn", "mfa_serial", "source_profile"]
+                    .into_iter()
+                    .filter(|k| aws.profile_value(name, k).is_none())
+                    .collect();
+                if missing.is_empty() {
+                    continue;
+                }
+                out.push(
+                    LD310
+                        .diag(format!(
+                            "the 1.x toolbox's MFA script reads this commented-out profile too, and `{name}` lacks {}",
+                            super::project::list(&missing)
+                        ))
+                        .profile(name.clone())
+                        .at(commented.span.clone(), "still read: the script greps for `profile`")
+                        .help("Leverage CLI 1.6–1.11 finds a layer's profiles with grep, comments included, and stops (exit 150–152) on one it cannot assume")
+                        .fix("delete the commented-out line (or define the profile)"),
+                );
+            }
+        }
+    }
     for (name, refs) in &cx.used {
         let section = cx.cli.mfa_section(name);
         if section == *name {
