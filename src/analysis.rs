@@ -264,6 +264,7 @@ mod tests {
             mfa_cache: Vec::new(),
             access: Vec::new(),
             uid: 0,
+            aws_cli_token: None,
         }
     }
 

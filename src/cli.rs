@@ -72,6 +72,8 @@ pub enum Command {
     SsoReset(SsoResetArgs),
     /// Sign in to the project's SSO (device authorization) and write the token Leverage reads
     SsoLogin(SsoLoginArgs),
+    /// Every credential session of the project with its expiry; --min-remaining gates on it
+    Status(StatusArgs),
     /// Shell completions, generated from these definitions
     Completions {
         #[arg(value_enum)]
@@ -84,6 +86,20 @@ pub enum Command {
         /// Rule id, e.g. LD102
         id: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Any folder of the project (default: the current folder)
+    pub path: Option<PathBuf>,
+    /// Exit 1 when a session the scope needs is missing or has less than this left (90m, 2h,
+    /// 1h30m): the check to run before a long apply
+    #[arg(long, value_name = "DURATION", value_parser = min_remaining)]
+    pub min_remaining: Option<i64>,
+}
+
+fn min_remaining(v: &str) -> Result<i64, String> {
+    crate::sessions::parse_duration(v).map(|d| d.num_seconds())
 }
 
 #[derive(Debug, Args)]

@@ -22,5 +22,6 @@ pub mod read;
 pub mod report;
 pub mod rules;
 pub mod secrets;
+pub mod sessions;
 pub mod source;
 pub mod write;

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::RegenConfig(args) => commands::regen_config::run(args, &cli.global),
         Command::SsoReset(args) => commands::sso_reset::run(args, &cli.global),
         Command::SsoLogin(args) => commands::sso_login::run(args, &cli.global),
+        Command::Status(args) => commands::status::run(args, &cli.global),
         Command::Completions { shell } => commands::completions::completions(*shell),
         Command::Man => commands::completions::man(),
         Command::Explain { id } => commands::explain::run(id.as_deref()),

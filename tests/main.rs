@@ -16,5 +16,6 @@ mod regen_scale;
 mod rule_pages;
 mod secrets;
 mod sso;
+mod status;
 mod support;
 mod writes;

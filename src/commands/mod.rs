@@ -6,6 +6,7 @@ pub mod explain;
 pub mod regen_config;
 pub mod sso_login;
 pub mod sso_reset;
+pub mod status;
 
 use std::io::Write;
 

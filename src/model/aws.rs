@@ -135,6 +135,8 @@ pub struct SsoToken {
     pub expires_at: Option<Result<DateTime<Utc>, String>>,
     pub region: Option<String>,
     pub start_url: Option<String>,
+    /// A refresh token and the client registration to use it are in the file.
+    pub refreshable: bool,
 }
 
 /// `~/.aws/<p>/cache/<profile>`: a cached MFA (AssumeRole) session.
@@ -168,6 +170,8 @@ pub struct AwsFiles {
     pub access: Vec<FileAccess>,
     /// The user running the doctor.
     pub uid: u32,
+    /// The AWS CLI's token for the project's start URL, if any.
+    pub aws_cli_token: Option<SsoTokenFile>,
 }
 
 impl AwsFiles {

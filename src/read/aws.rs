@@ -53,6 +53,7 @@ impl Reader {
             mfa_cache,
             access,
             uid: current_uid(),
+            aws_cli_token: None,
         }
     }
 
@@ -87,6 +88,23 @@ impl Reader {
                 reason,
             },
         }
+    }
+
+    /// The AWS CLI's token for the project's SSO start URL (`~/.aws/sso/cache/<sha1>.json`),
+    /// when there is one. Only its name is ever shown.
+    pub fn aws_cli_token(&mut self, start_url: &str) -> Option<SsoTokenFile> {
+        let home = super::home_dir()?;
+        let name = format!("{}.json", crate::fix::reset::sha1_hex(start_url));
+        let path = home.join(".aws").join("sso").join("cache").join(&name);
+        std::fs::symlink_metadata(&path).ok()?;
+        let display = self.display_path(&path);
+        let file = self.sources.add_opaque(path.clone(), display);
+        let content = fs::read_text(&path).and_then(|t| parse_token(&t.text));
+        Some(SsoTokenFile {
+            file,
+            name,
+            content,
+        })
     }
 
     fn cache_entries(&self, dir: &Path) -> Vec<std::path::PathBuf> {
@@ -224,6 +242,13 @@ pub fn parse_token(text: &str) -> Result<SsoToken, String> {
             .get("startUrl")
             .and_then(|v| v.as_str())
             .map(str::to_string),
+        refreshable: ["refreshToken", "clientId", "clientSecret"]
+            .iter()
+            .all(|k| {
+                obj.get(*k)
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|v| !v.is_empty())
+            }),
     })
 }
 

@@ -171,7 +171,10 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         }
         (None, None, _) => None,
     };
-    let aws = aws_dir.map(|dir| reader.aws_files(&dir));
+    let mut aws = aws_dir.map(|dir| reader.aws_files(&dir));
+    if let (Some(aws), Some(url)) = (aws.as_mut(), project.common_str("sso_start_url")) {
+        aws.aws_cli_token = reader.aws_cli_token(&url.value);
+    }
     let config = reader.doctor_config(&root, settings.config.as_deref())?;
     let setting = settings
         .leverage_version

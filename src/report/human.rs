@@ -217,7 +217,14 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(["profile", "kind", "account", "referenced at", "status"]);
+        .set_header([
+            "profile",
+            "kind",
+            "account",
+            "referenced at",
+            "expires",
+            "status",
+        ]);
     for row in &report.profiles {
         let mut refs: Vec<String> = row
             .referenced_by
@@ -259,6 +266,16 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
             row.kind.to_string(),
             row.account_expected.clone().unwrap_or_else(|| "-".into()),
             refs.join("\n"),
+            row.expires_at
+                .map(|t| {
+                    let left = t - report.model.now;
+                    if left <= chrono::Duration::zero() {
+                        "expired".to_string()
+                    } else {
+                        format!("in {}", crate::rules::human_duration(left))
+                    }
+                })
+                .unwrap_or_else(|| "-".into()),
             status,
         ]);
     }

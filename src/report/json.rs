@@ -41,6 +41,7 @@ pub fn render(report: &Report) -> String {
                 "referenced_by": row.referenced_by.iter().map(|p| json!({"file": p.file, "line": p.line})).collect::<Vec<_>>(),
                 "kind": row.kind,
                 "account_expected": row.account_expected,
+                "expires_at": row.expires_at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
                 "live": live,
             })
         })

@@ -46,6 +46,9 @@ pub struct ProfileRow {
     /// Worst finding about this profile, if any.
     pub worst: Option<Severity>,
     pub live: Option<LiveResult>,
+    /// When the profile's credentials expire, where known (cached role credentials, MFA
+    /// session, SSO token).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub struct Report<'a> {
@@ -77,6 +80,7 @@ impl<'a> Report<'a> {
         };
         diagnostics.sort_by_cached_key(key);
         let cx = crate::rules::Context::new(model, analysis);
+        let sessions = crate::sessions::sessions(model, analysis);
         let profiles = cx
             .used
             .iter()
@@ -96,6 +100,7 @@ impl<'a> Report<'a> {
                     referenced_by: refs.iter().map(|r| place(sources, &r.span)).collect(),
                     worst,
                     live: model.live.iter().find(|l| l.profile == *name).cloned(),
+                    expires_at: crate::sessions::profile_expiry(&sessions, analysis, name),
                 }
             })
             .collect();

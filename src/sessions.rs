@@ -1,0 +1,231 @@
+//! Every credential session a project has, with its expiry: the SSO token, Leverage's cached
+//! role credentials, MFA sessions, the AWS CLI's token. Pure: computed from the model and the
+//! analysis; `status` renders it, `check` takes each profile's expiry from it.
+
+use crate::analysis::{Analysis, Source};
+use crate::model::Model;
+use crate::model::project::Mode;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    SsoToken,
+    RoleCredentials,
+    MfaSession,
+    AwsCliSsoToken,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::SsoToken => "sso-token",
+            Kind::RoleCredentials => "role-credentials",
+            Kind::MfaSession => "mfa-session",
+            Kind::AwsCliSsoToken => "aws-cli-sso-token",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub kind: Kind,
+    pub profile: Option<String>,
+    /// As reports show it (`~/.aws/bb/sso/cache/token`).
+    pub file: String,
+    /// None when present but unreadable.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub refreshable: bool,
+    /// The scope cannot run without it: `--min-remaining` gates on these.
+    pub needed: bool,
+}
+
+impl Session {
+    pub fn remaining_s(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.expires_at.map(|t| (t - now).num_seconds())
+    }
+}
+
+/// What the scope needs and has. Needed but missing sessions come back with no file.
+pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
+    let (Some(aws), Some(project)) = (model.aws.as_ref(), model.project.as_ref()) else {
+        return Vec::new();
+    };
+    let cli = model.cli();
+    let mode = project.mode(cli);
+    let shown = |file: crate::source::FileId| model.sources.get(file).display.clone();
+    let mut out = Vec::new();
+    // The project's SSO token (Leverage reads `token`; other files in the folder are extras).
+    let mut have_token = false;
+    for token in &aws.sso_tokens {
+        let expires_at = token
+            .content
+            .as_ref()
+            .ok()
+            .and_then(|t| t.expires_at.clone())
+            .and_then(Result::ok);
+        let is_main = token.name == "token";
+        have_token |= is_main;
+        out.push(Session {
+            kind: Kind::SsoToken,
+            profile: None,
+            file: shown(token.file),
+            expires_at,
+            refreshable: token.content.as_ref().is_ok_and(|t| t.refreshable),
+            needed: is_main && mode == Mode::Sso,
+        });
+    }
+    if mode == Mode::Sso && !have_token {
+        out.push(Session {
+            kind: Kind::SsoToken,
+            profile: None,
+            file: format!("{}/sso/cache/token", aws.dir_display),
+            expires_at: None,
+            refreshable: false,
+            needed: true,
+        });
+    }
+    // Leverage's role credentials: `expiration` (ms) in config.
+    if let Some(config) = aws.config.parsed() {
+        for section in &config.sections {
+            let Some(name) = section.name.profile_name() else {
+                continue;
+            };
+            let Some(exp) = section.get("expiration") else {
+                continue;
+            };
+            let expires_at = exp
+                .value
+                .parse::<i64>()
+                .ok()
+                .and_then(DateTime::<Utc>::from_timestamp_millis);
+            out.push(Session {
+                kind: Kind::RoleCredentials,
+                profile: Some(name.to_string()),
+                file: shown(config.file),
+                expires_at,
+                // Leverage gets new ones from the SSO token by itself.
+                refreshable: mode == Mode::Sso,
+                needed: false,
+            });
+        }
+    }
+    // MFA sessions: needed for every profile of the scope whose MFA step would run.
+    for cache in &aws.mfa_cache {
+        let needed = matches!(
+            analysis.source(&cache.profile),
+            Some(Source::LeverageMfa { .. })
+        ) && analysis.used.contains_key(&cache.profile);
+        out.push(Session {
+            kind: Kind::MfaSession,
+            profile: Some(cache.profile.clone()),
+            file: shown(cache.file),
+            expires_at: cache.expiration.as_ref().ok().copied(),
+            refreshable: false,
+            needed,
+        });
+    }
+    for name in analysis.used.keys() {
+        if matches!(analysis.source(name), Some(Source::LeverageMfa { .. }))
+            && !aws.mfa_cache.iter().any(|c| c.profile == *name)
+        {
+            out.push(Session {
+                kind: Kind::MfaSession,
+                profile: Some(name.clone()),
+                file: format!("{}/cache/{name}", aws.dir_display),
+                expires_at: None,
+                refreshable: false,
+                needed: true,
+            });
+        }
+    }
+    if let Some(token) = &aws.aws_cli_token {
+        out.push(Session {
+            kind: Kind::AwsCliSsoToken,
+            profile: None,
+            file: shown(token.file),
+            expires_at: token
+                .content
+                .as_ref()
+                .ok()
+                .and_then(|t| t.expires_at.clone())
+                .and_then(Result::ok),
+            refreshable: token.content.as_ref().is_ok_and(|t| t.refreshable),
+            needed: false,
+        });
+    }
+    out
+}
+
+/// When a profile's credentials expire, where known.
+pub fn profile_expiry(
+    sessions: &[Session],
+    analysis: &Analysis,
+    profile: &str,
+) -> Option<DateTime<Utc>> {
+    let of = |kind: Kind, name: Option<&str>| {
+        sessions
+            .iter()
+            .find(|s| s.kind == kind && s.profile.as_deref() == name && s.expires_at.is_some())
+            .and_then(|s| s.expires_at)
+    };
+    match analysis.source(profile)? {
+        Source::LeverageSso { .. } => {
+            of(Kind::RoleCredentials, Some(profile)).or_else(|| of(Kind::SsoToken, None))
+        }
+        Source::LeverageMfa { .. } => of(Kind::MfaSession, Some(profile)),
+        Source::Sso => of(Kind::AwsCliSsoToken, None),
+        _ => None,
+    }
+}
+
+/// `90m`, `2h`, `1h30m`, `45s`, `1d`: a duration, or why not.
+pub fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
+    let mut total = 0i64;
+    let mut number = String::new();
+    let mut any = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            _ => {
+                return Err(format!(
+                    "`{text}`: use a number with d, h, m or s, e.g. 90m, 2h, 1h30m"
+                ));
+            }
+        };
+        let n: i64 = number
+            .parse()
+            .map_err(|_| format!("`{text}`: a number must come before `{c}`"))?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        number.clear();
+        any = true;
+    }
+    if !number.is_empty() || !any {
+        return Err(format!(
+            "`{text}`: use a number with d, h, m or s, e.g. 90m, 2h, 1h30m"
+        ));
+    }
+    Ok(chrono::Duration::seconds(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m").unwrap().num_seconds(), 5400);
+        assert_eq!(parse_duration("1h30m").unwrap().num_seconds(), 5400);
+        assert_eq!(parse_duration("2h").unwrap().num_seconds(), 7200);
+        assert_eq!(parse_duration("1d").unwrap().num_seconds(), 86400);
+        assert!(parse_duration("90").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("1x").is_err());
+    }
+}

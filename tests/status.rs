@@ -1,0 +1,115 @@
+//! `status`: every credential session with its expiry, and `--min-remaining` as a gate.
+
+use crate::support::{Case, check_json};
+
+fn token_expiring_in(case: &Case, minutes: i64) {
+    let at = (chrono::Utc::now() + chrono::Duration::minutes(minutes))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    std::fs::write(
+        case.aws().join("sso/cache/token"),
+        format!(r#"{{"startUrl":"https://bb-fixture.awsapps.com/start","region":"us-east-1","accessToken":"LDFIXTURESECRET-t","expiresAt":"{at}"}}"#),
+    )
+    .unwrap();
+}
+
+fn status(case: &Case, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = case
+        .cmd("")
+        .args(["status", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn min_remaining_gates_on_the_sessions_the_scope_needs() {
+    let case = Case::new("sso-healthy");
+    token_expiring_in(&case, 180);
+    // Edges: just under what is left passes, just over fails.
+    assert_eq!(status(&case, &["--min-remaining", "2h58m"]).0, 0);
+    let (code, _, said) = status(&case, &["--min-remaining", "3h1m"]);
+    assert_eq!(code, 1);
+    assert!(
+        said.contains("sso-token") && said.contains("left (less than 3h 1m required)"),
+        "{said}"
+    );
+    // Without a gate, status only reports.
+    assert_eq!(status(&case, &[]).0, 0);
+    // Expired, and missing: the gate fails.
+    token_expiring_in(&case, -5);
+    assert_eq!(status(&case, &["--min-remaining", "1m"]).0, 1);
+    std::fs::remove_file(case.aws().join("sso/cache/token")).unwrap();
+    let (code, json, said) = status(&case, &["--min-remaining", "1m"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert!(said.contains("missing"), "{said}");
+}
+
+#[test]
+fn every_session_kind_is_listed_with_the_interface_fields() {
+    let case = Case::new("sso-healthy");
+    token_expiring_in(&case, 120);
+    // Leverage's cached role credentials (config `expiration`, ms) and the AWS CLI's token.
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let in_40m = (chrono::Utc::now() + chrono::Duration::minutes(40)).timestamp_millis();
+    std::fs::write(
+        &config,
+        format!("{text}\n[profile bb-shared-devops]\nexpiration = {in_40m}\n"),
+    )
+    .unwrap();
+    let cli_cache = case.home().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cli_cache).unwrap();
+    std::fs::write(
+        cli_cache.join(format!("{}.json", leverage_doctor::fix::reset::sha1_hex("https://bb-fixture.awsapps.com/start"))),
+        r#"{"startUrl":"https://bb-fixture.awsapps.com/start","region":"us-east-1","accessToken":"LDFIXTURESECRET-cli","expiresAt":"2099-01-01T00:00:00Z","refreshToken":"LDFIXTURESECRET-r","clientId":"c","clientSecret":"LDFIXTURESECRET-s"}"#,
+    )
+    .unwrap();
+    let (code, json, _) = status(&case, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["project"]["name"], "bb");
+    let sessions = json["sessions"].as_array().unwrap();
+    let kind = |k: &str| {
+        sessions
+            .iter()
+            .find(|s| s["kind"] == k)
+            .unwrap_or_else(|| panic!("no {k}: {json:#}"))
+    };
+    let token = kind("sso-token");
+    assert_eq!(token["file"], "~/.aws/bb/sso/cache/token");
+    assert!(token["remaining_s"].as_i64().unwrap() > 7000);
+    assert_eq!(token["refreshable"], false);
+    let role = kind("role-credentials");
+    assert_eq!(role["profile"], "bb-shared-devops");
+    assert!(
+        (2300..=2400).contains(&role["remaining_s"].as_i64().unwrap()),
+        "{role}"
+    );
+    let cli = kind("aws-cli-sso-token");
+    assert_eq!(cli["refreshable"], true);
+    assert!(!json.to_string().contains("LDFIXTURESECRET"));
+    // check shows when each profile's credentials expire.
+    let (_, report) = check_json(
+        case.cmd("shared/us-east-1/base-network")
+            .args(["check", "--offline"]),
+    );
+    let row = report["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "bb-shared-devops")
+        .unwrap();
+    let expected = chrono::DateTime::from_timestamp_millis(in_40m)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    assert_eq!(row["expires_at"], expected.as_str());
+}
