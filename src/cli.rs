@@ -195,9 +195,12 @@ pub struct RegenArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct LoginArgs {
-    /// Do not try to open the browser; only print the URL and code
+    /// Do not try to open a browser: the device-code flow, printing the URL and code
     #[arg(long)]
     pub no_browser: bool,
+    /// The device-code flow instead of the browser sign-in (authorization code + PKCE)
+    #[arg(long)]
+    pub use_device_code: bool,
     /// Longest wait for the approval in the browser, in seconds
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=3600))]
     pub login_timeout: u64,

@@ -70,7 +70,8 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
             profile: None,
             file: shown(token.file),
             expires_at,
-            refreshable: token.content.as_ref().is_ok_and(|t| t.refreshable),
+            refreshable: token.content.as_ref().is_ok_and(|t| t.refreshable)
+                || (is_main && aws.refresh_available),
             needed: is_main && mode == Mode::Sso,
         });
     }

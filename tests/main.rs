@@ -16,6 +16,7 @@ mod regen_scale;
 mod rule_pages;
 mod secrets;
 mod sso;
+mod sso_browser;
 mod status;
 mod support;
 mod writes;

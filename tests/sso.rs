@@ -345,3 +345,38 @@ async fn reset_then_login() {
     let token = std::fs::read_to_string(case.aws().join("sso/cache/token")).unwrap();
     assert!(token.contains("LDFIXTURESECRET-new-token"));
 }
+
+/// Profiles using an `sso-session`: the AWS CLI keys the token by the session's name and the
+/// role credentials by it too; `--aws-cli-cache` clears those, and only those.
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_aws_cli_cache_clears_sso_session_entries() {
+    let server = MockServer::start().await;
+    logout_mock(&server, "LDFIXTURESECRET-sso-access-token-healthy", 200).await;
+    logout_mock(&server, "LDFIXTURESECRET-second", 200).await;
+    let case = reset_case();
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[sso-session bb]\nsso_start_url = https://bb-fixture.awsapps.com/start/\nsso_region = us-east-1\n\n[profile bb-console]\nsso_session = bb\nsso_account_id = 222222222222\nsso_role_name = ReadOnly\n\n[sso-session other]\nsso_start_url = https://other.awsapps.com/start\nsso_region = us-east-1\n"),
+    )
+    .unwrap();
+    let sso_cache = case.home().join(".aws/sso/cache");
+    let cli_cache = case.home().join(".aws/cli/cache");
+    std::fs::create_dir_all(&sso_cache).unwrap();
+    std::fs::create_dir_all(&cli_cache).unwrap();
+    let sha = leverage_doctor::fix::reset::sha1_hex;
+    let role =
+        leverage_doctor::fix::reset::cli_session_role_cache_key("bb", "222222222222", "ReadOnly");
+    for f in [
+        sso_cache.join(format!("{}.json", sha("bb"))),
+        sso_cache.join(format!("{}.json", sha("other"))),
+        cli_cache.join(format!("{role}.json")),
+    ] {
+        std::fs::write(f, "{}").unwrap();
+    }
+    let run = doctor(&case, &server, &["sso-reset", "--yes", "--aws-cli-cache"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(files(&sso_cache), [format!("{}.json", sha("other"))]);
+    assert!(files(&cli_cache).is_empty());
+}

@@ -5,14 +5,83 @@ use super::{Exit, in_ci};
 use crate::cli::{Global, LoginArgs, SsoLoginArgs};
 use crate::fix::reset::sha1_hex;
 use crate::model::Model;
-use crate::read::sso_oidc::{LoginError, Oidc, Registration};
+use crate::read::sso_oidc::{LoginError, NewToken, Oidc, Registration};
 use crate::read::{self, ReadSettings};
 use anyhow::{Context as _, anyhow};
 use std::path::Path;
 use std::time::Duration;
 
-/// Where the client registration is kept (no token: the doctor's readers pass it by).
-const REGISTRATION_FILE: &str = "leverage-doctor-client.json";
+/// Where the client registration and the refresh token are kept: `~/.aws/<p>/leverage-doctor/`,
+/// 0700/0600, outside `sso/cache/`.
+pub const STATE_DIR: &str = "leverage-doctor";
+pub const STATE_FILE: &str = "sso-session.json";
+/// Where earlier versions kept the registration (removed on the next sign-in and by sso-reset).
+pub const OLD_REGISTRATION_FILE: &str = "leverage-doctor-client.json";
+
+/// What a sign-in keeps to renew the session without a browser.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedSession {
+    pub start_url: String,
+    pub registration: Registration,
+    pub refresh_token: Option<String>,
+}
+
+/// The authorization-code sign-in with PKCE: listener, authorize URL in the browser, the
+/// redirect's code and `state` checked, then CreateToken with the verifier.
+async fn browser_sign_in(
+    oidc: &Oidc,
+    registration: &Registration,
+    region: &str,
+    deadline: Duration,
+) -> Result<NewToken, LoginError> {
+    use read::browser_login::{self, Returned};
+    let err = LoginError::Other;
+    let verifier = browser_login::random_token(32).map_err(err)?;
+    let state = browser_login::random_token(16).map_err(err)?;
+    crate::secrets::register(&verifier);
+    let callback = browser_login::Callback::bind().map_err(err)?;
+    let redirect_uri = callback.redirect_uri();
+    let endpoint = browser_login::oidc_endpoint(region);
+    let url = browser_login::authorize_url(&browser_login::Authorize {
+        endpoint: &endpoint,
+        client_id: &registration.client_id,
+        redirect_uri: &redirect_uri,
+        state: &state,
+        challenge: &browser_login::challenge(&verifier),
+        scope: crate::read::sso_oidc::SCOPE,
+    });
+    crate::say!(
+        "opening the browser to sign in; if it does not open, visit:\n\n    {}\n",
+        crate::secrets::one_line(&url, 4000)
+    );
+    if let Err(e) = browser_login::open(&url) {
+        crate::say!("warning: {e}");
+    }
+    crate::say!("waiting for the sign-in in the browser …");
+    let until = std::time::Instant::now() + deadline;
+    let returned = tokio::task::spawn_blocking(move || callback.wait(until))
+        .await
+        .map_err(|e| LoginError::Other(e.to_string()))?
+        .map_err(LoginError::Other)?;
+    let code = match returned {
+        Returned::Code { code, state: got } if got == state => code,
+        Returned::Code { .. } => {
+            return Err(LoginError::Other(
+                "the sign-in came back with another `state` than was sent (a forged or stale redirect): refused, nothing written".into(),
+            ));
+        }
+        Returned::Error(e) => {
+            return Err(LoginError::Other(format!(
+                "the sign-in was not completed: {}",
+                crate::secrets::one_line(&e, 200)
+            )));
+        }
+    };
+    crate::secrets::register(&code);
+    oidc.exchange_code(registration, &code, &verifier, &redirect_uri)
+        .await
+}
 
 pub fn run(args: &SsoLoginArgs, global: &Global) -> anyhow::Result<Exit> {
     let model = read::load(&ReadSettings {
@@ -63,43 +132,76 @@ pub fn login(
         })?;
     }
     let cache = aws.dir.join("sso").join("cache");
-    let registration_path = cache.join(REGISTRATION_FILE);
+    let state_path = aws.dir.join(STATE_DIR).join(STATE_FILE);
     let unit = Duration::from_millis(args.poll_unit_ms.max(1));
+    let deadline = Duration::from_secs(args.login_timeout);
+    let saved: Option<SavedSession> = read::fs::read_text(&state_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t.text).ok())
+        .filter(|s: &SavedSession| s.start_url == start_url && s.registration.region == region);
+    if let Some(s) = &saved {
+        crate::secrets::register(&s.registration.client_secret);
+        if let Some(r) = &s.refresh_token {
+            crate::secrets::register(r);
+        }
+    }
+    // The browser sign-in where a browser can be opened; the device code elsewhere.
+    let use_code = !(args.use_device_code
+        || args.no_browser
+        || in_ci()
+        || !read::browser_login::browser_available());
+    let grants = if use_code {
+        crate::read::sso_oidc::CODE_GRANTS
+    } else {
+        crate::read::sso_oidc::DEVICE_GRANTS
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(async {
+    let result: Result<(NewToken, Registration), LoginError> = runtime.block_on(async {
         let oidc = Oidc::new(&region, timeout).await;
-        let cached: Option<Registration> = read::fs::read_text(&registration_path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t.text).ok())
-            .filter(|r: &Registration| r.reusable(&region, model.now));
-        let registration = match cached {
+        // A kept refresh token renews the session without a browser or a code.
+        if let Some(s) = &saved
+            && let Some(refresh) = &s.refresh_token
+            && s.registration.reusable(&region, &["refresh_token"], model.now)
+        {
+            match oidc.refresh(&s.registration, refresh).await {
+                Ok(t) => {
+                    crate::say!("renewed the SSO session with the refresh token (no browser, no code)");
+                    return Ok((t, s.registration.clone()));
+                }
+                Err(e) => crate::say!("the refresh token was refused ({e}): signing in again"),
+            }
+        }
+        let registration = match saved
+            .as_ref()
+            .map(|s| s.registration.clone())
+            .filter(|r| r.reusable(&region, grants, model.now))
+        {
             Some(r) => r,
-            None => {
-                let r = oidc.register().await?;
-                let json = serde_json::to_string_pretty(&r).map_err(|e| LoginError::Other(e.to_string()))?;
-                private_dir(&cache).map_err(|e| LoginError::Other(e.to_string()))?;
-                crate::write::atomic_write(&registration_path, json.as_bytes())
-                    .map_err(|e| LoginError::Other(e.to_string()))?;
-                r
-            }
+            None => oidc.register(grants, &start_url).await?,
         };
-        let no_browser = args.no_browser || in_ci();
-        oidc.sign_in(&registration, &start_url, unit, Duration::from_secs(args.login_timeout), |code| {
-            let url = code.verification_uri_complete.as_deref().unwrap_or(&code.verification_uri);
-            // Text from the server: shown escaped, opened only when it is a plain https URL.
-            let shown_url = crate::secrets::one_line(url, 2000);
-            let user_code = crate::secrets::one_line(&code.user_code, 64);
-            crate::say!("To sign in to {start_url}, open:\n\n    {shown_url}\n\nand check that it shows the code {user_code}\n");
-            if !no_browser && crate::fix::values::start_url(url).is_ok() {
-                open_browser(url);
-            }
-            crate::say!("waiting for the approval in the browser …");
-        })
-        .await
+        crate::secrets::register(&registration.client_secret);
+        let token = if use_code {
+            browser_sign_in(&oidc, &registration, &region, deadline).await?
+        } else {
+            let no_browser = args.no_browser || in_ci();
+            oidc.sign_in(&registration, &start_url, unit, deadline, |code| {
+                let url = code.verification_uri_complete.as_deref().unwrap_or(&code.verification_uri);
+                // Text from the server: shown escaped, opened only when it is a plain https URL.
+                let shown_url = crate::secrets::one_line(url, 2000);
+                let user_code = crate::secrets::one_line(&code.user_code, 64);
+                crate::say!("To sign in to {start_url}, open:\n\n    {shown_url}\n\nand check that it shows the code {user_code}\n");
+                if !no_browser && crate::fix::values::start_url(url).is_ok() {
+                    let _ = read::browser_login::open(url);
+                }
+                crate::say!("waiting for the approval in the browser …");
+            })
+            .await?
+        };
+        Ok((token, registration))
     });
-    let token = match result {
+    let (token, registration) = match result {
         Ok(t) => t,
         Err(e) => {
             crate::say!("leverage-doctor: error: {e}");
@@ -118,6 +220,24 @@ pub fn login(
     let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
     crate::write::atomic_write(&cache.join("token"), json.as_bytes())
         .context("writing the SSO token")?;
+    // The registration and the refresh token, privately and outside sso/cache/ (where the
+    // Leverage CLI takes any file for a token).
+    let keep = SavedSession {
+        start_url: start_url.clone(),
+        registration,
+        refresh_token: token
+            .refresh_token
+            .clone()
+            .or_else(|| saved.as_ref().and_then(|s| s.refresh_token.clone())),
+    };
+    private_dir(&aws.dir.join(STATE_DIR))?;
+    crate::write::atomic_write(&state_path, serde_json::to_string_pretty(&keep)?.as_bytes())
+        .context("keeping the SSO session")?;
+    // An older leverage-doctor kept its registration in sso/cache/: not any more.
+    let old = cache.join(OLD_REGISTRATION_FILE);
+    if old.is_file() {
+        crate::write::remove(&old)?;
+    }
     if aws_cli_cache && let Some(home) = read::home_dir() {
         let cli_cache = home.join(".aws").join("sso").join("cache");
         private_dir(&cli_cache)?;
@@ -145,18 +265,4 @@ fn private_dir(dir: &Path) -> anyhow::Result<()> {
             .with_context(|| dir.display().to_string())?;
     }
     Ok(())
-}
-
-fn open_browser(url: &str) {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    let _ = std::process::Command::new(opener)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
 }

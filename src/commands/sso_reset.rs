@@ -70,6 +70,21 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
         );
     }
     change.removals = tokens.iter().map(|t| t.path.clone()).collect();
+    // What sso-login kept to renew the session (refresh token, registration), and where older
+    // versions kept the registration.
+    for kept in [
+        aws.dir
+            .join(super::sso_login::STATE_DIR)
+            .join(super::sso_login::STATE_FILE),
+        aws.dir
+            .join("sso")
+            .join("cache")
+            .join(super::sso_login::OLD_REGISTRATION_FILE),
+    ] {
+        if kept.is_file() {
+            change.removals.push(kept);
+        }
+    }
     if args.aws_cli_cache {
         let cli_files = aws_cli_cache_files(aws, &name, start_url.as_deref());
         if let Some(home) = read::home_dir() {
@@ -108,10 +123,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
         ));
     }
     for f in change.removals.iter().skip(tokens.len()) {
-        out.push_str(&format!(
-            "delete AWS CLI cache  {}\n",
-            read::display_home(f)
-        ));
+        out.push_str(&format!("delete  {}\n", read::display_home(f)));
     }
     for p in &plan.kept_static {
         out.push_str(&format!("keep  [{p}] (long-term keys)\n"));
@@ -218,10 +230,42 @@ fn aws_cli_cache_files(
     let Some(config) = aws.config.parsed() else {
         return existing(names);
     };
+    // `[sso-session NAME]` sections for the project's start URL: the AWS CLI keys their token
+    // by sha1(NAME), and role credentials by the session name instead of the start URL.
+    let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
+    let sessions: Vec<&str> = config
+        .sections
+        .iter()
+        .filter_map(|s| match &s.name {
+            crate::model::aws::SectionName::SsoSession(name)
+                if s.get("sso_start_url")
+                    .is_some_and(|u| norm(&u.value) == norm(url)) =>
+            {
+                Some(name.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    for name in &sessions {
+        names.push(
+            home.join(".aws/sso/cache")
+                .join(format!("{}.json", sha1_hex(name))),
+        );
+    }
     for section in &config.sections {
         let Some(profile) = section.name.profile_name() else {
             continue;
         };
+        if let (Some(session), Some(account), Some(role)) = (
+            section.get("sso_session"),
+            section.get("sso_account_id"),
+            section.get("sso_role_name"),
+        ) && sessions.contains(&session.value.as_str())
+        {
+            let key =
+                reset::cli_session_role_cache_key(&session.value, &account.value, &role.value);
+            names.push(home.join(".aws/cli/cache").join(format!("{key}.json")));
+        }
         if !crate::leverage::is_sso_profile_name(project, profile) {
             continue;
         }

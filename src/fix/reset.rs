@@ -117,6 +117,13 @@ pub fn cli_role_cache_key(start_url: &str, account_id: &str, role: &str) -> Stri
     sha1_hex(&args.to_string())
 }
 
+/// The same key for a profile using an `sso-session` (botocore keys it by the session name).
+pub fn cli_session_role_cache_key(session: &str, account_id: &str, role: &str) -> String {
+    let args =
+        serde_json::json!({"accountId": account_id, "roleName": role, "sessionName": session});
+    sha1_hex(&args.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The only code that touches files, the environment or the network.
 
 pub mod aws;
+pub mod browser_login;
 pub mod buildenv;
 pub mod doctor_config;
 pub mod endpoints;

@@ -1,5 +1,6 @@
-//! The SSO-OIDC device-authorization sign-in: RegisterClient (cached while valid),
-//! StartDeviceAuthorization, then CreateToken polled at the interval the service asks for.
+//! SSO-OIDC: RegisterClient (kept while valid), the device-authorization sign-in
+//! (StartDeviceAuthorization, then CreateToken polled at the interval the service asks for),
+//! the authorization-code exchange of the PKCE sign-in, and the refresh-token grant.
 
 use chrono::{DateTime, Duration as Span, Utc};
 use std::time::Duration;
@@ -11,6 +12,12 @@ const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 pub const MAX_INTERVAL: u32 = 60;
 pub const SCOPE: &str = "sso:account:access";
 
+/// The grants a client is registered for.
+pub const DEVICE_GRANTS: &[&str] = &[GRANT_TYPE, "refresh_token"];
+pub const CODE_GRANTS: &[&str] = &["authorization_code", "refresh_token"];
+/// The loopback redirect registered for the PKCE sign-in; the port is the listener's (RFC 8252).
+pub const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
@@ -19,13 +26,18 @@ pub struct Registration {
     pub expires_at: String,
     pub region: String,
     pub scopes: Vec<String>,
+    #[serde(default)]
+    pub grant_types: Vec<String>,
 }
 
 impl Registration {
-    /// Usable for at least another hour, for this region.
-    pub fn reusable(&self, region: &str, now: DateTime<Utc>) -> bool {
+    /// Usable for at least another hour, for this region and these grants.
+    pub fn reusable(&self, region: &str, grants: &[&str], now: DateTime<Utc>) -> bool {
         self.region == region
             && self.scopes.iter().any(|s| s == SCOPE)
+            && grants
+                .iter()
+                .all(|g| self.grant_types.iter().any(|h| h == g))
             && super::aws::parse_utc(&self.expires_at).is_some_and(|t| t > now + Span::hours(1))
     }
 }
@@ -41,6 +53,8 @@ pub struct DeviceCode {
 pub struct NewToken {
     pub access_token: String,
     pub expires_at: DateTime<Utc>,
+    /// Kept (privately) to renew the access token without a browser.
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +69,34 @@ pub enum LoginError {
     Expired(String),
     #[error("{0}")]
     Other(String),
+}
+
+/// A CreateToken answer made a token, or refused: no access token, or one already expired.
+fn new_token(
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_in: i32,
+) -> Result<NewToken, LoginError> {
+    let access_token = access_token.unwrap_or_default();
+    crate::secrets::register(&access_token);
+    if let Some(refresh) = &refresh_token {
+        crate::secrets::register(refresh);
+    }
+    if access_token.is_empty() {
+        return Err(LoginError::Other(
+            "SSO-OIDC CreateToken: the service answered no access token".into(),
+        ));
+    }
+    if expires_in <= 0 {
+        return Err(LoginError::Other(format!(
+            "SSO-OIDC CreateToken: the service answered a token that expires in {expires_in} s; nothing written"
+        )));
+    }
+    Ok(NewToken {
+        access_token,
+        expires_at: Utc::now() + Span::seconds(i64::from(expires_in)),
+        refresh_token: refresh_token.filter(|t| !t.is_empty()),
+    })
 }
 
 pub struct Oidc {
@@ -78,13 +120,26 @@ impl Oidc {
         }
     }
 
-    pub async fn register(&self) -> Result<Registration, LoginError> {
-        let out = self
+    /// Registers a public client for `grants` (with the loopback redirect and the start URL as
+    /// issuer for the authorization-code grant).
+    pub async fn register(
+        &self,
+        grants: &[&str],
+        start_url: &str,
+    ) -> Result<Registration, LoginError> {
+        let mut call = self
             .client
             .register_client()
             .client_name("leverage-doctor")
             .client_type("public")
-            .scopes(SCOPE)
+            .scopes(SCOPE);
+        for g in grants {
+            call = call.grant_types(*g);
+        }
+        if grants.contains(&"authorization_code") {
+            call = call.redirect_uris(REDIRECT_URI).issuer_url(start_url);
+        }
+        let out = call
             .send()
             .await
             .map_err(|e| other("SSO-OIDC RegisterClient", &e))?;
@@ -99,7 +154,55 @@ impl Oidc {
             expires_at: expires.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             region: self.region.clone(),
             scopes: vec![SCOPE.into()],
+            grant_types: grants.iter().map(|g| g.to_string()).collect(),
         })
+    }
+
+    /// CreateToken with the refresh-token grant: a new access token without a browser.
+    pub async fn refresh(
+        &self,
+        reg: &Registration,
+        refresh_token: &str,
+    ) -> Result<NewToken, LoginError> {
+        let result = self
+            .client
+            .create_token()
+            .client_id(&reg.client_id)
+            .client_secret(&reg.client_secret)
+            .grant_type("refresh_token")
+            .refresh_token(refresh_token)
+            .send()
+            .await;
+        match result {
+            Ok(out) => new_token(out.access_token, out.refresh_token, out.expires_in),
+            Err(e) => Err(other("SSO-OIDC CreateToken (refresh_token)", &e)),
+        }
+    }
+
+    /// CreateToken with the authorization-code grant (PKCE): the code the browser brought back,
+    /// the verifier whose S256 challenge the authorize request carried, the same redirect.
+    pub async fn exchange_code(
+        &self,
+        reg: &Registration,
+        code: &str,
+        verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<NewToken, LoginError> {
+        let result = self
+            .client
+            .create_token()
+            .client_id(&reg.client_id)
+            .client_secret(&reg.client_secret)
+            .grant_type("authorization_code")
+            .code(code)
+            .code_verifier(verifier)
+            .redirect_uri(redirect_uri)
+            .send()
+            .await;
+        match result {
+            Ok(out) => new_token(out.access_token, out.refresh_token, out.expires_in),
+            Err(e) => Err(other("SSO-OIDC CreateToken (authorization_code)", &e)),
+        }
     }
 
     /// Starts the device flow, shows the code, and polls until the user approves, denies, or
@@ -156,27 +259,7 @@ impl Oidc {
                 .await;
             match result {
                 Ok(out) => {
-                    let access_token = out.access_token.unwrap_or_default();
-                    crate::secrets::register(&access_token);
-                    if let Some(refresh) = &out.refresh_token {
-                        crate::secrets::register(refresh);
-                    }
-                    if access_token.is_empty() {
-                        return Err(LoginError::Other(
-                            "SSO-OIDC CreateToken: the service answered no access token".into(),
-                        ));
-                    }
-                    if out.expires_in <= 0 {
-                        return Err(LoginError::Other(format!(
-                            "SSO-OIDC CreateToken: the service answered a token that expires in {} s; nothing written",
-                            out.expires_in
-                        )));
-                    }
-                    let lasts = Span::seconds(i64::from(out.expires_in));
-                    return Ok(NewToken {
-                        access_token,
-                        expires_at: Utc::now() + lasts,
-                    });
+                    return new_token(out.access_token, out.refresh_token, out.expires_in);
                 }
                 Err(e) => {
                     let code = e
