@@ -275,3 +275,47 @@ fn the_1x_mfa_script_reads_commented_profile_lines() {
     ]));
     assert_eq!(code, 0, "{r:#}");
 }
+
+/// The S3 backend of Terraform before 1.6 cannot read `sso_session` profiles; the version comes
+/// from the toolbox tag (≤ 2.x) or `TF_BINARY --version` (3.x).
+#[test]
+fn sso_session_profiles_for_a_terraform_too_old_to_read_them() {
+    let case = Case::new("iam-live");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[profile bb-shared-devops]",
+        "[profile bb-shared-devops-old]",
+    );
+    std::fs::write(
+        &config,
+        format!("{text}\n[sso-session bb]\nsso_start_url = https://bb.awsapps.com/start\nsso_region = us-east-1\n\n[profile bb-shared-devops]\nsso_session = bb\nsso_account_id = 222222222222\nsso_role_name = DevOps\nregion = us-east-1\n"),
+    )
+    .unwrap();
+    let build = case.project().join("build.env");
+    let set_tag = |tag: &str| {
+        let env: String = std::fs::read_to_string(&build)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("TERRAFORM_IMAGE_TAG") && !l.starts_with("TF_BINARY"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&build, format!("{env}{tag}\n")).unwrap();
+    };
+    let ld312 = || {
+        let (_, r) = check_json(case.cmd("shared").args(["check", "--offline"]));
+        diags(&r, "LD312").len()
+    };
+    set_tag("TERRAFORM_IMAGE_TAG=1.5.7-0.2.4");
+    assert_eq!(ld312(), 1);
+    set_tag("TERRAFORM_IMAGE_TAG=1.6.0-0.2.4");
+    assert_eq!(ld312(), 0);
+    set_tag("TERRAFORM_IMAGE_TAG=1.5.0-tofu-0.3.0");
+    assert_eq!(ld312(), 0, "OpenTofu reads sso_session");
+    // 3.x: the binary says which.
+    let stub = case.dir.path().join("terraform");
+    std::fs::write(&stub, "#!/bin/sh\necho 'Terraform v1.5.7'\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    set_tag(&format!("TF_BINARY={}", stub.display()));
+    assert_eq!(ld312(), 1);
+}

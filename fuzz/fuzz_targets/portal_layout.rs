@@ -36,6 +36,8 @@ fuzz_target!(|data: &[u8]| {
         base_account: None,
         portal: &portal,
         existing: &[],
+        all_accounts: true,
+        role: None,
     };
     let (plan, _) = sso_plan(&inputs, true);
     check_plan(&plan).expect("the layout always passes the gate");

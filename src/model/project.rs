@@ -200,6 +200,61 @@ pub struct Project {
     /// What is wrong with build.env `TF_BINARY` as the 3.x CLI resolves it (not found, not
     /// executable), when it is set.
     pub tf_binary_problem: Option<String>,
+    /// The Terraform or OpenTofu the project runs, where known.
+    pub terraform: Option<Terraform>,
+}
+
+/// Which Terraform runs the layers, and where that is known from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terraform {
+    pub opentofu: bool,
+    pub version: (u32, u32, u32),
+    pub source: String,
+}
+
+impl Terraform {
+    /// `1.5.7-0.2.4` (Terraform), `1.9.1-tofu-0.3.0` (OpenTofu): the toolbox image tag.
+    pub fn from_image_tag(tag: &str) -> Option<Terraform> {
+        let mut parts = tag.split('-');
+        let version = parse_version(parts.next()?)?;
+        Some(Terraform {
+            opentofu: tag.contains("-tofu-"),
+            version,
+            source: format!("toolbox image {tag}"),
+        })
+    }
+
+    /// `Terraform v1.5.7` / `OpenTofu v1.8.0` (the first line of `--version`).
+    pub fn from_version_output(text: &str, binary: &str) -> Option<Terraform> {
+        let first = text.lines().next()?;
+        let v = first.split_whitespace().find(|w| w.starts_with('v'))?;
+        Some(Terraform {
+            opentofu: first.contains("OpenTofu"),
+            version: parse_version(v.trim_start_matches('v'))?,
+            source: format!("`{binary} --version`"),
+        })
+    }
+
+    pub fn shown(&self) -> String {
+        let (a, b, c) = self.version;
+        format!(
+            "{} {a}.{b}.{c}",
+            if self.opentofu {
+                "OpenTofu"
+            } else {
+                "Terraform"
+            }
+        )
+    }
+}
+
+fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
+    let mut n = v.split('.').map(|p| p.parse::<u32>().ok());
+    Some((
+        n.next()??,
+        n.next().flatten().unwrap_or(0),
+        n.next().flatten().unwrap_or(0),
+    ))
 }
 
 impl Project {

@@ -165,15 +165,24 @@ fn requirement_pin(text: &str) -> Option<String> {
     None
 }
 
-/// `leverage --version` of the first `leverage` on PATH ("leverage, version 3.1.0"), bounded
-/// in time; None when there is none, it fails, or it is slow.
-fn version_on_path() -> Option<String> {
-    let path = std::env::var_os("PATH")?;
-    let exe = std::env::split_paths(&path)
-        .map(|d| d.join("leverage"))
-        .find(|p| p.is_file())?;
-    let mut child = std::process::Command::new(exe)
-        .arg("--version")
+/// `TF_BINARY --version`, resolved as the 3.x CLI does, bounded in time.
+pub fn terraform_version(root: &Path, binary: &str) -> Option<crate::model::project::Terraform> {
+    let given = Path::new(binary);
+    let path = if let Some(rest) = binary.strip_prefix("~/") {
+        crate::read::home_dir()?.join(rest)
+    } else if given.is_absolute() || given.components().count() == 1 {
+        given.to_path_buf()
+    } else {
+        root.join(given)
+    };
+    let out = run_bounded(&path, "--version")?;
+    crate::model::project::Terraform::from_version_output(&out, binary)
+}
+
+/// A program's stdout for one argument, or None when it fails or takes longer than the bound.
+fn run_bounded(program: &Path, arg: &str) -> Option<String> {
+    let mut child = std::process::Command::new(program)
+        .arg(arg)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -199,6 +208,17 @@ fn version_on_path() -> Option<String> {
         .take(4096)
         .read_to_string(&mut out)
         .ok()?;
+    Some(out)
+}
+
+/// `leverage --version` of the first `leverage` on PATH ("leverage, version 3.1.0"), bounded
+/// in time; None when there is none, it fails, or it is slow.
+fn version_on_path() -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    let exe = std::env::split_paths(&path)
+        .map(|d| d.join("leverage"))
+        .find(|p| p.is_file())?;
+    let out = run_bounded(&exe, "--version")?;
     let version = out.rsplit("version").next()?.trim().to_string();
     crate::leverage::Generation::of_version(&version).map(|_| version)
 }

@@ -189,6 +189,21 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         });
     let leverage =
         crate::leverage::detect(&leverage::signals(&root, &project, aws.as_ref(), setting));
+    // Which Terraform reads the profiles matters only for what older ones cannot read
+    // (`sso_session`): ask the 3.x binary only then.
+    let mut project = project;
+    let uses_sso_session = aws
+        .as_ref()
+        .and_then(|a| a.config.parsed())
+        .is_some_and(|c| c.sections.iter().any(|s| s.get("sso_session").is_some()));
+    if project.terraform.is_none()
+        && uses_sso_session
+        && crate::leverage::Cli::new(leverage.generation).runs_terraform_on_host()
+        && project.tf_binary_problem.is_none()
+        && let Some(binary) = project.build_var("TF_BINARY").map(|e| e.value.clone())
+    {
+        project.terraform = leverage::terraform_version(&root, &binary);
+    }
     Ok(Model {
         sources: reader.sources,
         start,

@@ -233,11 +233,18 @@ impl Reader {
             .flat_map(|f| f.entries.iter().rev())
             .find(|e| e.key == "TF_BINARY")
             .and_then(|e| super::leverage::tf_binary_problem(root, &e.value));
+        let image_tag = build_envs
+            .iter()
+            .rev()
+            .flat_map(|f| f.entries.iter().rev())
+            .find(|e| e.key == "TERRAFORM_IMAGE_TAG" || e.key == "TF_IMAGE_TAG")
+            .and_then(|e| crate::model::project::Terraform::from_image_tag(&e.value));
         Project {
             root: root.to_path_buf(),
             common_file,
             build_envs,
             tf_binary_problem,
+            terraform: image_tag,
             common_example_exists: root.join("config").join("common.tfvars.example").exists(),
             common,
             root_var_files,

@@ -104,6 +104,7 @@ pub static RULES: &[&Rule] = &[
     &profiles::LD309,
     &profiles::LD310,
     &profiles::LD311,
+    &profiles::LD312,
     &mode::LD401,
     &mode::LD402,
     &mode::LD403,

@@ -36,6 +36,13 @@ rule!(
     credentials_unsupported
 );
 rule!(
+    LD312,
+    "LD312",
+    "profile-too-new-for-terraform",
+    Error,
+    profile_too_new_for_terraform
+);
+rule!(
     LD304,
     "LD304",
     "source-profile-missing",
@@ -341,6 +348,47 @@ fn credentials_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .fix(format!(
                     "a profile Terraform can read that asks the AWS CLI for the keys:\n[profile {name}-tf]\ncredential_process = aws configure export-credentials --profile {name} --format process"
                 )),
+        );
+    }
+}
+
+/// What the project's Terraform cannot read: the S3 backend before Terraform 1.6 rejects
+/// profiles configured through an `sso-session` (OpenTofu has it from its first release).
+fn profile_too_new_for_terraform(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let (Some(aws), Some(project)) = (cx.aws, cx.project) else {
+        return;
+    };
+    let Some(tf) = &project.terraform else { return };
+    if tf.opentofu || tf.version >= (1, 6, 0) {
+        return;
+    }
+    for r in project.refs_in_scope() {
+        if r.site != crate::model::project::RefSite::Backend {
+            continue;
+        }
+        let Some(name) = r.resolved() else { continue };
+        let chain = cx
+            .analysis
+            .profile(name)
+            .map(|p| p.chain.clone())
+            .unwrap_or_else(|| vec![name.to_string()]);
+        let Some((member, session)) = chain
+            .iter()
+            .find_map(|m| aws.profile_value(m, "sso_session").map(|s| (m.clone(), s)))
+        else {
+            continue;
+        };
+        out.push(
+            LD312
+                .diag(format!(
+                    "the backend's profile `{name}` uses `sso_session`, which the S3 backend of {} cannot read (it needs Terraform 1.6 or later)",
+                    tf.shown()
+                ))
+                .profile(name.to_string())
+                .at(r.span.clone(), "the S3 backend reads this profile")
+                .related(session.line_span.clone(), format!("`{member}` gets its SSO settings from an sso-session"))
+                .help(format!("`terraform init` fails to configure the backend; the version comes from {}", tf.source))
+                .fix("put the SSO settings in the profile itself (sso_start_url, sso_region, sso_account_id, sso_role_name), or use Terraform 1.6 or later"),
         );
     }
 }
