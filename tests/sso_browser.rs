@@ -309,3 +309,81 @@ async fn without_a_browser_the_device_code_is_used() {
     assert!(!mark.exists());
     server.verify().await;
 }
+
+/// A device sign-in keeps the refresh token too: once the access token expires, the next
+/// sign-in renews it with no device authorization.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_sign_in_is_renewed_without_a_second_device_authorization() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/client/register"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "clientId": "c", "clientSecret": "LDFIXTURESECRET-s",
+            "clientIdIssuedAt": 1_700_000_000, "clientSecretExpiresAt": 4_102_444_800u64
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/device_authorization"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "deviceCode": "LDFIXTURESECRET-d", "userCode": "ABCD-EFGH",
+            "verificationUri": "https://device.example/", "expiresIn": 600, "interval": 1
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(wiremock::matchers::body_partial_json(serde_json::json!({"grantType": "refresh_token", "refreshToken": "LDFIXTURESECRET-dev-refresh"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "accessToken": "LDFIXTURESECRET-renewed", "tokenType": "Bearer", "expiresIn": 3600
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "accessToken": "LDFIXTURESECRET-dev", "tokenType": "Bearer", "expiresIn": 3600,
+            "refreshToken": "LDFIXTURESECRET-dev-refresh"
+        })))
+        .mount(&server)
+        .await;
+    let case = Case::new("sso-logged-out");
+    let run = |case: &Case| {
+        let mut cmd = case.cmd("");
+        cmd.env("AWS_ENDPOINT_URL_SSO_OIDC", server.uri())
+            .env("CI", "true")
+            .args(["sso-login", "--poll-unit-ms", "10"]);
+        cmd
+    };
+    let mut first = run(&case);
+    let out = tokio::task::spawn_blocking(move || first.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token_path = case.aws().join("sso/cache/token");
+    let mut token: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&token_path).unwrap()).unwrap();
+    token["expiresAt"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(&token_path, token.to_string()).unwrap();
+    let mut second = run(&case);
+    let out = tokio::task::spawn_blocking(move || second.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("renewed the SSO session with the refresh token"),
+        "{stderr}"
+    );
+    let token: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&token_path).unwrap()).unwrap();
+    assert_eq!(token["accessToken"], "LDFIXTURESECRET-renewed");
+    server.verify().await;
+}

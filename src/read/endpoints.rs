@@ -132,6 +132,8 @@ mod tests {
             "https://sts.us-east-1.amazonaws.com",
             "http://[::1]:8080/",
             "https://x.example/path%20x",
+            // Found by fuzzing (an oracle bug, not a code bug): `@` in the query is no user info.
+            "http://ASI?.@",
         ] {
             assert!(check_url(ok).is_ok(), "{ok}");
         }
