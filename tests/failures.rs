@@ -223,6 +223,12 @@ async fn sso_portal_errors_are_classified() {
     )
     .await;
     assert_eq!(class, "throttled");
+    let (class, _) = sso_class(
+        sso_error(400, "InvalidGrantException", "Invalid grant provided"),
+        serde_json::json!([]),
+    )
+    .await;
+    assert_eq!(class, "invalid-grant");
     // Not assigned (or still propagating): the roles the user does have are listed.
     let (class, live) = sso_class(
         sso_error(403, "ForbiddenException", "No access"),
@@ -366,4 +372,181 @@ async fn a_role_chained_from_leverage_sso_credentials_works() {
     );
     portal.verify().await;
     drop(moto);
+}
+
+/// A corporate TLS proxy's CA: Terraform and the AWS CLI read `AWS_CA_BUNDLE`, and so do the
+/// live checks (the Rust SDK alone does not). moto over HTTPS with a self-signed certificate.
+#[test]
+fn the_live_checks_trust_aws_ca_bundle() {
+    // A test CA and a server certificate it signed (rustls refuses a CA used as the server's).
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let ext = p("ext.cnf");
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    for args in [
+        vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=leverage-doctor test CA",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.pem"),
+        ],
+        vec![
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &p("key.pem"),
+            "-out",
+            &p("leaf.csr"),
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            &p("leaf.csr"),
+            "-CA",
+            &p("ca.pem"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &ext,
+            "-out",
+            &p("cert.pem"),
+        ],
+    ] {
+        let status = std::process::Command::new("openssl")
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "{args:?}");
+    }
+    let (cert, key, ca) = (
+        dir.path().join("cert.pem"),
+        dir.path().join("key.pem"),
+        dir.path().join("ca.pem"),
+    );
+    let moto = crate::support::Moto::start_with(&[
+        "--ssl-cert",
+        cert.to_str().unwrap(),
+        "--ssl-key",
+        key.to_str().unwrap(),
+    ]);
+    let url = format!("https://127.0.0.1:{}", moto.port);
+    let case = Case::new("iam-live");
+    let run = |bundle: Option<&std::path::Path>| {
+        let mut cmd = case.cmd("shared/us-east-1/base-network");
+        cmd.env("AWS_ENDPOINT_URL_STS", &url)
+            .env("CI", "true")
+            .args(["check", "--format", "json", "--timeout", "10"])
+            .timeout(Duration::from_secs(120));
+        if let Some(b) = bundle {
+            cmd.env("AWS_CA_BUNDLE", b);
+        }
+        let out = cmd.output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let without = run(None);
+    assert_eq!(
+        live_of(&without, "bb-security")["status"],
+        "failed",
+        "an unknown CA is refused"
+    );
+    let with = run(Some(&ca));
+    assert_eq!(live_of(&with, "bb-security")["status"], "ok", "{with:#}");
+    drop(moto);
+}
+
+/// `HTTP_PROXY`/`HTTPS_PROXY` are honoured as Terraform and the AWS CLI honour them: every STS
+/// call goes through a forwarding proxy on 127.0.0.1, which counts them.
+#[test]
+fn the_live_checks_go_through_the_proxy() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let moto = crate::support::Moto::start();
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_port = proxy.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for client in proxy.incoming().take(64).flatten() {
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                // One request: absolute-form target, headers, a Content-Length body.
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut head = String::new();
+                let mut line = String::new();
+                let mut length = 0usize;
+                while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                    if line.to_ascii_lowercase().starts_with("content-length:") {
+                        length = line[15..].trim().parse().unwrap_or(0);
+                    }
+                    let end = line == "\r\n";
+                    head.push_str(&line);
+                    line.clear();
+                    if end {
+                        break;
+                    }
+                }
+                let mut body = vec![0u8; length];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let Some(rest) = target.strip_prefix("http://") else {
+                    return;
+                };
+                let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut upstream = std::net::TcpStream::connect(authority).unwrap();
+                let head = head.replacen(&target, if path.is_empty() { "/" } else { path }, 1);
+                let head = head.replace("Connection: keep-alive", "Connection: close");
+                upstream.write_all(head.as_bytes()).unwrap();
+                upstream.write_all(&body).unwrap();
+                let mut answer = Vec::new();
+                let _ = upstream.read_to_end(&mut answer);
+                let mut client = client;
+                let _ = client.write_all(&answer);
+            });
+        }
+    });
+    let case = Case::new("iam-live");
+    let out = case
+        .cmd("shared/us-east-1/base-network")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{proxy_port}"))
+        .env("CI", "true")
+        .args(["check", "--format", "json"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        live_of(&report, "bb-security")["status"],
+        "ok",
+        "{report:#}"
+    );
+    assert!(
+        seen.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "no call went through the proxy"
+    );
 }

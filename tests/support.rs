@@ -163,6 +163,11 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// moto with extra arguments (`--ssl-cert`, `--ssl-key`: HTTPS).
+    pub fn start_with(extra: &[&str]) -> Moto {
         let bin = std::env::var_os("LEVERAGE_DOCTOR_MOTO")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
@@ -176,6 +181,7 @@ impl Moto {
         let port = free_port();
         let child = std::process::Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(extra)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

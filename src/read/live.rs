@@ -100,7 +100,11 @@ pub fn probe_all(
             .with_file(ProfileFileKind::Config, aws.dir.join("config"))
             .with_file(ProfileFileKind::Credentials, aws.dir.join("credentials"))
             .build();
-        let base = aws_config::defaults(BehaviorVersion::latest())
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(client) = super::http::client() {
+            loader = loader.http_client(client);
+        }
+        let base = loader
             .profile_files(files.clone())
             .region(Region::new("us-east-1"))
             .retry_config(RetryConfig::disabled())
@@ -374,10 +378,14 @@ impl Probe<'_> {
     }
 
     async fn sdk_chain(&self, profile: &str, region: &str) -> Result<Credentials, Failure> {
-        let config = ProviderConfig::without_region()
+        let mut config = ProviderConfig::without_region()
             .with_region(Some(Region::new(region.to_string())))
             .with_retry_config(RetryConfig::disabled())
             .with_timeout_config(timeouts(self.settings.timeout));
+        // The chain's own calls (AssumeRole, SSO) go through the same client as the rest.
+        if let Some(client) = self.base.http_client() {
+            config = config.with_http_client(client);
+        }
         let provider = ProfileFileCredentialsProvider::builder()
             .configure(&config)
             .profile_files(self.files.clone())

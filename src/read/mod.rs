@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod failure;
 pub mod fs;
 pub mod hcl;
+pub mod http;
 pub mod ini;
 pub mod leverage;
 pub mod live;

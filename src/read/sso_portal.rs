@@ -171,7 +171,11 @@ pub struct PortalError(String);
 /// SDK settings for the unsigned SSO and SSO-OIDC calls: the region, our timeouts, no SDK
 /// retries (throttling is retried here, boundedly), endpoints from the standard settings.
 pub async fn unsigned_config(region: &str, timeout: Duration) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(client) = super::http::client() {
+        loader = loader.http_client(client);
+    }
+    loader
         .region(Region::new(region.to_string()))
         .retry_config(RetryConfig::disabled())
         .timeout_config(

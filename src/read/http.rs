@@ -1,0 +1,35 @@
+//! The HTTP client of every AWS call, set up the way Terraform's and the AWS CLI's are: proxies
+//! from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, and the extra certificate authorities of
+//! `AWS_CA_BUNDLE` (a corporate TLS proxy), which the Rust SDK does not read by itself.
+
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+/// A client trusting the system's roots plus `AWS_CA_BUNDLE`, when that is set and readable;
+/// `None` otherwise (the SDK's default client, which reads the proxy variables itself).
+pub fn client() -> Option<SharedHttpClient> {
+    let path = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty())?;
+    let pem = std::fs::read(&path).ok()?;
+    let trust = TrustStore::empty()
+        .with_native_roots(true)
+        .with_pem_certificate(pem);
+    let context = TlsContext::builder().with_trust_store(trust).build().ok()?;
+    Some(
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(
+            move |settings, components| {
+                let mut builder = aws_smithy_http_client::ConnectorBuilder::default()
+                    .tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::AwsLc,
+                    ))
+                    .tls_context(context.clone());
+                builder.set_connector_settings(settings.cloned());
+                if let Some(components) = components {
+                    builder.set_sleep_impl(components.sleep_impl());
+                }
+                builder.set_proxy_config(Some(ProxyConfig::from_env()));
+                builder.build()
+            },
+        ),
+    )
+}
