@@ -158,25 +158,35 @@ impl Oidc {
         })
     }
 
+    /// CreateToken for the registered client with `grant`; `fill` adds the grant's own fields.
+    async fn create_token(
+        &self,
+        reg: &Registration,
+        grant: &str,
+        fill: impl FnOnce(
+            aws_sdk_ssooidc::operation::create_token::builders::CreateTokenFluentBuilder,
+        ) -> aws_sdk_ssooidc::operation::create_token::builders::CreateTokenFluentBuilder,
+    ) -> Result<NewToken, LoginError> {
+        let call = self
+            .client
+            .create_token()
+            .client_id(&reg.client_id)
+            .client_secret(&reg.client_secret)
+            .grant_type(grant);
+        match fill(call).send().await {
+            Ok(out) => new_token(out.access_token, out.refresh_token, out.expires_in),
+            Err(e) => Err(other(&format!("SSO-OIDC CreateToken ({grant})"), &e)),
+        }
+    }
+
     /// CreateToken with the refresh-token grant: a new access token without a browser.
     pub async fn refresh(
         &self,
         reg: &Registration,
         refresh_token: &str,
     ) -> Result<NewToken, LoginError> {
-        let result = self
-            .client
-            .create_token()
-            .client_id(&reg.client_id)
-            .client_secret(&reg.client_secret)
-            .grant_type("refresh_token")
-            .refresh_token(refresh_token)
-            .send()
-            .await;
-        match result {
-            Ok(out) => new_token(out.access_token, out.refresh_token, out.expires_in),
-            Err(e) => Err(other("SSO-OIDC CreateToken (refresh_token)", &e)),
-        }
+        self.create_token(reg, "refresh_token", |c| c.refresh_token(refresh_token))
+            .await
     }
 
     /// CreateToken with the authorization-code grant (PKCE): the code the browser brought back,
@@ -188,21 +198,12 @@ impl Oidc {
         verifier: &str,
         redirect_uri: &str,
     ) -> Result<NewToken, LoginError> {
-        let result = self
-            .client
-            .create_token()
-            .client_id(&reg.client_id)
-            .client_secret(&reg.client_secret)
-            .grant_type("authorization_code")
-            .code(code)
-            .code_verifier(verifier)
-            .redirect_uri(redirect_uri)
-            .send()
-            .await;
-        match result {
-            Ok(out) => new_token(out.access_token, out.refresh_token, out.expires_in),
-            Err(e) => Err(other("SSO-OIDC CreateToken (authorization_code)", &e)),
-        }
+        self.create_token(reg, "authorization_code", |c| {
+            c.code(code)
+                .code_verifier(verifier)
+                .redirect_uri(redirect_uri)
+        })
+        .await
     }
 
     /// Starts the device flow, shows the code, and polls until the user approves, denies, or
