@@ -165,6 +165,29 @@ impl Oracle {
     }
 }
 
+impl Oracle {
+    /// Adds an aliased provider naming `profile` (as written in HCL) to the base-network layer.
+    fn add_provider(&self, alias: &str, profile: &str) {
+        self.edit("shared/us-east-1/base-network/config.tf", |t| {
+            format!("{t}\nprovider \"aws\" {{\n  alias   = \"{alias}\"\n  region  = \"us-east-1\"\n  profile = \"{profile}\"\n}}\n")
+        });
+    }
+
+    /// The shared account's permission set becomes `DevOpsPrd` (config and account.tfvars).
+    fn role_devopsprd(&self) {
+        self.edit("~/.aws/bb/config", |t| {
+            t.replacen(
+                "account_id = 222222222222\nrole_name = DevOps",
+                "account_id = 222222222222\nrole_name = DevOpsPrd",
+                1,
+            )
+        });
+        self.edit("shared/config/account.tfvars", |t| {
+            t.replace("\"DevOps\"", "\"DevOpsPrd\"")
+        });
+    }
+}
+
 /// The portal's GetRoleCredentials for any account and role.
 async fn portal() -> MockServer {
     let server = MockServer::start().await;
@@ -201,16 +224,7 @@ async fn sso_layers_agree_with_leverage_3() {
             "role DevOpsPrd",
             false,
             Box::new(|o: &Oracle| {
-                o.edit("~/.aws/bb/config", |t| {
-                    t.replacen(
-                        "account_id = 222222222222\nrole_name = DevOps",
-                        "account_id = 222222222222\nrole_name = DevOpsPrd",
-                        1,
-                    )
-                });
-                o.edit("shared/config/account.tfvars", |t| {
-                    t.replace("\"DevOps\"", "\"DevOpsPrd\"")
-                });
+                o.role_devopsprd();
             }),
         ),
         (
@@ -218,16 +232,7 @@ async fn sso_layers_agree_with_leverage_3() {
             "role DevOpsPrd, backend named for it",
             true,
             Box::new(|o: &Oracle| {
-                o.edit("~/.aws/bb/config", |t| {
-                    t.replacen(
-                        "account_id = 222222222222\nrole_name = DevOps",
-                        "account_id = 222222222222\nrole_name = DevOpsPrd",
-                        1,
-                    )
-                });
-                o.edit("shared/config/account.tfvars", |t| {
-                    t.replace("\"DevOps\"", "\"DevOpsPrd\"")
-                });
+                o.role_devopsprd();
                 o.edit("shared/config/backend.tfvars", |t| {
                     t.replace("\"bb-shared-devops\"", "\"bb-shared-devopsprd\"")
                 });
@@ -238,18 +243,14 @@ async fn sso_layers_agree_with_leverage_3() {
             "var.environment in a profile",
             false,
             Box::new(|o: &Oracle| {
-                o.edit("shared/us-east-1/base-network/config.tf", |t| {
-                    t + "\nprovider \"aws\" {\n  alias   = \"env\"\n  region  = \"us-east-1\"\n  profile = \"${var.project}-${var.environment}-devops\"\n}\n"
-                });
+                o.add_provider("env", "${var.project}-${var.environment}-devops");
             }),
         ),
         (
             "the same profile written literally",
             true,
             Box::new(|o: &Oracle| {
-                o.edit("shared/us-east-1/base-network/config.tf", |t| {
-                    t + "\nprovider \"aws\" {\n  alias   = \"env\"\n  region  = \"us-east-1\"\n  profile = \"${var.project}-shared-devops\"\n}\n"
-                });
+                o.add_provider("env", "${var.project}-shared-devops");
             }),
         ),
         (
@@ -258,9 +259,7 @@ async fn sso_layers_agree_with_leverage_3() {
             "a <p>-bootstrap profile in SSO mode",
             false,
             Box::new(|o: &Oracle| {
-                o.edit("shared/us-east-1/base-network/config.tf", |t| {
-                    t + "\nprovider \"aws\" {\n  alias   = \"boot\"\n  region  = \"us-east-1\"\n  profile = \"bb-bootstrap\"\n}\n"
-                });
+                o.add_provider("boot", "bb-bootstrap");
             }),
         ),
         (
