@@ -23,4 +23,15 @@ if ! .venv-leverage/bin/leverage --version 2>/dev/null | grep -q "version $LEVER
 fi
 export LEVERAGE_DOCTOR_LEVERAGE_VENV="$PWD/.venv-leverage"
 
+# Leverage CLI 2.x runs Terraform in Docker (not here), but its credential naming is plain Python
+# that tests/oracle.rs calls directly. Pinned.
+LEVERAGE2_VERSION=2.1.1
+if ! .venv-leverage2/bin/python -c "import leverage, sys; sys.exit(leverage.__version__ != '$LEVERAGE2_VERSION')" 2>/dev/null; then
+  echo "installing leverage==$LEVERAGE2_VERSION into .venv-leverage2/ (once)" >&2
+  rm -rf .venv-leverage2
+  python3 -m venv .venv-leverage2
+  .venv-leverage2/bin/pip install --quiet --disable-pip-version-check "leverage==$LEVERAGE2_VERSION"
+fi
+export LEVERAGE_DOCTOR_LEVERAGE2_VENV="$PWD/.venv-leverage2"
+
 cargo test --locked "$@"

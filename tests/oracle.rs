@@ -404,3 +404,76 @@ fn iam_layers_agree_with_leverage_3() {
     }
     drop(moto);
 }
+
+/// The name each generation writes SSO credentials under, and the account it reads, asked of
+/// the CLIs' own Python (`modules/auth.py` `get_layer_profile` of 2.1.1 and 3.1.0) and of
+/// `src/leverage/`: they must agree, reference by reference.
+#[test]
+fn credential_naming_agrees_with_the_clis_own_functions() {
+    use leverage_doctor::leverage::{Cli, Generation, RefKind, cli_account_of};
+    let venv2 = std::env::var_os("LEVERAGE_DOCTOR_LEVERAGE2_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-leverage2"));
+    // (raw value as python-hcl2 gives it, backend profile, role of the account profile)
+    let cases = [
+        ("${var.profile}", "bb-shared-devops", "DevOps"),
+        ("${var.profile}", "bb-shared-devops", "DevOpsPrd"),
+        (
+            "${var.project}-shared-devops",
+            "bb-shared-devops",
+            "DevOpsPrd",
+        ),
+        ("bb-apps-prd-devops", "bb-shared-devops", "DevOps"),
+        ("other-shared-devops", "bb-shared-devops", "DevOps"),
+        ("bb-bootstrap", "bb-shared-devops", "DevOps"),
+    ];
+    let script = r#"
+import json, sys
+from configupdater import ConfigUpdater
+from leverage.modules.auth import get_layer_profile
+out = []
+for raw, tf_profile, role in json.loads(sys.argv[1]):
+    c = ConfigUpdater()
+    c.read_string("".join(f"[profile bb-sso-{a}]\naccount_id = 222222222222\nrole_name = {role}\n" for a in ("shared", "apps-prd")))
+    try:
+        out.append(get_layer_profile(raw, c, tf_profile, "bb")[3])
+    except Exception as e:
+        out.append("exit " + str(getattr(e, "exit_code", type(e).__name__)))
+print(json.dumps(out))
+"#;
+    let json = serde_json::to_string(&cases).unwrap();
+    for (venv, generation) in [(venv2, Generation::V2), (venv(), Generation::V3)] {
+        assert!(
+            venv.join("bin/python").exists(),
+            "{} missing: run ./scripts/test.sh",
+            venv.display()
+        );
+        let out = std::process::Command::new(venv.join("bin/python"))
+            .args(["-c", script, &json])
+            .env("COLUMNS", "200")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().unwrap_or("");
+        let theirs: Vec<String> = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+        let cli = Cli::new(generation);
+        for ((raw, tf_profile, role), their) in cases.iter().zip(&theirs) {
+            let resolved = raw
+                .replace("${var.profile}", tf_profile)
+                .replace("${var.project}", "bb");
+            let account = cli_account_of(&resolved);
+            let ours = if ["shared", "apps-prd"].contains(&account) {
+                let kind = if *raw == "${var.profile}" {
+                    RefKind::VarProfile
+                } else {
+                    RefKind::Named
+                };
+                cli.sso_credentials_name(kind, &resolved, "bb", account, role)
+            } else {
+                "exit 40".to_string()
+            };
+            assert_eq!(&ours, their, "{generation:?} {raw} (role {role})");
+        }
+    }
+}
