@@ -285,16 +285,13 @@ impl Probe<'_> {
         use crate::analysis::Source;
         // How to get the credentials is the analysis's answer, executed here.
         let credentials = match self.analysis.source(profile) {
-            Some(Source::LeverageSso { .. }) => match self.fresh_leverage_keys(profile) {
+            Some(Source::LeverageSso { .. }) => match self.leverage_credentials(profile).await? {
                 Some(c) => c,
-                None => match self.leverage_sso(profile).await? {
-                    Some(c) => c,
-                    None => {
-                        return Ok(LiveOutcome::Skipped(
-                            "no Leverage SSO account profile for it (see LD103)".into(),
-                        ));
-                    }
-                },
+                None => {
+                    return Ok(LiveOutcome::Skipped(
+                        "no Leverage SSO account profile for it (see LD103)".into(),
+                    ));
+                }
             },
             Some(Source::LeverageMfa { section }) => {
                 self.leverage_mfa(profile, section, &region).await?
@@ -311,33 +308,17 @@ impl Probe<'_> {
                 Some(Source::LeverageSso { .. })
             ) =>
             {
-                let base = match self.fresh_leverage_keys(source) {
-                    Some(c) => c,
-                    None => match self.leverage_sso(source).await? {
-                        Some(c) => c,
-                        None => {
-                            return Ok(LiveOutcome::Skipped(format!(
-                                "no Leverage SSO account profile for its source `{source}` (see LD103)"
-                            )));
-                        }
-                    },
+                let Some(base) = self.leverage_credentials(source).await? else {
+                    return Ok(LiveOutcome::Skipped(format!(
+                        "no Leverage SSO account profile for its source `{source}` (see LD103)"
+                    )));
                 };
                 let role_arn = self
                     .aws
                     .profile_value(profile, "role_arn")
                     .map(|e| e.value.clone())
                     .unwrap_or_default();
-                let out = self
-                    .sts(base, &region)
-                    .assume_role()
-                    .role_arn(&role_arn)
-                    .role_session_name("leverage-doctor")
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now)
-                    })?;
-                sts_credentials(out.credentials)?
+                self.assume_role(base, &role_arn, &region).await?
             }
             Some(Source::Unsupported { key }) => {
                 return Err(Failure::new(
@@ -588,15 +569,34 @@ impl Probe<'_> {
             })
             .await
             .clone()?;
+        self.assume_role(session, &role_arn, region).await
+    }
+
+    /// STS AssumeRole with `credentials`.
+    async fn assume_role(
+        &self,
+        credentials: Credentials,
+        role_arn: &str,
+        region: &str,
+    ) -> Result<Credentials, Failure> {
         let out = self
-            .sts(session, region)
+            .sts(credentials, region)
             .assume_role()
-            .role_arn(&role_arn)
+            .role_arn(role_arn)
             .role_session_name("leverage-doctor")
             .send()
             .await
             .map_err(|e| crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now))?;
         sts_credentials(out.credentials)
+    }
+
+    /// Credentials Leverage writes from SSO for `profile`, got the Leverage way: the keys it
+    /// already wrote while fresh, else GetRoleCredentials. None without an account profile.
+    async fn leverage_credentials(&self, profile: &str) -> Result<Option<Credentials>, Failure> {
+        match self.fresh_leverage_keys(profile) {
+            Some(c) => Ok(Some(c)),
+            None => self.leverage_sso(profile).await,
+        }
     }
 
     fn sts(&self, credentials: Credentials, region: &str) -> aws_sdk_sts::Client {
