@@ -99,3 +99,25 @@ pub fn project_and_aws(
     })?;
     Ok((project, aws))
 }
+
+/// The project's SSO start URL and region (common.tfvars), validated: both are sent to AWS and
+/// written into AWS files, so a value that is not a URL or a region stops the command.
+pub fn sso_settings(project: &crate::model::project::Project) -> anyhow::Result<(String, String)> {
+    let get = |key: &str, check: fn(&str) -> Result<(), String>| -> anyhow::Result<String> {
+        let value = project
+            .common_str(key)
+            .ok_or_else(|| anyhow::anyhow!("config/common.tfvars has no `{key}`"))?
+            .value;
+        check(&value).map_err(|why| {
+            anyhow::anyhow!(
+                "config/common.tfvars `{key}` `{}` {why}: fix it first",
+                crate::secrets::escape_controls(&value, false)
+            )
+        })?;
+        Ok(value)
+    };
+    Ok((
+        get("sso_start_url", crate::fix::values::start_url)?,
+        get("sso_region", crate::fix::values::region)?,
+    ))
+}

@@ -60,24 +60,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
     // The layout as a function of the file's current sections: computed now for the preview,
     // and again under the lock if another process changed the file in between.
     let plan_for: Box<Layout> = if args.sso {
-        let start_url = project
-            .common_str("sso_start_url")
-            .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_start_url`"))?
-            .value;
-        let sso_region = project
-            .common_str("sso_region")
-            .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_region`"))?
-            .value;
-        valid(
-            "config/common.tfvars `sso_start_url`",
-            &start_url,
-            values::start_url,
-        )?;
-        valid(
-            "config/common.tfvars `sso_region`",
-            &sso_region,
-            values::region,
-        )?;
+        let (start_url, sso_region) = super::sso_settings(project)?;
         read::endpoints::require_valid_env()?;
         let token = leverage_token(aws, model.now).map_err(|e| {
             anyhow!(
@@ -85,9 +68,8 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
             )
         })?;
         // Never list another organisation's accounts into this project.
-        let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
         if let Some(url) = &token.start_url
-            && norm(url) != norm(&start_url)
+            && !values::same_start_url(url, &start_url)
         {
             bail!(
                 "the SSO token in {}/sso/cache/token was issued for `{}`, not this project's `{start_url}`: nothing listed or written; sign in to the project's portal first (leverage-doctor sso-reset --login)",

@@ -7,7 +7,7 @@ use crate::fix::reset::sha1_hex;
 use crate::model::Model;
 use crate::read::sso_oidc::{LoginError, NewToken, Oidc, Registration};
 use crate::read::{self, ReadSettings};
-use anyhow::{Context as _, anyhow};
+use anyhow::Context as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -108,29 +108,7 @@ pub fn login(
 ) -> anyhow::Result<Exit> {
     let (project, aws) = super::project_and_aws(model)?;
     read::endpoints::require_valid_env()?;
-    let start_url = project
-        .common_str("sso_start_url")
-        .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_start_url`"))?
-        .value;
-    let region = project
-        .common_str("sso_region")
-        .ok_or_else(|| anyhow!("config/common.tfvars has no `sso_region`"))?
-        .value;
-    for (what, value, check) in [
-        (
-            "sso_start_url",
-            &start_url,
-            crate::fix::values::start_url as fn(&str) -> _,
-        ),
-        ("sso_region", &region, crate::fix::values::region),
-    ] {
-        check(value).map_err(|why| {
-            anyhow!(
-                "config/common.tfvars `{what}` `{}` {why}: not used for a sign-in",
-                crate::secrets::escape_controls(value, false)
-            )
-        })?;
-    }
+    let (start_url, region) = super::sso_settings(project)?;
     let cache = aws.dir.join("sso").join("cache");
     let state_path = aws.dir.join(STATE_DIR).join(STATE_FILE);
     let unit = Duration::from_millis(args.poll_unit_ms.max(1));

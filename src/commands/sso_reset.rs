@@ -232,14 +232,13 @@ fn aws_cli_cache_files(
     };
     // `[sso-session NAME]` sections for the project's start URL: the AWS CLI keys their token
     // by sha1(NAME), and role credentials by the session name instead of the start URL.
-    let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
     let sessions: Vec<&str> = config
         .sections
         .iter()
         .filter_map(|s| match &s.name {
             crate::model::aws::SectionName::SsoSession(name)
                 if s.get("sso_start_url")
-                    .is_some_and(|u| norm(&u.value) == norm(url)) =>
+                    .is_some_and(|u| crate::fix::values::same_start_url(&u.value, url)) =>
             {
                 Some(name.as_str())
             }

@@ -307,14 +307,13 @@ fn sso_token_foreign(cx: &Context, out: &mut Vec<Diagnostic>) {
     let (Some(aws), Some(project)) = (cx.aws, cx.project) else {
         return;
     };
-    let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
     let want_url = project.common_str("sso_start_url");
     let want_region = project.common_str("sso_region");
     for token in &aws.sso_tokens {
         let Ok(t) = &token.content else { continue };
         let mut wrong = Vec::new();
         if let (Some(have), Some(want)) = (&t.start_url, &want_url)
-            && norm(have) != norm(&want.value)
+            && !crate::fix::values::same_start_url(have, &want.value)
         {
             wrong.push(format!(
                 "start URL `{}` (the project's is `{}`)",
