@@ -55,25 +55,33 @@ pub fn signals(
     s
 }
 
-/// What is wrong with build.env `TF_BINARY`, resolved as the 3.x CLI does (path.py): `~/…` from
-/// HOME, a relative path of more than one part from the project root, a bare name on PATH.
-pub fn tf_binary_problem(root: &Path, value: &str) -> Option<String> {
+/// `TF_BINARY` resolved as the 3.x CLI does (path.py): `~/…` from HOME, a relative path of
+/// more than one part from the project root, a bare name on PATH.
+fn tf_binary_path(root: &Path, value: &str) -> Result<std::path::PathBuf, String> {
     let given = Path::new(value);
-    let path = if let Some(rest) = value.strip_prefix("~/") {
-        crate::read::home_dir()?.join(rest)
-    } else if given.is_absolute() {
-        given.to_path_buf()
-    } else if given.components().count() > 1 {
-        root.join(given)
-    } else {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        match std::env::split_paths(&path)
-            .map(|d| d.join(value))
-            .find(|p| p.is_file())
-        {
-            Some(p) => p,
-            None => return Some("is not found on PATH".into()),
-        }
+    if let Some(rest) = value.strip_prefix("~/") {
+        return crate::read::home_dir()
+            .map(|h| h.join(rest))
+            .ok_or_else(|| "starts with ~/ but HOME is not set".into());
+    }
+    if given.is_absolute() {
+        return Ok(given.to_path_buf());
+    }
+    if given.components().count() > 1 {
+        return Ok(root.join(given));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(value))
+        .find(|p| p.is_file())
+        .ok_or_else(|| "is not found on PATH".into())
+}
+
+/// What is wrong with build.env `TF_BINARY` (not found, not a file, not executable).
+pub fn tf_binary_problem(root: &Path, value: &str) -> Option<String> {
+    let path = match tf_binary_path(root, value) {
+        Ok(p) => p,
+        Err(why) => return Some(why),
     };
     let meta = match std::fs::metadata(&path) {
         Ok(m) => m,
@@ -167,15 +175,7 @@ fn requirement_pin(text: &str) -> Option<String> {
 
 /// `TF_BINARY --version`, resolved as the 3.x CLI does, bounded in time.
 pub fn terraform_version(root: &Path, binary: &str) -> Option<crate::model::project::Terraform> {
-    let given = Path::new(binary);
-    let path = if let Some(rest) = binary.strip_prefix("~/") {
-        crate::read::home_dir()?.join(rest)
-    } else if given.is_absolute() || given.components().count() == 1 {
-        given.to_path_buf()
-    } else {
-        root.join(given)
-    };
-    let out = run_bounded(&path, "--version")?;
+    let out = run_bounded(&tf_binary_path(root, binary).ok()?, "--version")?;
     crate::model::project::Terraform::from_version_output(&out, binary)
 }
 
