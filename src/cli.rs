@@ -109,9 +109,14 @@ pub struct CheckArgs {
     /// Every layer of the project, wherever PATH is inside it
     #[arg(long)]
     pub all: bool,
-    /// No network calls: skip the live STS checks
+    /// No network calls: skip the live STS checks (and start no program at all)
     #[arg(long)]
     pub offline: bool,
+    /// Live checks may run a TF_BINARY that lies inside the project (`TF_BINARY --version`, to
+    /// know which Terraform reads the backend's profile). Without it, a program the checkout
+    /// ships is never started
+    #[arg(long)]
+    pub trust_tf_binary: bool,
     /// Lowest severity that makes the run fail (exit 1) [default: error, or the settings file's]
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,

@@ -252,18 +252,75 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// A report file (`--output`): 0600 whatever the umask, only over a regular file.
-pub fn write_report(path: &Path, text: &str) -> Result<(), WriteError> {
-    check_replaceable(path)?;
+/// Writes a report (`--output`): a new file, or a regular file of ours that may be replaced —
+/// never through a symlink (the checkout may hold one pointing at `~/.aws/<p>/credentials`),
+/// never a file with other names (hard links), and never anything inside an AWS folder
+/// (`~/.aws/` or the project's `aws_dir`), whatever path leads there.
+pub fn write_report(path: &Path, text: &str, aws_dirs: &[PathBuf]) -> Result<(), WriteError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let real_parent = std::fs::canonicalize(&parent).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => refused(path, "its folder does not exist"),
+        _ => io(&parent, e),
+    })?;
+    for dir in aws_dirs {
+        if let Ok(dir) = std::fs::canonicalize(dir)
+            && real_parent.starts_with(&dir)
+        {
+            return Err(refused(
+                path,
+                "is inside an AWS folder: a report is never written there",
+            ));
+        }
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_symlink() {
+            return Err(refused(
+                path,
+                "is a symlink: a report is never written through a link; give the real path",
+            ));
+        }
+        check_replaceable(path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if meta.nlink() > 1 {
+                return Err(refused(
+                    path,
+                    "has other names (hard links): it is not replaced",
+                ));
+            }
+        }
+    }
     let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        // O_NOFOLLOW: a link put there since the check is refused by the kernel.
+        opts.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    let mut file = opts.open(path).map_err(|e| io(path, e))?;
-    set_mode(path, 0o600).map_err(|e| io(path, e))?;
+    let mut file = opts.open(path).map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) => refused(
+            path,
+            "is a symlink: a report is never written through a link",
+        ),
+        _ => io(path, e),
+    })?;
+    let meta = file.metadata().map_err(|e| io(path, e))?;
+    if let Some(what) = crate::read::fs::not_regular(&meta) {
+        return Err(refused(path, format!("is {what}, not a regular file")));
+    }
+    file.set_len(0).map_err(|e| io(path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| io(path, e))?;
+    }
     file.write_all(text.as_bytes()).map_err(|e| io(path, e))
 }
 

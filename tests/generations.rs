@@ -83,18 +83,26 @@ fn the_generation_comes_from_the_project_files_and_is_said() {
     );
 }
 
+/// Live mode with every AWS endpoint refused at once (no test talks to the internet): the only
+/// mode that may ask a program (offline runs start none, tests/hostile.rs).
+fn live(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("CI", "true")
+        .args(["check", "--timeout", "2"])
+}
+
 #[test]
 fn leverage_on_path_is_asked_only_when_the_files_tell_nothing() {
     // broken-iam's build.env has neither TF_BINARY nor an image tag.
     let case = Case::new("broken-iam");
     let (path, mark) = fake_leverage(&case, "echo 'leverage, version 3.1.0'");
-    let (_, r) = check_json(case.cmd("").env("PATH", &path).args(["check", "--offline"]));
+    let (_, r) = check_json(live(case.cmd("").env("PATH", &path)));
     assert_eq!(leverage_of(&r), ("3".into(), "leverage --version".into()));
     assert!(mark.exists());
     // Where build.env tells, it is never run.
     let case = Case::new("sso-healthy");
     let (path, mark) = fake_leverage(&case, "echo 'leverage, version 3.1.0'");
-    let (_, r) = check_json(case.cmd("").env("PATH", &path).args(["check", "--offline"]));
+    let (_, r) = check_json(live(case.cmd("").env("PATH", &path)));
     assert_eq!(r["project"]["leverage"]["generation"], "2");
     assert!(
         !mark.exists(),
@@ -104,10 +112,7 @@ fn leverage_on_path_is_asked_only_when_the_files_tell_nothing() {
     let case = Case::new("broken-iam");
     let (path, _) = fake_leverage(&case, "sleep 30");
     let (_, r) = check_json(
-        case.cmd("")
-            .env("PATH", &path)
-            .args(["check", "--offline"])
-            .timeout(std::time::Duration::from_secs(25)),
+        live(case.cmd("").env("PATH", &path)).timeout(std::time::Duration::from_secs(25)),
     );
     assert_eq!(r["project"]["leverage"]["generation"], "2");
 }
@@ -317,5 +322,9 @@ fn sso_session_profiles_for_a_terraform_too_old_to_read_them() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
     set_tag(&format!("TF_BINARY={}", stub.display()));
-    assert_eq!(ld312(), 1);
+    // Offline starts no program: the version is not known, nothing is claimed…
+    assert_eq!(ld312(), 0);
+    // …live asks the binary (it lies outside the project).
+    let (_, r) = check_json(live(&mut case.cmd("shared")));
+    assert_eq!(diags(&r, "LD312").len(), 1, "{r:#}");
 }

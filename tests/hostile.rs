@@ -913,3 +913,383 @@ fn exposed_or_foreign_owned_secret_files_are_reported() {
         "{report:#}"
     );
 }
+
+// ---- issue 19: a checkout is untrusted input ------------------------------------------------
+
+/// An executable script at `path` that leaves `mark` when it runs, then says `answer`.
+fn marking_script(path: &std::path::Path, mark: &std::path::Path, answer: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        path,
+        format!("#!/bin/sh\ntouch '{}'\n{answer}\n", mark.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Live mode with every AWS endpoint refused at once (no test talks to the internet).
+fn live_without_network(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("CI", "true")
+        .args(["--timeout", "2"])
+}
+
+/// A v3 project whose AWS config uses `sso_session` (so the Terraform version matters) and
+/// whose TF_BINARY is the checkout's own `bin/tofu`, which marks when it runs.
+fn v3_case_with_marking_tf_binary() -> (Case, std::path::PathBuf) {
+    let case = Case::new("v3-sso-healthy");
+    let mark = case.dir.path().join("tf-binary-ran");
+    marking_script(
+        &case.project().join("bin/tofu"),
+        &mark,
+        "echo 'Terraform v1.5.7'",
+    );
+    let config = case.aws().join("config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[sso-session bb]\nsso_start_url = https://bb-fixture.awsapps.com/start\nsso_region = us-east-1\n\n[profile bb-extra]\nsso_session = bb\nsso_account_id = 222222222222\nsso_role_name = DevOps\n");
+    std::fs::write(&config, text).unwrap();
+    (case, mark)
+}
+
+#[test]
+fn an_offline_check_never_runs_the_checkouts_tf_binary() {
+    let (case, mark) = v3_case_with_marking_tf_binary();
+    for args in [
+        vec!["check", "--offline"],
+        vec!["check", "--offline", "--all"],
+        vec!["status"],
+        vec!["regen-config", "--iam", "--check"],
+        vec!["regen-config", "--iam", "--dry-run"],
+        vec!["sso-reset", "--dry-run"],
+    ] {
+        let _ = case
+            .cmd("shared")
+            .env("CI", "true")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            !mark.exists(),
+            "`{}` ran the checkout's TF_BINARY",
+            args.join(" ")
+        );
+    }
+    // Live: a TF_BINARY inside the checkout is not started either…
+    let _ = live_without_network(case.cmd("shared").arg("check"))
+        .output()
+        .unwrap();
+    assert!(!mark.exists(), "a live check ran the checkout's TF_BINARY");
+    // …unless the user vouches for it (the test can fail: the script does mark).
+    let _ = live_without_network(case.cmd("shared").args(["check", "--trust-tf-binary"]))
+        .output()
+        .unwrap();
+    assert!(mark.exists(), "--trust-tf-binary runs it");
+}
+
+#[test]
+fn a_leverage_program_in_the_checkout_or_an_offline_run_is_never_started() {
+    // broken-iam's build.env tells no generation, so the doctor would like to ask `leverage`.
+    let case = Case::new("broken-iam");
+    let mark = case.dir.path().join("leverage-ran");
+    let in_checkout = case.project().join("node_modules/.bin");
+    marking_script(
+        &in_checkout.join("leverage"),
+        &mark,
+        "echo 'leverage, version 3.1.0'",
+    );
+    let path = format!(
+        "{}:{}",
+        in_checkout.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let _ = case
+        .cmd("")
+        .env("PATH", &path)
+        .args(["check", "--offline"])
+        .output()
+        .unwrap();
+    assert!(!mark.exists(), "offline ran `leverage --version`");
+    let _ = live_without_network(case.cmd("").env("PATH", &path).arg("check"))
+        .output()
+        .unwrap();
+    assert!(!mark.exists(), "a live check ran the checkout's `leverage`");
+    // One outside the checkout is asked in live mode only.
+    let outside = case.dir.path().join("userbin");
+    marking_script(
+        &outside.join("leverage"),
+        &mark,
+        "echo 'leverage, version 3.1.0'",
+    );
+    let path = format!(
+        "{}:{}",
+        outside.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let _ = case
+        .cmd("")
+        .env("PATH", &path)
+        .args(["check", "--offline"])
+        .output()
+        .unwrap();
+    assert!(!mark.exists(), "offline ran `leverage --version`");
+    let (_, r) = check_json(live_without_network(
+        case.cmd("").env("PATH", &path).arg("check"),
+    ));
+    assert!(mark.exists());
+    assert_eq!(r["project"]["leverage"]["source"], "leverage --version");
+}
+
+#[test]
+fn the_terraform_version_comes_from_pinned_files_offline() {
+    let (case, mark) = v3_case_with_marking_tf_binary();
+    let ld312 = |case: &Case| {
+        let (_, r) = check_json(case.cmd("shared").args(["check", "--offline"]));
+        diags(&r, "LD312").len()
+    };
+    // Make the backend's profile use sso_session: LD312 depends on the Terraform version.
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("[profile bb-extra]", "[profile bb-shared-devops-sso]"),
+    )
+    .unwrap();
+    let backend = case.project().join("shared/config/backend.tfvars");
+    let b = std::fs::read_to_string(&backend).unwrap();
+    let b: String = b
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("profile") {
+                "profile = \"bb-shared-devops-sso\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&backend, b).unwrap();
+    assert_eq!(ld312(&case), 0, "unknown offline: nothing claimed");
+    std::fs::write(case.project().join(".terraform-version"), "1.5.7\n").unwrap();
+    assert_eq!(ld312(&case), 1, ".terraform-version says 1.5.7");
+    std::fs::remove_file(case.project().join(".terraform-version")).unwrap();
+    std::fs::write(
+        case.project().join(".tool-versions"),
+        "python 3.12.1\nterraform 1.6.2\n",
+    )
+    .unwrap();
+    assert_eq!(ld312(&case), 0, ".tool-versions says 1.6.2");
+    assert!(!mark.exists());
+}
+
+#[test]
+fn a_program_that_leaves_a_child_holding_the_pipe_is_bounded() {
+    // `leverage --version` (outside the checkout) forks a child that keeps stdout open for
+    // 67 s: the doctor kills the whole group at its bound and goes on.
+    let case = Case::new("broken-iam");
+    let mark = case.dir.path().join("leverage-ran");
+    let bin = case.dir.path().join("userbin");
+    marking_script(
+        &bin.join("leverage"),
+        &mark,
+        "sleep 67 &\necho 'leverage, version 3.1.0'",
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let started = std::time::Instant::now();
+    let out = live_without_network(case.cmd("").env("PATH", &path).arg("check"))
+        .timeout(Duration::from_secs(50))
+        .output()
+        .unwrap();
+    assert!(mark.exists());
+    assert!(
+        out.status.code().is_some(),
+        "the doctor was killed by the test's timeout"
+    );
+    // No `sleep 60` of ours is left behind.
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 67"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let _ = started;
+    assert!(
+        left.is_empty(),
+        "the grandchild outlived the doctor: {left}"
+    );
+}
+
+#[test]
+fn output_never_writes_through_a_link_or_into_the_aws_folder() {
+    let case = Case::new("sso-healthy");
+    let credentials = case.aws().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[bb-x]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n",
+    )
+    .unwrap();
+    let before = std::fs::read(&credentials).unwrap();
+    // A link in the checkout to the user's credentials.
+    let link = case.project().join("report.json");
+    std::os::unix::fs::symlink(&credentials, &link).unwrap();
+    let out = case
+        .cmd("")
+        .env("CI", "true")
+        .args([
+            "check",
+            "--offline",
+            "--format",
+            "json",
+            "--output",
+            "report.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("link"));
+    assert_eq!(std::fs::read(&credentials).unwrap(), before);
+    // A dangling link is refused too (it would create the target).
+    let target = case.dir.path().join("created-through-link");
+    std::os::unix::fs::symlink(&target, case.project().join("dangling.json")).unwrap();
+    let out = case
+        .cmd("")
+        .args(["check", "--offline", "--output", "dangling.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!target.exists());
+    // Never a file in ~/.aws, by its real path either.
+    let out = case
+        .cmd("")
+        .args(["check", "--offline", "--output"])
+        .arg(case.aws().join("report.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!case.aws().join("report.txt").exists());
+    let out = case
+        .cmd("")
+        .args(["check", "--offline", "--output"])
+        .arg(&credentials)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&credentials).unwrap(), before);
+    // A new file, and a regular file, are fine.
+    let out = case
+        .cmd("")
+        .args([
+            "check",
+            "--offline",
+            "--format",
+            "json",
+            "--output",
+            "fresh.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(case.project().join("fresh.json").is_file());
+}
+
+#[test]
+fn project_files_that_link_outside_the_project_are_reported_not_read() {
+    let case = Case::new("sso-healthy");
+    let secret = case.dir.path().join("netrc");
+    std::fs::write(
+        &secret,
+        "machine github.com login me password LDOUTSIDESECRET0000001\nprofile = \"LDOUTSIDESECRET0000002\"\n",
+    )
+    .unwrap();
+    let layer = case.project().join("shared/us-east-1/base-network");
+    std::os::unix::fs::symlink(&secret, layer.join("locals.tf")).unwrap();
+    std::os::unix::fs::symlink(&secret, case.project().join("shared/config/extra.tfvars")).unwrap();
+    std::fs::remove_file(case.project().join("build.env")).unwrap();
+    std::fs::write(
+        case.project().join("build.env.real"),
+        "PROJECT=bb\nTERRAFORM_IMAGE_TAG=1.3.5-0.2.4\n",
+    )
+    .unwrap();
+    // A link inside the project is fine (layers link common-variables.tf).
+    std::os::unix::fs::symlink("build.env.real", case.project().join("build.env")).unwrap();
+    for format in ["human", "json", "sarif", "github", "junit"] {
+        let out = case
+            .cmd("")
+            .args(["check", "--offline", "--all", "--format", format])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.contains("LDOUTSIDESECRET"), "{format}: {text}");
+        assert!(!text.contains("machine github.com"), "{format}: {text}");
+        if format == "json" {
+            let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let outside: Vec<_> = r["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| {
+                    d["message"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("outside the project")
+                })
+                .map(|d| d["file"].as_str().unwrap_or("").to_string())
+                .collect();
+            assert!(
+                outside.contains(&"shared/us-east-1/base-network/locals.tf".to_string())
+                    && outside.contains(&"shared/config/extra.tfvars".to_string()),
+                "{r:#}"
+            );
+            assert_eq!(r["project"]["name"], "bb", "the in-project link is read");
+        }
+    }
+}
+
+#[test]
+fn a_token_reached_through_a_link_is_the_same_token_for_every_command() {
+    // People keep AWS files in dotfiles: `sso/cache/token` may be a link.
+    let case = Case::new("sso-healthy");
+    let token = case.aws().join("sso/cache/token");
+    let kept = case.dir.path().join("dotfiles-token.json");
+    std::fs::rename(&token, &kept).unwrap();
+    std::os::unix::fs::symlink(&kept, &token).unwrap();
+    let status = run(&case, &["status", "--format", "json"]);
+    let s: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert!(
+        s["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["kind"] == "sso-token"
+                && x["file"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with("sso/cache/token")
+                && !x["expires_at"].is_null()),
+        "{s:#}"
+    );
+    let reset = run(&case, &["sso-reset", "--dry-run"]);
+    assert!(
+        reset.stdout.contains("log out and delete") && reset.stdout.contains("sso/cache/token"),
+        "sso-reset must see the token status sees: {}{}",
+        reset.stdout,
+        reset.stderr
+    );
+    assert!(!reset.stdout.contains("nothing to log out of"));
+}

@@ -16,6 +16,11 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         all: args.all,
         config: args.config.clone(),
         leverage_version: global.leverage_version.clone(),
+        programs: match (args.offline, args.trust_tf_binary) {
+            (true, _) => read::Programs::None,
+            (false, false) => read::Programs::OutsideProject,
+            (false, true) => read::Programs::TrustProjectBinary,
+        },
     };
     let mut model = read::load(&settings)?;
     // What each profile in scope is: once per run, for the live probe, the rules and the report.
@@ -65,7 +70,14 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     };
     match &args.output {
         Some(file) => {
-            crate::write::write_report(file, &crate::secrets::scrub(&text))?;
+            let mut aws_dirs: Vec<std::path::PathBuf> = model
+                .aws
+                .as_ref()
+                .map(|a| a.dir.clone())
+                .into_iter()
+                .collect();
+            aws_dirs.extend(read::home_dir().map(|h| h.join(".aws")));
+            crate::write::write_report(file, &crate::secrets::scrub(&text), &aws_dirs)?;
             print(&human())?;
         }
         None => print(&text)?,

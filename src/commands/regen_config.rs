@@ -28,6 +28,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         all: false,
         config: None,
         leverage_version: global.leverage_version.clone(),
+        programs: read::Programs::None,
     })?;
     let (project, aws) = super::project_and_aws(&model)?;
     let name = project.name().unwrap_or_default();
@@ -231,6 +232,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         path: Some(path),
         all: false,
         offline: true,
+        trust_tf_binary: false,
         fail_on: None,
         ignore: Vec::new(),
         config: None,

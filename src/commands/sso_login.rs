@@ -90,6 +90,7 @@ pub fn run(args: &SsoLoginArgs, global: &Global) -> anyhow::Result<Exit> {
         all: false,
         config: None,
         leverage_version: global.leverage_version.clone(),
+        programs: read::Programs::None,
     })?;
     login(
         &model,

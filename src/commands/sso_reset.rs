@@ -23,6 +23,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
         all: false,
         config: None,
         leverage_version: global.leverage_version.clone(),
+        programs: read::Programs::None,
     };
     let model = read::load(&settings)?;
     let (project, aws) = super::project_and_aws(&model)?;
@@ -31,7 +32,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
     let start_url = project.common_str("sso_start_url").map(|l| l.value);
     let default_region = project.common_str("sso_region").map(|l| l.value);
 
-    let tokens = sso_portal::token_files(aws);
+    let tokens = sso_portal::token_files(aws, &model.sources);
     let plan = reset::plan(aws, &name);
     let color = use_color(global.color);
     let mut change = Change::new(&aws.dir);

@@ -13,6 +13,7 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
         all: false,
         config: None,
         leverage_version: global.leverage_version.clone(),
+        programs: read::Programs::None,
     })?;
     let (project, aws) = super::project_and_aws(&model)?;
     let analysis = crate::analysis::Analysis::new(&model);

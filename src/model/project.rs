@@ -224,6 +224,24 @@ impl Terraform {
         })
     }
 
+    /// A version pinned in a file (`1.5.7` in `.terraform-version`, `terraform 1.5.7` in
+    /// `.tool-versions`); `latest`, ranges and the like tell nothing.
+    pub fn from_pin(version: &str, opentofu: bool, file: &str) -> Option<Terraform> {
+        let v = version.trim().trim_start_matches('v');
+        if v.is_empty()
+            || !v
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        Some(Terraform {
+            opentofu,
+            version: parse_version(v)?,
+            source: format!("{file} {v}"),
+        })
+    }
+
     /// `Terraform v1.5.7` / `OpenTofu v1.8.0` (the first line of `--version`).
     pub fn from_version_output(text: &str, binary: &str) -> Option<Terraform> {
         let first = text.lines().next()?;

@@ -88,6 +88,20 @@ pub fn read_text(path: &Path) -> Result<Text, String> {
     }
 }
 
+/// Reads a file of the project (a checkout: untrusted). It must resolve to a regular file
+/// inside `root` (canonical): a link that leaves the project — to `~/.netrc`, `~/.aws/…` —
+/// is refused with where it points, never followed and printed.
+pub fn read_in_project(root: &Path, path: &Path) -> Result<Text, String> {
+    let real = std::fs::canonicalize(path).map_err(|e| io_reason(&e))?;
+    if !real.starts_with(root) {
+        return Err(format!(
+            "is a link to {}, outside the project: not read",
+            crate::secrets::escape_controls(&crate::read::display_home(&real), false)
+        ));
+    }
+    read_text(&real)
+}
+
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),

@@ -16,6 +16,7 @@ pub fn signals(
     project: &Project,
     aws: Option<&AwsFiles>,
     setting: Option<(String, String)>,
+    may_run: bool,
 ) -> Signals {
     let name = project.name().unwrap_or_default();
     let mut s = Signals {
@@ -49,10 +50,17 @@ pub fn signals(
             }
         }
     }
-    if !crate::leverage::files_tell(&s) {
-        s.on_path = version_on_path();
+    // A checkout is untrusted: offline runs start no program, and a `leverage` that the
+    // checkout itself provides (a PATH entry inside the project) is never started.
+    if may_run && !crate::leverage::files_tell(&s) {
+        s.on_path = version_on_path(root);
     }
     s
+}
+
+/// Whether `path` resolves to a place inside `root` (canonical).
+fn inside(root: &Path, path: &Path) -> bool {
+    std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(root))
 }
 
 /// `TF_BINARY` resolved as the 3.x CLI does (path.py): `~/…` from HOME, a relative path of
@@ -109,7 +117,7 @@ pub fn tf_binary_problem(root: &Path, value: &str) -> Option<String> {
 /// requirements*.txt, uv.lock, .tool-versions): (file, version).
 fn pin(root: &Path) -> Option<(String, String)> {
     let read = |name: &str| {
-        crate::read::fs::read_text(&root.join(name))
+        crate::read::fs::read_in_project(root, &root.join(name))
             .ok()
             .map(|t| t.text)
     };
@@ -173,51 +181,121 @@ fn requirement_pin(text: &str) -> Option<String> {
     None
 }
 
-/// `TF_BINARY --version`, resolved as the 3.x CLI does, bounded in time.
-pub fn terraform_version(root: &Path, binary: &str) -> Option<crate::model::project::Terraform> {
-    let out = run_bounded(&tf_binary_path(root, binary).ok()?, "--version")?;
+/// `TF_BINARY --version`, resolved as the 3.x CLI does, bounded in time. A binary inside the
+/// project is the checkout's own program: it is started only when the user said so
+/// (`--trust-tf-binary`), never because the checkout asks.
+pub fn terraform_version(
+    root: &Path,
+    binary: &str,
+    trust_project_binary: bool,
+) -> Option<crate::model::project::Terraform> {
+    let path = tf_binary_path(root, binary).ok()?;
+    if !trust_project_binary && inside(root, &path) {
+        return None;
+    }
+    let out = run_bounded(&path, "--version")?;
     crate::model::project::Terraform::from_version_output(&out, binary)
 }
 
-/// A program's stdout for one argument, or None when it fails or takes longer than the bound.
-fn run_bounded(program: &Path, arg: &str) -> Option<String> {
-    let mut child = std::process::Command::new(program)
-        .arg(arg)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + VERSION_TIMEOUT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
+/// The Terraform or OpenTofu version the project pins in its files, for runs that start no
+/// program: `.terraform-version` (tfenv), `.opentofu-version` (tofuenv), `.tool-versions`
+/// (asdf, mise), at the root.
+pub fn terraform_from_files(root: &Path) -> Option<crate::model::project::Terraform> {
+    use crate::model::project::Terraform;
+    let read = |name: &str| {
+        crate::read::fs::read_in_project(root, &root.join(name))
+            .ok()
+            .map(|t| t.text)
+    };
+    for (name, opentofu) in [(".terraform-version", false), (".opentofu-version", true)] {
+        if let Some(text) = read(name)
+            && let Some(t) = Terraform::from_pin(text.lines().next().unwrap_or(""), opentofu, name)
+        {
+            return Some(t);
         }
     }
-    let mut out = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()?
-        .take(4096)
-        .read_to_string(&mut out)
-        .ok()?;
-    Some(out)
+    let text = read(".tool-versions")?;
+    text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        let opentofu = match words.next()? {
+            "terraform" => false,
+            "opentofu" | "tofu" => true,
+            _ => return None,
+        };
+        Terraform::from_pin(words.next()?, opentofu, ".tool-versions")
+    })
+}
+
+/// A program's stdout for one argument, or None when it fails or takes longer than the bound.
+/// The program runs in a process group of its own, and the whole group is killed at the
+/// deadline (and once the program has exited): a grandchild that keeps the pipe open cannot
+/// make the doctor wait.
+fn run_bounded(program: &Path, arg: &str) -> Option<String> {
+    let mut cmd = std::process::Command::new(program);
+    cmd.arg(arg)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().ok()?;
+    let group = child.id();
+    let stdout = child.stdout.take()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut out = Vec::new();
+        let _ = stdout.take(4096).read_to_end(&mut out);
+        let _ = tx.send(out);
+    });
+    let deadline = Instant::now() + VERSION_TIMEOUT;
+    let exited = loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break true,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => break false,
+        }
+    };
+    // Whatever the program left running goes with it; that also closes the pipe, so the
+    // reader sees its end.
+    kill_group(group);
+    let out = if exited {
+        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .ok()
+    } else {
+        None
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    String::from_utf8(out?).ok()
+}
+
+/// SIGKILL to a process group we started (nothing left behind, whatever it spawned).
+fn kill_group(group: u32) {
+    #[cfg(unix)]
+    if let Ok(pgid) = libc::pid_t::try_from(group) {
+        // SAFETY: kill(2) with a negative pid signals the group we created; no memory involved.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = group;
 }
 
 /// `leverage --version` of the first `leverage` on PATH ("leverage, version 3.1.0"), bounded
 /// in time; None when there is none, it fails, or it is slow.
-fn version_on_path() -> Option<String> {
+fn version_on_path(root: &Path) -> Option<String> {
     let path = std::env::var_os("PATH")?;
     let exe = std::env::split_paths(&path)
         .map(|d| d.join("leverage"))
         .find(|p| p.is_file())?;
+    if inside(root, &exe) {
+        return None;
+    }
     let out = run_bounded(&exe, "--version")?;
     let version = out.rsplit("version").next()?.trim().to_string();
     crate::leverage::Generation::of_version(&version).map(|_| version)

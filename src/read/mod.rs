@@ -51,6 +51,22 @@ pub struct ReadSettings {
     pub config: Option<PathBuf>,
     /// `--leverage-version`.
     pub leverage_version: Option<String>,
+    /// Which programs the read may start. A checkout is untrusted input: offline runs and
+    /// every writing or status command start none.
+    pub programs: Programs,
+}
+
+/// Programs a read may start to learn a fact the files do not tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Programs {
+    /// None at all (offline, status, regen-config, sso-reset, …).
+    #[default]
+    None,
+    /// `leverage --version` and `TF_BINARY --version`, each only when it lies outside the
+    /// project (a program the checkout ships is never started).
+    OutsideProject,
+    /// Also a `TF_BINARY` inside the project (`--trust-tf-binary`: the user vouches for it).
+    TrustProjectBinary,
 }
 
 /// Why the doctor could not run at all (exit 2).
@@ -188,11 +204,20 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
                 .clone()
                 .map(|v| (v, format!("{} leverage-version", doctor_config::FILE_NAME)))
         });
-    let leverage =
-        crate::leverage::detect(&leverage::signals(&root, &project, aws.as_ref(), setting));
+    let may_run = settings.programs != Programs::None;
+    let leverage = crate::leverage::detect(&leverage::signals(
+        &root,
+        &project,
+        aws.as_ref(),
+        setting,
+        may_run,
+    ));
     // Which Terraform reads the profiles matters only for what older ones cannot read
     // (`sso_session`): ask the 3.x binary only then.
     let mut project = project;
+    if project.terraform.is_none() {
+        project.terraform = leverage::terraform_from_files(&root);
+    }
     let uses_sso_session = aws
         .as_ref()
         .and_then(|a| a.config.parsed())
@@ -200,10 +225,15 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
     if project.terraform.is_none()
         && uses_sso_session
         && crate::leverage::Cli::new(leverage.generation).runs_terraform_on_host()
+        && may_run
         && project.tf_binary_problem.is_none()
         && let Some(binary) = project.build_var("TF_BINARY").map(|e| e.value.clone())
     {
-        project.terraform = leverage::terraform_version(&root, &binary);
+        project.terraform = leverage::terraform_version(
+            &root,
+            &binary,
+            settings.programs == Programs::TrustProjectBinary,
+        );
     }
     Ok(Model {
         sources: reader.sources,
@@ -230,13 +260,18 @@ impl Reader {
             Some(p) => p.to_path_buf(),
             None => {
                 let p = root.join(doctor_config::FILE_NAME);
-                if !p.exists() {
+                if p.symlink_metadata().is_err() {
                     return Ok(Default::default());
                 }
                 p
             }
         };
-        let text = fs::read_text(&path).map_err(|reason| ReadError::Path {
+        // `--config` names a file the user chose; the default one is the checkout's.
+        let read = match explicit {
+            Some(_) => fs::read_text(&path),
+            None => fs::read_in_project(root, &path),
+        };
+        let text = read.map_err(|reason| ReadError::Path {
             path: path.display().to_string(),
             reason,
         })?;

@@ -167,7 +167,7 @@ impl Reader {
         }
         // Reading and parsing hundreds of layer files is the bulk of the work: spread it over
         // the cores, then register the files in a fixed order.
-        let parsed = parse_layers_parallel(&jobs);
+        let parsed = parse_layers_parallel(root, &jobs);
         for (job, files) in jobs.iter().zip(parsed) {
             let mut refs = Vec::new();
             let mut commented_profiles = Vec::new();
@@ -269,7 +269,7 @@ impl Reader {
             .strip_prefix(root)
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_else(|_| path.display().to_string());
-        match super::fs::read_text(path) {
+        match super::fs::read_in_project(root, path) {
             Ok(t) => {
                 let file = self
                     .sources
@@ -354,7 +354,7 @@ impl Reader {
     /// `short_name` from project.yaml, read line by line (it is a flat key in Leverage's file).
     fn project_yaml(&mut self, root: &Path) -> Option<Located<String>> {
         let path = root.join("project.yaml");
-        let text = super::fs::read_text(&path).ok()?.text;
+        let text = super::fs::read_in_project(root, &path).ok()?.text;
         let file = self.sources.add(path, "project.yaml".into(), text.clone());
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
@@ -497,7 +497,12 @@ struct ParsedFile {
     error: Option<ParseError>,
 }
 
-fn parse_layer_file(path: &Path, vars: &hcl::Map<String, hcl::Value>, owner: &str) -> ParsedFile {
+fn parse_layer_file(
+    root: &Path,
+    path: &Path,
+    vars: &hcl::Map<String, hcl::Value>,
+    owner: &str,
+) -> ParsedFile {
     let detached = FileId::DETACHED;
     let mut done = ParsedFile {
         path: path.to_path_buf(),
@@ -505,7 +510,7 @@ fn parse_layer_file(path: &Path, vars: &hcl::Map<String, hcl::Value>, owner: &st
         refs: Vec::new(),
         error: None,
     };
-    match super::fs::read_text(path) {
+    match super::fs::read_in_project(root, path) {
         Err(reason) => done.text = Err(reason),
         Ok(t) => {
             if let Some(at) = t.invalid_utf8_at {
@@ -531,7 +536,7 @@ fn parse_layer_file(path: &Path, vars: &hcl::Map<String, hcl::Value>, owner: &st
 /// parse runs past `tf::PARSE_LIMIT` as skipped (LD002) and starts a fresh worker, so one
 /// pathological file cannot hang the run; the stuck thread ends with the process. Workers
 /// store results in shared state and wake the caller once, when all are in.
-fn parse_layers_parallel(jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
+fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::{Duration, Instant};
@@ -561,8 +566,9 @@ fn parse_layers_parallel(jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
         }),
         Condvar::new(),
     ));
+    let root: Arc<PathBuf> = Arc::new(root.to_path_buf());
     let spawn_worker = || {
-        let (work, next, shared) = (work.clone(), next.clone(), shared.clone());
+        let (work, next, shared, root) = (work.clone(), next.clone(), shared.clone(), root.clone());
         std::thread::Builder::new().spawn(move || {
             let (lock, all_in) = &*shared;
             loop {
@@ -573,7 +579,7 @@ fn parse_layers_parallel(jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
                 if let Ok(mut state) = lock.lock() {
                     state.started[i] = Some(Instant::now());
                 }
-                let file = parse_layer_file(path, vars, owner);
+                let file = parse_layer_file(&root, path, vars, owner);
                 let Ok(mut state) = lock.lock() else { break };
                 if state.results[i].is_none() {
                     state.results[i] = Some(file);
@@ -598,7 +604,7 @@ fn parse_layers_parallel(jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
     if spawned == 0 {
         // No threads to be had: parse here, without the watchdog.
         for (i, (_, path, vars, owner)) in work.iter().enumerate() {
-            state.results[i] = Some(parse_layer_file(path, vars, owner));
+            state.results[i] = Some(parse_layer_file(&root, path, vars, owner));
         }
         state.done = n;
     }

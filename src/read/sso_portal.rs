@@ -326,22 +326,20 @@ pub struct TokenFile {
     pub region: Option<String>,
 }
 
-/// Every file of `<dir>/sso/cache/` that holds an `accessToken`.
-pub fn token_files(aws: &AwsFiles) -> Vec<TokenFile> {
-    let dir = aws.dir.join("sso").join("cache");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<TokenFile> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| {
-            let text = super::fs::read_text(&e.path()).ok()?.text;
+/// Every token file of the project's SSO cache that holds an `accessToken`: the same files
+/// `check` and `status` read (links included), so every command agrees on what is open.
+pub fn token_files(aws: &AwsFiles, sources: &crate::source::Sources) -> Vec<TokenFile> {
+    let mut out: Vec<TokenFile> = aws
+        .sso_tokens
+        .iter()
+        .filter_map(|t| {
+            let path = sources.get(t.file).path.clone();
+            let text = super::fs::read_text(&path).ok()?.text;
             let json: serde_json::Value = serde_json::from_str(&text).ok()?;
             let access_token = json.get("accessToken")?.as_str()?.to_string();
             crate::secrets::register(&access_token);
             Some(TokenFile {
-                path: e.path(),
+                path,
                 access_token,
                 region: json
                     .get("region")
