@@ -13,6 +13,8 @@ fn main() -> ExitCode {
         leverage_doctor::say!("leverage-doctor: internal error{at}: {info}; please report it");
         std::process::exit(2);
     }));
+    // A proxy's or endpoint's password is masked in whatever text may carry it.
+    leverage_doctor::read::endpoints::register_url_secrets();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &cli.global),

@@ -125,18 +125,88 @@ fn mask_key_ids(text: &str) -> String {
     out
 }
 
-/// Control characters (ESC, CR, BEL, DEL, C1 …) as visible escapes; tabs kept, newlines kept
-/// only when `keep_newlines`.
+/// Characters that change what a reader sees without being seen: controls (ESC, CR, BEL, DEL,
+/// C1 …), and the bidirectional overrides and isolates ("Trojan Source", CVE-2021-42574).
+fn hidden(ch: char) -> bool {
+    ch.is_control() || matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Control characters (ESC, CR, BEL, DEL, C1 …) and bidi overrides as visible escapes; tabs
+/// kept, newlines kept only when `keep_newlines`.
 pub fn escape_controls(text: &str, keep_newlines: bool) -> String {
-    let mut out = String::with_capacity(text.len());
+    if !text.chars().any(hidden) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
     for ch in text.chars() {
         if (ch == '\n' && keep_newlines) || ch == '\t' {
             out.push(ch);
-        } else if ch.is_control() {
+        } else if hidden(ch) {
             out.extend(ch.escape_default());
         } else {
             out.push(ch);
         }
+    }
+    out
+}
+
+/// The last gate before a terminal or a CI log, for every text the doctor prints or writes as
+/// a report: secrets scrubbed, control characters escaped (our own colour codes kept when
+/// `colour` — `ESC [ digits ; m` and nothing else), and no line that a GitHub runner would
+/// take for a workflow command: a line whose first non-blank characters are `::` gets a `\`
+/// before them, and `##[` (the older form, matched anywhere in a line) becomes `#\#[`.
+/// The runner reads stdout and stderr alike, and a bare CR ends a line for it: CR is escaped.
+pub fn for_output(text: &str, colour: bool) -> String {
+    let scrubbed = scrub(text);
+    let mut out = String::with_capacity(scrubbed.len());
+    let mut chars = scrubbed.char_indices().peekable();
+    while let Some((at, ch)) = chars.next() {
+        if ch == '\x1b'
+            && colour
+            && let Some(len) = sgr_len(&scrubbed[at..])
+        {
+            out.push_str(&scrubbed[at..at + len]);
+            while chars.peek().is_some_and(|(i, _)| *i < at + len) {
+                chars.next();
+            }
+        } else if ch == '\n' || ch == '\t' || !hidden(ch) {
+            out.push(ch);
+        } else {
+            out.extend(ch.escape_default());
+        }
+    }
+    guard_workflow_commands(&out)
+}
+
+/// `ESC [ 1;31 m`: the length of a colour (SGR) sequence at the start of `text`, if it is one.
+fn sgr_len(text: &str) -> Option<usize> {
+    let rest = text.strip_prefix("\x1b[")?;
+    let params = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (rest.as_bytes().get(params) == Some(&b'm')).then_some(2 + params + 1)
+}
+
+/// Whitespace as .NET's `TrimStart` sees it (the runner trims before it looks for `::`).
+fn blank(ch: char) -> bool {
+    ch.is_whitespace() || matches!(ch, '\u{feff}' | '\u{200b}' | '\u{180e}')
+}
+
+/// See `for_output`: no line of the text starts a workflow command.
+pub fn guard_workflow_commands(text: &str) -> String {
+    if !text.contains("::") && !text.contains("##[") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches(blank);
+        let lead = line.len() - body.len();
+        out.push_str(&line[..lead]);
+        if body.starts_with("::") {
+            out.push('\\');
+        }
+        out.push_str(&body.replace("##[", "#\\#["));
     }
     out
 }
@@ -155,11 +225,12 @@ pub fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-/// One line on stderr, scrubbed (the `say!` macro). A closed stderr is not an error.
+/// One line on stderr, through the output gate (the `say!` macro). A closed stderr is not an
+/// error.
 pub fn say(text: &str) {
     use std::io::Write;
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{}", scrub(text));
+    let _ = writeln!(err, "{}", for_output(text, false));
 }
 
 #[cfg(test)]
@@ -195,6 +266,25 @@ mod tests {
             "a\\u{1b}[31mb\\r\\n"
         );
         assert_eq!(escape_controls("a\nb", true), "a\nb");
+        assert_eq!(escape_controls("x\u{202E}y", false), "x\\u{202e}y");
         assert_eq!(one_line("x\u{7}y\nsecond", 10), "x\\u{7}y");
+    }
+
+    #[test]
+    fn output_keeps_our_colours_only_and_starts_no_workflow_command() {
+        assert_eq!(
+            for_output("\x1b[1;31merror\x1b[0m\x1b]0;title\x07", true),
+            "\x1b[1;31merror\x1b[0m\\u{1b}]0;title\\u{7}"
+        );
+        assert_eq!(for_output("\x1b[1;31mx", false), "\\u{1b}[1;31mx");
+        assert_eq!(
+            for_output(
+                "ok\n  ::error::pwned\n\u{a0}::set-env name=x::y\r::warning::z",
+                false
+            ),
+            "ok\n  \\::error::pwned\n\u{a0}\\::set-env name=x::y\\r::warning::z"
+        );
+        assert_eq!(for_output("a ##[error]b", false), "a #\\#[error]b");
+        assert_eq!(for_output("a::b\n", false), "a::b\n");
     }
 }

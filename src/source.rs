@@ -121,6 +121,8 @@ pub struct Sources {
 
 impl Sources {
     pub fn add(&mut self, path: PathBuf, display: String, text: String) -> FileId {
+        // A file name is text from outside too (a checkout may name a file `\x1b[2J.tf`).
+        let display = crate::secrets::escape_controls(&display, false);
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let secrets = secret_assignments(&text);

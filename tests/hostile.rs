@@ -1293,3 +1293,290 @@ fn a_token_reached_through_a_link_is_the_same_token_for_every_command() {
     );
     assert!(!reset.stdout.contains("nothing to log out of"));
 }
+
+/// The GitHub runner's grammar: a line whose first non-blank characters are `::` is a workflow
+/// command (stdout and stderr alike; a bare CR ends a line), and `##[` anywhere is the older form.
+fn workflow_commands_in(text: &str) -> Vec<String> {
+    text.split(['\n', '\r'])
+        .filter(|line| {
+            let body = line.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+            body.starts_with("::") || line.contains("##[")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Control characters other than newline and tab (ESC, BEL, CR, C1, DEL) and bidi overrides.
+fn raw_controls_in(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n' && *c != '\t')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
+
+#[test]
+fn text_from_the_checkout_cannot_start_a_workflow_command_or_drive_the_terminal() {
+    let case = Case::new("sso-healthy");
+    let layer = case.project().join("shared/us-east-1/base-network");
+    // HCL string escapes give a profile name with line breaks, ESC, BEL, CR and a bidi override.
+    let evil = r#"bb-x\n::error file=a,line=1::pwned\r::add-mask::x\u001b]0;title\u0007\u001b[2J ##[set-env name=A]b \u202Egnp"#;
+    std::fs::write(
+        layer.join("locals.tf"),
+        format!("provider \"aws\" {{\n  alias   = \"evil\"\n  region  = \"us-east-1\"\n  profile = \"{evil}\"\n}}\n"),
+    )
+    .unwrap();
+    // A folder name is text from the checkout too.
+    let odd = case
+        .project()
+        .join("shared/us-east-1/\u{1b}[31mred\n::warning::dir");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(
+        odd.join("config.tf"),
+        "provider \"aws\" {\n  profile = \"bb-y\\n::error::z\"\n}\n",
+    )
+    .unwrap();
+    for format in ["human", "json", "sarif", "github", "junit"] {
+        for colour in ["never", "always"] {
+            let out = case
+                .cmd("")
+                .env("CI", "true")
+                .args([
+                    "check",
+                    "--offline",
+                    "--all",
+                    "--color",
+                    colour,
+                    "--format",
+                    format,
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.code().is_some_and(|c| c < 2),
+                "{format}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                workflow_commands_in(&stderr).is_empty(),
+                "{format}/{colour} stderr: {stderr}"
+            );
+            let commands = workflow_commands_in(&stdout);
+            if format == "github" {
+                for c in &commands {
+                    assert!(
+                        ["::error ", "::warning ", "::notice "]
+                            .iter()
+                            .any(|k| c.starts_with(k))
+                            && !c.contains("##["),
+                        "github: a line that is not one of ours: {c:?}"
+                    );
+                }
+                assert!(!commands.is_empty());
+            } else {
+                assert!(
+                    commands.is_empty(),
+                    "{format}/{colour}: {commands:?}\n{stdout}"
+                );
+            }
+            // Our colour codes are the only escape sequences, and only with colour on.
+            let text = if colour == "always" && format == "human" {
+                strip_sgr(&stdout)
+            } else {
+                stdout.to_string()
+            };
+            assert!(
+                raw_controls_in(&text).is_empty() && raw_controls_in(&stderr).is_empty(),
+                "{format}/{colour}: {:?}\n{text}",
+                raw_controls_in(&text)
+            );
+        }
+    }
+}
+
+/// The text without `ESC [ digits ; m` colour codes.
+fn strip_sgr(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let n = after
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b';')
+            .count();
+        if after.as_bytes().get(n) == Some(&b'm') {
+            rest = &after[n + 1..];
+        } else {
+            out.push_str(&rest[at..at + 2]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn passwords_in_proxy_and_endpoint_urls_are_masked_with_or_without_a_scheme() {
+    let case = Case::new("sso-healthy");
+    for (name, value) in [
+        ("HTTPS_PROXY", "me:LDPROXYPASS0001@proxy.internal:3128"),
+        (
+            "https_proxy",
+            "http://me:LDPROXYPASS0002@proxy internal:3128",
+        ),
+        ("ALL_PROXY", "me:LDPROXYPASS0003@proxy.internal:1080"),
+        ("HTTP_PROXY", "me:LDPROXYPASS0004@proxy.internal:3128"),
+        ("AWS_ENDPOINT_URL_STS", "me:LDPROXYPASS0005@127.0.0.1:9"),
+        ("AWS_ENDPOINT_URL", "http://me:LDPROXYPASS0006@127.0.0.1:9"),
+    ] {
+        for args in [
+            vec!["check", "--offline"],
+            vec!["check", "--timeout", "2"],
+            vec!["check", "--offline", "--format", "json"],
+            vec!["status"],
+        ] {
+            let out = case
+                .cmd("")
+                .env("CI", "true")
+                .env(name, value)
+                .args(&args)
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !text.contains("LDPROXYPASS"),
+                "{name} with {args:?}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fifos_named_by_the_environment_or_settings_never_make_a_command_wait() {
+    let case = Case::new("sso-healthy");
+    let fifo = case.dir.path().join("fifo");
+    mkfifo(&fifo);
+    let fifo_s = fifo.to_str().unwrap();
+    // Each run is bounded by the test: a wait on the FIFO would be killed (no exit code).
+    let bounded = |env: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = case.cmd("");
+        cmd.env("CI", "true")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .args(args)
+            .timeout(Duration::from_secs(40));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.code().is_some(),
+            "{env:?} {args:?} waited on the FIFO: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    for var in [
+        "AWS_CA_BUNDLE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ] {
+        bounded(&[(var, fifo_s)], &["check", "--timeout", "2"]);
+        bounded(&[(var, fifo_s)], &["check", "--offline"]);
+        bounded(
+            &[(var, fifo_s)],
+            &["regen-config", "--sso", "--dry-run", "--timeout", "2"],
+        );
+        bounded(
+            &[(var, fifo_s)],
+            &[
+                "sso-login",
+                "--use-device-code",
+                "--login-timeout",
+                "10",
+                "--timeout",
+                "2",
+            ],
+        );
+        bounded(&[(var, fifo_s)], &["sso-reset", "--yes", "--timeout", "2"]);
+        bounded(&[(var, fifo_s)], &["status"]);
+    }
+    let out = bounded(&[], &["check", "--offline", "--config", fifo_s]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FIFO"));
+    // The project's own AWS files as FIFOs: a live check does not hand them to the SDK.
+    let credentials = case.aws().join("credentials");
+    let _ = std::fs::remove_file(&credentials);
+    mkfifo(&credentials);
+    bounded(&[], &["check", "--timeout", "2"]);
+}
+
+#[test]
+fn idle_slow_and_many_clients_cannot_stretch_the_browser_sign_in() {
+    // A "browser" that, instead of completing the sign-in, opens 40 connections to the
+    // loopback listener: half idle, half sending one byte every 300 ms, for 25 s at most.
+    let case = Case::new("sso-logged-out");
+    let script = case.dir.path().join("browser.py");
+    std::fs::write(
+        &script,
+        r#"#!/usr/bin/env python3
+import socket, sys, threading, time, urllib.parse
+q = urllib.parse.parse_qs(urllib.parse.urlparse(sys.argv[1]).query)
+port = urllib.parse.urlparse(q["redirect_uri"][0]).port
+end = time.time() + 25
+def client(slow):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        while time.time() < end:
+            if slow:
+                s.send(b"G")
+            time.sleep(0.3)
+    except OSError:
+        pass
+ts = [threading.Thread(target=client, args=(i % 2 == 0,), daemon=True) for i in range(40)]
+for t in ts:
+    t.start()
+time.sleep(25)
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(async {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/client/register"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "clientId": "client-x", "clientSecret": "LDFIXTURESECRET-x",
+                "clientIdIssuedAt": 1_700_000_000, "clientSecretExpiresAt": 4_102_444_800u64
+            })))
+            .mount(&server)
+            .await;
+        server
+    });
+    let out = case
+        .cmd("")
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", server.uri())
+        .env("AWS_ENDPOINT_URL_SSO", server.uri())
+        .env("BROWSER", &script)
+        .args(["sso-login", "--login-timeout", "10"])
+        .timeout(Duration::from_secs(40))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code().is_some(),
+        "the sign-in outlived its --login-timeout of 10 s by far: {stderr}"
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr.contains("in time"), "{stderr}");
+    drop(rt);
+}

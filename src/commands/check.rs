@@ -1,6 +1,6 @@
 //! `check`: read the project and its AWS files, run every rule, report.
 
-use super::{Exit, print, use_color};
+use super::{Exit, print_coloured, print_commands, use_color};
 use crate::cli::{CheckArgs, FailOn, Format, Global};
 use crate::diagnostic::Severity;
 use crate::read::live::LiveSettings;
@@ -51,11 +51,12 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         None => model.config.fail_on.unwrap_or(Severity::Error),
     };
     let report = Report::new(&model, &analysis, diagnostics, fail_on);
+    let colour = use_color(global.color);
     let human = || {
         human::render(
             &report,
             human::Style {
-                color: use_color(global.color),
+                color: colour,
                 verbose: global.verbose,
                 quiet: global.quiet,
             },
@@ -77,10 +78,20 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
                 .into_iter()
                 .collect();
             aws_dirs.extend(read::home_dir().map(|h| h.join(".aws")));
-            crate::write::write_report(file, &crate::secrets::scrub(&text), &aws_dirs)?;
-            print(&human())?;
+            let saved = match global.format {
+                Format::Github => {
+                    crate::secrets::escape_controls(&crate::secrets::scrub(&text), true)
+                }
+                _ => crate::secrets::for_output(&text, false),
+            };
+            crate::write::write_report(file, &saved, &aws_dirs)?;
+            print_coloured(&human(), colour)?;
         }
-        None => print(&text)?,
+        None => match global.format {
+            Format::Github => print_commands(&text)?,
+            Format::Human => print_coloured(&text, colour)?,
+            _ => print_coloured(&text, false)?,
+        },
     }
     Ok(if report.failed() {
         Exit::Findings

@@ -19,9 +19,27 @@ pub enum Exit {
     Findings,
 }
 
-/// Writes to stdout, scrubbed of secrets; a closed pipe (`| head`) is not an error.
+/// Writes to stdout through the output gate (secrets scrubbed, controls escaped, no workflow
+/// command); a closed pipe (`| head`) is not an error.
 pub fn print(text: &str) -> anyhow::Result<()> {
-    let text = crate::secrets::scrub(text);
+    print_coloured(text, false)
+}
+
+/// `print` for text that may hold our own colour codes (when `colour` is on).
+pub fn print_coloured(text: &str, colour: bool) -> anyhow::Result<()> {
+    write_stdout(&crate::secrets::for_output(text, colour))
+}
+
+/// `--format github`: workflow commands are the point, so the line guard is not applied; the
+/// renderer escapes every value inside them.
+pub fn print_commands(text: &str) -> anyhow::Result<()> {
+    write_stdout(&crate::secrets::escape_controls(
+        &crate::secrets::scrub(text),
+        true,
+    ))
+}
+
+fn write_stdout(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

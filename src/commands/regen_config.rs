@@ -1,7 +1,7 @@
 //! `regen-config --sso|--iam`: rebuild the project's AWS config from the source of truth,
 //! show the diff, ask, back up, write atomically, then run the offline checks on the result.
 
-use super::{Exit, confirm, print, use_color};
+use super::{Exit, confirm, print, print_coloured, use_color};
 use crate::cli::{CheckArgs, Global, RegenArgs};
 use crate::fix::ini_edit::{self, EditPlan};
 use crate::fix::layout::{self, IamInputs, Note, SsoInputs};
@@ -206,7 +206,10 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         print(&format!("{shown} is up to date: nothing to change\n"))?;
         return Ok(Exit::Clean);
     }
-    print(&change.preview(use_color(global.color)))?;
+    print_coloured(
+        &change.preview(use_color(global.color)),
+        use_color(global.color),
+    )?;
     if args.write.dry_run {
         crate::say!("dry run: nothing written");
         return Ok(Exit::Clean);
@@ -283,7 +286,10 @@ fn drift(change: &Change, shown: &str, global: &Global) -> anyhow::Result<Exit> 
                 "sections": {"added": added, "changed": changed, "removed": removed}})
         ))?,
         _ => {
-            print(&change.preview(use_color(global.color)))?;
+            print_coloured(
+                &change.preview(use_color(global.color)),
+                use_color(global.color),
+            )?;
             crate::say!(
                 "{shown} differs from what regen-config would write: {} section(s) added, {} changed, {} removed (nothing written)",
                 added.len(),

@@ -2,7 +2,7 @@
 //! token files, SSO role credentials, stale `expiration` keys — and nothing else. Static keys,
 //! user sections, comments and other projects' files stay.
 
-use super::{Exit, confirm, print, use_color};
+use super::{Exit, confirm, print_coloured, use_color};
 use crate::cli::{Global, SsoResetArgs};
 use crate::fix::ini_edit;
 use crate::fix::reset::{self, cli_role_cache_key, sha1_hex};
@@ -130,7 +130,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
         out.push_str(&format!("keep  [{p}] (long-term keys)\n"));
     }
     out.push_str(&change.preview(color));
-    print(&out)?;
+    print_coloured(&out, color)?;
     if change.is_empty() {
         crate::say!("nothing to reset");
     } else if args.write.dry_run {

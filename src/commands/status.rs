@@ -1,7 +1,7 @@
 //! `status`: every credential session of the project with its expiry; `--min-remaining` makes
 //! it the gate a pipeline runs before a long apply.
 
-use super::{Exit, print, use_color};
+use super::{Exit, print_coloured, use_color};
 use crate::cli::{Format, Global, StatusArgs};
 use crate::read::{self, ReadSettings};
 use crate::sessions::{self, Session};
@@ -51,7 +51,10 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
         }
         _ => human(&list, now, use_color(global.color), args.min_remaining),
     };
-    print(&text)?;
+    print_coloured(
+        &text,
+        use_color(global.color) && !matches!(global.format, crate::cli::Format::Json),
+    )?;
     if let Some(min) = args.min_remaining {
         for s in &failing {
             crate::say!(

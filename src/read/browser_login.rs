@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Digest;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -91,13 +91,12 @@ impl Callback {
         loop {
             match self.listener.accept() {
                 Ok((stream, _)) => {
-                    let _ = stream.set_nonblocking(false);
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                    let mut reader = BufReader::new(&stream);
-                    let mut line = String::new();
-                    if reader.by_ref().take(8192).read_line(&mut line).is_err() {
+                    let Some(line) = request_line(&stream, deadline) else {
+                        if Instant::now() >= deadline {
+                            return Err(TIMED_OUT.into());
+                        }
                         continue;
-                    }
+                    };
                     let target = line.split_whitespace().nth(1).unwrap_or("");
                     let Some(query) = target.strip_prefix("/oauth/callback?") else {
                         let _ = (&stream).write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -132,12 +131,48 @@ impl Callback {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     if Instant::now() >= deadline {
-                        return Err("no sign-in came back from the browser in time".into());
+                        return Err(TIMED_OUT.into());
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(e) => return Err(format!("the sign-in listener failed: {e}")),
             }
+        }
+    }
+}
+
+const TIMED_OUT: &str = "no sign-in came back from the browser in time";
+
+/// A client gets at most this long to send its request line, so that an idle or slow one
+/// cannot hold the listener while the browser's redirect waits.
+const PER_CONNECTION: Duration = Duration::from_secs(2);
+
+/// The first line of an HTTP request (at most 8 KiB), read within `PER_CONNECTION` and never
+/// past `deadline` however the client trickles its bytes; None when it does not come in time.
+/// Our answer is bounded the same way (a client that does not read cannot block us).
+fn request_line(stream: &std::net::TcpStream, deadline: Instant) -> Option<String> {
+    let until = deadline.min(Instant::now() + PER_CONNECTION);
+    stream.set_nonblocking(false).ok()?;
+    let mut line = Vec::new();
+    let mut buf = [0u8; 512];
+    loop {
+        let left = until.checked_duration_since(Instant::now())?;
+        if left.is_zero() {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).ok()?;
+        stream.set_write_timeout(Some(left)).ok()?;
+        let n = (&*stream).read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        line.extend_from_slice(&buf[..n]);
+        if let Some(end) = line.iter().position(|b| *b == b'\n') {
+            line.truncate(end);
+            return Some(String::from_utf8_lossy(&line).into_owned());
+        }
+        if line.len() > 8192 {
+            return None;
         }
     }
 }

@@ -88,17 +88,65 @@ pub fn check_url(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The URL as it may be shown: user info masked, control characters escaped, cut short.
+/// Where the user info of a URL lies (`user:pass` in `http://user:pass@host`, and in
+/// `user:pass@host:3128` without a scheme, as proxies are often given), if it has one. The
+/// authority ends at the first `/`, `?` or `#`; its last `@` ends the user info (a password
+/// may hold an unescaped `@`).
+pub fn user_info(value: &str) -> Option<std::ops::Range<usize>> {
+    let start = value.find("://").map_or(0, |s| s + 3);
+    let rest = &value[start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let at = authority.rfind('@')?;
+    Some(start..start + at)
+}
+
+/// The URL as it may be shown: user info masked (with or without a scheme), control
+/// characters escaped, cut short.
 pub fn display_url(value: &str) -> String {
-    let masked = match (value.find("://"), value.find('@')) {
-        (Some(scheme), Some(at))
-            if at > scheme && !value[scheme + 3..at].contains(['/', '?', '#']) =>
-        {
-            format!("{}****{}", &value[..scheme + 3], &value[at..])
-        }
-        _ => value.to_string(),
+    let masked = match user_info(value) {
+        Some(range) => format!("{}****{}", &value[..range.start], &value[range.end..]),
+        None => value.to_string(),
     };
     crate::secrets::one_line(&masked, 200)
+}
+
+/// The URL without its user info (to check what is left).
+pub fn without_user_info(value: &str) -> String {
+    match user_info(value) {
+        Some(range) => format!("{}{}", &value[..range.start], &value[range.end + 1..]),
+        None => value.to_string(),
+    }
+}
+
+/// Variables holding URLs whose user info is a secret: proxies and endpoint overrides.
+pub const URL_VARS: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
+    "AWS_ENDPOINT_URL_SSO_OIDC",
+];
+
+/// Registers the user info of every URL variable as a secret (and its password alone), so
+/// that no output shows it, whatever text carries it (an SDK error, a proxy reply).
+pub fn register_url_secrets() {
+    for name in URL_VARS {
+        let Ok(value) = std::env::var(name) else {
+            continue;
+        };
+        if let Some(range) = user_info(&value) {
+            let info = &value[range];
+            crate::secrets::register(info);
+            if let Some((_, password)) = info.split_once(':') {
+                crate::secrets::register(password);
+            }
+        }
+    }
 }
 
 /// Every override set in the environment that is not a valid URL: `(variable, reason)`.
@@ -123,7 +171,21 @@ pub fn require_valid_env() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_url;
+    use super::{check_url, display_url};
+
+    #[test]
+    fn user_info_is_masked_with_or_without_a_scheme() {
+        for (given, shown) in [
+            ("http://u:p@proxy:3128", "http://****@proxy:3128"),
+            ("u:p@proxy:3128", "****@proxy:3128"),
+            ("user:p@ss@proxy", "****@proxy"),
+            ("https://h.example/a@b", "https://h.example/a@b"),
+            ("socks5h://me:pw@[::1]:1080/", "socks5h://****@[::1]:1080/"),
+            ("proxy:3128", "proxy:3128"),
+        ] {
+            assert_eq!(display_url(given), shown, "{given}");
+        }
+    }
 
     #[test]
     fn urls() {

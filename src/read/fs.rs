@@ -59,9 +59,9 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, String> {
     Ok(file)
 }
 
-/// Reads a text file. `Err` carries a one-line reason (permission denied, a folder, a FIFO,
-/// too large).
-pub fn read_text(path: &Path) -> Result<Text, String> {
+/// Reads a file whole: a regular file only (never a FIFO or device: no wait), at most
+/// `MAX_FILE_BYTES`. Every file the doctor reads comes through here.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
     let file = open_regular(path)?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
@@ -73,7 +73,13 @@ pub fn read_text(path: &Path) -> Result<Text, String> {
             MAX_FILE_BYTES / 1024 / 1024
         ));
     }
-    match String::from_utf8(bytes) {
+    Ok(bytes)
+}
+
+/// Reads a text file. `Err` carries a one-line reason (permission denied, a folder, a FIFO,
+/// too large).
+pub fn read_text(path: &Path) -> Result<Text, String> {
+    match String::from_utf8(read_bytes(path)?) {
         Ok(text) => Ok(Text {
             text,
             invalid_utf8_at: None,

@@ -10,7 +10,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 /// `None` otherwise (the SDK's default client, which reads the proxy variables itself).
 pub fn client() -> Option<SharedHttpClient> {
     let path = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty())?;
-    let pem = std::fs::read(&path).ok()?;
+    let pem = super::fs::read_bytes(std::path::Path::new(&path)).ok()?;
     let trust = TrustStore::empty()
         .with_native_roots(true)
         .with_pem_certificate(pem);

@@ -96,9 +96,16 @@ pub fn probe_all(
     let name = project.name().unwrap_or_default();
     let mfa_codes = collect_mfa_codes(model, analysis, aws, &name, profiles, settings);
     runtime.block_on(async {
+        // The SDK gets the very text the rules judged, read once by our reader (type checked,
+        // size capped): it opens no file of its own, so a FIFO there cannot make it wait.
+        let text_of = |file: &crate::model::aws::AwsFile| {
+            file.parsed()
+                .map(|ini| model.sources.get(ini.file).text.clone())
+                .unwrap_or_default()
+        };
         let files = ProfileFiles::builder()
-            .with_file(ProfileFileKind::Config, aws.dir.join("config"))
-            .with_file(ProfileFileKind::Credentials, aws.dir.join("credentials"))
+            .with_contents(ProfileFileKind::Config, text_of(&aws.config))
+            .with_contents(ProfileFileKind::Credentials, text_of(&aws.credentials))
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(client) = super::http::client() {

@@ -38,6 +38,10 @@ const ENV_VARS: &[&str] = &[
     "AWS_CA_BUNDLE",
     "HTTPS_PROXY",
     "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
     "AWS_USE_FIPS_ENDPOINT",
 ];
 
@@ -130,6 +134,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         start.parent().map(Path::to_path_buf).unwrap_or(start)
     };
     let home = home_dir();
+    endpoints::register_url_secrets();
     let mut reader = Reader {
         sources: Sources::default(),
         root: PathBuf::new(),

@@ -175,7 +175,15 @@ pub async fn unsigned_config(region: &str, timeout: Duration) -> aws_config::Sdk
     if let Some(client) = super::http::client() {
         loader = loader.http_client(client);
     }
+    // No profile file is read for unsigned calls (AWS_CONFIG_FILE could name a FIFO).
+    let no_files = aws_runtime::env_config::file::EnvConfigFiles::builder()
+        .with_contents(
+            aws_runtime::env_config::file::EnvConfigFileKind::Config,
+            String::new(),
+        )
+        .build();
     loader
+        .profile_files(no_files)
         .region(Region::new(region.to_string()))
         .retry_config(RetryConfig::disabled())
         .timeout_config(

@@ -4,11 +4,14 @@
 use super::{Report, place};
 use crate::diagnostic::Severity;
 
-/// Escapes the message part (`%`, CR, LF), as the Actions toolkit does.
+/// Escapes the message part (`%`, CR, LF), as the Actions toolkit does; other control
+/// characters become visible escapes and the older `##[` command form is broken up.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    crate::secrets::escape_controls(&s, false).replace("##[", "#\\#[")
 }
 
 /// Escapes a property value (also `:` and `,`).
@@ -60,5 +63,6 @@ mod tests {
     fn escaping() {
         assert_eq!(data("a%b\nc"), "a%25b%0Ac");
         assert_eq!(property("x:y,z"), "x%3Ay%2Cz");
+        assert_eq!(data("a\x1b[2Jb ##[error]"), "a\\u{1b}[2Jb #\\#[error]");
     }
 }

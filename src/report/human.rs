@@ -132,7 +132,7 @@ fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint
         }
     }
     for label in &d.related {
-        snippet(out, sources, label, ":::", '-', Severity::Info, &pad, paint);
+        snippet(out, sources, label, "-->", '-', Severity::Info, &pad, paint);
     }
     if let Some(help) = &d.help {
         let _ = writeln!(

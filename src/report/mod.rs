@@ -79,19 +79,25 @@ impl<'a> Report<'a> {
             )
         };
         diagnostics.sort_by_cached_key(key);
+        // Values from files, the environment and servers are inside these texts: no control
+        // character reaches any format (newlines only where a help or fix has several lines).
+        for d in &mut diagnostics {
+            escape_diagnostic(d);
+        }
         let cx = crate::rules::Context::new(model, analysis);
         let sessions = crate::sessions::sessions(model, analysis);
         let profiles = cx
             .used
             .iter()
             .map(|(name, refs)| {
+                let shown_name = crate::secrets::escape_controls(name, false);
                 let worst = diagnostics
                     .iter()
-                    .filter(|d| d.profile.as_deref() == Some(name))
+                    .filter(|d| d.profile.as_deref() == Some(shown_name.as_str()))
                     .map(|d| d.severity)
                     .max();
                 ProfileRow {
-                    name: name.clone(),
+                    name: shown_name,
                     kind: analysis.source(name).map_or("unknown", |s| s.kind()),
                     account_expected: cx
                         .account_of(name)
@@ -131,5 +137,20 @@ impl<'a> Report<'a> {
             .iter()
             .filter(|l| matches!(l.outcome, LiveOutcome::Ok { .. }))
             .count()
+    }
+}
+
+/// Every text of a finding made printable (see `Report::new`).
+fn escape_diagnostic(d: &mut Diagnostic) {
+    use crate::secrets::escape_controls;
+    d.message = escape_controls(&d.message, false);
+    if let Some(p) = &mut d.profile {
+        *p = escape_controls(p, false);
+    }
+    for text in [&mut d.help, &mut d.fix].into_iter().flatten() {
+        *text = escape_controls(text, true);
+    }
+    for label in d.primary.iter_mut().chain(d.related.iter_mut()) {
+        label.message = escape_controls(&label.message, false);
     }
 }

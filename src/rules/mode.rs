@@ -123,12 +123,9 @@ fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     for name in ["HTTPS_PROXY", "https_proxy"] {
         // A proxy URL may carry user info; the rest must be a URL.
-        let without_user = |v: &str| match (v.find("://"), v.rfind('@')) {
-            (Some(s), Some(at)) if at > s => format!("{}{}", &v[..s + 3], &v[at + 1..]),
-            _ => v.to_string(),
-        };
         if let Some(value) = model.env(name)
-            && crate::read::endpoints::check_url(&without_user(value)).is_err()
+            && crate::read::endpoints::check_url(&crate::read::endpoints::without_user_info(value))
+                .is_err()
         {
             out.push(env_label(
                 LD403
