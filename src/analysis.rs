@@ -265,7 +265,7 @@ mod tests {
             access: Vec::new(),
             uid: 0,
             aws_cli_token: None,
-            refresh_available: false,
+            saved_session: None,
         }
     }
 

@@ -56,6 +56,16 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
     let mut out = Vec::new();
     // The project's SSO token (Leverage reads `token`; other files in the folder are extras).
     let mut have_token = false;
+    let renewable = match (
+        &aws.saved_session,
+        project.common_str("sso_start_url"),
+        project.common_str("sso_region"),
+    ) {
+        (Some(saved), Some(url), Some(region)) => {
+            saved.renews(&url.value, &region.value, model.now)
+        }
+        _ => false,
+    };
     for token in &aws.sso_tokens {
         let expires_at = token
             .content
@@ -70,8 +80,8 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
             profile: None,
             file: shown(token.file),
             expires_at,
-            refreshable: token.content.as_ref().is_ok_and(|t| t.refreshable)
-                || (is_main && aws.refresh_available),
+            // Exactly when `sso-login` would renew it without a browser.
+            refreshable: is_main && renewable,
             needed: is_main && mode == Mode::Sso,
         });
     }
@@ -181,6 +191,8 @@ pub fn profile_expiry(
 
 /// `90m`, `2h`, `1h30m`, `45s`, `1d`: a duration, or why not.
 pub fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
+    let usage = || format!("`{text}`: use a number with d, h, m or s, e.g. 90m, 2h, 1h30m");
+    let too_long = || format!("`{text}` is longer than {MAX_DURATION_DAYS} days");
     let mut total = 0i64;
     let mut number = String::new();
     let mut any = false;
@@ -189,30 +201,45 @@ pub fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
             number.push(c);
             continue;
         }
-        let unit = match c {
+        let unit: i64 = match c {
             'd' => 86_400,
             'h' => 3_600,
             'm' => 60,
             's' => 1,
-            _ => {
-                return Err(format!(
-                    "`{text}`: use a number with d, h, m or s, e.g. 90m, 2h, 1h30m"
-                ));
-            }
+            _ => return Err(usage()),
         };
-        let n: i64 = number
-            .parse()
-            .map_err(|_| format!("`{text}`: a number must come before `{c}`"))?;
-        total = total.saturating_add(n.saturating_mul(unit));
+        if number.is_empty() {
+            return Err(format!("`{text}`: a number must come before `{c}`"));
+        }
+        // Every step checked: a number of any length is an error, never an overflow.
+        total = number
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| n.checked_mul(unit))
+            .and_then(|s| total.checked_add(s))
+            .ok_or_else(too_long)?;
         number.clear();
         any = true;
     }
     if !number.is_empty() || !any {
-        return Err(format!(
-            "`{text}`: use a number with d, h, m or s, e.g. 90m, 2h, 1h30m"
-        ));
+        return Err(usage());
     }
-    Ok(chrono::Duration::seconds(total))
+    if total > MAX_DURATION_DAYS * 86_400 {
+        return Err(too_long());
+    }
+    chrono::Duration::try_seconds(total).ok_or_else(too_long)
+}
+
+/// The longest duration accepted on the command line (a century: anything longer is a typo).
+pub const MAX_DURATION_DAYS: i64 = 36_525;
+
+/// Seconds as a duration, saturating at chrono's range instead of panicking.
+pub fn seconds(s: i64) -> chrono::Duration {
+    chrono::Duration::try_seconds(s).unwrap_or(if s < 0 {
+        chrono::Duration::MIN
+    } else {
+        chrono::Duration::MAX
+    })
 }
 
 #[cfg(test)]
@@ -225,6 +252,20 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap().num_seconds(), 5400);
         assert_eq!(parse_duration("2h").unwrap().num_seconds(), 7200);
         assert_eq!(parse_duration("1d").unwrap().num_seconds(), 86400);
+        for long in [
+            "99999999999999999999d",
+            "9223372036854775807s",
+            "106751991167301d",
+            "36526d",
+        ] {
+            assert!(
+                parse_duration(long).unwrap_err().contains("longer than"),
+                "{long}"
+            );
+        }
+        assert!(parse_duration("h").is_err());
+        assert_eq!(super::seconds(i64::MAX), chrono::Duration::MAX);
+        assert_eq!(super::seconds(i64::MIN), chrono::Duration::MIN);
         assert!(parse_duration("90").is_err());
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("1x").is_err());

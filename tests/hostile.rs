@@ -1580,3 +1580,163 @@ time.sleep(25)
     assert!(stderr.contains("in time"), "{stderr}");
     drop(rt);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_cli_cache_files_are_deleted_only_when_they_name_the_projects_portal() {
+    // The project's config has `[sso-session work]` for its portal; the user's own AWS CLI
+    // setup has another `[sso-session work]` for another organisation, whose token is what
+    // sits under sha1("work").
+    let case = Case::new("sso-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[sso-session work]\nsso_start_url = https://bb-fixture.awsapps.com/start\nsso_region = us-east-1\n\n[profile bb-console]\nsso_session = work\nsso_account_id = 222222222222\nsso_role_name = ReadOnly\n"),
+    )
+    .unwrap();
+    let sso_cache = case.home().join(".aws/sso/cache");
+    let cli_cache = case.home().join(".aws/cli/cache");
+    std::fs::create_dir_all(&sso_cache).unwrap();
+    std::fs::create_dir_all(&cli_cache).unwrap();
+    let sha = leverage_doctor::fix::reset::sha1_hex;
+    let foreign = sso_cache.join(format!("{}.json", sha("work")));
+    std::fs::write(
+        &foreign,
+        serde_json::json!({"startUrl": "https://another-org.awsapps.com/start", "accessToken": "LDFIXTURESECRET-foreign"}).to_string(),
+    )
+    .unwrap();
+    let role =
+        leverage_doctor::fix::reset::cli_session_role_cache_key("work", "222222222222", "ReadOnly");
+    std::fs::write(cli_cache.join(format!("{role}.json")), "{}").unwrap();
+    // A file named for the project's start URL that is not a token of it (no startUrl).
+    let unproven = sso_cache.join(format!(
+        "{}.json",
+        sha("https://bb-fixture.awsapps.com/start")
+    ));
+    std::fs::write(&unproven, "{\"note\": \"not a token\"}").unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/logout"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let out = run_with_sso_server(
+        &case,
+        server.uri(),
+        &["sso-reset", "--yes", "--aws-cli-cache"],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        foreign.exists(),
+        "another organisation's token was deleted: {}",
+        out.stdout
+    );
+    assert!(cli_cache.join(format!("{role}.json")).exists());
+    assert!(unproven.exists());
+}
+
+#[test]
+fn durations_past_the_range_are_a_clear_error_not_a_panic() {
+    let case = Case::new("sso-healthy");
+    for long in [
+        "9223372036854775807s",
+        "99999999999999999999999d",
+        "106751991167301d",
+    ] {
+        let out = run(&case, &["status", "--min-remaining", long]);
+        assert_eq!(out.code, 2, "{long}: {}", out.stderr);
+        assert!(out.stderr.contains("longer than"), "{long}: {}", out.stderr);
+        assert!(!out.stderr.contains("internal error"), "{}", out.stderr);
+    }
+    // Times at the edges of what the files may hold are read without a panic either.
+    let token = case.aws().join("sso/cache/token");
+    let text = std::fs::read_to_string(&token).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for at in ["9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z"] {
+        let mut j = json.clone();
+        j["expiresAt"] = at.into();
+        std::fs::write(&token, j.to_string()).unwrap();
+        for args in [
+            vec!["status", "--min-remaining", "2h"],
+            vec!["check", "--offline"],
+        ] {
+            let out = run(&case, &args);
+            assert!(out.code < 2, "{at} {args:?}: {}", out.stderr);
+        }
+    }
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("[profile bb-sso-shared]", "[profile bb-shared-devops]\nexpiration = 9223372036854775807\n\n[profile bb-sso-shared]")).unwrap();
+    let out = run(&case, &["status", "--min-remaining", "1h"]);
+    assert!(out.code < 2, "{}", out.stderr);
+}
+
+#[test]
+fn refreshable_means_sso_login_would_renew_without_a_browser() {
+    let case = Case::new("sso-healthy");
+    let state = case.aws().join("leverage-doctor");
+    std::fs::create_dir_all(&state).unwrap();
+    let saved = |start_url: &str, region: &str, expires_at: String| {
+        serde_json::json!({
+            "startUrl": start_url,
+            "registration": {"clientId": "c", "clientSecret": "LDFIXTURESECRET-reg", "expiresAt": expires_at,
+                              "region": region, "scopes": ["sso:account:access"], "grantTypes": ["refresh_token", "authorization_code"]},
+            "refreshToken": "LDFIXTURESECRET-refresh"
+        })
+        .to_string()
+    };
+    let refreshable = || {
+        let out = run(&case, &["status", "--format", "json"]);
+        let s: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        s["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["kind"] == "sso-token")
+            .map(|x| x["refreshable"].as_bool().unwrap())
+            .unwrap()
+    };
+    let in_days = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let in_minutes = (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339();
+    let url = "https://bb-fixture.awsapps.com/start";
+    std::fs::write(
+        state.join("sso-session.json"),
+        saved(url, "us-east-1", in_days.clone()),
+    )
+    .unwrap();
+    assert!(refreshable());
+    std::fs::write(
+        state.join("sso-session.json"),
+        saved(&format!("{url}/#/"), "us-east-1", in_days.clone()),
+    )
+    .unwrap();
+    assert!(
+        refreshable(),
+        "the same portal, written with the portal's own #/"
+    );
+    // sso-login needs the registration for another hour: 30 minutes means a new sign-in.
+    std::fs::write(
+        state.join("sso-session.json"),
+        saved(url, "us-east-1", in_minutes),
+    )
+    .unwrap();
+    assert!(!refreshable());
+    // Kept for another portal or region: sso-login does not use it.
+    std::fs::write(
+        state.join("sso-session.json"),
+        saved(
+            "https://other.awsapps.com/start",
+            "us-east-1",
+            in_days.clone(),
+        ),
+    )
+    .unwrap();
+    assert!(!refreshable());
+    std::fs::write(
+        state.join("sso-session.json"),
+        saved(url, "eu-west-1", in_days),
+    )
+    .unwrap();
+    assert!(!refreshable());
+}

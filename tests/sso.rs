@@ -172,13 +172,18 @@ async fn reset_aws_cli_cache_removes_only_this_projects_entries() {
     let ours = leverage_doctor::fix::reset::sha1_hex(url);
     let role = leverage_doctor::fix::reset::cli_role_cache_key(url, "222222222222", "DevOps");
     for f in [
-        sso_cache.join(format!("{ours}.json")),
         sso_cache.join("someone-else.json"),
         cli_cache.join(format!("{role}.json")),
         cli_cache.join("assume-role.json"),
     ] {
         std::fs::write(f, "{}").unwrap();
     }
+    // The AWS CLI's token names its portal: that is what proves it is the project's.
+    std::fs::write(
+        sso_cache.join(format!("{ours}.json")),
+        serde_json::json!({"startUrl": url, "region": "us-east-1", "accessToken": "LDFIXTURESECRET-cli", "expiresAt": "2026-01-01T00:00:00Z"}).to_string(),
+    )
+    .unwrap();
     let run = doctor(&case, &server, &["sso-reset", "--yes", "--aws-cli-cache"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(files(&sso_cache), ["someone-else.json"]);
@@ -368,13 +373,23 @@ async fn reset_aws_cli_cache_clears_sso_session_entries() {
     let sha = leverage_doctor::fix::reset::sha1_hex;
     let role =
         leverage_doctor::fix::reset::cli_session_role_cache_key("bb", "222222222222", "ReadOnly");
-    for f in [
-        sso_cache.join(format!("{}.json", sha("bb"))),
-        sso_cache.join(format!("{}.json", sha("other"))),
-        cli_cache.join(format!("{role}.json")),
+    for (f, url) in [
+        (
+            sso_cache.join(format!("{}.json", sha("bb"))),
+            "https://bb-fixture.awsapps.com/start/#/",
+        ),
+        (
+            sso_cache.join(format!("{}.json", sha("other"))),
+            "https://other.awsapps.com/start",
+        ),
     ] {
-        std::fs::write(f, "{}").unwrap();
+        std::fs::write(
+            f,
+            serde_json::json!({"startUrl": url, "accessToken": "LDFIXTURESECRET-cli"}).to_string(),
+        )
+        .unwrap();
     }
+    std::fs::write(cli_cache.join(format!("{role}.json")), "{}").unwrap();
     let run = doctor(&case, &server, &["sso-reset", "--yes", "--aws-cli-cache"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(files(&sso_cache), [format!("{}.json", sha("other"))]);

@@ -11,21 +11,7 @@ use anyhow::Context as _;
 use std::path::Path;
 use std::time::Duration;
 
-/// Where the client registration and the refresh token are kept: `~/.aws/<p>/leverage-doctor/`,
-/// 0700/0600, outside `sso/cache/`.
-pub const STATE_DIR: &str = "leverage-doctor";
-pub const STATE_FILE: &str = "sso-session.json";
-/// Where earlier versions kept the registration (removed on the next sign-in and by sso-reset).
-pub const OLD_REGISTRATION_FILE: &str = "leverage-doctor-client.json";
-
-/// What a sign-in keeps to renew the session without a browser.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SavedSession {
-    pub start_url: String,
-    pub registration: Registration,
-    pub refresh_token: Option<String>,
-}
+pub use crate::model::sign_in::{OLD_REGISTRATION_FILE, STATE_DIR, STATE_FILE, SavedSession};
 
 /// The authorization-code sign-in with PKCE: listener, authorize URL in the browser, the
 /// redirect's code and `state` checked, then CreateToken with the verifier.
@@ -117,7 +103,7 @@ pub fn login(
     let saved: Option<SavedSession> = read::fs::read_text(&state_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t.text).ok())
-        .filter(|s: &SavedSession| s.start_url == start_url && s.registration.region == region);
+        .filter(|s: &SavedSession| s.is_for(&start_url, &region));
     if let Some(s) = &saved {
         crate::secrets::register(&s.registration.client_secret);
         if let Some(r) = &s.refresh_token {
@@ -141,8 +127,8 @@ pub fn login(
         let oidc = Oidc::new(&region, timeout).await;
         // A kept refresh token renews the session without a browser or a code.
         if let Some(s) = &saved
+            && s.renews(&start_url, &region, model.now)
             && let Some(refresh) = &s.refresh_token
-            && s.registration.reusable(&region, &["refresh_token"], model.now)
         {
             match oidc.refresh(&s.registration, refresh).await {
                 Ok(t) => {

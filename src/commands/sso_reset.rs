@@ -214,8 +214,10 @@ fn logout_all(tokens: &[TokenFile], default_region: Option<&str>, timeout: Durat
     });
 }
 
-/// The AWS CLI's files for this project only: the token cached under sha1(start URL) and the
-/// SSO role credentials cached under the key botocore derives from (start URL, account, role).
+/// The AWS CLI's files for this project only: a token file only when it says so (its
+/// `startUrl` is the project's — a file name proves nothing: an `[sso-session NAME]` of another
+/// config may share the name), and the SSO role credentials cached under the key botocore
+/// derives from (start URL, account, role), or from a session whose token was proven ours.
 fn aws_cli_cache_files(
     aws: &crate::model::aws::AwsFiles,
     project: &str,
@@ -224,10 +226,24 @@ fn aws_cli_cache_files(
     let (Some(home), Some(url)) = (read::home_dir(), start_url) else {
         return Vec::new();
     };
-    let mut names = vec![
-        home.join(".aws/sso/cache")
-            .join(format!("{}.json", sha1_hex(url))),
-    ];
+    let token_dir = home.join(".aws/sso/cache");
+    let role_dir = home.join(".aws/cli/cache");
+    let ours = |path: &std::path::Path| {
+        read::fs::read_text(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t.text).ok())
+            .and_then(|j| {
+                j.get("startUrl")
+                    .and_then(|u| u.as_str())
+                    .map(str::to_string)
+            })
+            .is_some_and(|u| crate::fix::values::same_start_url(&u, url))
+    };
+    let mut names = Vec::new();
+    let legacy = token_dir.join(format!("{}.json", sha1_hex(url)));
+    if ours(&legacy) {
+        names.push(legacy);
+    }
     let Some(config) = aws.config.parsed() else {
         return existing(names);
     };
@@ -245,13 +261,15 @@ fn aws_cli_cache_files(
             }
             _ => None,
         })
+        .filter(|name| {
+            let token = token_dir.join(format!("{}.json", sha1_hex(name)));
+            let proven = ours(&token);
+            if proven {
+                names.push(token);
+            }
+            proven
+        })
         .collect();
-    for name in &sessions {
-        names.push(
-            home.join(".aws/sso/cache")
-                .join(format!("{}.json", sha1_hex(name))),
-        );
-    }
     for section in &config.sections {
         let Some(profile) = section.name.profile_name() else {
             continue;
@@ -264,7 +282,7 @@ fn aws_cli_cache_files(
         {
             let key =
                 reset::cli_session_role_cache_key(&session.value, &account.value, &role.value);
-            names.push(home.join(".aws/cli/cache").join(format!("{key}.json")));
+            names.push(role_dir.join(format!("{key}.json")));
         }
         if !crate::leverage::is_sso_profile_name(project, profile) {
             continue;
@@ -276,7 +294,7 @@ fn aws_cli_cache_files(
         for (a, r) in pairs {
             if let (Some(account), Some(role)) = (section.get(a), section.get(r)) {
                 let key = cli_role_cache_key(url, &account.value, &role.value);
-                names.push(home.join(".aws/cli/cache").join(format!("{key}.json")));
+                names.push(role_dir.join(format!("{key}.json")));
             }
         }
     }

@@ -123,11 +123,8 @@ pub fn start_url(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether two SSO start URLs name the same portal (a trailing `/`, white space and case aside).
-pub fn same_start_url(a: &str, b: &str) -> bool {
-    let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
-    norm(a) == norm(b)
-}
+/// See `crate::model::sign_in::same_start_url`.
+pub use crate::model::sign_in::same_start_url;
 
 /// An MFA device ARN: `arn:<partition>:iam::<12 digits>:mfa/<name>`.
 pub fn mfa_serial(value: &str) -> Result<(), String> {

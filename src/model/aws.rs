@@ -172,8 +172,8 @@ pub struct AwsFiles {
     pub uid: u32,
     /// The AWS CLI's token for the project's start URL, if any.
     pub aws_cli_token: Option<SsoTokenFile>,
-    /// leverage-doctor kept a refresh token and a valid client registration (`sso-login`).
-    pub refresh_available: bool,
+    /// What `sso-login` kept to renew the session without a browser, if anything.
+    pub saved_session: Option<crate::model::sign_in::SavedSession>,
 }
 
 impl AwsFiles {

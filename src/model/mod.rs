@@ -4,6 +4,7 @@ pub mod aws;
 pub mod config;
 pub mod live;
 pub mod project;
+pub mod sign_in;
 
 use crate::source::Sources;
 use chrono::{DateTime, Utc};

@@ -54,7 +54,7 @@ impl Reader {
             access,
             uid: current_uid(),
             aws_cli_token: None,
-            refresh_available: refresh_available(dir),
+            saved_session: saved_session(dir),
         }
     }
 
@@ -203,30 +203,16 @@ impl Reader {
     }
 }
 
-/// Whether `sso-login` kept a refresh token with a client registration that is still valid.
-fn refresh_available(dir: &Path) -> bool {
-    let path = dir
-        .join(crate::commands::sso_login::STATE_DIR)
-        .join(crate::commands::sso_login::STATE_FILE);
-    let Ok(text) = fs::read_text(&path) else {
-        return false;
-    };
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text.text) else {
-        return false;
-    };
-    for key in ["/refreshToken", "/registration/clientSecret"] {
-        if let Some(secret) = json.pointer(key).and_then(|v| v.as_str()) {
-            crate::secrets::register(secret);
-        }
+/// What `sso-login` kept to renew the session (its secrets registered), if anything readable.
+fn saved_session(dir: &Path) -> Option<crate::model::sign_in::SavedSession> {
+    use crate::model::sign_in::{STATE_DIR, STATE_FILE, SavedSession};
+    let text = fs::read_text(&dir.join(STATE_DIR).join(STATE_FILE)).ok()?;
+    let saved: SavedSession = serde_json::from_str(&text.text).ok()?;
+    crate::secrets::register(&saved.registration.client_secret);
+    if let Some(r) = &saved.refresh_token {
+        crate::secrets::register(r);
     }
-    json.pointer("/refreshToken")
-        .and_then(|v| v.as_str())
-        .is_some_and(|t| !t.is_empty())
-        && json
-            .pointer("/registration/expiresAt")
-            .and_then(|v| v.as_str())
-            .and_then(parse_utc)
-            .is_some_and(|t| t > Utc::now())
+    Some(saved)
 }
 
 /// The effective user id (the owner new files get).

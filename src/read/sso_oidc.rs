@@ -10,7 +10,7 @@ const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The longest polling interval honoured (seconds of the service's unit): a server asking for
 /// more is not waited for beyond this, and never beyond the sign-in deadline.
 pub const MAX_INTERVAL: u32 = 60;
-pub const SCOPE: &str = "sso:account:access";
+pub use crate::model::sign_in::SCOPE;
 
 /// The grants a client is registered for.
 pub const DEVICE_GRANTS: &[&str] = &[GRANT_TYPE, "refresh_token"];
@@ -18,29 +18,7 @@ pub const CODE_GRANTS: &[&str] = &["authorization_code", "refresh_token"];
 /// The loopback redirect registered for the PKCE sign-in; the port is the listener's (RFC 8252).
 pub const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Registration {
-    pub client_id: String,
-    pub client_secret: String,
-    pub expires_at: String,
-    pub region: String,
-    pub scopes: Vec<String>,
-    #[serde(default)]
-    pub grant_types: Vec<String>,
-}
-
-impl Registration {
-    /// Usable for at least another hour, for this region and these grants.
-    pub fn reusable(&self, region: &str, grants: &[&str], now: DateTime<Utc>) -> bool {
-        self.region == region
-            && self.scopes.iter().any(|s| s == SCOPE)
-            && grants
-                .iter()
-                .all(|g| self.grant_types.iter().any(|h| h == g))
-            && super::aws::parse_utc(&self.expires_at).is_some_and(|t| t > now + Span::hours(1))
-    }
-}
+pub use crate::model::sign_in::Registration;
 
 #[derive(Debug, Clone)]
 pub struct DeviceCode {
