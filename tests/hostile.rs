@@ -1521,16 +1521,19 @@ fn fifos_named_by_the_environment_or_settings_never_make_a_command_wait() {
 #[test]
 fn idle_slow_and_many_clients_cannot_stretch_the_browser_sign_in() {
     // A "browser" that, instead of completing the sign-in, opens 40 connections to the
-    // loopback listener: half idle, half sending one byte every 300 ms, for 25 s at most.
+    // loopback listener: half idle, half sending one byte every 300 ms, for 90 s at most (the
+    // test stops it sooner).
     let case = Case::new("sso-logged-out");
     let script = case.dir.path().join("browser.py");
+    let pid_file = case.dir.path().join("browser.pid");
     std::fs::write(
         &script,
         r#"#!/usr/bin/env python3
-import socket, sys, threading, time, urllib.parse
+import os, socket, sys, threading, time, urllib.parse
+open(os.path.join(os.path.dirname(sys.argv[0]), "browser.pid"), "w").write(str(os.getpid()))
 q = urllib.parse.parse_qs(urllib.parse.urlparse(sys.argv[1]).query)
 port = urllib.parse.urlparse(q["redirect_uri"][0]).port
-end = time.time() + 25
+end = time.time() + 90
 def client(slow):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -1543,7 +1546,7 @@ def client(slow):
 ts = [threading.Thread(target=client, args=(i % 2 == 0,), daemon=True) for i in range(40)]
 for t in ts:
     t.start()
-time.sleep(25)
+time.sleep(90)
 "#,
     )
     .unwrap();
@@ -1571,6 +1574,9 @@ time.sleep(25)
         .timeout(Duration::from_secs(40))
         .output()
         .unwrap();
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.code().is_some(),

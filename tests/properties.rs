@@ -160,3 +160,68 @@ fn fuzz_regressions_stay_fixed() {
     }
     assert!(seen >= 1);
 }
+
+/// Text as a hostile checkout or server would write it: controls, CR, ESC sequences, bidi
+/// overrides, workflow-command prefixes, Unicode blanks.
+fn hostile_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("::".to_string()),
+        Just("##[".to_string()),
+        Just("\u{1b}[".to_string()),
+        Just("\u{1b}]0;".to_string()),
+        Just("\r".to_string()),
+        Just("\n".to_string()),
+        Just("\u{a0}".to_string()),
+        Just("\u{feff}".to_string()),
+        Just("\u{202e}".to_string()),
+        "[0-9;]{0,4}m?",
+        "[ -~]{0,8}",
+        any::<char>().prop_map(|c| c.to_string()),
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|p| p.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The output gate (every sink): no control but newline and tab; no line a GitHub runner
+    /// takes for a workflow command; with colour, only complete colour codes.
+    #[test]
+    fn output_gate_lets_no_command_or_control_through(text in hostile_text(), colour in any::<bool>()) {
+        let out = leverage_doctor::secrets::for_output(&text, colour);
+        let mut plain = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find('\u{1b}') {
+            plain.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let n = after
+                .strip_prefix('[')
+                .map(|a| a.bytes().take_while(|b| b.is_ascii_digit() || *b == b';').count());
+            prop_assert!(colour, "an escape without colour: {:?}", out);
+            prop_assert!(n.is_some_and(|n| after.as_bytes().get(n + 1) == Some(&b'm')), "{:?}", out);
+            rest = &after[n.unwrap_or(0) + 2..];
+        }
+        plain.push_str(rest);
+        prop_assert!(!plain.chars().any(|c| c.is_control() && c != '\t' && c != '\n'), "{:?}", out);
+        for line in plain.split('\n') {
+            let body = line.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+            prop_assert!(!body.starts_with("::"), "{:?}", line);
+            prop_assert!(!line.contains("##["), "{:?}", line);
+        }
+    }
+
+    /// User info is never shown, with or without a scheme.
+    #[test]
+    fn url_user_info_is_never_shown(
+        scheme in prop_oneof![Just(""), Just("http://"), Just("https://"), Just("socks5h://")],
+        user in "[a-z]{1,8}",
+        password in "[A-Za-z0-9!$%&@]{6,16}",
+        host in "[a-z0-9.-]{1,12}",
+        tail in prop_oneof![Just(""), Just(":3128"), Just("/p?q=1"), Just(":8080/")],
+    ) {
+        let url = format!("{scheme}{user}:{password}@{host}{tail}");
+        let shown = leverage_doctor::read::endpoints::display_url(&url);
+        prop_assert!(!shown.contains(&format!("{user}:{password}")), "{} → {}", url, shown);
+        prop_assert!(shown.contains("****@"), "{} → {}", url, shown);
+    }
+}
