@@ -200,7 +200,11 @@ pub fn guard_workflow_commands(text: &str) -> String {
     }
     let mut out = String::with_capacity(text.len() + 8);
     for line in text.split_inclusive('\n') {
-        let body = line.trim_start_matches(blank);
+        // Blanks and our own colour codes before the text do not hide a command.
+        let mut body = line.trim_start_matches(blank);
+        while let Some(len) = sgr_len(body) {
+            body = body[len..].trim_start_matches(blank);
+        }
         let lead = line.len() - body.len();
         out.push_str(&line[..lead]);
         if body.starts_with("::") {

@@ -71,8 +71,14 @@ fn symlink_loops_in_layers_do_not_hang() {
     let layer = case.project().join("shared/us-east-1");
     std::os::unix::fs::symlink(&layer, layer.join("loop")).unwrap();
     std::os::unix::fs::symlink("self-link.tf", layer.join("base-network/self-link.tf")).unwrap();
-    let (code, _) = run(&case, "");
-    assert_eq!(code, 0);
+    let (code, report) = run(&case, "");
+    // Terraform reads every *.tf and cannot read this one either: an error at the file.
+    assert_eq!(code, 1, "{report:#}");
+    let d = *diags(&report, "LD002").first().expect("LD002");
+    assert!(
+        d["file"].as_str().unwrap().ends_with("self-link.tf"),
+        "{d:#}"
+    );
 }
 
 #[test]

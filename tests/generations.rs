@@ -134,12 +134,12 @@ fn runtime_tf_is_read_by_3x_only() {
                 .args(["check", "--offline", "--leverage-version", "2.1"]),
         );
     assert_eq!(code, 1);
-    let d = diags(&r, "LD104");
+    let d = diags(&r, "LD107");
     assert!(
         d[0]["message"]
             .as_str()
             .unwrap()
-            .contains("does not read runtime.tf"),
+            .contains("Terraform reads it from shared/us-east-1/base-network/runtime.tf, which the Leverage CLI does not scan"),
         "{r:#}"
     );
 }

@@ -12,8 +12,6 @@ use std::path::{Path, PathBuf};
 const SKIPPED_DIRS: &[&str] = &[".terraform", ".git", "node_modules", ".terragrunt-cache"];
 /// Layers sit a few folders below their account (`shared/us-east-1/k8s-eks/network`).
 const MAX_LAYER_DEPTH: usize = 8;
-/// The files the Leverage CLI reads `profile` attributes from.
-const LAYER_FILES: &[&str] = &["config.tf", "locals.tf", "runtime.tf"];
 
 /// The project root above `start`: the topmost folder with `build.env` and `config/`, not above
 /// the git top level.
@@ -152,11 +150,7 @@ impl Reader {
                     .strip_prefix(root)
                     .map(|p| p.to_string_lossy().replace('\\', "/"))
                     .unwrap_or_default();
-                let files = LAYER_FILES
-                    .iter()
-                    .map(|name| dir.join(name))
-                    .filter(|p| p.exists())
-                    .collect();
+                let files = terraform_files(&dir);
                 jobs.push(LayerJob {
                     account: account.name.clone(),
                     path,
@@ -419,6 +413,29 @@ fn merged_vars(root: &[TfvarsFile], account: &[TfvarsFile]) -> hcl::Map<String, 
         }
     }
     vars
+}
+
+/// Every `*.tf` of a layer folder, sorted: Terraform reads them all (providers.tf,
+/// remote_states.tf…), while the Leverage CLI refreshes only the profiles of the files its
+/// generation scans (`crate::leverage::Cli::layer_files`); the rules tell the two apart.
+fn terraform_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".tf")))
+        // Terraform skips folders; a folder named like a file the CLI parses makes it fail.
+        .filter(|e| {
+            !e.file_type().is_ok_and(|t| t.is_dir())
+                || e.file_name()
+                    .to_str()
+                    .is_some_and(|n| ["config.tf", "locals.tf", "runtime.tf"].contains(&n))
+        })
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
 }
 
 /// First-level folders with an account `config/` (account.tfvars or backend.tfvars).

@@ -68,6 +68,19 @@ macro_rules! rule {
 }
 pub(crate) use rule;
 
+/// Whether the Leverage CLI reads a reference: the backend's `profile`, or a layer file its
+/// generation scans for profiles.
+fn cli_reads(model: &Model, cli: crate::leverage::Cli, r: &ProfileRef) -> bool {
+    r.site == crate::model::project::RefSite::Backend
+        || model
+            .sources
+            .get(r.span.file)
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| cli.layer_files().contains(&n))
+}
+
 /// Every rule, sorted by id.
 pub static RULES: &[&Rule] = &[
     &project::LD001,
@@ -85,6 +98,7 @@ pub static RULES: &[&Rule] = &[
     &references::LD104,
     &references::LD105,
     &references::LD106,
+    &references::LD107,
     &aws_files::LD201,
     &aws_files::LD202,
     &aws_files::LD203,
@@ -138,8 +152,12 @@ pub struct Context<'a> {
     pub cli: crate::leverage::Cli,
     /// What each profile in scope is (credential source, chain).
     pub analysis: &'a Analysis,
-    /// Resolved profile names in scope and every place that names them.
+    /// Resolved profile names in scope and every place that names them: what Terraform reads
+    /// (every `*.tf` of the layers, and the backends).
     pub used: BTreeMap<String, Vec<&'a ProfileRef>>,
+    /// The same, for the places the Leverage CLI reads before Terraform runs (the backend and
+    /// the layer files its generation scans): the profiles its SSO or MFA step refreshes.
+    pub cli_used: BTreeMap<String, Vec<&'a ProfileRef>>,
     pub refs: Vec<&'a ProfileRef>,
 }
 
@@ -147,10 +165,22 @@ impl<'a> Context<'a> {
     pub fn new(model: &'a Model, analysis: &'a Analysis) -> Context<'a> {
         let project = model.project.as_ref();
         let refs = project.map(|p| p.refs_in_scope()).unwrap_or_default();
-        let used = analysis
+        let used: BTreeMap<String, Vec<&ProfileRef>> = analysis
             .used
             .iter()
             .map(|(name, refs)| (name.clone(), refs.iter().collect()))
+            .collect();
+        let cli = model.cli();
+        let cli_used = used
+            .iter()
+            .filter_map(|(name, refs)| {
+                let read: Vec<&ProfileRef> = refs
+                    .iter()
+                    .copied()
+                    .filter(|r| cli_reads(model, cli, r))
+                    .collect();
+                (!read.is_empty()).then(|| (name.clone(), read))
+            })
             .collect();
         Context {
             model,
@@ -161,8 +191,14 @@ impl<'a> Context<'a> {
             cli: model.cli(),
             analysis,
             used,
+            cli_used,
             refs,
         }
+    }
+
+    /// Whether the Leverage CLI reads this reference before Terraform runs.
+    pub fn cli_reads(&self, r: &ProfileRef) -> bool {
+        cli_reads(self.model, self.cli, r)
     }
 
     /// The account a profile designates (`bb-apps-devstg-devops` → `apps-devstg`).

@@ -198,7 +198,7 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let Some(aws) = cx.aws else { return };
-    for (name, refs) in &cx.used {
+    for (name, refs) in &cx.cli_used {
         // The section the CLI's MFA step reads (3.x: `[profile X-mfa]`; LD310 covers it).
         if cx.cli.mfa_section(name) != *name {
             continue;
@@ -273,7 +273,7 @@ fn mfa_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for (name, refs) in &cx.used {
+    for (name, refs) in &cx.cli_used {
         let section = cx.cli.mfa_section(name);
         if section == *name {
             continue;

@@ -3,8 +3,9 @@
 use super::{Context, nearest, rule};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::aws::AwsFile;
-use crate::model::project::{Mode, RefSite, Resolution};
+use crate::model::project::{Mode, ProfileRef, RefSite, Resolution};
 use crate::source::Span;
+use std::collections::BTreeMap;
 
 rule!(
     LD101,
@@ -34,6 +35,13 @@ rule!(
     "profile-variable-unsupported",
     Error,
     profile_variable_unsupported
+);
+rule!(
+    LD107,
+    "LD107",
+    "profile-not-refreshed",
+    Error,
+    profile_not_refreshed
 );
 rule!(
     LD105,
@@ -153,7 +161,8 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let mut seen = std::collections::BTreeSet::new();
-    for (name, refs) in &cx.used {
+    // Only what the CLI reads makes it stop; a profile Terraform alone reads is LD107's.
+    for (name, refs) in &cx.cli_used {
         if crate::leverage::is_sso_profile_name(&cx.name, name) {
             continue;
         }
@@ -213,39 +222,13 @@ fn sso_role_suffix_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let Some(aws) = cx.aws else { return };
-    for (name, refs) in &cx.used {
+    for (name, refs) in &cx.cli_used {
         if !cx.is_sso_derived(name) {
             continue;
         }
         let Some(account) = cx.account_of(name) else {
             continue;
         };
-        // A profile only runtime.tf names gets no credentials from a CLI that does not read it.
-        let read_by_cli = |r: &&&crate::model::project::ProfileRef| {
-            r.site == RefSite::Backend
-                || cx
-                    .model
-                    .sources
-                    .get(r.span.file)
-                    .path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| cx.cli.layer_files().contains(&n))
-        };
-        if !refs.iter().any(|r| read_by_cli(&r)) {
-            out.push(
-                LD104
-                    .diag(format!(
-                        "`{name}` will never get credentials: Leverage CLI {} does not read runtime.tf, the only file that names it",
-                        cx.cli.generation.label()
-                    ))
-                    .profile(name.clone())
-                    .at(refs[0].span.clone(), "the CLI does not see this")
-                    .help("the CLI writes SSO credentials only for the profiles of config.tf and locals.tf (3.x also reads runtime.tf)")
-                    .fix("name the profile in config.tf or locals.tf too, or upgrade to Leverage CLI 3.x"),
-            );
-            continue;
-        }
         let sso_profile = cx.sso_account_profile(account);
         let Some(role) = aws.profile_value(&sso_profile, "role_name") else {
             continue;
@@ -293,13 +276,162 @@ fn sso_role_suffix_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Terraform reads every `*.tf` of a layer; the Leverage CLI refreshes credentials only for the
+/// profiles of the files its generation scans (and the backend). A profile Terraform reads
+/// whose credentials only a Leverage step writes, which no step of this run writes, works only
+/// while what an earlier run left is fresh.
+fn profile_not_refreshed(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let (Some(aws), Some(project)) = (cx.aws, cx.project) else {
+        return;
+    };
+    // Each layer is its own run: the CLI refreshes what that layer's files and its account's
+    // backend name, and Terraform then reads every file of that layer.
+    for layer in project.layers_in_scope() {
+        let mut terraform: BTreeMap<&str, Vec<&ProfileRef>> = BTreeMap::new();
+        for r in project
+            .backend_refs
+            .iter()
+            .filter(|r| r.owner == layer.account)
+            .chain(&layer.refs)
+        {
+            if let Some(name) = r.resolved() {
+                terraform.entry(name).or_default().push(r);
+            }
+        }
+        let written = refreshed_names(
+            cx,
+            terraform
+                .iter()
+                .flat_map(|(n, refs)| refs.iter().map(move |r| (*n, *r)))
+                .filter(|(_, r)| cx.cli_reads(r)),
+        );
+        for (name, refs) in &terraform {
+            if written.contains(*name) {
+                continue;
+            }
+            let step = if cx.is_sso_derived(name) {
+                "SSO"
+            } else if cx.is_mfa_derived(name) {
+                "MFA"
+            } else {
+                continue;
+            };
+            out.push(not_refreshed(cx, aws, name, refs, step));
+        }
+    }
+}
+
+fn not_refreshed(
+    cx: &Context,
+    aws: &crate::model::aws::AwsFiles,
+    name: &str,
+    refs: &[&ProfileRef],
+    step: &str,
+) -> Diagnostic {
+    let files: Vec<String> = refs
+        .iter()
+        .map(|r| cx.model.sources.get(r.span.file).display.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let scanned = cx.cli.layer_files().join(", ");
+    let cached = cached_until(cx, aws, name, step);
+    let mut d = LD107
+        .diag(format!(
+            "no step of `leverage tf` refreshes `{name}`: Terraform reads it from {}, which the Leverage CLI does not scan",
+            files.join(", ")
+        ))
+        .profile(name.to_string())
+        .at(refs[0].span.clone(), "Terraform reads this; the CLI does not");
+    for r in refs.iter().skip(1) {
+        d = d.related(r.span.clone(), "also read here");
+    }
+    d = d
+        .help(format!(
+            "Leverage CLI {} writes {step} credentials only for the profiles of {scanned} and the backend; {}",
+            cx.cli.generation.label(),
+            match cached {
+                Some(until) => format!(
+                    "the credentials an earlier run left work until {} (UTC), then Terraform fails",
+                    until.format("%Y-%m-%d %H:%M")
+                ),
+                None => "none are cached, so Terraform fails with \"failed to get shared config profile\" or expired credentials".to_string(),
+            }
+        ))
+        .fix("name the profile in config.tf too (for example, move this provider block there), so the CLI refreshes it before Terraform runs");
+    if cached.is_some() {
+        d = d.severity(Severity::Warning);
+    }
+    d
+}
+
+/// The credentials names the CLI's steps write for these references (the ones it reads): each
+/// profile itself, and in SSO mode the name it derives (`<p>-<account>-<role>`).
+fn refreshed_names<'r>(
+    cx: &Context,
+    refs: impl Iterator<Item = (&'r str, &'r ProfileRef)>,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (name, r) in refs {
+        out.insert(name.to_string());
+        if cx.mode != Mode::Sso {
+            continue;
+        }
+        let (Some(aws), Some(account)) = (cx.aws, cx.account_of(name)) else {
+            continue;
+        };
+        if let Some(role) = aws.profile_value(&cx.sso_account_profile(account), "role_name") {
+            out.insert(cx.cli.sso_credentials_name(
+                ref_kind(r),
+                name,
+                &cx.name,
+                account,
+                &role.value,
+            ));
+        }
+    }
+    out
+}
+
+/// Until when credentials an earlier run left for `name` stay usable, if they do now: keys in
+/// credentials, and (SSO) `expiration` in config or (MFA) the cached session, more than the
+/// CLI's 30-minute margin away.
+fn cached_until(
+    cx: &Context,
+    aws: &crate::model::aws::AwsFiles,
+    name: &str,
+    step: &str,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let has_keys = aws.credentials.parsed().is_some_and(|c| {
+        c.profile_sections(name)
+            .any(|s| s.get("aws_access_key_id").is_some())
+    });
+    if !has_keys {
+        return None;
+    }
+    let until = if step == "SSO" {
+        aws.profile_value(name, "expiration")
+            .and_then(|e| e.value.parse::<i64>().ok())
+            .and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis)?
+    } else {
+        aws.mfa_cache
+            .iter()
+            .find(|c| c.profile == name)
+            .and_then(|c| c.expiration.as_ref().ok().copied())?
+    };
+    (until > cx.model.now).then_some(until)
+}
+
 /// Variables the CLI does not substitute (1.12 →): only `${var.profile}` and `${var.project}`.
 fn profile_variable_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
     if !cx.cli.substitutes_only_profile_and_project() || cx.mode == Mode::Iam {
         return;
     }
     for r in &cx.refs {
-        if r.site == RefSite::Backend || matches!(r.resolution, Resolution::Skipped(_)) {
+        if r.site == RefSite::Backend
+            || matches!(r.resolution, Resolution::Skipped(_))
+            || !cx.cli_reads(r)
+        {
             continue;
         }
         let others: Vec<&str> = var_names(&r.expr)
