@@ -16,22 +16,58 @@ fn venv() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-leverage"))
 }
 
-/// The stub Terraform: answers `--version` like OpenTofu; otherwise gets an identity for each
-/// profile of STUB_PROFILES through the files the CLI points AWS_CONFIG_FILE and
-/// AWS_SHARED_CREDENTIALS_FILE at (the region is Terraform's to pass), and leaves a mark when
-/// every one worked: `leverage tf plan` may exit 0 although the stub failed.
-const STUB: &str = r#"import os, sys
+/// The stub Terraform: answers `--version` like OpenTofu; otherwise works out, on its own and
+/// not from the doctor, which profiles Terraform reads in the folder it runs in — every `profile`
+/// of every `*.tf` (python-hcl2, as the CLI parses), `${var.x}` from the `-var-file`s the CLI
+/// passes, and the backend's `profile` (backend.tfvars is one of them) — then gets an identity
+/// for each through the files the CLI points AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE at
+/// (the region is Terraform's to pass), and leaves a mark when every one worked:
+/// `leverage tf plan` (3.1.0) exits 0 even when Terraform fails. A var-file Terraform would
+/// refuse (an interpolation in a .tfvars) fails the stub too.
+const STUB: &str = r#"import glob, os, re, sys
 if sys.argv[1:2] in (["--version"], ["version"]):
     print("OpenTofu v1.8.0")
     sys.exit(0)
-import boto3
+import boto3, hcl2
+variables = {}
+for a in sys.argv[1:]:
+    if a.startswith("-var-file="):
+        with open(a.split("=", 1)[1]) as f:
+            values = hcl2.load(f)
+        for k, v in values.items():
+            if isinstance(v, str) and "${" in v:
+                print(f"stub: {a}: variables are not allowed in a .tfvars ({k})", file=sys.stderr)
+                sys.exit(1)
+        variables.update(values)
+found = set()
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k == "profile" and isinstance(x, str):
+                found.add(x)
+            else:
+                walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x)
+for name in sorted(glob.glob("*.tf")):
+    with open(name) as f:
+        walk(hcl2.load(f))
+profiles = set()
+for raw in found:
+    value = re.sub(r"\$\{var\.([A-Za-z0-9_]+)\}", lambda m: str(variables.get(m.group(1), m.group(0))), raw)
+    if "${" not in value:
+        profiles.add(value)
+if isinstance(variables.get("profile"), str):
+    profiles.add(variables["profile"])
 ok = True
-for p in filter(None, os.environ.get("STUB_PROFILES", "").split(",")):
+for p in sorted(profiles):
     try:
         boto3.Session(profile_name=p, region_name="us-east-1").client("sts").get_caller_identity()
     except Exception as e:
         print(f"stub: {p}: {type(e).__name__}", file=sys.stderr)
         ok = False
+print("stub: profiles " + ",".join(sorted(profiles)), file=sys.stderr)
 if ok:
     open(os.environ["STUB_MARK"], "w").write("ok")
 sys.exit(0 if ok else 1)
@@ -118,13 +154,7 @@ impl Oracle {
     }
 
     /// Whether `leverage tf plan` got Terraform (the stub) every credential it needs.
-    fn cli(
-        &self,
-        layer: &str,
-        tz: &str,
-        profiles: &[String],
-        env: &[(&str, String)],
-    ) -> (bool, String) {
+    fn cli(&self, layer: &str, tz: &str, env: &[(&str, String)]) -> (bool, String) {
         let _ = std::fs::remove_file(&self.mark);
         let mut cmd = std::process::Command::new(venv().join("bin/leverage"));
         cmd.args(["tf", "plan"])
@@ -134,7 +164,6 @@ impl Oracle {
             .env("HOME", self.case.home())
             .env("TZ", tz)
             .env("COLUMNS", "200")
-            .env("STUB_PROFILES", profiles.join(","))
             .env("STUB_MARK", &self.mark)
             .stdin(std::process::Stdio::null());
         for (k, v) in env {
@@ -152,8 +181,8 @@ impl Oracle {
 
     /// Runs both and asserts they agree; returns the verdict.
     fn agree(&self, what: &str, layer: &str, tz: &str, env: &[(&str, String)]) -> bool {
-        let (doctor_ok, profiles, errors) = self.doctor(layer, tz);
-        let (cli_ok, said) = self.cli(layer, tz, &profiles, env);
+        let (doctor_ok, _, errors) = self.doctor(layer, tz);
+        let (cli_ok, said) = self.cli(layer, tz, env);
         assert_eq!(
             doctor_ok,
             cli_ok,
@@ -476,4 +505,333 @@ print(json.dumps(out))
             assert_eq!(&ours, their, "{generation:?} {raw} (role {role})");
         }
     }
+}
+
+/// Runs each case on a fresh copy of `fixture` in `layer` and asserts that the doctor and
+/// `leverage tf plan` agree and that the case is what it means to be.
+async fn run_cases(
+    fixture: &'static str,
+    layer: &'static str,
+    env: Vec<(&'static str, String)>,
+    cases: Vec<Twin>,
+) {
+    for (what, expected, setup) in cases {
+        let oracle = tokio::task::spawn_blocking(move || Oracle::new(fixture))
+            .await
+            .unwrap();
+        setup(&oracle);
+        let env = env.clone();
+        let verdict = tokio::task::spawn_blocking(move || oracle.agree(what, layer, "UTC", &env))
+            .await
+            .unwrap();
+        assert_eq!(
+            verdict, expected,
+            "{what}: the case itself is not what it means to be"
+        );
+    }
+}
+
+const BASE_NETWORK: &str = "shared/us-east-1/base-network";
+
+impl Oracle {
+    /// Writes a file of the base-network layer.
+    fn layer_file(&self, name: &str, text: &str) {
+        std::fs::write(self.case.project().join(BASE_NETWORK).join(name), text).unwrap();
+    }
+
+    /// An aliased provider naming `profile`, in `file` of the base-network layer.
+    fn provider_in(&self, file: &str, alias: &str, profile: &str) {
+        self.edit(&format!("{BASE_NETWORK}/{file}"), |t| {
+            format!("{t}\nprovider \"aws\" {{\n  alias   = \"{alias}\"\n  region  = \"us-east-1\"\n  profile = \"{profile}\"\n}}\n")
+        });
+    }
+
+    /// Appends to the project's AWS config.
+    fn config_append(&self, text: &str) {
+        self.edit("~/.aws/bb/config", |t| format!("{t}\n{text}"));
+    }
+
+    /// Role credentials an earlier run left: keys in credentials, `expiration` in config.
+    fn cached_role_credentials(&self, profile: &str, expires_in: chrono::Duration, keys: bool) {
+        let ms = (chrono::Utc::now() + expires_in).timestamp_millis();
+        self.config_append(&format!("[profile {profile}]\nexpiration = {ms}\n"));
+        if keys {
+            self.edit("~/.aws/bb/credentials", |t| {
+                format!("{t}\n[{profile}]\naws_access_key_id = ASIAORACLECACHED0001\naws_secret_access_key = LDFIXTURESECRETcachedSecret9999999999999\naws_session_token = LDFIXTURESECRET-cached-token\n")
+            });
+        }
+    }
+}
+
+/// What Terraform reads beyond the CLI's files, what the CLI caches and skips, and what makes
+/// the CLI crash before Terraform: each broken case with its healthy twin (3.x, SSO).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_run_agrees_with_leverage_3_sso() {
+    let server = portal().await;
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let env = vec![
+        ("AWS_ENDPOINT_URL_STS", moto.url()),
+        ("AWS_ENDPOINT_URL_SSO", server.uri()),
+    ];
+    let hour = chrono::Duration::hours(1);
+    let cases: Vec<Twin> = vec![
+        (
+            // Terraform reads providers.tf; the CLI scans config.tf, locals.tf, runtime.tf.
+            "a provider only providers.tf names",
+            false,
+            Box::new(|o: &Oracle| {
+                o.provider_in("providers.tf", "sec", "${var.project}-apps-devstg-devops")
+            }),
+        ),
+        (
+            "the same provider in config.tf",
+            true,
+            Box::new(|o: &Oracle| {
+                o.provider_in("config.tf", "sec", "${var.project}-apps-devstg-devops")
+            }),
+        ),
+        (
+            "providers.tf names a profile config.tf also names",
+            true,
+            Box::new(|o: &Oracle| {
+                o.provider_in("providers.tf", "again", "${var.project}-management-devops")
+            }),
+        ),
+        (
+            "a remote state in remote_states.tf",
+            false,
+            Box::new(|o: &Oracle| {
+                o.layer_file("remote_states.tf", "data \"terraform_remote_state\" \"x\" {\n  backend = \"s3\"\n  config = {\n    region  = \"us-east-1\"\n    profile = \"${var.project}-apps-devstg-devops\"\n    bucket  = \"b\"\n    key     = \"k\"\n  }\n}\n")
+            }),
+        ),
+        (
+            "the remote state in config.tf (the CLI finds nested profiles)",
+            true,
+            Box::new(|o: &Oracle| {
+                o.edit(&format!("{BASE_NETWORK}/config.tf"), |t| t + "\ndata \"terraform_remote_state\" \"x\" {\n  backend = \"s3\"\n  config = {\n    region  = \"us-east-1\"\n    profile = \"${var.project}-apps-devstg-devops\"\n    bucket  = \"b\"\n    key     = \"k\"\n  }\n}\n")
+            }),
+        ),
+        (
+            "runtime.tf (3.x scans it)",
+            true,
+            Box::new(|o: &Oracle| {
+                o.provider_in("runtime.tf", "rt", "${var.project}-apps-devstg-devops")
+            }),
+        ),
+        (
+            "a providers.tf profile whose credentials an earlier run left, fresh",
+            true,
+            Box::new(move |o: &Oracle| {
+                o.provider_in("providers.tf", "sec", "bb-apps-devstg-devops");
+                o.cached_role_credentials("bb-apps-devstg-devops", hour * 5, true);
+            }),
+        ),
+        (
+            // The CLI trusts `expiration` and does not look at credentials (3.x, 2.x).
+            "role credentials marked fresh, missing from credentials",
+            false,
+            Box::new(move |o: &Oracle| {
+                o.cached_role_credentials("bb-shared-devops", hour * 5, false)
+            }),
+        ),
+        (
+            "role credentials marked fresh, present in credentials",
+            true,
+            Box::new(move |o: &Oracle| {
+                o.cached_role_credentials("bb-shared-devops", hour * 5, true)
+            }),
+        ),
+        (
+            "role credentials within the 30-minute margin, missing: refreshed",
+            true,
+            Box::new(|o: &Oracle| {
+                o.cached_role_credentials("bb-shared-devops", chrono::Duration::minutes(10), false)
+            }),
+        ),
+        (
+            "no SSO token",
+            false,
+            Box::new(|o: &Oracle| {
+                std::fs::remove_file(o.case.aws().join("sso/cache/token")).unwrap()
+            }),
+        ),
+        (
+            "a token that expired an hour ago",
+            false,
+            Box::new(|o: &Oracle| {
+                let expired = (chrono::Utc::now() - chrono::Duration::hours(1))
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string();
+                o.edit("~/.aws/bb/sso/cache/token", |_| format!(r#"{{"startUrl":"https://bb-fixture.awsapps.com/start","region":"us-east-1","accessToken":"LDFIXTURESECRET-x","expiresAt":"{expired}"}}"#));
+            }),
+        ),
+        (
+            // The CLI never compares the token's startUrl: the portal's own `#/` is harmless.
+            "a token whose startUrl ends in #/",
+            true,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/sso/cache/token", |t| {
+                    t.replace("awsapps.com/start\"", "awsapps.com/start/#/\"")
+                })
+            }),
+        ),
+        (
+            // check_sso_token builds a path from account.tfvars sso_role: TypeError without it.
+            "account.tfvars without sso_role",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("shared/config/account.tfvars", |t| {
+                    t.lines()
+                        .filter(|l| !l.starts_with("sso_role"))
+                        .map(|l| format!("{l}\n"))
+                        .collect()
+                })
+            }),
+        ),
+        (
+            // get_profiles reads backend.tfvars["profile"]: KeyError without it.
+            "backend.tfvars without profile",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("shared/config/backend.tfvars", |t| {
+                    t.lines()
+                        .filter(|l| !l.starts_with("profile"))
+                        .map(|l| format!("{l}\n"))
+                        .collect()
+                })
+            }),
+        ),
+        (
+            // 3.x reads only sso_region from [profile bb-sso].
+            "[profile bb-sso] with sso_region only",
+            true,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/config", |t| {
+                    let start = t.find("[profile bb-sso]").unwrap();
+                    let end = t[start + 1..]
+                        .find("\n[")
+                        .map_or(t.len(), |e| start + 1 + e + 1);
+                    format!(
+                        "{}[profile bb-sso]\nsso_region = us-east-1\n\n{}",
+                        &t[..start],
+                        &t[end..]
+                    )
+                })
+            }),
+        ),
+        (
+            "no [profile bb-sso]",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/config", |t| {
+                    let start = t.find("[profile bb-sso]").unwrap();
+                    let end = t[start + 1..]
+                        .find("\n[")
+                        .map_or(t.len(), |e| start + 1 + e + 1);
+                    format!("{}{}", &t[..start], &t[end..])
+                })
+            }),
+        ),
+        (
+            // NoOptionError: only a missing section is caught (exit 40).
+            "[profile bb-sso-shared] without role_name",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/config", |t| {
+                    t.replacen(
+                        "account_id = 222222222222\nrole_name = DevOps\n",
+                        "account_id = 222222222222\n",
+                        1,
+                    )
+                })
+            }),
+        ),
+        (
+            // ConfigUpdater raises on a repeated section before anything is refreshed.
+            "a duplicated section in the config",
+            false,
+            Box::new(|o: &Oracle| {
+                o.config_append("[profile bb-extra]\nregion = us-east-1\n\n[profile bb-extra]\nregion = us-east-1\n")
+            }),
+        ),
+        (
+            "a section the layer does not use",
+            true,
+            Box::new(|o: &Oracle| o.config_append("[profile bb-extra]\nregion = us-east-1\n")),
+        ),
+        (
+            // Every config/*.tfvars is a -var-file: Terraform refuses variables in one.
+            "an interpolation in config/common.tfvars",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("config/common.tfvars", |t| {
+                    t + "\nproject_tag = \"${var.project}-tag\"\n"
+                })
+            }),
+        ),
+        (
+            "a plain value added to config/common.tfvars",
+            true,
+            Box::new(|o: &Oracle| {
+                o.edit("config/common.tfvars", |t| {
+                    t + "\nproject_tag = \"bb-tag\"\n"
+                })
+            }),
+        ),
+    ];
+    run_cases("v3-sso-healthy", BASE_NETWORK, env, cases).await;
+}
+
+/// The same for 3.x IAM with MFA: the MFA step covers only what the CLI reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_run_agrees_with_leverage_3_iam() {
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let env = vec![("AWS_ENDPOINT_URL_STS", moto.url())];
+    let cases: Vec<Twin> = vec![
+        (
+            // config.tf does not name it: no MFA step for it, and no keys were ever written.
+            "a providers.tf profile with an -mfa section the MFA step never reads",
+            false,
+            Box::new(|o: &Oracle| {
+                o.config_append("[profile bb-apps-devstg-devops-mfa]\nregion = us-east-1\nrole_arn = arn:aws:iam::333333333333:role/DevOps\nsource_profile = bb-security\nmfa_serial = arn:aws:iam::444444444444:mfa/jane.doe\n");
+                o.provider_in("providers.tf", "dev", "bb-apps-devstg-devops");
+            }),
+        ),
+        (
+            "a config.tf profile whose MFA session and keys an earlier run left",
+            true,
+            Box::new(|o: &Oracle| o.provider_in("config.tf", "sec", "bb-security-devops")),
+        ),
+        (
+            // The MFA step trusts its cache and writes nothing: the keys must already be there.
+            "a fresh MFA session cached, its keys missing from credentials",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/credentials", |t| {
+                    let start = t.find("# Temporary keys").unwrap();
+                    t[..start].to_string()
+                });
+            }),
+        ),
+        (
+            "providers.tf names the profile config.tf names",
+            true,
+            Box::new(|o: &Oracle| o.provider_in("providers.tf", "again", "bb-shared-devops")),
+        ),
+        (
+            "[profile bb-shared-devops-mfa] without source_profile",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/config", |t| {
+                    let start = t.find("[profile bb-shared-devops-mfa]").unwrap();
+                    let (head, tail) = t.split_at(start);
+                    format!(
+                        "{head}{}",
+                        tail.replacen("source_profile = bb-security\n", "", 1)
+                    )
+                })
+            }),
+        ),
+    ];
+    run_cases("v3-iam-healthy", BASE_NETWORK, env, cases).await;
 }

@@ -160,14 +160,10 @@ async fn without_prune_stale_sections_stay() {
     let server = portal().await;
     let case = sso_case();
     let run = regen(&case, &server, &["--sso", "--yes"]).await;
-    // Written; the offline check of the result then flags the stale, incomplete section.
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("error[LD307]: Leverage SSO profile `bb-sso-old` lacks"),
-        "{}",
-        run.stdout
-    );
+    // Written; the stale section holds what the CLI reads (account_id, role_name) and no
+    // layer uses it: harmless, kept, and the offline check of the result is clean.
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("error["), "{}", run.stdout);
     let written = std::fs::read_to_string(case.aws().join("config")).unwrap();
     assert!(
         written.contains(

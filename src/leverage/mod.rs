@@ -295,9 +295,18 @@ impl Cli {
         self.generation == Generation::V3
     }
 
-    /// 3.x needs account.tfvars `sso_role` to check the token at all (it crashes without it).
-    pub fn token_check_needs_sso_role(self) -> bool {
-        self.generation == Generation::V3
+    /// The CLI's own authentication (1.12 →, Python) reads account.tfvars `sso_role` (its token
+    /// check builds a path from it: TypeError when absent) and backend.tfvars `profile`
+    /// (`get_profiles`: FileNotFoundError / KeyError when absent) without checking them: a run
+    /// that authenticates crashes before Terraform (2.1.1 `container.py`, 3.1.0 `modules/auth.py`).
+    /// `sso`: the run authenticates with SSO (else with the MFA step, which 2.x leaves to the
+    /// toolbox's shell script).
+    pub fn crashes_without_account_files(self, sso: bool) -> bool {
+        match self.generation {
+            Generation::V1 => false,
+            Generation::V2 => sso,
+            Generation::V3 => true,
+        }
     }
 
     /// The build.env parser (`yaenv`, 1.12 →) refuses the whole file on a line it cannot read.
@@ -326,6 +335,22 @@ impl Cli {
                 "sso_account_id",
                 "sso_role_name",
             ],
+        }
+    }
+
+    /// The keys of an SSO account profile (`<p>-sso-<account>`) the CLI reads: 1.12 → only
+    /// `account_id` and `role_name` (`get_layer_profile`; the region comes from `[profile
+    /// <p>-sso]`); the 1.6–1.11 toolbox hands `<p>-sso-<account>-<Role>` to the AWS CLI, which
+    /// needs the four standard keys.
+    pub fn sso_account_keys(self) -> &'static [&'static str] {
+        match self.generation {
+            Generation::V1 => &[
+                "sso_start_url",
+                "sso_region",
+                "sso_account_id",
+                "sso_role_name",
+            ],
+            Generation::V2 | Generation::V3 => &["account_id", "role_name"],
         }
     }
 

@@ -88,6 +88,40 @@ fn arithmetic_free(expr: &Expression) -> bool {
     !finder.0
 }
 
+/// Values Terraform refuses in a file given with `-var-file` ("Variables not allowed",
+/// "Function calls not allowed"): every `config/*.tfvars` the Leverage CLI passes is such a
+/// file, so one of these stops `leverage tf plan`. One problem per attribute, at its value.
+pub fn tfvars_problems(body: &Body, file: FileId) -> Vec<ParseError> {
+    use hcl::edit::visit::Visit;
+    struct Finder(Option<&'static str>);
+    impl Visit for Finder {
+        fn visit_expr(&mut self, expr: &Expression) {
+            let found = match expr {
+                Expression::Variable(_) | Expression::Traversal(_) => Some("a variable"),
+                Expression::FuncCall(_) => Some("a function call"),
+                _ => None,
+            };
+            if self.0.is_none() {
+                self.0 = found;
+            }
+            hcl::edit::visit::visit_expr(self, expr);
+        }
+    }
+    body.attributes()
+        .filter_map(|attr| {
+            let mut finder = Finder(None);
+            finder.visit_expr(&attr.value);
+            finder.0.map(|what| ParseError {
+                span: span_of(file, &attr.value),
+                message: format!(
+                    "`{}` holds {what}: Terraform refuses variables and function calls in a file given with -var-file, and the Leverage CLI passes every config/*.tfvars that way (\"Variables not allowed\")",
+                    attr.key.as_str()
+                ),
+            })
+        })
+        .collect()
+}
+
 /// Reads a .tfvars file: each top-level attribute evaluated as a literal.
 pub fn tfvars(text: &str, file: FileId) -> Result<(TfvarsFile, Body), ParseError> {
     let body = parse_body(text, file)?;

@@ -338,7 +338,10 @@ impl Reader {
                 continue;
             };
             match tf::tfvars(&text, file) {
-                Ok((vars, _)) => out.push(vars),
+                Ok((vars, body)) => {
+                    errors.extend(tf::tfvars_problems(&body, file));
+                    out.push(vars);
+                }
                 Err(e) => errors.push(e),
             }
         }

@@ -594,15 +594,25 @@ fn sso_profile_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
         "sso_account_id",
         "sso_role_name",
     ];
-    let leverage = ["role_name", "account_id", "sso_region", "sso_start_url"];
     let sso_account_prefix = format!("{}-sso-", cx.name);
+    let base = crate::leverage::sso_base_profile(&cx.name);
     for section in &config.sections {
         let Some(name) = section.name.profile_name() else {
             continue;
         };
+        // Leverage's base profile holds what the generation's CLI reads (LD105 judges it).
+        if !cx.name.is_empty() && name == base {
+            continue;
+        }
         let has = |k: &str| section.get(k).is_some();
         if !cx.name.is_empty() && name.starts_with(&sso_account_prefix) {
-            let missing: Vec<&str> = leverage.into_iter().filter(|k| !has(k)).collect();
+            let missing: Vec<&str> = cx
+                .cli
+                .sso_account_keys()
+                .iter()
+                .copied()
+                .filter(|k| !has(k))
+                .collect();
             if !missing.is_empty() {
                 out.push(
                     LD307

@@ -352,6 +352,9 @@ fn sso_enabled_not_bool(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 fn account_config_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
+    // A run that authenticates (SSO, or the MFA step) reads the account's files unchecked.
+    let authenticates = matches!(cx.mode, Mode::Sso | Mode::IamMfa)
+        && cx.cli.crashes_without_account_files(cx.mode == Mode::Sso);
     for account in project
         .account_dirs
         .iter()
@@ -375,20 +378,43 @@ fn account_config_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
                 _ => {}
             }
             if cx.mode == Mode::Sso && tfvars.get("sso_role").is_none() {
-                out.push(
-                    LD007
-                        .diag("SSO is on but account.tfvars has no `sso_role`")
-                        .at(Span::whole(tfvars.file), "add the permission set this account uses")
-                        .help("`leverage aws configure sso` and the doctor use it to choose the role for this account")
-                        .fix("sso_role = \"DevOps\"   # the permission set you use in this account"),
-                );
+                let mut d = LD007
+                    .diag("SSO is on but account.tfvars has no `sso_role`")
+                    .at(
+                        Span::whole(tfvars.file),
+                        "add the permission set this account uses",
+                    )
+                    .fix("sso_role = \"DevOps\"   # the permission set you use in this account");
+                d = if cx.cli.crashes_without_account_files(true) {
+                    d.severity(Severity::Error).help(format!(
+                        "Leverage CLI {} builds the token's path from `sso_role` before every run of a layer: without it `leverage tf` crashes (TypeError) before Terraform starts",
+                        cx.cli.generation.label()
+                    ))
+                } else {
+                    d.help("`leverage aws configure sso` and the doctor use it to choose the role for this account")
+                };
+                out.push(d);
             }
         }
         match &account.backend_tfvars {
             Some(backend) => {
+                if backend.get("profile").is_none() && authenticates {
+                    out.push(
+                        LD007
+                            .diag("backend.tfvars has no `profile`: the Leverage CLI crashes before Terraform runs")
+                            .severity(Severity::Error)
+                            .at(Span::whole(backend.file), "no `profile`")
+                            .help(format!(
+                                "Leverage CLI {} reads backend.tfvars `profile` on every authenticated run of a layer (KeyError when it is missing)",
+                                cx.cli.generation.label()
+                            ))
+                            .fix(backend_line("profile", &cx.name, &account.name)),
+                    );
+                }
                 let missing: Vec<&str> = ["profile", "bucket", "dynamodb_table", "region"]
                     .into_iter()
                     .filter(|k| backend.get(k).is_none())
+                    .filter(|k| !(authenticates && *k == "profile"))
                     .collect();
                 if !missing.is_empty() {
                     let fix = missing
@@ -407,9 +433,15 @@ fn account_config_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
             None => {
                 if let Some(tfvars) = &account.account_tfvars {
+                    let severity = if authenticates {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
                     out.push(
                         LD007
                             .diag("the account has no config/backend.tfvars")
+                            .severity(severity)
                             .at(Span::whole(tfvars.file), "backend.tfvars should sit beside this file")
                             .help("`terraform init` needs it for the state backend and its `profile`")
                             .fix(format!(

@@ -191,6 +191,7 @@ fn sso_token_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
+    mfa_session_without_keys(cx, out);
     if cx.mode != Mode::Sso {
         return;
     }
@@ -230,10 +231,11 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
             out.push(
                 LD504
                     .diag(format!("`{name}` is marked fresh for {} but the credentials file has no keys for it", human_duration(left)))
+                    .severity(Severity::Error)
                     .profile(name.clone())
                     .at(exp.line_span.clone(), "says the credentials are fresh")
-                    .help("the Leverage CLI trusts `expiration`, gets nothing new, and Terraform finds no credentials")
-                    .fix("delete this `expiration` line (or run: leverage-doctor sso-reset --login)"),
+                    .help("the Leverage CLI trusts `expiration` (more than 30 minutes away), fetches nothing and writes nothing, and Terraform finds no credentials: the run fails")
+                    .fix("delete this `expiration` line: the next `leverage tf` run fetches and writes the credentials"),
             );
         } else if left <= Duration::zero() && has_keys {
             out.push(
@@ -245,6 +247,46 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .fix("run the layer through the Leverage CLI (`leverage tf plan`) to refresh them"),
             );
         }
+    }
+}
+
+/// 3.x IAM: the MFA step reuses a cached session while more than 30 minutes remain and then
+/// writes nothing, so the keys must already be in credentials from the run that cached it.
+fn mfa_session_without_keys(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.mode != Mode::IamMfa || !cx.cli.mfa_cache_is_flat() {
+        return;
+    }
+    let Some(aws) = cx.aws else { return };
+    for (name, refs) in &cx.cli_used {
+        if !cx.is_mfa_derived(name) {
+            continue;
+        }
+        let Some(cache) = aws.mfa_cache.iter().find(|c| c.profile == *name) else {
+            continue;
+        };
+        let Ok(until) = cache.expiration else {
+            continue;
+        };
+        let has_keys = aws.credentials.parsed().is_some_and(|c| {
+            c.profile_sections(name)
+                .any(|s| s.get("aws_access_key_id").is_some())
+        });
+        if has_keys || until <= cx.model.now + Duration::minutes(REFRESH_MARGIN_MINUTES) {
+            continue;
+        }
+        out.push(
+            LD504
+                .diag(format!(
+                    "the cached MFA session of `{name}` is fresh for {} but the credentials file has no keys for it",
+                    human_duration(until - cx.model.now)
+                ))
+                .severity(Severity::Error)
+                .profile(name.clone())
+                .at(Span::whole(cache.file), "reused: the MFA step writes nothing")
+                .related(refs[0].span.clone(), "Terraform reads this profile")
+                .help("Leverage CLI 3.x reuses a cached session while more than 30 minutes remain and writes no keys; Terraform then finds no credentials for the profile")
+                .fix(format!("rm {}/cache/{name}   (the next run asks for an MFA code and writes the keys)", aws.dir_display)),
+        );
     }
 }
 
