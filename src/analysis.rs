@@ -67,6 +67,24 @@ pub struct Profile {
     pub cycle: Option<Vec<String>>,
 }
 
+/// One layer's `leverage tf plan`, as the project's CLI generation runs it: the references its
+/// SSO or MFA step processes, then the ones Terraform reads. A layer is its own run: what
+/// another layer's run refreshes does not count.
+#[derive(Debug, Clone)]
+pub struct LayerRun {
+    /// The layer, relative to the root.
+    pub layer: String,
+    pub account: String,
+    /// What the CLI's step processes, resolved name and reference: every `profile` of the
+    /// files its generation scans (`Cli::scans`). backend.tfvars only fills in `var.profile`
+    /// there (3.1.0 and 2.1.1 `get_profiles`): the backend's profile is refreshed only when a
+    /// layer file names it.
+    pub refreshed: Vec<(String, ProfileRef)>,
+    /// What Terraform reads: every `profile` of every `*.tf`, and the backend's when the
+    /// layer keeps its state in S3.
+    pub terraform: Vec<(String, ProfileRef)>,
+}
+
 /// Everything the rules, the live probe and the report know about the profiles in scope.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
@@ -74,6 +92,8 @@ pub struct Analysis {
     pub used: BTreeMap<String, Vec<ProfileRef>>,
     /// Every used profile and every profile their chains reach.
     pub profiles: BTreeMap<String, Profile>,
+    /// Each layer in scope, as its run goes.
+    pub runs: Vec<LayerRun>,
 }
 
 impl Analysis {
@@ -90,6 +110,7 @@ impl Analysis {
                     .push(r.clone());
             }
         }
+        out.runs = layer_runs(model, project);
         let Some(aws) = model.aws.as_ref() else {
             return out;
         };
@@ -156,6 +177,41 @@ impl Analysis {
     pub fn source(&self, name: &str) -> Option<&Source> {
         self.profiles.get(name).map(|p| &p.source)
     }
+}
+
+/// Each layer in scope, as its run goes (see `LayerRun`).
+fn layer_runs(model: &Model, project: &crate::model::project::Project) -> Vec<LayerRun> {
+    let cli = model.cli();
+    let scanned = |r: &ProfileRef| {
+        model
+            .sources
+            .get(r.span.file)
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| cli.scans(n))
+    };
+    project
+        .layers_in_scope()
+        .map(|layer| {
+            let named = |r: &ProfileRef| r.resolved().map(|n| (n.to_string(), r.clone()));
+            let backend = project
+                .backend_refs
+                .iter()
+                .filter(|r| r.owner == layer.account && layer.s3_backend);
+            LayerRun {
+                layer: layer.path.clone(),
+                account: layer.account.clone(),
+                refreshed: layer
+                    .refs
+                    .iter()
+                    .filter(|r| scanned(r))
+                    .filter_map(named)
+                    .collect(),
+                terraform: backend.chain(&layer.refs).filter_map(named).collect(),
+            }
+        })
+        .collect()
 }
 
 /// How the project's Leverage CLI and the SDKs get credentials for `profile`.

@@ -19,7 +19,8 @@ fn venv() -> PathBuf {
 /// The stub Terraform: answers `--version` like OpenTofu; otherwise works out, on its own and
 /// not from the doctor, which profiles Terraform reads in the folder it runs in — every `profile`
 /// of every `*.tf` (python-hcl2, as the CLI parses), `${var.x}` from the `-var-file`s the CLI
-/// passes, and the backend's `profile` (backend.tfvars is one of them) — then gets an identity
+/// passes, and, where a layer keeps its state in S3, the backend's `profile` (backend.tfvars is
+/// one of them) — then gets an identity
 /// for each through the files the CLI points AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE at
 /// (the region is Terraform's to pass), and leaves a mark when every one worked:
 /// `leverage tf plan` (3.1.0) exits 0 even when Terraform fails. A var-file Terraform would
@@ -58,7 +59,17 @@ for raw in found:
     value = re.sub(r"\$\{var\.([A-Za-z0-9_]+)\}", lambda m: str(variables.get(m.group(1), m.group(0))), raw)
     if "${" not in value:
         profiles.add(value)
-if isinstance(variables.get("profile"), str):
+def s3_backend(v):
+    if isinstance(v, dict):
+        return any((k == "backend" and "s3" in str(x)) or s3_backend(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(s3_backend(x) for x in v)
+    return False
+backend = False
+for name in sorted(glob.glob("*.tf")):
+    with open(name) as f:
+        backend = backend or s3_backend(hcl2.load(f).get("terraform", []))
+if backend and isinstance(variables.get("profile"), str):
     profiles.add(variables["profile"])
 ok = True
 for p in sorted(profiles):
@@ -576,6 +587,30 @@ async fn the_run_agrees_with_leverage_3_sso() {
     let hour = chrono::Duration::hours(1);
     let cases: Vec<Twin> = vec![
         (
+            // The CLI reads backend.tfvars only to fill in var.profile: no layer file names
+            // the backend's profile, so nothing refreshes it, and the backend needs it.
+            "a layer whose files never name the backend's profile",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit(&format!("{BASE_NETWORK}/config.tf"), |t| {
+                    t.replacen(
+                        "provider \"aws\" {\n  region  = var.region\n  profile = var.profile\n}\n",
+                        "",
+                        1,
+                    )
+                })
+            }),
+        ),
+        (
+            "the same layer naming it literally",
+            true,
+            Box::new(|o: &Oracle| {
+                o.edit(&format!("{BASE_NETWORK}/config.tf"), |t| {
+                    t.replacen("profile = var.profile", "profile = \"bb-shared-devops\"", 1)
+                })
+            }),
+        ),
+        (
             // Terraform reads providers.tf; the CLI scans config.tf, locals.tf, runtime.tf.
             "a provider only providers.tf names",
             false,
@@ -817,6 +852,23 @@ async fn the_run_agrees_with_leverage_3_iam() {
             "providers.tf names the profile config.tf names",
             true,
             Box::new(|o: &Oracle| o.provider_in("providers.tf", "again", "bb-shared-devops")),
+        ),
+        (
+            // The step asks for a code; with no terminal (stdin closed, as in CI) it aborts.
+            "an expired MFA session, no terminal to type the code",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/cache/bb-shared-devops", |t| {
+                    t.replace("2099-01-01T00:00:00Z", "2020-01-01T00:00:00Z")
+                })
+            }),
+        ),
+        (
+            "no MFA session cached, no terminal",
+            false,
+            Box::new(|o: &Oracle| {
+                std::fs::remove_file(o.case.aws().join("cache/bb-shared-devops")).unwrap()
+            }),
         ),
         (
             "[profile bb-shared-devops-mfa] without source_profile",

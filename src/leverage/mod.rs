@@ -207,6 +207,11 @@ impl Cli {
         }
     }
 
+    /// Whether the CLI looks for `profile` in a layer file of this name.
+    pub fn scans(self, file_name: &str) -> bool {
+        self.layer_files().contains(&file_name)
+    }
+
     /// Only `${var.profile}` and `${var.project}` are substituted (1.12 →): any other variable in
     /// a profile makes the CLI stop (exit 40), although Terraform alone would resolve it.
     pub fn substitutes_only_profile_and_project(self) -> bool {

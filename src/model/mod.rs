@@ -35,6 +35,9 @@ pub struct Model {
     pub now: DateTime<Utc>,
     /// The local clock's offset from UTC, in seconds (3.x checks the SSO token in local time).
     pub local_utc_offset_s: i32,
+    /// Whether a run started here could answer a prompt (stdin is a terminal and not in CI):
+    /// the MFA step's code prompt aborts the run otherwise.
+    pub interactive: bool,
     /// Live probe results; empty with `--offline`.
     pub live: Vec<live::LiveResult>,
     /// The team's `.leverage-doctor.toml` (empty when there is none).

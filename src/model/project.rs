@@ -127,6 +127,9 @@ pub struct Layer {
     /// `profile = "…"` lines inside comments (`#`, `//`) of config.tf and locals.tf, with
     /// `${var.project}` substituted: the 1.x toolbox's grep-based MFA script still reads them.
     pub commented_profiles: Vec<Located<String>>,
+    /// A `terraform { backend "s3" {} }` block: the layer's state lives in S3, reached with
+    /// the account's backend.tfvars `profile`.
+    pub s3_backend: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -238,6 +238,16 @@ fn collect_accounts(expr: &Expression, file: FileId, out: &mut BTreeMap<String, 
 }
 
 /// Every `profile` attribute of a layer file, resolved with the variables Terraform is given.
+/// Whether a file declares `terraform { backend "s3" { … } }`.
+pub fn declares_s3_backend(body: &Body) -> bool {
+    body.blocks()
+        .filter(|b| b.ident.as_str() == "terraform")
+        .flat_map(|b| b.body.blocks())
+        .any(|b| {
+            b.ident.as_str() == "backend" && b.labels.first().is_some_and(|l| l.as_str() == "s3")
+        })
+}
+
 pub fn profile_refs(
     body: &Body,
     text: &str,

@@ -111,6 +111,13 @@ pub fn display_home(path: &Path) -> String {
     }
 }
 
+/// Whether a prompt could be answered here: stdin is a terminal and `CI` is not set.
+fn interactive() -> bool {
+    use std::io::IsTerminal;
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    !ci && std::io::stdin().is_terminal()
+}
+
 pub fn home_dir() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
@@ -164,6 +171,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             env,
             now,
             local_utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
+            interactive: interactive(),
             live: Vec::new(),
             config: Default::default(),
             leverage: crate::leverage::detect(&Default::default()),
@@ -249,6 +257,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         env,
         now,
         local_utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
+        interactive: interactive(),
         live: Vec::new(),
         config,
         leverage,

@@ -165,7 +165,9 @@ impl Reader {
         for (job, files) in jobs.iter().zip(parsed) {
             let mut refs = Vec::new();
             let mut commented_profiles = Vec::new();
+            let mut s3_backend = false;
             for done in files {
+                s3_backend |= done.s3_backend;
                 let display = self.display_path(&done.path);
                 let file = match done.text {
                     Ok(text) => {
@@ -211,6 +213,7 @@ impl Reader {
                 account: job.account.clone(),
                 refs,
                 commented_profiles,
+                s3_backend,
             });
         }
         layers.sort_by(|a, b| a.path.cmp(&b.path));
@@ -514,6 +517,7 @@ struct ParsedFile {
     path: PathBuf,
     text: Result<String, String>,
     refs: Vec<ProfileRef>,
+    s3_backend: bool,
     error: Option<ParseError>,
 }
 
@@ -528,6 +532,7 @@ fn parse_layer_file(
         path: path.to_path_buf(),
         text: Err(String::new()),
         refs: Vec::new(),
+        s3_backend: false,
         error: None,
     };
     match super::fs::read_in_project(root, path) {
@@ -538,11 +543,14 @@ fn parse_layer_file(
                     span: Span::new(detached, at..at),
                     message: "invalid UTF-8".into(),
                 });
-            } else if t.text.contains("profile") {
-                // A file that never says `profile` has no profile to find: no parse needed.
+            } else if t.text.contains("profile") || t.text.contains("backend") {
+                // A file that says neither has no profile or backend to find: no parse needed.
                 // The watchdog in `parse_layers_parallel` bounds this parse.
                 match tf::parse_body_unbounded(&t.text, detached) {
-                    Ok(body) => done.refs = tf::profile_refs(&body, &t.text, detached, vars, owner),
+                    Ok(body) => {
+                        done.refs = tf::profile_refs(&body, &t.text, detached, vars, owner);
+                        done.s3_backend = tf::declares_s3_backend(&body);
+                    }
                     Err(e) => done.error = Some(e),
                 }
             }
@@ -644,6 +652,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
                 path: work[i].1.clone(),
                 text: Ok(String::new()),
                 refs: Vec::new(),
+                s3_backend: false,
                 error: Some(ParseError {
                     span: Span::whole(FileId::DETACHED),
                     message: format!(

@@ -78,7 +78,7 @@ fn cli_reads(model: &Model, cli: crate::leverage::Cli, r: &ProfileRef) -> bool {
             .path
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| cli.layer_files().contains(&n))
+            .is_some_and(|n| cli.scans(n))
 }
 
 /// Every rule, sorted by id.

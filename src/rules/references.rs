@@ -281,30 +281,13 @@ fn sso_role_suffix_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
 /// whose credentials only a Leverage step writes, which no step of this run writes, works only
 /// while what an earlier run left is fresh.
 fn profile_not_refreshed(cx: &Context, out: &mut Vec<Diagnostic>) {
-    let (Some(aws), Some(project)) = (cx.aws, cx.project) else {
-        return;
-    };
-    // Each layer is its own run: the CLI refreshes what that layer's files and its account's
-    // backend name, and Terraform then reads every file of that layer.
-    for layer in project.layers_in_scope() {
+    let Some(aws) = cx.aws else { return };
+    for run in &cx.analysis.runs {
         let mut terraform: BTreeMap<&str, Vec<&ProfileRef>> = BTreeMap::new();
-        for r in project
-            .backend_refs
-            .iter()
-            .filter(|r| r.owner == layer.account)
-            .chain(&layer.refs)
-        {
-            if let Some(name) = r.resolved() {
-                terraform.entry(name).or_default().push(r);
-            }
+        for (name, r) in &run.terraform {
+            terraform.entry(name).or_default().push(r);
         }
-        let written = refreshed_names(
-            cx,
-            terraform
-                .iter()
-                .flat_map(|(n, refs)| refs.iter().map(move |r| (*n, *r)))
-                .filter(|(_, r)| cx.cli_reads(r)),
-        );
+        let written = refreshed_names(cx, run.refreshed.iter().map(|(n, r)| (n.as_str(), r)));
         for (name, refs) in &terraform {
             if written.contains(*name) {
                 continue;
@@ -336,13 +319,21 @@ fn not_refreshed(
         .collect();
     let scanned = cx.cli.layer_files().join(", ");
     let cached = cached_until(cx, aws, name, step);
-    let mut d = LD107
-        .diag(format!(
+    let backend_only = refs.iter().all(|r| r.site == RefSite::Backend);
+    let message = if backend_only {
+        format!(
+            "no step of `leverage tf` refreshes `{name}`, the state backend's profile: no file of the layer names it (the CLI reads backend.tfvars only to fill in `var.profile`)"
+        )
+    } else {
+        format!(
             "no step of `leverage tf` refreshes `{name}`: Terraform reads it from {}, which the Leverage CLI does not scan",
             files.join(", ")
-        ))
-        .profile(name.to_string())
-        .at(refs[0].span.clone(), "Terraform reads this; the CLI does not");
+        )
+    };
+    let mut d = LD107.diag(message).profile(name.to_string()).at(
+        refs[0].span.clone(),
+        "Terraform reads this; the CLI does not",
+    );
     for r in refs.iter().skip(1) {
         d = d.related(r.span.clone(), "also read here");
     }
@@ -358,7 +349,11 @@ fn not_refreshed(
                 None => "none are cached, so Terraform fails with \"failed to get shared config profile\" or expired credentials".to_string(),
             }
         ))
-        .fix("name the profile in config.tf too (for example, move this provider block there), so the CLI refreshes it before Terraform runs");
+        .fix(if backend_only {
+            "add the layer's default provider to config.tf: provider \"aws\" { region = var.region  profile = var.profile }"
+        } else {
+            "name the profile in config.tf too (for example, move this provider block there), so the CLI refreshes it before Terraform runs"
+        });
     if cached.is_some() {
         d = d.severity(Severity::Warning);
     }

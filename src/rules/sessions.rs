@@ -257,8 +257,9 @@ fn mfa_session_without_keys(cx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let Some(aws) = cx.aws else { return };
-    for (name, refs) in &cx.cli_used {
-        if !cx.is_mfa_derived(name) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, r) in cx.analysis.runs.iter().flat_map(|run| &run.refreshed) {
+        if !cx.is_mfa_derived(name) || !seen.insert(name) {
             continue;
         }
         let Some(cache) = aws.mfa_cache.iter().find(|c| c.profile == *name) else {
@@ -283,7 +284,7 @@ fn mfa_session_without_keys(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .severity(Severity::Error)
                 .profile(name.clone())
                 .at(Span::whole(cache.file), "reused: the MFA step writes nothing")
-                .related(refs[0].span.clone(), "Terraform reads this profile")
+                .related(r.span.clone(), "Terraform reads this profile")
                 .help("Leverage CLI 3.x reuses a cached session while more than 30 minutes remain and writes no keys; Terraform then finds no credentials for the profile")
                 .fix(format!("rm {}/cache/{name}   (the next run asks for an MFA code and writes the keys)", aws.dir_display)),
         );
@@ -312,6 +313,15 @@ fn mfa_session_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
             );
             continue;
         }
+        // The step runs for this profile only when the CLI reads it; then, without a
+        // terminal, its code prompt aborts the run.
+        let prompts_here = cx.cli.mfa_cache_is_flat()
+            && cx.is_mfa_derived(&cache.profile)
+            && cx
+                .analysis
+                .runs
+                .iter()
+                .any(|run| run.refreshed.iter().any(|(n, _)| *n == cache.profile));
         let message = match &cache.expiration {
             Ok(at) if *at <= cx.model.now => format!(
                 "the cached MFA session of `{}` expired {} ago: the next run asks for a code",
@@ -330,14 +340,43 @@ fn mfa_session_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
                 cache.profile
             ),
         };
-        out.push(
-            LD505
-                .diag(message)
-                .profile(cache.profile.clone())
-                .at(Span::whole(cache.file), "cached session")
-                .fix("nothing to do: enter your MFA code on the next leverage run"),
-        );
+        let d = LD505
+            .diag(message)
+            .profile(cache.profile.clone())
+            .at(Span::whole(cache.file), "cached session");
+        out.push(if prompts_here && !cx.model.interactive {
+            no_terminal_for_the_code(d)
+        } else {
+            d.fix("nothing to do: enter your MFA code on the next leverage run")
+        });
     }
+    // No cached session at all: the step asks for a code on every profile it reads.
+    if cx.cli.mfa_cache_is_flat() && !cx.model.interactive {
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, r) in cx.analysis.runs.iter().flat_map(|run| &run.refreshed) {
+            if !cx.is_mfa_derived(name)
+                || aws.mfa_cache.iter().any(|c| c.profile == *name)
+                || !seen.insert(name)
+            {
+                continue;
+            }
+            out.push(no_terminal_for_the_code(
+                LD505
+                    .diag(format!(
+                        "no cached MFA session for `{name}`: the next run asks for a code"
+                    ))
+                    .profile(name.clone())
+                    .at(r.span.clone(), "the MFA step runs for this profile"),
+            ));
+        }
+    }
+}
+
+/// The MFA step's prompt where nobody can answer it (CI, no terminal): the run aborts.
+fn no_terminal_for_the_code(d: Diagnostic) -> Diagnostic {
+    d.severity(Severity::Error)
+        .help("with no terminal (CI, a pipe) the Leverage CLI's code prompt gets nothing and the run stops (exit 1, \"Aborted by user.\") before Terraform starts")
+        .fix("run `leverage tf plan` once in a terminal and enter the code (the session is cached for about an hour), or run this step where a person can answer")
 }
 
 /// The token must belong to this project's SSO instance: the start URL and region of
