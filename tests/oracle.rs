@@ -18,7 +18,8 @@ fn venv() -> PathBuf {
 
 /// The stub Terraform: answers `--version` like OpenTofu; otherwise works out, on its own and
 /// not from the doctor, which profiles Terraform reads in the folder it runs in — every `profile`
-/// of every `*.tf` (python-hcl2, as the CLI parses), `${var.x}` from the `-var-file`s the CLI
+/// of every `*.tf` (python-hcl2, as the CLI parses; `default` for a `provider "aws"` without
+/// one), `${var.x}` from the `-var-file`s the CLI
 /// passes, and, where a layer keeps its state in S3, the backend's `profile` (backend.tfvars is
 /// one of them) — then gets an identity
 /// for each through the files the CLI points AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE at
@@ -53,7 +54,12 @@ def walk(v):
             walk(x)
 for name in sorted(glob.glob("*.tf")):
     with open(name) as f:
-        walk(hcl2.load(f))
+        body = hcl2.load(f)
+    walk(body)
+    for block in body.get("provider", []):
+        for config in (block.get("aws"),) if isinstance(block.get("aws"), dict) else []:
+            if "profile" not in config:
+                found.add("default")
 profiles = set()
 for raw in found:
     value = re.sub(r"\$\{var\.([A-Za-z0-9_]+)\}", lambda m: str(variables.get(m.group(1), m.group(0))), raw)
@@ -607,6 +613,16 @@ async fn the_run_agrees_with_leverage_3_sso() {
             Box::new(|o: &Oracle| {
                 o.edit(&format!("{BASE_NETWORK}/config.tf"), |t| {
                     t.replacen("profile = var.profile", "profile = \"bb-shared-devops\"", 1)
+                })
+            }),
+        ),
+        (
+            // No profile: the default chain, `[default]` of the project's files (no keys).
+            "a provider without a profile",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit(&format!("{BASE_NETWORK}/config.tf"), |t| {
+                    t + "\nprovider \"aws\" {\n  alias  = \"plain\"\n  region = \"us-east-1\"\n}\n"
                 })
             }),
         ),

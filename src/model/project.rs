@@ -130,6 +130,8 @@ pub struct Layer {
     /// A `terraform { backend "s3" {} }` block: the layer's state lives in S3, reached with
     /// the account's backend.tfvars `profile`.
     pub s3_backend: bool,
+    /// `provider "aws"` blocks without a `profile` (the default chain), at their `provider`.
+    pub providers_without_profile: Vec<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

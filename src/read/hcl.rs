@@ -237,7 +237,6 @@ fn collect_accounts(expr: &Expression, file: FileId, out: &mut BTreeMap<String, 
     }
 }
 
-/// Every `profile` attribute of a layer file, resolved with the variables Terraform is given.
 /// Whether a file declares `terraform { backend "s3" { … } }`.
 pub fn declares_s3_backend(body: &Body) -> bool {
     body.blocks()
@@ -248,6 +247,20 @@ pub fn declares_s3_backend(body: &Body) -> bool {
         })
 }
 
+/// `provider "aws"` blocks without a `profile`: Terraform's AWS provider then takes the
+/// default chain (`[default]` of the files Leverage points it at, or the environment).
+pub fn providers_without_profile(body: &Body, file: FileId) -> Vec<Span> {
+    body.blocks()
+        .filter(|b| {
+            b.ident.as_str() == "provider"
+                && b.labels.first().is_some_and(|l| l.as_str() == "aws")
+                && b.body.get_attribute("profile").is_none()
+        })
+        .map(|b| span_of(file, &b.ident))
+        .collect()
+}
+
+/// Every `profile` attribute of a layer file, resolved with the variables Terraform is given.
 pub fn profile_refs(
     body: &Body,
     text: &str,

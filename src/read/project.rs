@@ -166,6 +166,7 @@ impl Reader {
             let mut refs = Vec::new();
             let mut commented_profiles = Vec::new();
             let mut s3_backend = false;
+            let mut providers_without_profile = Vec::new();
             for done in files {
                 s3_backend |= done.s3_backend;
                 let display = self.display_path(&done.path);
@@ -207,6 +208,10 @@ impl Reader {
                     r.span.file = file;
                     r
                 }));
+                providers_without_profile.extend(done.without_profile.into_iter().map(|mut s| {
+                    s.file = file;
+                    s
+                }));
             }
             layers.push(Layer {
                 path: job.path.clone(),
@@ -214,6 +219,7 @@ impl Reader {
                 refs,
                 commented_profiles,
                 s3_backend,
+                providers_without_profile,
             });
         }
         layers.sort_by(|a, b| a.path.cmp(&b.path));
@@ -518,6 +524,7 @@ struct ParsedFile {
     text: Result<String, String>,
     refs: Vec<ProfileRef>,
     s3_backend: bool,
+    without_profile: Vec<Span>,
     error: Option<ParseError>,
 }
 
@@ -533,6 +540,7 @@ fn parse_layer_file(
         text: Err(String::new()),
         refs: Vec::new(),
         s3_backend: false,
+        without_profile: Vec::new(),
         error: None,
     };
     match super::fs::read_in_project(root, path) {
@@ -543,13 +551,17 @@ fn parse_layer_file(
                     span: Span::new(detached, at..at),
                     message: "invalid UTF-8".into(),
                 });
-            } else if t.text.contains("profile") || t.text.contains("backend") {
+            } else if ["profile", "backend", "provider"]
+                .iter()
+                .any(|w| t.text.contains(w))
+            {
                 // A file that says neither has no profile or backend to find: no parse needed.
                 // The watchdog in `parse_layers_parallel` bounds this parse.
                 match tf::parse_body_unbounded(&t.text, detached) {
                     Ok(body) => {
                         done.refs = tf::profile_refs(&body, &t.text, detached, vars, owner);
                         done.s3_backend = tf::declares_s3_backend(&body);
+                        done.without_profile = tf::providers_without_profile(&body, detached);
                     }
                     Err(e) => done.error = Some(e),
                 }
@@ -653,6 +665,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
                 text: Ok(String::new()),
                 refs: Vec::new(),
                 s3_backend: false,
+                without_profile: Vec::new(),
                 error: Some(ParseError {
                     span: Span::whole(FileId::DETACHED),
                     message: format!(

@@ -99,6 +99,7 @@ pub static RULES: &[&Rule] = &[
     &references::LD105,
     &references::LD106,
     &references::LD107,
+    &references::LD108,
     &aws_files::LD201,
     &aws_files::LD202,
     &aws_files::LD203,

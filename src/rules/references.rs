@@ -44,6 +44,13 @@ rule!(
     profile_not_refreshed
 );
 rule!(
+    LD108,
+    "LD108",
+    "provider-without-profile",
+    Error,
+    provider_without_profile
+);
+rule!(
     LD105,
     "LD105",
     "sso-base-profile-invalid",
@@ -415,6 +422,47 @@ fn cached_until(
             .and_then(|c| c.expiration.as_ref().ok().copied())?
     };
     (until > cx.model.now).then_some(until)
+}
+
+/// A `provider "aws"` without `profile` takes the default chain: with Leverage's files that is
+/// `[default]`, which Leverage writes with a region and an output format only.
+fn provider_without_profile(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let (Some(aws), Some(project)) = (cx.aws, cx.project) else {
+        return;
+    };
+    // Credentials from the environment reach Terraform this way; nothing to say then.
+    if ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+        .iter()
+        .any(|v| cx.model.env(v).is_some())
+    {
+        return;
+    }
+    let usable = [
+        "role_arn",
+        "sso_session",
+        "sso_start_url",
+        "credential_process",
+        "aws_access_key_id",
+    ]
+    .iter()
+    .any(|k| aws.profile_value("default", k).is_some());
+    if usable {
+        return;
+    }
+    for layer in project.layers_in_scope() {
+        for span in &layer.providers_without_profile {
+            out.push(
+                LD108
+                    .diag("`provider \"aws\"` has no `profile`: Terraform takes `[default]`, which has no credentials")
+                    .at(span.clone(), "no profile")
+                    .help(format!(
+                        "the Leverage CLI points Terraform at {dir}/config and {dir}/credentials, where `[default]` holds only a region and an output format; the provider finds no credentials and the plan fails",
+                        dir = aws.dir_display
+                    ))
+                    .fix("profile = var.profile   (inside this provider block)"),
+            );
+        }
+    }
 }
 
 /// Variables the CLI does not substitute (1.12 →): only `${var.profile}` and `${var.project}`.
