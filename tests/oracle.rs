@@ -798,6 +798,16 @@ async fn the_run_agrees_with_leverage_3_sso() {
             }),
         ),
         (
+            // ConfigUpdater finds sections by their exact text: exit 40.
+            "[profile  bb-sso-shared] with two blanks",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/config", |t| {
+                    t.replace("[profile bb-sso-shared]", "[profile  bb-sso-shared]")
+                })
+            }),
+        ),
+        (
             // ConfigUpdater raises on a repeated section before anything is refreshed.
             "a duplicated section in the config",
             false,

@@ -207,6 +207,21 @@ impl Cli {
         }
     }
 
+    /// The header text the CLI looks a config profile up by (`profile <name>`).
+    pub fn section_header(self, profile: &str) -> String {
+        format!("profile {profile}")
+    }
+
+    /// 1.12 → reads the AWS config with ConfigUpdater, which finds a section only by its exact
+    /// header text (`[profile  x]`, two blanks, is not `[profile x]`); the 1.x toolbox hands
+    /// profiles to the AWS CLI, which forgives blanks.
+    pub fn looks_up_sections_exactly(self) -> bool {
+        match self.generation {
+            Generation::V1 => false,
+            Generation::V2 | Generation::V3 => true,
+        }
+    }
+
     /// Whether the CLI looks for `profile` in a layer file of this name.
     pub fn scans(self, file_name: &str) -> bool {
         self.layer_files().contains(&file_name)

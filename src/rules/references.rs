@@ -178,11 +178,45 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         let account = crate::leverage::cli_account_of(name);
         let sso_profile = cx.sso_account_profile(account);
         let names = aws.profile_names();
-        if names
+        let found = names
             .iter()
-            .any(|n| cx.cli.is_sso_account_section(&cx.name, account, n))
-            || !seen.insert(sso_profile.clone())
-        {
+            .any(|n| cx.cli.is_sso_account_section(&cx.name, account, n));
+        if found && !seen.insert(sso_profile.clone()) {
+            continue;
+        }
+        if found {
+            // The CLI looks the section up by its exact header text; the AWS CLI and the SDKs
+            // forgive extra blanks, the Leverage CLI does not.
+            let Some(config) = aws.config.parsed() else {
+                continue;
+            };
+            let header = cx.cli.section_header(&sso_profile);
+            if !cx.cli.looks_up_sections_exactly()
+                || config.sections.iter().any(|s| s.raw == header)
+            {
+                continue;
+            }
+            if let Some(near) = config
+                .sections
+                .iter()
+                .find(|s| s.name.profile_name() == Some(sso_profile.as_str()))
+            {
+                out.push(
+                    LD103
+                        .diag(format!(
+                            "the Leverage CLI looks for `[{header}]` by its exact text and does not find `[{}]`",
+                            crate::secrets::escape_controls(&near.raw, false)
+                        ))
+                        .profile(name.clone())
+                        .at(near.header.clone(), "blanks or case differ")
+                        .related(refs[0].span.clone(), format!("`{name}` needs it"))
+                        .help("its config reader (ConfigUpdater) matches section names exactly, so it stops with exit code 40 (\"Missing … permission\"), although the AWS CLI and Terraform read the section")
+                        .fix(format!("[{header}]")),
+                );
+            }
+            continue;
+        }
+        if !seen.insert(sso_profile.clone()) {
             continue;
         }
         let (message, help) = if cx.account_of(name).is_some() {
