@@ -913,3 +913,42 @@ async fn the_run_agrees_with_leverage_3_iam() {
     ];
     run_cases("v3-iam-healthy", BASE_NETWORK, env, cases).await;
 }
+
+/// The model's facts (tests/data/leverage-facts.tsv, one behaviour of the CLI a row with the
+/// source line it comes from): each names a rule that exists and, where it has one, a scenario
+/// of this file that runs it against the real CLI.
+#[test]
+fn the_facts_table_points_at_real_rules_and_scenarios() {
+    let table = include_str!("data/leverage-facts.tsv");
+    let this_file = include_str!("oracle.rs");
+    let mut rows = 0;
+    let mut run = 0;
+    for line in table.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 6, "{line}");
+        let (id, generation, source, rule, case) = (cols[0], cols[1], cols[3], cols[4], cols[5]);
+        assert!(
+            id.starts_with('F') && ["3.1.0", "2.1.1", "both"].contains(&generation),
+            "{line}"
+        );
+        assert!(
+            source.contains(".py") || source.contains(".sh"),
+            "{id}: no source line: {source}"
+        );
+        if rule != "-" {
+            assert!(
+                leverage_doctor::rules::find(rule).is_some(),
+                "{id}: no rule {rule}"
+            );
+        }
+        if case != "-" {
+            assert!(
+                this_file.contains(&format!("\"{case}")),
+                "{id}: no scenario \"{case}\""
+            );
+            run += 1;
+        }
+        rows += 1;
+    }
+    assert!(rows >= 60 && run >= 20, "{rows} facts, {run} run");
+}
