@@ -89,7 +89,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
         out.push(Session {
             kind: Kind::SsoToken,
             profile: None,
-            file: format!("{}/sso/cache/token", aws.dir_display),
+            file: format!("{}/{}", aws.dir_display, crate::leverage::TOKEN_FILE),
             expires_at: None,
             refreshable: false,
             needed: true,

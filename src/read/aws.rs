@@ -17,7 +17,7 @@ impl Reader {
         let config = self.ini_file(&dir.join("config"), IniKind::Config);
         let credentials = self.ini_file(&dir.join("credentials"), IniKind::Credentials);
         let sso_tokens = self.sso_tokens(&dir.join("sso").join("cache"));
-        let mfa_cache = self.mfa_cache(&dir.join("cache"));
+        let mfa_cache = self.mfa_cache(&dir.join(crate::leverage::MFA_CACHE_DIR));
         let secret_files = std::iter::once(match &credentials {
             AwsFile::Parsed(ini) => Some(ini.file),
             _ => None,

@@ -2,6 +2,7 @@
 
 use super::{Context, rule};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::leverage::REFRESH_MARGIN_MINUTES;
 use crate::model::aws::AwsFile;
 use crate::model::project::Mode;
 use crate::source::Span;
@@ -49,9 +50,6 @@ rule!(
     Info,
     mfa_session_expired
 );
-
-/// The Leverage CLI refreshes anything with less than this left.
-const REFRESH_MARGIN_MINUTES: i64 = 30;
 
 pub fn human_duration(d: Duration) -> String {
     let mins = d.num_minutes().abs();
