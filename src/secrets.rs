@@ -178,6 +178,13 @@ pub fn for_output(text: &str, colour: bool) -> String {
     guard_workflow_commands(&out)
 }
 
+/// The output gate for JSON (and SARIF): serde already escapes every control character inside
+/// strings and no line of pretty JSON starts with `::`, so what is left is the runner's older
+/// `##[` form, written `#\u0023[` (the same text once parsed, and still valid JSON).
+pub fn for_json_output(text: &str) -> String {
+    scrub(text).replace("##[", "#\\u0023[")
+}
+
 /// `ESC [ 1;31 m`: the length of a colour (SGR) sequence at the start of `text`, if it is one.
 fn sgr_len(text: &str) -> Option<usize> {
     let rest = text.strip_prefix("\x1b[")?;

@@ -1364,6 +1364,17 @@ fn text_from_the_checkout_cannot_start_a_workflow_command_or_drive_the_terminal(
                 workflow_commands_in(&stderr).is_empty(),
                 "{format}/{colour} stderr: {stderr}"
             );
+            if format == "json" || format == "sarif" {
+                let parsed: Result<serde_json::Value, _> = serde_json::from_str(&stdout);
+                assert!(
+                    parsed.is_ok(),
+                    "{format}: the gate broke the JSON: {stdout}"
+                );
+                assert!(
+                    parsed.unwrap().to_string().contains("##[set-env"),
+                    "the value survives, escaped"
+                );
+            }
             let commands = workflow_commands_in(&stdout);
             if format == "github" {
                 for c in &commands {

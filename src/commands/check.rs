@@ -1,6 +1,6 @@
 //! `check`: read the project and its AWS files, run every rule, report.
 
-use super::{Exit, print_coloured, print_commands, use_color};
+use super::{Exit, print_coloured, print_commands, print_json, use_color};
 use crate::cli::{CheckArgs, FailOn, Format, Global};
 use crate::diagnostic::Severity;
 use crate::read::live::LiveSettings;
@@ -82,6 +82,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
                 Format::Github => {
                     crate::secrets::escape_controls(&crate::secrets::scrub(&text), true)
                 }
+                Format::Json | Format::Sarif => crate::secrets::for_json_output(&text),
                 _ => crate::secrets::for_output(&text, false),
             };
             crate::write::write_report(file, &saved, &aws_dirs)?;
@@ -90,7 +91,8 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         None => match global.format {
             Format::Github => print_commands(&text)?,
             Format::Human => print_coloured(&text, colour)?,
-            _ => print_coloured(&text, false)?,
+            Format::Json | Format::Sarif => print_json(&text)?,
+            Format::Junit => print_coloured(&text, false)?,
         },
     }
     Ok(if report.failed() {

@@ -39,6 +39,11 @@ pub fn print_commands(text: &str) -> anyhow::Result<()> {
     ))
 }
 
+/// JSON and SARIF: see `secrets::for_json_output` (the text stays valid JSON).
+pub fn print_json(text: &str) -> anyhow::Result<()> {
+    write_stdout(&crate::secrets::for_json_output(text))
+}
+
 fn write_stdout(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout

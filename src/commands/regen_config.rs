@@ -268,7 +268,7 @@ fn headers(text: &str) -> Vec<String> {
 fn drift(change: &Change, shown: &str, global: &Global) -> anyhow::Result<Exit> {
     let Some(edit) = change.edits.first() else {
         match global.format {
-            crate::cli::Format::Json => print(&format!(
+            crate::cli::Format::Json => super::print_json(&format!(
                 "{}\n",
                 serde_json::json!({"version": 1, "file": shown, "differs": false,
                     "sections": {"added": [], "changed": [], "removed": []}})
@@ -280,7 +280,7 @@ fn drift(change: &Change, shown: &str, global: &Global) -> anyhow::Result<Exit> 
     let before = edit.before.as_deref().unwrap_or("");
     let (added, changed, removed) = section_changes(before, &edit.after);
     match global.format {
-        crate::cli::Format::Json => print(&format!(
+        crate::cli::Format::Json => super::print_json(&format!(
             "{}\n",
             serde_json::json!({"version": 1, "file": shown, "differs": true,
                 "sections": {"added": added, "changed": changed, "removed": removed}})

@@ -51,10 +51,10 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
         }
         _ => human(&list, now, use_color(global.color), args.min_remaining),
     };
-    print_coloured(
-        &text,
-        use_color(global.color) && !matches!(global.format, crate::cli::Format::Json),
-    )?;
+    match global.format {
+        Format::Json => super::print_json(&text)?,
+        _ => print_coloured(&text, use_color(global.color))?,
+    }
     if let Some(min) = args.min_remaining {
         for s in &failing {
             crate::say!(
