@@ -897,6 +897,20 @@ async fn the_run_agrees_with_leverage_3_iam() {
             }),
         ),
         (
+            // 3.x's MFA step writes keys without a region; Terraform passes the provider's and
+            // the backend's.
+            "no region anywhere in the AWS files",
+            true,
+            Box::new(|o: &Oracle| {
+                o.edit("~/.aws/bb/config", |t| {
+                    t.lines()
+                        .filter(|l| !l.starts_with("region"))
+                        .map(|l| format!("{l}\n"))
+                        .collect()
+                })
+            }),
+        ),
+        (
             "[profile bb-shared-devops-mfa] without source_profile",
             false,
             Box::new(|o: &Oracle| {

@@ -107,6 +107,9 @@ pub struct ProfileRef {
     pub resolution: Resolution,
     /// The layer (or account, for backends) it belongs to, relative to the root.
     pub owner: String,
+    /// The same block or object gives Terraform a `region` (a provider's `region`, a remote
+    /// state's `config.region`, backend.tfvars `region`): the profile's own region is not used.
+    pub region_given: bool,
 }
 
 impl ProfileRef {

@@ -296,7 +296,8 @@ impl RefWalker<'_> {
             match structure {
                 Structure::Attribute(attr) => {
                     if attr.key.as_str() == "profile" {
-                        self.reference(&attr.value, site);
+                        let region = body.get_attribute("region").is_some();
+                        self.reference(&attr.value, site, region);
                     } else {
                         self.expr(&attr.value, site, depth + 1);
                     }
@@ -328,9 +329,12 @@ impl RefWalker<'_> {
         }
         match expr {
             Expression::Object(obj) => {
+                let region = obj
+                    .iter()
+                    .any(|(key, _)| key_text(key).as_deref() == Some("region"));
                 for (key, value) in obj.iter() {
                     if key_text(key).as_deref() == Some("profile") {
-                        self.reference(value.expr(), site);
+                        self.reference(value.expr(), site, region);
                     } else {
                         self.expr(value.expr(), site, depth + 1);
                     }
@@ -345,7 +349,7 @@ impl RefWalker<'_> {
         }
     }
 
-    fn reference(&mut self, value: &Expression, site: &RefSite) {
+    fn reference(&mut self, value: &Expression, site: &RefSite, region_given: bool) {
         let span = span_of(self.file, value);
         let written = span
             .range
@@ -381,6 +385,7 @@ impl RefWalker<'_> {
             site: site.clone(),
             resolution,
             owner: self.owner.to_string(),
+            region_given,
         });
     }
 }

@@ -135,6 +135,7 @@ impl Reader {
                     site: RefSite::Backend,
                     resolution,
                     owner: account.name.clone(),
+                    region_given: backend.get("region").is_some(),
                 });
             }
             let mut dirs = Vec::new();

@@ -122,6 +122,11 @@ fn region_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         if !aws.has_profile(name) || default_region || aws.profile_value(name, "region").is_some() {
             continue;
         }
+        // Terraform passes the region of the block that names the profile (3.x's MFA step
+        // writes keys without one on purpose): only a place without its own region needs it.
+        if refs.iter().all(|r| r.region_given) {
+            continue;
+        }
         let Some(at) = anchor(aws, name) else {
             continue;
         };
