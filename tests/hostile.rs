@@ -1757,3 +1757,32 @@ fn refreshable_means_sso_login_would_renew_without_a_browser() {
     .unwrap();
     assert!(!refreshable());
 }
+
+#[test]
+fn with_no_aws_config_no_profile_is_ok() {
+    // A new user on a fresh clone: ~/.aws/bb/config does not exist yet.
+    let case = Case::new("broken-iam");
+    std::fs::remove_file(case.aws().join("config")).unwrap();
+    let (code, r) = check_json(case.cmd("").args(["check", "--offline"]));
+    assert_eq!(code, 1);
+    let ld102: Vec<String> = diags(&r, "LD102")
+        .iter()
+        .filter_map(|d| d["profile"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        ld102.contains(&"bb-apps-devstg-devops".to_string()),
+        "{r:#}"
+    );
+    let out = case
+        .cmd("")
+        .env("COLUMNS", "200")
+        .args(["check", "--offline"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.contains("bb-apps-devstg-devops ") && l.contains('│'))
+        .unwrap_or_else(|| panic!("no row: {text}"));
+    assert!(row.contains("error") && !row.contains("ok"), "{row}");
+}

@@ -91,10 +91,20 @@ impl<'a> Report<'a> {
             .iter()
             .map(|(name, refs)| {
                 let shown_name = crate::secrets::escape_controls(name, false);
+                // With the AWS config missing or unreadable, no profile it should hold is fine,
+                // whatever else was found (the row never says ok for a profile defined nowhere).
+                let no_config = model.aws.as_ref().is_some_and(|a| {
+                    a.config.parsed().is_none()
+                        && !a
+                            .credentials
+                            .parsed()
+                            .is_some_and(|c| c.profile_sections(name).next().is_some())
+                });
                 let worst = diagnostics
                     .iter()
                     .filter(|d| d.profile.as_deref() == Some(shown_name.as_str()))
                     .map(|d| d.severity)
+                    .chain(no_config.then_some(Severity::Error))
                     .max();
                 ProfileRow {
                     name: shown_name,

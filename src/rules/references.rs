@@ -82,12 +82,11 @@ fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 fn profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
-    if matches!(
-        aws.config,
-        AwsFile::Missing { .. } | AwsFile::Unreadable { .. }
-    ) {
-        return; // LD201 says it once for the whole file.
+    if matches!(aws.config, AwsFile::Unreadable { .. }) {
+        return; // LD201 says why the file cannot be read; what it holds is unknown.
     }
+    // A missing config holds no profile: each one the layers name and the credentials file
+    // lacks is missing too (LD201 says how to create the file).
     let names = aws.profile_names();
     for (name, refs) in &cx.used {
         if aws.has_profile(name) || cx.is_sso_derived(name) || cx.is_mfa_derived(name) {
