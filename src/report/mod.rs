@@ -95,10 +95,9 @@ impl<'a> Report<'a> {
                 // whatever else was found (the row never says ok for a profile defined nowhere).
                 let no_config = model.aws.as_ref().is_some_and(|a| {
                     a.config.parsed().is_none()
-                        && !a
-                            .credentials
+                        && a.credentials
                             .parsed()
-                            .is_some_and(|c| c.profile_sections(name).next().is_some())
+                            .is_none_or(|c| c.profile_sections(name).next().is_none())
                 });
                 let worst = diagnostics
                     .iter()
