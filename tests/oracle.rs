@@ -146,13 +146,15 @@ impl Oracle {
     }
 
     /// The doctor's offline verdict for the layer, and the profiles Terraform reads there.
-    fn doctor(&self, layer: &str, tz: &str) -> (bool, Vec<String>, String) {
-        let (code, report) = check_json(
-            self.case
-                .cmd(layer)
-                .env("TZ", tz)
-                .args(["check", "--offline"]),
-        );
+    fn doctor(&self, layer: &str, tz: &str, env: &[(&str, String)]) -> (bool, Vec<String>, String) {
+        let mut cmd = self.case.cmd(layer);
+        cmd.env("TZ", tz);
+        // The same PATH as the CLI's run (where `tofu` is looked for); endpoints are not read
+        // offline.
+        for (k, v) in env.iter().filter(|(k, _)| *k == "PATH") {
+            cmd.env(k, v);
+        }
+        let (code, report) = check_json(cmd.args(["check", "--offline"]));
         assert!(code <= 1, "{report:#}");
         let profiles = report["profiles"]
             .as_array()
@@ -198,7 +200,7 @@ impl Oracle {
 
     /// Runs both and asserts they agree; returns the verdict.
     fn agree(&self, what: &str, layer: &str, tz: &str, env: &[(&str, String)]) -> bool {
-        let (doctor_ok, _, errors) = self.doctor(layer, tz);
+        let (doctor_ok, _, errors) = self.doctor(layer, tz, env);
         let (cli_ok, said) = self.cli(layer, tz, env);
         assert_eq!(
             doctor_ok,
@@ -965,4 +967,50 @@ fn the_facts_table_points_at_real_rules_and_scenarios() {
         rows += 1;
     }
     assert!(rows >= 60 && run >= 20, "{rows} facts, {run} run");
+}
+
+/// 3.x without TF_BINARY runs `tofu` from PATH: broken without one, fine with one.
+#[tokio::test(flavor = "multi_thread")]
+async fn tf_binary_unset_means_tofu_on_path() {
+    let server = portal().await;
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    for on_path in [false, true] {
+        let oracle = tokio::task::spawn_blocking(|| Oracle::new("v3-sso-healthy"))
+            .await
+            .unwrap();
+        oracle.edit("build.env", |t| {
+            t.lines()
+                .filter(|l| !l.starts_with("TF_BINARY="))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        });
+        // Offline, a project without TF_BINARY says its generation by a pin.
+        oracle.edit("requirements.txt", |_| "leverage==3.1.0\n".into());
+        let bin = oracle.case.dir.path().join("pathbin");
+        std::fs::create_dir_all(&bin).unwrap();
+        if on_path {
+            std::os::unix::fs::symlink(oracle.case.dir.path().join("tofu-stub"), bin.join("tofu"))
+                .unwrap();
+        }
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let env = vec![
+            ("AWS_ENDPOINT_URL_STS", moto.url()),
+            ("AWS_ENDPOINT_URL_SSO", server.uri()),
+            ("PATH", path),
+        ];
+        let what = if on_path {
+            "no TF_BINARY, tofu on PATH"
+        } else {
+            "no TF_BINARY, no tofu on PATH"
+        };
+        let verdict =
+            tokio::task::spawn_blocking(move || oracle.agree(what, BASE_NETWORK, "UTC", &env))
+                .await
+                .unwrap();
+        assert_eq!(verdict, on_path, "{what}");
+    }
 }

@@ -8,6 +8,9 @@ use super::{Cli, Generation};
 /// this many minutes remain (3.1.0 and 2.1.1 `modules/auth.py`: `time.time() + 1800`).
 pub const REFRESH_MARGIN_MINUTES: i64 = 30;
 
+/// The binary `leverage tf` runs when build.env has no `TF_BINARY` (3.x: OpenTofu from PATH).
+pub const DEFAULT_TF_BINARY: &str = "tofu";
+
 /// The SSO token the CLI reads, in the project's AWS folder.
 pub const TOKEN_FILE: &str = "sso/cache/token";
 

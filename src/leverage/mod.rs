@@ -12,7 +12,7 @@ mod names;
 mod run;
 
 pub use detect::{Detected, Signals, detect, files_tell};
-pub use files::{MFA_CACHE_DIR, REFRESH_MARGIN_MINUTES, TOKEN_FILE};
+pub use files::{DEFAULT_TF_BINARY, MFA_CACHE_DIR, REFRESH_MARGIN_MINUTES, TOKEN_FILE};
 pub use names::{
     RefKind, account_of_profile, cli_account_of, is_role_credentials_name, is_sso_profile_name,
     sso_base_profile,

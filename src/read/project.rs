@@ -231,12 +231,16 @@ impl Reader {
                 .sources
                 .add_opaque(common_path.clone(), "config/common.tfvars".into()),
         };
-        let tf_binary_problem = build_envs
+        // Unset (or empty), 3.x runs `tofu` from PATH (3.1.0 `modules/tfrunner.py`).
+        let tf_binary = build_envs
             .iter()
             .rev()
             .flat_map(|f| f.entries.iter().rev())
             .find(|e| e.key == "TF_BINARY")
-            .and_then(|e| super::leverage::tf_binary_problem(root, &e.value));
+            .map(|e| e.value.as_str())
+            .filter(|v| !v.is_empty())
+            .unwrap_or(crate::leverage::DEFAULT_TF_BINARY);
+        let tf_binary_problem = super::leverage::tf_binary_problem(root, tf_binary);
         let image_tag = build_envs
             .iter()
             .rev()

@@ -262,14 +262,23 @@ fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     };
     if cx.cli.runs_terraform_on_host() {
         // 3.x: the binary, not an image.
-        match (project.build_var("TF_BINARY"), &project.tf_binary_problem) {
-            (None, _) => out.push(
+        let set = project
+            .build_var("TF_BINARY")
+            .filter(|e| !e.value.is_empty());
+        match (set, &project.tf_binary_problem) {
+            (None, Some(problem)) => out.push(
                 LD005
-                    .diag(format!("no TF_BINARY: Leverage CLI {} runs Terraform on the host and has no binary to run", cx.cli.generation.label()))
+                    .diag(format!(
+                        "no TF_BINARY, and `{}` {problem}: Leverage CLI {} runs OpenTofu on the host and has no binary to run",
+                        crate::leverage::DEFAULT_TF_BINARY,
+                        cx.cli.generation.label()
+                    ))
                     .severity(Severity::Error)
                     .at(Span::whole(root_env.file), "add TF_BINARY here")
-                    .fix("TF_BINARY=/usr/local/bin/tofu   # or terraform: an absolute path, ~/…, a path relative to the root, or a name on PATH"),
+                    .help("without TF_BINARY the CLI runs `tofu` from PATH; every `leverage tf` command stops with \"OpenTofu binary not found\"")
+                    .fix("TF_BINARY=/usr/local/bin/tofu   # an absolute path, ~/…, a path relative to the root, or a name on PATH"),
             ),
+            (None, None) => {}
             (Some(e), Some(problem)) => out.push(
                 LD005
                     .diag(format!("TF_BINARY `{}` {problem}", crate::secrets::escape_controls(&e.value, false)))
