@@ -50,6 +50,10 @@ def walk(v):
             else:
                 walk(x)
     elif isinstance(v, list):
+        # an exec block's `args = [..., "--profile", X]`: Terraform runs the AWS CLI with it
+        for a, b in zip(v, v[1:]):
+            if a == "--profile" and isinstance(b, str):
+                found.add(b)
         for x in v:
             walk(x)
 for name in sorted(glob.glob("*.tf")):
@@ -626,6 +630,21 @@ async fn the_run_agrees_with_leverage_3_sso() {
                 o.edit(&format!("{BASE_NETWORK}/config.tf"), |t| {
                     t + "\nprovider \"aws\" {\n  alias  = \"plain\"\n  region = \"us-east-1\"\n}\n"
                 })
+            }),
+        ),
+        (
+            // Terraform runs `aws eks get-token --profile X`; the CLI reads `profile` keys only.
+            "a kubernetes exec block's --profile",
+            false,
+            Box::new(|o: &Oracle| {
+                o.edit(&format!("{BASE_NETWORK}/config.tf"), |t| t + "\nprovider \"kubernetes\" {\n  host = \"https://k8s.example\"\n  exec {\n    api_version = \"client.authentication.k8s.io/v1beta1\"\n    command     = \"aws\"\n    args        = [\"eks\", \"get-token\", \"--cluster-name\", \"c\", \"--profile\", \"bb-apps-devstg-devops\"]\n  }\n}\n")
+            }),
+        ),
+        (
+            "the same --profile a provider of config.tf also names",
+            true,
+            Box::new(|o: &Oracle| {
+                o.edit(&format!("{BASE_NETWORK}/config.tf"), |t| t + "\nprovider \"kubernetes\" {\n  host = \"https://k8s.example\"\n  exec {\n    api_version = \"client.authentication.k8s.io/v1beta1\"\n    command     = \"aws\"\n    args        = [\"eks\", \"get-token\", \"--cluster-name\", \"c\", \"--profile\", \"bb-management-devops\"]\n  }\n}\n")
             }),
         ),
         (

@@ -84,6 +84,9 @@ pub enum RefSite {
     RemoteState,
     /// A `locals` block.
     Local,
+    /// A command's `--profile` argument (a kubernetes/helm provider's `exec` block running the
+    /// AWS CLI): Terraform runs it, the Leverage CLI never reads it.
+    Exec,
     /// Any other place a `profile` attribute stands.
     Other,
 }

@@ -298,6 +298,18 @@ impl RefWalker<'_> {
                     if attr.key.as_str() == "profile" {
                         let region = body.get_attribute("region").is_some();
                         self.reference(&attr.value, site, region);
+                    } else if attr.key.as_str() == "args"
+                        && let Expression::Array(items) = &attr.value
+                    {
+                        // kubernetes/helm `exec { command = "aws" args = [..., "--profile", X] }`:
+                        // Terraform runs the AWS CLI with the project's files, so X is read too.
+                        let items: Vec<&Expression> = items.iter().collect();
+                        for pair in items.windows(2) {
+                            if pair[0].as_str() == Some("--profile") {
+                                let region = items.iter().any(|i| i.as_str() == Some("--region"));
+                                self.reference(pair[1], &RefSite::Exec, region);
+                            }
+                        }
                     } else {
                         self.expr(&attr.value, site, depth + 1);
                     }

@@ -71,14 +71,16 @@ pub(crate) use rule;
 /// Whether the Leverage CLI reads a reference: the backend's `profile`, or a layer file its
 /// generation scans for profiles.
 fn cli_reads(model: &Model, cli: crate::leverage::Cli, r: &ProfileRef) -> bool {
-    r.site == crate::model::project::RefSite::Backend
-        || model
-            .sources
-            .get(r.span.file)
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| cli.scans(n))
+    use crate::model::project::RefSite;
+    r.site == RefSite::Backend
+        || (r.site != RefSite::Exec
+            && model
+                .sources
+                .get(r.span.file)
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| cli.scans(n)))
 }
 
 /// Every rule, sorted by id.

@@ -360,7 +360,13 @@ fn not_refreshed(
     let scanned = cx.cli.layer_files().join(", ");
     let cached = cached_until(cx, aws, name, step);
     let backend_only = refs.iter().all(|r| r.site == RefSite::Backend);
-    let message = if backend_only {
+    let exec_only = refs.iter().all(|r| r.site == RefSite::Exec);
+    let message = if exec_only {
+        format!(
+            "no step of `leverage tf` refreshes `{name}`: Terraform passes it to a command (`--profile` of an `exec` block in {}), which the Leverage CLI does not read",
+            files.join(", ")
+        )
+    } else if backend_only {
         format!(
             "no step of `leverage tf` refreshes `{name}`, the state backend's profile: no file of the layer names it (the CLI reads backend.tfvars only to fill in `var.profile`)"
         )
