@@ -178,14 +178,39 @@ impl Moto {
             "moto_server not found at {}: run ./scripts/test.sh, which installs it",
             bin.display()
         );
-        let port = free_port();
-        let child = std::process::Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // Port 0: moto binds a free port itself and says which (a port picked here and
+        // released could be taken by another test's server before moto binds it).
+        let mut child = std::process::Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .args(extra)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("start moto_server");
+        let stderr = child.stderr.take().expect("moto stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut sent = false;
+            // Keep reading (and dropping) after the port line, so moto never blocks on a full pipe.
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if !sent
+                    && let Some(port) = line
+                        .split("127.0.0.1:")
+                        .nth(1)
+                        .and_then(|p| p.trim().trim_end_matches('/').parse::<u16>().ok())
+                {
+                    let _ = tx.send(port);
+                    sent = true;
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("moto_server did not say its port");
         let moto = Moto { child, port };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
