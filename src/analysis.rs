@@ -205,7 +205,11 @@ fn layer_runs(model: &Model, project: &crate::model::project::Project) -> Vec<La
                 refreshed: layer
                     .refs
                     .iter()
-                    .filter(|r| scanned(r) && r.site != crate::model::project::RefSite::Exec)
+                    .filter(|r| {
+                        scanned(r)
+                            && r.site != crate::model::project::RefSite::Exec
+                            && !r.hidden_from_cli
+                    })
                     .filter_map(named)
                     .collect(),
                 terraform: backend.chain(&layer.refs).filter_map(named).collect(),

@@ -648,6 +648,22 @@ async fn the_run_agrees_with_leverage_3_sso() {
             }),
         ),
         (
+            // key_finder returns a block's own `profile` alone: the map beside it is never
+            // searched, though Terraform reads the remote state's profile from it.
+            "a locals block with its own profile beside a map of remote-state profiles",
+            false,
+            Box::new(|o: &Oracle| {
+                o.layer_file("locals.tf", "locals {\n  profile = \"bb-shared-devops\"\n  remote = {\n    apps = {\n      profile = \"bb-apps-devstg-devops\"\n    }\n  }\n}\n");
+            }),
+        ),
+        (
+            "the same map in a locals block without a profile of its own",
+            true,
+            Box::new(|o: &Oracle| {
+                o.layer_file("locals.tf", "locals {\n  remote = {\n    apps = {\n      profile = \"bb-apps-devstg-devops\"\n    }\n  }\n}\n");
+            }),
+        ),
+        (
             // Terraform reads providers.tf; the CLI scans config.tf, locals.tf, runtime.tf.
             "a provider only providers.tf names",
             false,

@@ -113,6 +113,10 @@ pub struct ProfileRef {
     /// The same block or object gives Terraform a `region` (a provider's `region`, a remote
     /// state's `config.region`, backend.tfvars `region`): the profile's own region is not used.
     pub region_given: bool,
+    /// The Leverage CLI's search never reaches it: the block or object around it has its own
+    /// `profile`, and the CLI's `key_finder` returns that one alone (3.1.0 and 2.1.1
+    /// `_utils.py`), whatever else the block holds.
+    pub hidden_from_cli: bool,
 }
 
 impl ProfileRef {

@@ -288,15 +288,33 @@ struct RefWalker<'a> {
 }
 
 impl RefWalker<'_> {
+    /// After a block or object was walked from `start`: when it has a `profile` of its own
+    /// (not a `lookup`), the CLI's search returns that one alone, so every other reference
+    /// found inside it is hidden from the CLI.
+    fn hide_beside(&mut self, start: usize, own: Option<usize>) {
+        if let Some(own) = own
+            && !self.out[own].expr.contains("lookup")
+        {
+            for (i, r) in self.out.iter_mut().enumerate().skip(start) {
+                if i != own {
+                    r.hidden_from_cli = true;
+                }
+            }
+        }
+    }
+
     fn body(&mut self, body: &Body, site: &RefSite, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
+        let start = self.out.len();
+        let mut own = None;
         for structure in body.iter() {
             match structure {
                 Structure::Attribute(attr) => {
                     if attr.key.as_str() == "profile" {
                         let region = body.get_attribute("region").is_some();
+                        own = Some(self.out.len());
                         self.reference(&attr.value, site, region);
                     } else if attr.key.as_str() == "args"
                         && let Expression::Array(items) = &attr.value
@@ -332,6 +350,7 @@ impl RefWalker<'_> {
                 }
             }
         }
+        self.hide_beside(start, own);
     }
 
     /// Profiles also stand inside object values (remote-state `config = {…}`, locals maps).
@@ -344,13 +363,17 @@ impl RefWalker<'_> {
                 let region = obj
                     .iter()
                     .any(|(key, _)| key_text(key).as_deref() == Some("region"));
+                let start = self.out.len();
+                let mut own = None;
                 for (key, value) in obj.iter() {
                     if key_text(key).as_deref() == Some("profile") {
+                        own = Some(self.out.len());
                         self.reference(value.expr(), site, region);
                     } else {
                         self.expr(value.expr(), site, depth + 1);
                     }
                 }
+                self.hide_beside(start, own);
             }
             Expression::Array(items) => {
                 for item in items.iter() {
@@ -398,6 +421,7 @@ impl RefWalker<'_> {
             resolution,
             owner: self.owner.to_string(),
             region_given,
+            hidden_from_cli: false,
         });
     }
 }

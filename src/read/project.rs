@@ -136,6 +136,7 @@ impl Reader {
                     resolution,
                     owner: account.name.clone(),
                     region_given: backend.get("region").is_some(),
+                    hidden_from_cli: false,
                 });
             }
             let mut dirs = Vec::new();

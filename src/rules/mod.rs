@@ -74,6 +74,7 @@ fn cli_reads(model: &Model, cli: crate::leverage::Cli, r: &ProfileRef) -> bool {
     use crate::model::project::RefSite;
     r.site == RefSite::Backend
         || (r.site != RefSite::Exec
+            && !r.hidden_from_cli
             && model
                 .sources
                 .get(r.span.file)

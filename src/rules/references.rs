@@ -361,7 +361,13 @@ fn not_refreshed(
     let cached = cached_until(cx, aws, name, step);
     let backend_only = refs.iter().all(|r| r.site == RefSite::Backend);
     let exec_only = refs.iter().all(|r| r.site == RefSite::Exec);
-    let message = if exec_only {
+    let hidden = refs.iter().all(|r| r.hidden_from_cli);
+    let message = if hidden {
+        format!(
+            "no step of `leverage tf` refreshes `{name}`: the block around it in {} has its own `profile`, and the Leverage CLI's search returns that one alone",
+            files.join(", ")
+        )
+    } else if exec_only {
         format!(
             "no step of `leverage tf` refreshes `{name}`: Terraform passes it to a command (`--profile` of an `exec` block in {}), which the Leverage CLI does not read",
             files.join(", ")
