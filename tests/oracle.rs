@@ -563,9 +563,15 @@ impl Oracle {
     }
 
     /// An aliased provider naming `profile`, in `file` of the base-network layer.
+    /// (`__NULL__` writes `profile = null`.)
     fn provider_in(&self, file: &str, alias: &str, profile: &str) {
+        let value = if profile == "__NULL__" {
+            "null".to_string()
+        } else {
+            format!("\"{profile}\"")
+        };
         self.edit(&format!("{BASE_NETWORK}/{file}"), |t| {
-            format!("{t}\nprovider \"aws\" {{\n  alias   = \"{alias}\"\n  region  = \"us-east-1\"\n  profile = \"{profile}\"\n}}\n")
+            format!("{t}\nprovider \"aws\" {{\n  alias   = \"{alias}\"\n  region  = \"us-east-1\"\n  profile = {value}\n}}\n")
         });
     }
 
@@ -662,6 +668,12 @@ async fn the_run_agrees_with_leverage_3_sso() {
             Box::new(|o: &Oracle| {
                 o.layer_file("locals.tf", "locals {\n  remote = {\n    apps = {\n      profile = \"bb-apps-devstg-devops\"\n    }\n  }\n}\n");
             }),
+        ),
+        (
+            // key_finder: `"lookup" in None` raises before Terraform starts.
+            "profile = null in config.tf",
+            false,
+            Box::new(|o: &Oracle| o.provider_in("config.tf", "nul", "__NULL__")),
         ),
         (
             // Terraform reads providers.tf; the CLI scans config.tf, locals.tf, runtime.tf.

@@ -69,6 +69,26 @@ fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .at(r.span.clone(), "skipped")
                     .help(why.clone()),
             ),
+            // key_finder tests `"lookup" in value` on every profile it meets: on null it
+            // raises (TypeError), in SSO and MFA runs alike, before Terraform starts.
+            Resolution::Unresolved(_)
+                if r.expr == "null"
+                    && cx.cli_reads(r)
+                    && matches!(cx.mode, Mode::Sso | Mode::IamMfa)
+                    && cx.cli.crashes_without_account_files(cx.mode == Mode::Sso) =>
+            {
+                out.push(
+                    LD101
+                        .diag("`profile = null`: the Leverage CLI's profile search crashes on it")
+                        .severity(Severity::Error)
+                        .at(r.span.clone(), "null")
+                        .help(format!(
+                            "Leverage CLI {} looks for `lookup` inside every `profile` value of the files it scans and fails (TypeError) on null before Terraform starts; Terraform alone would take the default chain",
+                            cx.cli.generation.label()
+                        ))
+                        .fix("delete the line (the provider then takes the default chain), or name a profile: profile = var.profile"),
+                )
+            }
             Resolution::Unresolved(why) => out.push(
                 LD101
                     .diag(format!("cannot resolve profile `{}`: {why}", r.expr))
