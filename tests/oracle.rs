@@ -153,9 +153,12 @@ impl Oracle {
     fn doctor(&self, layer: &str, tz: &str, env: &[(&str, String)]) -> (bool, Vec<String>, String) {
         let mut cmd = self.case.cmd(layer);
         cmd.env("TZ", tz);
-        // The same PATH as the CLI's run (where `tofu` is looked for); endpoints are not read
-        // offline.
-        for (k, v) in env.iter().filter(|(k, _)| *k == "PATH") {
+        // The same PATH (where `tofu` is looked for) and AWS_PROFILE as the CLI's run;
+        // endpoints are not read offline.
+        for (k, v) in env
+            .iter()
+            .filter(|(k, _)| ["PATH", "AWS_PROFILE"].contains(k))
+        {
             cmd.env(k, v);
         }
         let (code, report) = check_json(cmd.args(["check", "--offline"]));
@@ -1059,5 +1062,38 @@ async fn tf_binary_unset_means_tofu_on_path() {
                 .await
                 .unwrap();
         assert_eq!(verdict, on_path, "{what}");
+    }
+}
+
+/// 3.x builds its SSO client from the user's own AWS settings: an AWS_PROFILE that
+/// ~/.aws/config does not define crashes the run; one it defines does not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_aws_profile_the_users_config_lacks() {
+    let server = portal().await;
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    for defined in [false, true] {
+        let oracle = tokio::task::spawn_blocking(|| Oracle::new("v3-sso-healthy"))
+            .await
+            .unwrap();
+        if defined {
+            oracle.edit("~/.aws/config", |_| {
+                "[profile personal]\nregion = us-east-1\n".into()
+            });
+        }
+        let env = vec![
+            ("AWS_ENDPOINT_URL_STS", moto.url()),
+            ("AWS_ENDPOINT_URL_SSO", server.uri()),
+            ("AWS_PROFILE", "personal".to_string()),
+        ];
+        let what = if defined {
+            "AWS_PROFILE defined in ~/.aws/config"
+        } else {
+            "AWS_PROFILE no ~/.aws/config defines"
+        };
+        let verdict =
+            tokio::task::spawn_blocking(move || oracle.agree(what, BASE_NETWORK, "UTC", &env))
+                .await
+                .unwrap();
+        assert_eq!(verdict, defined, "{what}");
     }
 }

@@ -79,4 +79,14 @@ impl Cli {
             Generation::V1 => Some(("0.0.0", "1.2.7-0.1.4")),
         }
     }
+
+    /// 3.x builds its SSO client with boto3's default session, from the user's own AWS
+    /// settings (not the project's): an `AWS_PROFILE` that `~/.aws/config` does not define
+    /// crashes it (ProfileNotFound) before anything is refreshed (3.1.0 `modules/auth.py`).
+    pub fn sso_client_reads_host_config(self) -> bool {
+        match self.generation {
+            Generation::V1 | Generation::V2 => false,
+            Generation::V3 => true,
+        }
+    }
 }

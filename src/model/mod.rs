@@ -19,6 +19,14 @@ pub struct EnvVar {
     pub file_missing: bool,
 }
 
+/// The profiles of the user's own AWS config, or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// `~/.aws/config`, as shown.
+    pub shown: String,
+    pub profiles: Result<Vec<String>, String>,
+}
+
 /// Everything one run knows.
 #[derive(Debug)]
 pub struct Model {
@@ -35,6 +43,9 @@ pub struct Model {
     pub now: DateTime<Utc>,
     /// The local clock's offset from UTC, in seconds (3.x checks the SSO token in local time).
     pub local_utc_offset_s: i32,
+    /// The user's own AWS config (`AWS_CONFIG_FILE`, else `~/.aws/config`), read only when
+    /// `AWS_PROFILE` or `AWS_DEFAULT_PROFILE` is set: 3.x builds its SSO client from it.
+    pub host_config: Option<HostConfig>,
     /// Whether a run started here could answer a prompt (stdin is a terminal and not in CI):
     /// the MFA step's code prompt aborts the run otherwise.
     pub interactive: bool,

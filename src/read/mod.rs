@@ -111,6 +111,40 @@ pub fn display_home(path: &Path) -> String {
     }
 }
 
+/// The user's own AWS config, when a profile variable makes it matter (see `Model`).
+fn host_config() -> Option<crate::model::HostConfig> {
+    let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.is_empty());
+    if !set("AWS_PROFILE") && !set("AWS_DEFAULT_PROFILE") {
+        return None;
+    }
+    let path = std::env::var_os("AWS_CONFIG_FILE")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home_dir().map(|h| h.join(".aws").join("config")))?;
+    let profiles = match fs::read_text(&path) {
+        Ok(t) => {
+            let (ini, _) = ini::parse(
+                &t.text,
+                crate::source::FileId::DETACHED,
+                crate::model::aws::IniKind::Config,
+            );
+            Ok(ini
+                .sections
+                .iter()
+                .filter_map(|s| match &s.name {
+                    crate::model::aws::SectionName::Default => Some("default".to_string()),
+                    other => other.profile_name().map(str::to_string),
+                })
+                .collect())
+        }
+        Err(why) => Err(why),
+    };
+    Some(crate::model::HostConfig {
+        shown: display_home(&path),
+        profiles,
+    })
+}
+
 /// Whether a prompt could be answered here: stdin is a terminal and `CI` is not set.
 fn interactive() -> bool {
     use std::io::IsTerminal;
@@ -172,6 +206,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             now,
             local_utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
             interactive: interactive(),
+            host_config: None,
             live: Vec::new(),
             config: Default::default(),
             leverage: crate::leverage::detect(&Default::default()),
@@ -258,6 +293,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         now,
         local_utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
         interactive: interactive(),
+        host_config: host_config(),
         live: Vec::new(),
         config,
         leverage,

@@ -96,6 +96,30 @@ fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .fix("unset AWS_SESSION_TOKEN"),
         ));
     }
+    if cx.mode == crate::model::project::Mode::Sso
+        && cx.cli.sso_client_reads_host_config()
+        && let Some(host) = &model.host_config
+        && let Some((var, name)) = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+            .iter()
+            .find_map(|v| model.env(v).filter(|x| !x.is_empty()).map(|x| (*v, x)))
+        && !host
+            .profiles
+            .as_ref()
+            .is_ok_and(|p| p.iter().any(|p| p == name))
+    {
+        let shown = crate::secrets::escape_controls(name, false);
+        out.push(env_label(
+            LD403
+                .diag(format!(
+                    "{var}=`{shown}` is not a profile of {}: Leverage CLI {} crashes before refreshing anything",
+                    host.shown,
+                    cx.cli.generation.label()
+                ))
+                .severity(crate::diagnostic::Severity::Error)
+                .help("3.x builds its SSO client from your own AWS settings, not the project's, and boto3 stops with ProfileNotFound; Terraform would also take this variable over [default]")
+                .fix(format!("unset {var}   (before `leverage tf …`; the project's files name their profiles)")),
+        ));
+    }
     if let (Some(r), Some(d)) = (model.env("AWS_REGION"), model.env("AWS_DEFAULT_REGION"))
         && r != d
     {
