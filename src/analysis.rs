@@ -238,8 +238,16 @@ fn source_of(aws: &AwsFiles, cli: Cli, project: &str, mode: Mode, profile: &str)
         let account = crate::leverage::account_of_profile(project, profile)
             .unwrap_or_default()
             .to_string();
+        // The section the generation reads for the account, as it is in the file (1.6–1.11
+        // name it with the role: `<p>-sso-<acct>-<Role>`).
+        let sso_profile = aws
+            .profile_names()
+            .into_iter()
+            .find(|n| cli.is_sso_account_section(project, &account, n))
+            .map(str::to_string)
+            .unwrap_or_else(|| cli.sso_account_section(project, &account, None));
         return Source::LeverageSso {
-            sso_profile: cli.sso_account_section(project, &account, None),
+            sso_profile,
             account,
         };
     }

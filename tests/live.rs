@@ -320,6 +320,48 @@ mod sso {
         server.verify().await;
     }
 
+    /// 1.6–1.11 keep one `[profile <p>-sso-<acct>-<Role>]` per account and role, with the
+    /// standard `sso_account_id`/`sso_role_name` keys: the probe finds and uses them.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_1x_sso_layout_is_probed_too() {
+        let server = MockServer::start().await;
+        for account in ["111111111111", "222222222222", "333333333333"] {
+            role_credentials(&server, account, 1).await;
+            caller_identity(&server, account).await;
+        }
+        let case = Case::new("sso-healthy");
+        let config = case.aws().join("config");
+        let text = std::fs::read_to_string(&config).unwrap();
+        let v1 = text
+            .replace(
+                "[profile bb-sso-management]",
+                "[profile bb-sso-management-DevOps]",
+            )
+            .replace("[profile bb-sso-shared]", "[profile bb-sso-shared-DevOps]")
+            .replace(
+                "[profile bb-sso-apps-devstg]",
+                "[profile bb-sso-apps-devstg-DevOps]",
+            )
+            .replace("account_id =", "sso_account_id =")
+            .replace("role_name =", "sso_role_name =");
+        std::fs::write(&config, v1).unwrap();
+        std::fs::write(
+            case.project().join(".leverage-doctor.toml"),
+            "leverage-version = \"1.9\"\n",
+        )
+        .unwrap();
+        let (_, report, _) = run(case, &server).await;
+        assert_eq!(report["project"]["leverage"]["generation"], "1");
+        for (profile, account) in [
+            ("bb-shared-devops", "222222222222"),
+            ("bb-apps-devstg-devops", "333333333333"),
+        ] {
+            let live = live_of(&report, profile);
+            assert_eq!(live["status"], "ok", "{profile}: {live}");
+            assert_eq!(live["account"], account);
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn revoked_sso_session_is_ld601_revoked() {
         let server = MockServer::start().await;

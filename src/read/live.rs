@@ -11,7 +11,6 @@
 //!
 //! Endpoints come from the SDK's standard settings (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, …).
 
-use crate::leverage::account_of_profile;
 use crate::model::Model;
 use crate::model::aws::AwsFiles;
 use crate::model::live::{FailureKind, LiveOutcome, LiveResult};
@@ -53,7 +52,6 @@ struct Probe<'a> {
     model: &'a Model,
     analysis: &'a crate::analysis::Analysis,
     aws: &'a AwsFiles,
-    project: String,
     base: aws_config::SdkConfig,
     files: ProfileFiles,
     settings: LiveSettings,
@@ -123,7 +121,6 @@ pub fn probe_all(
             model,
             analysis,
             aws,
-            project: name,
             base,
             files,
             settings: settings.clone(),
@@ -398,16 +395,21 @@ impl Probe<'_> {
 
     /// Leverage's SSO path: token → GetRoleCredentials(account_id, role_name) of `<p>-sso-<account>`.
     async fn leverage_sso(&self, profile: &str) -> Result<Option<Credentials>, Failure> {
-        let Some(account) = account_of_profile(&self.project, profile) else {
+        // The section the analysis found for the account (1.6–1.11: `<p>-sso-<acct>-<Role>`
+        // with the standard `sso_account_id`/`sso_role_name` keys; 1.12 →: `<p>-sso-<acct>`
+        // with Leverage's own `account_id`/`role_name`).
+        let Some(crate::analysis::Source::LeverageSso { sso_profile, .. }) =
+            self.analysis.source(profile).cloned()
+        else {
             return Ok(None);
         };
-        let sso_profile = self
-            .model
-            .cli()
-            .sso_account_section(&self.project, account, None);
+        let value = |keys: [&str; 2]| {
+            keys.iter()
+                .find_map(|k| self.aws.profile_value(&sso_profile, k))
+        };
         let (Some(account_id), Some(role)) = (
-            self.aws.profile_value(&sso_profile, "account_id"),
-            self.aws.profile_value(&sso_profile, "role_name"),
+            value(["account_id", "sso_account_id"]),
+            value(["role_name", "sso_role_name"]),
         ) else {
             return Ok(None);
         };
