@@ -29,7 +29,7 @@ for size in 1x:12:40 4x:24:80 16x:48:160; do
   IFS=: read -r name accounts layers <<<"$size"
   "$GEN" "$WORK/$name" --accounts "$accounts" --layers "$layers"
   ( cd "$WORK/$name/project" && find . -name .terraform -prune -o -name .git -prune -o \
-      \( -name config.tf -o -name locals.tf -o -name runtime.tf -o -name '*.tfvars' -o -name build.env \) -print ) > "$WORK/$name.files"
+      \( -name '*.tf' -o -name '*.tfvars' -o -name build.env \) -print ) > "$WORK/$name.files"
   ( cd "$WORK/$name/project" && hyperfine --style none --warmup 3 --runs 15 -N \
       --export-json "$WORK/$name.json" \
       "env HOME=$WORK/$name/home $BIN check --all --offline --format json" \
