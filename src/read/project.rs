@@ -557,10 +557,7 @@ fn parse_layer_file(
                     span: Span::new(detached, at..at),
                     message: "invalid UTF-8".into(),
                 });
-            } else if ["profile", "backend", "provider"]
-                .iter()
-                .any(|w| t.text.contains(w))
-            {
+            } else if may_name_a_profile(&t.text) {
                 // A file that says neither has no profile or backend to find: no parse needed.
                 // The watchdog in `parse_layers_parallel` bounds this parse.
                 match tf::parse_body_unbounded(&t.text, detached) {
@@ -576,6 +573,21 @@ fn parse_layer_file(
         }
     }
     done
+}
+
+/// Whether a file can hold what the reader looks for — a `profile` attribute or object key
+/// (`profile =`, `profile:`), an exec `--profile`, a `provider` or a `backend` block — so that
+/// the many files that cannot (`main.tf`, `variables.tf` declaring `variable "profile"`) are
+/// not parsed at all.
+fn may_name_a_profile(text: &str) -> bool {
+    if text.contains("provider") || text.contains("backend") || text.contains("--profile") {
+        return true;
+    }
+    text.match_indices("profile").any(|(at, word)| {
+        text[at + word.len()..]
+            .trim_start_matches([' ', '\t', '"'])
+            .starts_with(['=', ':'])
+    })
 }
 
 /// Reads and parses every layer file on detached worker threads. A watchdog marks a file whose
@@ -693,4 +705,31 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
         }
     }
     out
+}
+
+#[cfg(test)]
+mod parse_trigger_tests {
+    use super::may_name_a_profile;
+
+    /// Files that may name a profile are parsed; declarations and resources are not.
+    #[test]
+    fn what_is_parsed() {
+        for yes in [
+            "provider \"aws\" {}",
+            "locals { x = { profile = \"a\" } }",
+            "x = { \"profile\": \"a\" }",
+            "terraform { backend \"s3\" {} }",
+            "args = [\"eks\", \"--profile\", var.p]",
+            "profile=var.profile",
+        ] {
+            assert!(may_name_a_profile(yes), "{yes}");
+        }
+        for no in [
+            "variable \"profile\" { type = string }",
+            "resource \"null_resource\" \"x\" {}",
+            "# profile of the team\n",
+        ] {
+            assert!(!may_name_a_profile(no), "{no}");
+        }
+    }
 }
