@@ -179,18 +179,29 @@ impl Analysis {
     }
 }
 
+/// Whether the Leverage CLI reads a reference before Terraform runs: the backend's `profile`,
+/// or a `profile` its search reaches in a layer file its generation scans (not a command's
+/// `--profile`, not one hidden beside its block's own `profile`).
+pub fn cli_reads(model: &Model, r: &ProfileRef) -> bool {
+    use crate::model::project::RefSite;
+    match r.site {
+        RefSite::Backend => true,
+        RefSite::Exec => false,
+        _ => {
+            !r.hidden_from_cli
+                && model
+                    .sources
+                    .get(r.span.file)
+                    .path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| model.cli().scans(n))
+        }
+    }
+}
+
 /// Each layer in scope, as its run goes (see `LayerRun`).
 fn layer_runs(model: &Model, project: &crate::model::project::Project) -> Vec<LayerRun> {
-    let cli = model.cli();
-    let scanned = |r: &ProfileRef| {
-        model
-            .sources
-            .get(r.span.file)
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| cli.scans(n))
-    };
     project
         .layers_in_scope()
         .map(|layer| {
@@ -205,11 +216,7 @@ fn layer_runs(model: &Model, project: &crate::model::project::Project) -> Vec<La
                 refreshed: layer
                     .refs
                     .iter()
-                    .filter(|r| {
-                        scanned(r)
-                            && r.site != crate::model::project::RefSite::Exec
-                            && !r.hidden_from_cli
-                    })
+                    .filter(|r| cli_reads(model, r))
                     .filter_map(named)
                     .collect(),
                 terraform: backend.chain(&layer.refs).filter_map(named).collect(),

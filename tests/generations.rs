@@ -147,22 +147,7 @@ fn runtime_tf_is_read_by_3x_only() {
 #[test]
 fn the_1x_sso_layout_is_recognised() {
     let case = Case::new("sso-healthy");
-    let config = case.aws().join("config");
-    let text = std::fs::read_to_string(&config).unwrap();
-    // 1.6–1.11: one section per account and role, with the standard SSO keys.
-    let v1 = text
-        .replace(
-            "[profile bb-sso-management]",
-            "[profile bb-sso-management-DevOps]",
-        )
-        .replace("[profile bb-sso-shared]", "[profile bb-sso-shared-DevOps]")
-        .replace(
-            "[profile bb-sso-apps-devstg]",
-            "[profile bb-sso-apps-devstg-DevOps]",
-        )
-        .replace("account_id =", "sso_account_id =")
-        .replace("role_name =", "sso_role_name =");
-    std::fs::write(&config, v1).unwrap();
+    crate::support::v1_sso_layout(&case);
     let build = case.project().join("build.env");
     let env = std::fs::read_to_string(&build)
         .unwrap()

@@ -330,21 +330,7 @@ mod sso {
             caller_identity(&server, account).await;
         }
         let case = Case::new("sso-healthy");
-        let config = case.aws().join("config");
-        let text = std::fs::read_to_string(&config).unwrap();
-        let v1 = text
-            .replace(
-                "[profile bb-sso-management]",
-                "[profile bb-sso-management-DevOps]",
-            )
-            .replace("[profile bb-sso-shared]", "[profile bb-sso-shared-DevOps]")
-            .replace(
-                "[profile bb-sso-apps-devstg]",
-                "[profile bb-sso-apps-devstg-DevOps]",
-            )
-            .replace("account_id =", "sso_account_id =")
-            .replace("role_name =", "sso_role_name =");
-        std::fs::write(&config, v1).unwrap();
+        crate::support::v1_sso_layout(&case);
         std::fs::write(
             case.project().join(".leverage-doctor.toml"),
             "leverage-version = \"1.9\"\n",

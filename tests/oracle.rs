@@ -578,6 +578,16 @@ impl Oracle {
         });
     }
 
+    /// Deletes the lines of a file that start with `prefix`.
+    fn drop_lines(&self, rel: &str, prefix: &str) {
+        self.edit(rel, |t| {
+            t.lines()
+                .filter(|l| !l.starts_with(prefix))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        });
+    }
+
     /// Appends to the project's AWS config.
     fn config_append(&self, text: &str) {
         self.edit("~/.aws/bb/config", |t| format!("{t}\n{text}"));
@@ -782,27 +792,13 @@ async fn the_run_agrees_with_leverage_3_sso() {
             // check_sso_token builds a path from account.tfvars sso_role: TypeError without it.
             "account.tfvars without sso_role",
             false,
-            Box::new(|o: &Oracle| {
-                o.edit("shared/config/account.tfvars", |t| {
-                    t.lines()
-                        .filter(|l| !l.starts_with("sso_role"))
-                        .map(|l| format!("{l}\n"))
-                        .collect()
-                })
-            }),
+            Box::new(|o: &Oracle| o.drop_lines("shared/config/account.tfvars", "sso_role")),
         ),
         (
             // get_profiles reads backend.tfvars["profile"]: KeyError without it.
             "backend.tfvars without profile",
             false,
-            Box::new(|o: &Oracle| {
-                o.edit("shared/config/backend.tfvars", |t| {
-                    t.lines()
-                        .filter(|l| !l.starts_with("profile"))
-                        .map(|l| format!("{l}\n"))
-                        .collect()
-                })
-            }),
+            Box::new(|o: &Oracle| o.drop_lines("shared/config/backend.tfvars", "profile")),
         ),
         (
             // 3.x reads only sso_region from [profile bb-sso].
@@ -953,14 +949,7 @@ async fn the_run_agrees_with_leverage_3_iam() {
             // the backend's.
             "no region anywhere in the AWS files",
             true,
-            Box::new(|o: &Oracle| {
-                o.edit("~/.aws/bb/config", |t| {
-                    t.lines()
-                        .filter(|l| !l.starts_with("region"))
-                        .map(|l| format!("{l}\n"))
-                        .collect()
-                })
-            }),
+            Box::new(|o: &Oracle| o.drop_lines("~/.aws/bb/config", "region")),
         ),
         (
             "[profile bb-shared-devops-mfa] without source_profile",
@@ -1028,12 +1017,7 @@ async fn tf_binary_unset_means_tofu_on_path() {
         let oracle = tokio::task::spawn_blocking(|| Oracle::new("v3-sso-healthy"))
             .await
             .unwrap();
-        oracle.edit("build.env", |t| {
-            t.lines()
-                .filter(|l| !l.starts_with("TF_BINARY="))
-                .map(|l| format!("{l}\n"))
-                .collect()
-        });
+        oracle.drop_lines("build.env", "TF_BINARY=");
         // Offline, a project without TF_BINARY says its generation by a pin.
         oracle.edit("requirements.txt", |_| "leverage==3.1.0\n".into());
         let bin = oracle.case.dir.path().join("pathbin");

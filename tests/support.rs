@@ -57,6 +57,27 @@ impl Case {
     }
 }
 
+/// Rewrites a fixture's AWS config in the 1.6–1.11 SSO layout: one `[profile
+/// <p>-sso-<acct>-<Role>]` per account and role, with the standard `sso_account_id` and
+/// `sso_role_name` keys.
+pub fn v1_sso_layout(case: &Case) {
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let v1 = text
+        .replace(
+            "[profile bb-sso-management]",
+            "[profile bb-sso-management-DevOps]",
+        )
+        .replace("[profile bb-sso-shared]", "[profile bb-sso-shared-DevOps]")
+        .replace(
+            "[profile bb-sso-apps-devstg]",
+            "[profile bb-sso-apps-devstg-DevOps]",
+        )
+        .replace("account_id =", "sso_account_id =")
+        .replace("role_name =", "sso_role_name =");
+    std::fs::write(&config, v1).expect("write config");
+}
+
 /// The binary with an empty environment (tests must not see the developer's AWS settings).
 pub fn doctor() -> Command {
     let mut cmd = Command::cargo_bin("leverage-doctor").expect("binary");

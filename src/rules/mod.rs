@@ -68,22 +68,6 @@ macro_rules! rule {
 }
 pub(crate) use rule;
 
-/// Whether the Leverage CLI reads a reference: the backend's `profile`, or a layer file its
-/// generation scans for profiles.
-fn cli_reads(model: &Model, cli: crate::leverage::Cli, r: &ProfileRef) -> bool {
-    use crate::model::project::RefSite;
-    r.site == RefSite::Backend
-        || (r.site != RefSite::Exec
-            && !r.hidden_from_cli
-            && model
-                .sources
-                .get(r.span.file)
-                .path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| cli.scans(n)))
-}
-
 /// Every rule, sorted by id.
 pub static RULES: &[&Rule] = &[
     &project::LD001,
@@ -174,14 +158,13 @@ impl<'a> Context<'a> {
             .iter()
             .map(|(name, refs)| (name.clone(), refs.iter().collect()))
             .collect();
-        let cli = model.cli();
         let cli_used = used
             .iter()
             .filter_map(|(name, refs)| {
                 let read: Vec<&ProfileRef> = refs
                     .iter()
                     .copied()
-                    .filter(|r| cli_reads(model, cli, r))
+                    .filter(|r| crate::analysis::cli_reads(model, r))
                     .collect();
                 (!read.is_empty()).then(|| (name.clone(), read))
             })
@@ -202,7 +185,7 @@ impl<'a> Context<'a> {
 
     /// Whether the Leverage CLI reads this reference before Terraform runs.
     pub fn cli_reads(&self, r: &ProfileRef) -> bool {
-        cli_reads(self.model, self.cli, r)
+        crate::analysis::cli_reads(self.model, r)
     }
 
     /// The account a profile designates (`bb-apps-devstg-devops` → `apps-devstg`).
