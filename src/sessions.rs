@@ -73,7 +73,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
             .ok()
             .and_then(|t| t.expires_at.clone())
             .and_then(Result::ok);
-        let is_main = token.name == "token";
+        let is_main = token.name == crate::leverage::TOKEN_FILE_NAME;
         have_token |= is_main;
         out.push(Session {
             kind: Kind::SsoToken,

@@ -74,7 +74,7 @@ proptest! {
     ) {
         let at = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:00Z");
         let t = aws::parse_token(&format!(r#"{{"accessToken":"{token}","expiresAt":"{at}"}}"#)).unwrap();
-        prop_assert!(t.has_access_token);
+        prop_assert!(t.access_token.is_some());
         prop_assert!(matches!(t.expires_at, Some(Ok(_))));
     }
 

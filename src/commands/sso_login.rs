@@ -96,7 +96,7 @@ pub fn login(
     let (project, aws) = super::project_and_aws(model)?;
     read::endpoints::require_valid_env()?;
     let (start_url, region) = super::sso_settings(project)?;
-    let cache = aws.dir.join("sso").join("cache");
+    let cache = crate::leverage::sso_cache_dir(&aws.dir);
     let state_path = aws.dir.join(STATE_DIR).join(STATE_FILE);
     let unit = Duration::from_millis(args.poll_unit_ms.max(1));
     let deadline = Duration::from_secs(args.login_timeout);
@@ -183,7 +183,7 @@ pub fn login(
     .to_string();
     private_dir(&cache)?;
     let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
-    crate::write::atomic_write(&cache.join("token"), json.as_bytes())
+    crate::write::atomic_write(&crate::leverage::token_path(&aws.dir), json.as_bytes())
         .context("writing the SSO token")?;
     // The registration and the refresh token, privately and outside sso/cache/ (where the
     // Leverage CLI takes any file for a token).

@@ -77,10 +77,7 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
         aws.dir
             .join(super::sso_login::STATE_DIR)
             .join(super::sso_login::STATE_FILE),
-        aws.dir
-            .join("sso")
-            .join("cache")
-            .join(super::sso_login::OLD_REGISTRATION_FILE),
+        crate::leverage::sso_cache_dir(&aws.dir).join(super::sso_login::OLD_REGISTRATION_FILE),
     ] {
         if kept.is_file() {
             change.removals.push(kept);

@@ -113,7 +113,10 @@ fn name_accounts<'p>(
             Some(declared) => declared.to_string(),
             None => account_name(&account.name, i.project_long),
         };
-        if let Err(why) = values::profile_name(&format!("{}-sso-{name}", i.project)) {
+        if let Err(why) = values::profile_name(&format!(
+            "{}{name}",
+            crate::leverage::sso_account_prefix(i.project)
+        )) {
             notes.push(Note::warn(format!(
                 "portal account `{shown}` ({}): no valid profile name can be made of it ({why}): skipped",
                 account.id

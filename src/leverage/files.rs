@@ -3,6 +3,7 @@
 //! config reader, and the margin within which cached credentials are renewed.
 
 use super::{Cli, Generation};
+use std::path::{Path, PathBuf};
 
 /// Cached role credentials (config `expiration`) and MFA sessions are reused while more than
 /// this many minutes remain (3.1.0 and 2.1.1 `modules/auth.py`: `time.time() + 1800`).
@@ -14,8 +15,31 @@ pub const DEFAULT_TF_BINARY: &str = "tofu";
 /// The SSO token the CLI reads, in the project's AWS folder.
 pub const TOKEN_FILE: &str = "sso/cache/token";
 
+/// The token's file name in [`sso_cache_dir`].
+pub const TOKEN_FILE_NAME: &str = "token";
+
 /// The MFA session cache folder, in the project's AWS folder (`cache/<profile>`).
 pub const MFA_CACHE_DIR: &str = "cache";
+
+/// The folder of the SSO token (and the client registrations) in the project's AWS folder.
+pub fn sso_cache_dir(aws_dir: &Path) -> PathBuf {
+    aws_dir.join("sso").join("cache")
+}
+
+/// The SSO token the CLI reads.
+pub fn token_path(aws_dir: &Path) -> PathBuf {
+    sso_cache_dir(aws_dir).join(TOKEN_FILE_NAME)
+}
+
+/// The MFA folder of the project's AWS folder.
+pub fn mfa_cache_dir(aws_dir: &Path) -> PathBuf {
+    aws_dir.join(MFA_CACHE_DIR)
+}
+
+/// The cached MFA session of `profile`.
+pub fn mfa_cache_path(aws_dir: &Path, profile: &str) -> PathBuf {
+    mfa_cache_dir(aws_dir).join(profile)
+}
 
 impl Cli {
     /// Layer files the CLI reads `profile` keys from.

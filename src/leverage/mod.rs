@@ -12,10 +12,13 @@ mod names;
 mod run;
 
 pub use detect::{Detected, Signals, detect, files_tell};
-pub use files::{DEFAULT_TF_BINARY, MFA_CACHE_DIR, REFRESH_MARGIN_MINUTES, TOKEN_FILE};
+pub use files::{
+    DEFAULT_TF_BINARY, MFA_CACHE_DIR, REFRESH_MARGIN_MINUTES, TOKEN_FILE, TOKEN_FILE_NAME,
+    mfa_cache_dir, mfa_cache_path, sso_cache_dir, token_path,
+};
 pub use names::{
-    RefKind, account_of_profile, cli_account_of, is_role_credentials_name, is_sso_profile_name,
-    sso_base_profile,
+    MFA_SECTION_SUFFIX, RefKind, account_of_profile, cli_account_of, is_role_credentials_name,
+    is_sso_profile_name, sso_account_prefix, sso_base_profile,
 };
 
 /// A generation of the Leverage CLI.

@@ -39,6 +39,14 @@ pub fn sso_base_profile(project: &str) -> String {
     format!("{project}-sso")
 }
 
+/// `<p>-sso-`: what every SSO account profile's name starts with, in every layout.
+pub fn sso_account_prefix(project: &str) -> String {
+    format!("{}-", sso_base_profile(project))
+}
+
+/// What 3.x appends to a profile's name for the config section its MFA step reads.
+pub const MFA_SECTION_SUFFIX: &str = "-mfa";
+
 /// `<p>-sso…`: Leverage's own SSO profiles (the base and the account profiles).
 pub fn is_sso_profile_name(project: &str, profile: &str) -> bool {
     profile.starts_with(&sso_base_profile(project))
@@ -54,9 +62,11 @@ impl Cli {
     /// `[profile <p>-sso-<account>]` (1.12 →) or `[profile <p>-sso-<account>-<Role>]` (1.6–1.11).
     pub fn sso_account_section(self, project: &str, account: &str, role: Option<&str>) -> String {
         match (self.generation, role) {
-            (Generation::V1, Some(role)) => format!("{project}-sso-{account}-{role}"),
+            (Generation::V1, Some(role)) => {
+                format!("{}{account}-{role}", sso_account_prefix(project))
+            }
             (Generation::V1, None) | (Generation::V2 | Generation::V3, _) => {
-                format!("{project}-sso-{account}")
+                format!("{}{account}", sso_account_prefix(project))
             }
         }
     }
@@ -64,7 +74,7 @@ impl Cli {
     /// Whether a config profile is the SSO account profile the CLI reads for `account`:
     /// `<p>-sso-<account>` (1.12 →), `<p>-sso-<account>-<Role>` (1.6–1.11).
     pub fn is_sso_account_section(self, project: &str, account: &str, profile: &str) -> bool {
-        let base = format!("{project}-sso-{account}");
+        let base = format!("{}{account}", sso_account_prefix(project));
         match self.generation {
             Generation::V1 => profile
                 .strip_prefix(&base)
@@ -97,7 +107,7 @@ impl Cli {
     /// The config section the MFA step reads for a profile: `X-mfa` on 3.x, `X` before.
     pub fn mfa_section(self, profile: &str) -> String {
         match self.generation {
-            Generation::V3 => format!("{profile}-mfa"),
+            Generation::V3 => format!("{profile}{MFA_SECTION_SUFFIX}"),
             Generation::V1 | Generation::V2 => profile.to_string(),
         }
     }

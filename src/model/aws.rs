@@ -128,9 +128,32 @@ pub struct SsoTokenFile {
     pub content: Result<SsoToken, String>,
 }
 
+/// An SSO access token: kept once, when the file is read, for every call that needs it. Its
+/// `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub fn new(token: &str) -> AccessToken {
+        crate::secrets::register(token);
+        AccessToken(token.to_string())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(***)")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SsoToken {
-    pub has_access_token: bool,
+    /// A non-empty `accessToken`.
+    pub access_token: Option<AccessToken>,
     /// `Err(raw)` when present but not RFC 3339 UTC.
     pub expires_at: Option<Result<DateTime<Utc>, String>>,
     pub region: Option<String>,
@@ -177,6 +200,13 @@ pub struct AwsFiles {
 }
 
 impl AwsFiles {
+    /// The token the Leverage CLI reads (`sso/cache/token`), as read with the rest of the files.
+    pub fn leverage_token(&self) -> Option<&SsoTokenFile> {
+        self.sso_tokens
+            .iter()
+            .find(|t| t.name == crate::leverage::TOKEN_FILE_NAME)
+    }
+
     pub fn files(&self) -> impl Iterator<Item = &IniFile> {
         self.config
             .parsed()

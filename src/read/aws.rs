@@ -2,8 +2,8 @@
 
 use super::{Reader, fs, ini};
 use crate::model::aws::{
-    AwsFile, AwsFiles, FileAccess, IniKind, IniProblem, IniProblemKind, MfaCacheFile, SsoToken,
-    SsoTokenFile,
+    AccessToken, AwsFile, AwsFiles, FileAccess, IniKind, IniProblem, IniProblemKind, MfaCacheFile,
+    SsoToken, SsoTokenFile,
 };
 use crate::source::Span;
 use chrono::{DateTime, Utc};
@@ -16,8 +16,8 @@ impl Reader {
     pub fn aws_files(&mut self, dir: &Path) -> AwsFiles {
         let config = self.ini_file(&dir.join("config"), IniKind::Config);
         let credentials = self.ini_file(&dir.join("credentials"), IniKind::Credentials);
-        let sso_tokens = self.sso_tokens(&dir.join("sso").join("cache"));
-        let mfa_cache = self.mfa_cache(&dir.join(crate::leverage::MFA_CACHE_DIR));
+        let sso_tokens = self.sso_tokens(&crate::leverage::sso_cache_dir(dir));
+        let mfa_cache = self.mfa_cache(&crate::leverage::mfa_cache_dir(dir));
         let secret_files = std::iter::once(match &credentials {
             AwsFile::Parsed(ini) => Some(ini.file),
             _ => None,
@@ -135,8 +135,8 @@ impl Reader {
             let content = fs::read_text(&path).and_then(|t| parse_token(&t.text));
             // Client registrations share the folder; they have no token and are not ours to judge.
             if let Ok(token) = &content
-                && !token.has_access_token
-                && name != "token"
+                && token.access_token.is_none()
+                && name != crate::leverage::TOKEN_FILE_NAME
             {
                 continue;
             }
@@ -242,10 +242,11 @@ pub fn parse_token(text: &str) -> Result<SsoToken, String> {
         None => Err(v.to_string()),
     });
     Ok(SsoToken {
-        has_access_token: obj
+        access_token: obj
             .get("accessToken")
             .and_then(|v| v.as_str())
-            .is_some_and(|s| !s.is_empty()),
+            .filter(|s| !s.is_empty())
+            .map(AccessToken::new),
         expires_at,
         region: obj
             .get("region")
@@ -318,7 +319,7 @@ mod tests {
             r#"{"accessToken":"x","expiresAt":"2030-01-01T00:00:00Z","region":"us-east-1"}"#,
         )
         .unwrap();
-        assert!(t.has_access_token);
+        assert!(t.access_token.is_some());
         assert!(matches!(t.expires_at, Some(Ok(_))));
         let t = parse_token(r#"{"accessToken":"x","expiresAt":"2030-01-01 00:00"}"#).unwrap();
         assert!(matches!(t.expires_at, Some(Err(_))));

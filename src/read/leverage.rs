@@ -35,12 +35,14 @@ pub fn signals(
             let Some(profile) = section.name.profile_name() else {
                 continue;
             };
-            if profile.ends_with("-mfa") && section.get("mfa_serial").is_some() {
+            if profile.ends_with(crate::leverage::MFA_SECTION_SUFFIX)
+                && section.get("mfa_serial").is_some()
+            {
                 s.mfa_sections = true;
             }
             // `<p>-sso-<acct>-<Role>`: the role keeps its capitals (`DevOps`), which the 1.12 →
             // `<p>-sso-<acct>` names never have.
-            if let Some(rest) = profile.strip_prefix(&format!("{name}-sso-"))
+            if let Some(rest) = profile.strip_prefix(&crate::leverage::sso_account_prefix(&name))
                 && rest
                     .rsplit_once('-')
                     .is_some_and(|(_, role)| role.starts_with(|c: char| c.is_ascii_uppercase()))

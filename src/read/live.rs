@@ -229,7 +229,7 @@ fn cached_mfa_session(model: &Model, aws: &AwsFiles, profile: &str) -> Option<Cr
         Ok(at) if at > model.now => {}
         _ => return None,
     }
-    let text = super::fs::read_text(&aws.dir.join("cache").join(profile))
+    let text = super::fs::read_text(&crate::leverage::mfa_cache_path(&aws.dir, profile))
         .ok()?
         .text;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
@@ -673,25 +673,23 @@ fn sts_credentials(c: Option<aws_sdk_sts::types::Credentials>) -> Result<Credent
     ))
 }
 
+/// The token as `check` read it with the rest of the files (one read per run).
 fn read_leverage_token(aws: &AwsFiles) -> Result<String, Failure> {
-    let path = aws.dir.join("sso").join("cache").join("token");
-    let text = super::fs::read_text(&path)
-        .map(|t| t.text)
-        .map_err(|_| Failure {
-            kind: FailureKind::SsoSessionInvalid,
-            error: "no SSO token in the project's sso/cache (not logged in)".into(),
-        })?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|_| Failure {
+    let invalid = |error: &str| Failure {
         kind: FailureKind::SsoSessionInvalid,
-        error: "the SSO token file is not JSON".into(),
-    })?;
-    json.get("accessToken")
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| Failure {
-            kind: FailureKind::SsoSessionInvalid,
-            error: "the SSO token file has no accessToken".into(),
-        })
+        error: error.into(),
+    };
+    let token = aws
+        .leverage_token()
+        .ok_or_else(|| invalid("no SSO token in the project's sso/cache (not logged in)"))?;
+    match &token.content {
+        Ok(t) => t
+            .access_token
+            .as_ref()
+            .map(|a| a.expose().to_string())
+            .ok_or_else(|| invalid("the SSO token file has no accessToken")),
+        Err(_) => Err(invalid("the SSO token file is not JSON")),
+    }
 }
 
 async fn backoff(attempt: u32) {

@@ -121,28 +121,25 @@ pub enum TokenError {
 }
 
 pub fn leverage_token(aws: &AwsFiles, now: DateTime<Utc>) -> Result<LeverageToken, TokenError> {
-    let path = aws.dir.join("sso").join("cache").join("token");
     let dir = aws.dir_display.clone();
-    let text = super::fs::read_text(&path)
-        .map_err(|_| TokenError::Missing(dir.clone()))?
-        .text;
+    let file = aws
+        .leverage_token()
+        .ok_or_else(|| TokenError::Missing(dir.clone()))?;
     let invalid = |why: &str| TokenError::Invalid {
         dir: dir.clone(),
         why: why.to_string(),
     };
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|_| invalid("not JSON"))?;
-    let access_token = json
-        .get("accessToken")
-        .and_then(|v| v.as_str())
-        .filter(|t| !t.is_empty())
+    let token = file.content.as_ref().map_err(|_| invalid("not JSON"))?;
+    let access_token = token
+        .access_token
+        .as_ref()
         .ok_or_else(|| invalid("no accessToken"))?
+        .expose()
         .to_string();
-    crate::secrets::register(&access_token);
-    let expires_at = json
-        .get("expiresAt")
-        .and_then(|v| v.as_str())
-        .and_then(super::aws::parse_leverage_time)
-        .ok_or_else(|| invalid("expiresAt missing or not YYYY-MM-DDTHH:MM:SSZ"))?;
+    let expires_at = match &token.expires_at {
+        Some(Ok(at)) => *at,
+        _ => return Err(invalid("expiresAt missing or not YYYY-MM-DDTHH:MM:SSZ")),
+    };
     if expires_at <= now {
         return Err(TokenError::Expired {
             dir,
@@ -152,14 +149,8 @@ pub fn leverage_token(aws: &AwsFiles, now: DateTime<Utc>) -> Result<LeverageToke
     Ok(LeverageToken {
         access_token,
         expires_at,
-        region: json
-            .get("region")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-        start_url: json
-            .get("startUrl")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
+        region: token.region.clone(),
+        start_url: token.start_url.clone(),
     })
 }
 
@@ -341,18 +332,11 @@ pub fn token_files(aws: &AwsFiles, sources: &crate::source::Sources) -> Vec<Toke
         .sso_tokens
         .iter()
         .filter_map(|t| {
-            let path = sources.get(t.file).path.clone();
-            let text = super::fs::read_text(&path).ok()?.text;
-            let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-            let access_token = json.get("accessToken")?.as_str()?.to_string();
-            crate::secrets::register(&access_token);
+            let token = t.content.as_ref().ok()?;
             Some(TokenFile {
-                path,
-                access_token,
-                region: json
-                    .get("region")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string),
+                path: sources.get(t.file).path.clone(),
+                access_token: token.access_token.as_ref()?.expose().to_string(),
+                region: token.region.clone(),
             })
         })
         .collect();

@@ -599,7 +599,7 @@ fn sso_profile_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
         "sso_account_id",
         "sso_role_name",
     ];
-    let sso_account_prefix = format!("{}-sso-", cx.name);
+    let sso_account_prefix = crate::leverage::sso_account_prefix(&cx.name);
     let base = crate::leverage::sso_base_profile(&cx.name);
     for section in &config.sections {
         let Some(name) = section.name.profile_name() else {

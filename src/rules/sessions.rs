@@ -93,7 +93,7 @@ fn token_expiry<'a>(
         .into_iter()
         .flat_map(|a| a.sso_tokens.iter())
         .filter_map(|t| match &t.content {
-            Ok(tok) if tok.has_access_token => match &tok.expires_at {
+            Ok(tok) if tok.access_token.is_some() => match &tok.expires_at {
                 Some(Ok(at)) => Some((t, *at)),
                 _ => None,
             },
@@ -168,7 +168,7 @@ fn sso_token_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     for token in &aws.sso_tokens {
         let problem = match &token.content {
             Err(e) => format!("cannot be read: {e}"),
-            Ok(t) if !t.has_access_token => "has no `accessToken`".to_string(),
+            Ok(t) if t.access_token.is_none() => "has no `accessToken`".to_string(),
             Ok(t) => match &t.expires_at {
                 None => "has no `expiresAt`".to_string(),
                 Some(Err(raw)) => format!(
