@@ -221,6 +221,19 @@ impl Oracle {
 }
 
 impl Oracle {
+    /// build.env without its TF_BINARY, then `STUB_DIR=<the stub's folder>` and `lines`.
+    fn tf_binary_lines(&self, lines: &str) {
+        let dir = self.case.dir.path().display().to_string();
+        self.edit("build.env", |t| {
+            let kept: String = t
+                .lines()
+                .filter(|l| !l.starts_with("TF_BINARY="))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            format!("{kept}STUB_DIR={dir}\n{lines}\n")
+        });
+    }
+
     /// Adds an aliased provider naming `profile` (as written in HCL) to the base-network layer.
     fn add_provider(&self, alias: &str, profile: &str) {
         self.edit("shared/us-east-1/base-network/config.tf", |t| {
@@ -329,6 +342,26 @@ async fn sso_layers_agree_with_leverage_3() {
                         + "TF_BINARY=/nonexistent/tofu\n"
                 });
             }),
+        ),
+        (
+            // yaenv expands `${NAME}` from the same file.
+            "TF_BINARY built from a build.env variable",
+            true,
+            Box::new(|o: &Oracle| o.tf_binary_lines("TF_BINARY=${STUB_DIR}/tofu-stub")),
+        ),
+        (
+            // Its pattern is greedy: `${A}/${B}` is one unknown name, so TF_BINARY is empty
+            // and the CLI looks for `tofu` on PATH.
+            "two ${} in TF_BINARY collapse to nothing",
+            false,
+            Box::new(|o: &Oracle| {
+                o.tf_binary_lines("STUB=tofu-stub\nTF_BINARY=${STUB_DIR}/${STUB}")
+            }),
+        ),
+        (
+            "a single-quoted TF_BINARY is not expanded",
+            false,
+            Box::new(|o: &Oracle| o.tf_binary_lines("TF_BINARY='${STUB_DIR}/tofu-stub'")),
         ),
         (
             // yaenv refuses the whole file on one line it cannot read.

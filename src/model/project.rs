@@ -8,7 +8,10 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub struct EnvEntry {
     pub key: String,
+    /// The value the CLI uses: unquoted, `${NAME}` expanded as its parser (yaenv) does.
     pub value: String,
+    /// The value had a `${…}` that was expanded.
+    pub interpolated: bool,
     pub key_span: Span,
     pub value_span: Span,
     pub line_span: Span,

@@ -1,4 +1,4 @@
-//! build.env: `KEY=VALUE` lines, `#` comments, optional quotes.
+//! build.env: `KEY=VALUE` lines, `#` comments, optional quotes, `${NAME}` expansion.
 
 use crate::model::project::EnvEntry;
 use crate::source::{FileId, Span};
@@ -35,6 +35,8 @@ pub fn parse(text: &str, file: FileId) -> Vec<EnvEntry> {
         entries.push(EnvEntry {
             key: key.to_string(),
             value: value.to_string(),
+            // yaenv expands unquoted and double-quoted values, never single-quoted ones.
+            interpolated: !raw_value.starts_with('\'') && value.contains("${"),
             key_span: Span::new(file, body_at..body_at + key.len()),
             value_span: Span::new(file, value_at..value_at + raw_value.len()),
             line_span: Span::new(file, start..start + line.len()),
@@ -42,6 +44,54 @@ pub fn parse(text: &str, file: FileId) -> Vec<EnvEntry> {
         });
     }
     entries
+}
+
+/// Process variables that hold no secret: their values may be shown.
+const SHOWN_VARIABLES: &[&str] = &["HOME", "USER", "LOGNAME", "PWD", "TMPDIR", "SHELL", "PATH"];
+
+/// `${NAME}` expanded as the CLI's parser (yaenv 1.5, `Env.vars`) does it, line by line in file
+/// order: the name is looked up in this file's values (as expanded so far), then in the
+/// process environment; an unknown name is empty. Its pattern `\$\{([^}].*)?\}` is greedy,
+/// so `${A}/${B}` is one name, `A}/${B`, which is unknown: empty. Variables of other build.env
+/// files are not visible. A value taken from the process environment may be a secret (a
+/// checkout can write `PROJECT=${AWS_SECRET_ACCESS_KEY}`): it is masked in every output.
+pub fn expand(entries: &mut [EnvEntry], process: &dyn Fn(&str) -> Option<String>) {
+    let mut values: std::collections::HashMap<String, String> = entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.clone()))
+        .collect();
+    for entry in entries.iter_mut() {
+        if !entry.interpolated {
+            continue;
+        }
+        let mut out = String::new();
+        let mut rest = entry.value.as_str();
+        while let Some(at) = rest.find("${") {
+            let after = &rest[at + 2..];
+            let (name, end) = if after.starts_with('}') {
+                ("", at + 3)
+            } else if let Some(close) = after.rfind('}') {
+                (&after[..close], at + 2 + close + 1)
+            } else {
+                break;
+            };
+            out.push_str(&rest[..at]);
+            let found = match values.get(name) {
+                Some(v) => Some(v.clone()),
+                None if name.is_empty() => None,
+                None => process(name).inspect(|v| {
+                    if !SHOWN_VARIABLES.contains(&name) {
+                        crate::secrets::register(v);
+                    }
+                }),
+            };
+            out.push_str(found.as_deref().unwrap_or(""));
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        entry.value = out;
+        values.insert(entry.key.clone(), entry.value.clone());
+    }
 }
 
 /// The lines the Leverage CLI's build.env parser (`yaenv`, shlex-based) refuses, each with why;
@@ -127,6 +177,44 @@ fn unquote(v: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn expanded(text: &str) -> Vec<(String, String)> {
+        let mut entries = parse(text, FileId::DETACHED);
+        expand(&mut entries, &|name| match name {
+            "HOME" => Some("/home/tester".into()),
+            "LD_TEST_SECRET" => Some("s3cr3t-value-from-ci".into()),
+            _ => None,
+        });
+        entries.into_iter().map(|e| (e.key, e.value)).collect()
+    }
+
+    #[test]
+    fn expansion_is_yaenvs() {
+        let got = expanded(
+            "BIN=${HOME}/tofu\nA=x\nB=${A}-y\nC='${A}'\nD=\"${A}\"\nE=${A}/${B}\nF=${NOPE}z\nG=${}q\nH=$A\nPROJECT=${LD_TEST_SECRET}\n",
+        );
+        let want = [
+            ("BIN", "/home/tester/tofu"),
+            ("A", "x"),
+            ("B", "x-y"),
+            ("C", "${A}"),
+            ("D", "x"),
+            // Greedy: one name `A}/${B`, unknown.
+            ("E", ""),
+            ("F", "z"),
+            ("G", "q"),
+            ("H", "$A"),
+            ("PROJECT", "s3cr3t-value-from-ci"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        // A value from the process environment never reaches the output.
+        assert!(!crate::secrets::scrub("p s3cr3t-value-from-ci").contains("s3cr3t"));
+        assert!(crate::secrets::scrub("/home/tester/tofu").contains("/home/tester"));
+    }
 
     #[test]
     fn lines_the_cli_refuses() {

@@ -22,9 +22,10 @@ pub fn signals(
     let mut s = Signals {
         setting,
         pin: pin(root),
+        // Written, even if it expands to nothing: a 3.x setting.
         tf_binary: project
             .build_var("TF_BINARY")
-            .is_some_and(|e| !e.value.is_empty()),
+            .is_some_and(|e| e.interpolated || !e.value.is_empty()),
         image_tag: ["TERRAFORM_IMAGE_TAG", "TF_IMAGE_TAG"]
             .iter()
             .any(|k| project.build_var(k).is_some_and(|e| !e.value.is_empty())),

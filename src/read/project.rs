@@ -321,13 +321,15 @@ impl Reader {
                 continue;
             }
             if let Some((file, text)) = self.read_project_file(root, &path, errors) {
+                let mut entries = buildenv::parse(&text, file);
+                buildenv::expand(&mut entries, &|name| std::env::var(name).ok());
                 out.push(BuildEnvFile {
                     dir: dir
                         .strip_prefix(root)
                         .map(|p| p.to_string_lossy().replace('\\', "/"))
                         .unwrap_or_default(),
                     file,
-                    entries: buildenv::parse(&text, file),
+                    entries,
                     unreadable: buildenv::refused_lines(&text, file),
                 });
             }

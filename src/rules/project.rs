@@ -265,7 +265,24 @@ fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
         let set = project
             .build_var("TF_BINARY")
             .filter(|e| !e.value.is_empty());
+        let expanded_to_nothing = project
+            .build_var("TF_BINARY")
+            .filter(|e| e.interpolated && e.value.is_empty());
         match (set, &project.tf_binary_problem) {
+            (None, Some(problem)) if expanded_to_nothing.is_some() => out.push(
+                LD005
+                    .diag(format!(
+                        "TF_BINARY expands to nothing, and `{}` {problem}",
+                        crate::leverage::DEFAULT_TF_BINARY,
+                    ))
+                    .severity(Severity::Error)
+                    .at(
+                        expanded_to_nothing.map(|e| e.value_span.clone()).unwrap_or_else(|| Span::whole(root_env.file)),
+                        "empty once `${…}` is expanded",
+                    )
+                    .help("the CLI's build.env parser expands `${NAME}` from the same file or the environment (an unknown name is empty) and reads two `${…}` in one value as one unknown name; an empty TF_BINARY means `tofu` from PATH")
+                    .fix("TF_BINARY=/usr/local/bin/tofu   # one `${NAME}` at most, or the path written out"),
+            ),
             (None, Some(problem)) => out.push(
                 LD005
                     .diag(format!(
