@@ -267,6 +267,65 @@ fn the_1x_mfa_script_reads_commented_profile_lines() {
 }
 
 /// The S3 backend of Terraform before 1.6 cannot read `sso_session` profiles; the version comes
+/// An AWS provider plugin older than 4.54.0 cannot read `sso_session` either: held to one by
+/// `.terraform.lock.hcl` (what `init` installs) or by `required_providers`.
+#[test]
+fn sso_session_profiles_for_an_aws_provider_too_old_to_read_them() {
+    let case = Case::new("iam-live");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[profile bb-shared-devops]",
+        "[profile bb-shared-devops-old]",
+    );
+    std::fs::write(
+        &config,
+        format!("{text}\n[sso-session bb]\nsso_start_url = https://bb.awsapps.com/start\nsso_region = us-east-1\n\n[profile bb-shared-devops]\nsso_session = bb\nsso_account_id = 222222222222\nsso_role_name = DevOps\nregion = us-east-1\n"),
+    )
+    .unwrap();
+    let layer = case.project().join("shared/us-east-1/base-network");
+    let lock = |version: &str| {
+        std::fs::write(
+            layer.join(".terraform.lock.hcl"),
+            format!("# This file is maintained automatically by \"terraform init\".\nprovider \"registry.terraform.io/hashicorp/aws\" {{\n  version     = \"{version}\"\n  constraints = \"~> 4.0\"\n  hashes = [\n    \"h1:abc=\",\n  ]\n}}\n"),
+        )
+        .unwrap();
+    };
+    let provider_ld312 = || {
+        let (_, r) = check_json(case.cmd("shared").args(["check", "--offline"]));
+        diags(&r, "LD312")
+            .into_iter()
+            .filter(|d| d["message"].as_str().unwrap().contains("AWS provider"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(provider_ld312().is_empty(), "no pin, no claim");
+    lock("4.40.0");
+    // The profile itself, and the role profile whose chain goes through it.
+    let found = provider_ld312();
+    let named: Vec<&str> = found
+        .iter()
+        .map(|d| d["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        named,
+        ["bb-shared-devops", "bb-apps-devstg-devops"],
+        "{found:#?}"
+    );
+    lock("4.67.0");
+    assert!(provider_ld312().is_empty(), "4.67.0 reads sso_session");
+    std::fs::remove_file(layer.join(".terraform.lock.hcl")).unwrap();
+    std::fs::write(
+        layer.join("versions.tf"),
+        "terraform {\n  required_providers {\n    aws = {\n      source  = \"hashicorp/aws\"\n      version = \"~> 4.40.0\"\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        provider_ld312().len(),
+        2,
+        "a constraint that allows only older releases"
+    );
+}
+
 /// from the toolbox tag (≤ 2.x) or `TF_BINARY --version` (3.x).
 #[test]
 fn sso_session_profiles_for_a_terraform_too_old_to_read_them() {

@@ -145,6 +145,50 @@ pub struct Layer {
     pub s3_backend: bool,
     /// `provider "aws"` blocks without a `profile` (the default chain), at their `provider`.
     pub providers_without_profile: Vec<Span>,
+    /// Which AWS provider plugin the layer may run: `.terraform.lock.hcl`, else the
+    /// `required_providers` constraint.
+    pub aws_provider: Option<ProviderPin>,
+}
+
+/// The AWS provider version a layer is held to, as written.
+#[derive(Debug, Clone)]
+pub struct ProviderPin {
+    pub written: Located<String>,
+    /// From `.terraform.lock.hcl` (what `init` installs), not a constraint.
+    pub locked: bool,
+}
+
+/// The first AWS provider release whose own authentication reads a profile's `sso_session`
+/// (hashicorp/terraform-provider-aws#28263: before it, "is configured to use SSO but is
+/// missing required configuration: sso_region, sso_start_url").
+pub const AWS_PROVIDER_READS_SSO_SESSION: (u32, u32, u32) = (4, 54, 0);
+
+impl ProviderPin {
+    /// Whether every version the pin allows is older than `first`: a locked version below it,
+    /// or a constraint whose upper bound (`= v`, `<= v`, `< v`, `~> x.y`, `~> x.y.z`) is.
+    pub fn only_older_than(&self, first: (u32, u32, u32)) -> bool {
+        if self.locked {
+            return parse_version(self.written.value.trim()).is_some_and(|v| v < first);
+        }
+        self.written.value.split(',').any(|part| {
+            let part = part.trim();
+            let (op, v) = match part.find(|c: char| c.is_ascii_digit()) {
+                Some(at) => (part[..at].trim(), part[at..].trim()),
+                None => return false,
+            };
+            let Some(version) = parse_version(v) else {
+                return false;
+            };
+            let parts = v.split('.').count();
+            match op {
+                "" | "=" | "<=" => version < first,
+                "<" => version <= first,
+                "~>" if parts >= 3 => (version.0, version.1 + 1, 0) <= first,
+                "~>" => (version.0 + 1, 0, 0) <= first,
+                _ => false,
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,6 +423,45 @@ pub use crate::leverage::account_of_profile;
 #[cfg(test)]
 mod tests {
     use super::account_of_profile;
+
+    #[test]
+    fn provider_pins_older_than_a_release() {
+        use super::{ProviderPin, Span};
+        use crate::source::{FileId, Located};
+        let pin = |written: &str, locked: bool| ProviderPin {
+            written: Located {
+                value: written.into(),
+                span: Span::whole(FileId::DETACHED),
+            },
+            locked,
+        };
+        let first = (4, 54, 0);
+        for older in [
+            "4.40.0",
+            "= 4.53.1",
+            "<= 4.0",
+            "< 4.54.0",
+            "~> 4.40.0",
+            "~> 3.0",
+            ">= 3.0, < 4.50",
+        ] {
+            assert!(pin(older, false).only_older_than(first), "{older}");
+        }
+        for newer in [
+            "4.54.0",
+            ">= 3.0",
+            "~> 4.0",
+            "~> 5.0",
+            "~> 4.54.1",
+            "< 4.54.1",
+            "!= 4.0",
+            "latest",
+        ] {
+            assert!(!pin(newer, false).only_older_than(first), "{newer}");
+        }
+        assert!(pin("4.53.0", true).only_older_than(first));
+        assert!(!pin("5.31.0", true).only_older_than(first));
+    }
 
     #[test]
     fn account_names_from_profiles() {

@@ -247,6 +247,33 @@ pub fn declares_s3_backend(body: &Body) -> bool {
         })
 }
 
+/// `terraform { required_providers { aws = { version = "…" } } }`: the AWS provider
+/// constraint, where it is written.
+pub fn aws_provider_constraint(body: &Body, file: FileId) -> Option<Located<String>> {
+    body.blocks()
+        .filter(|b| b.ident.as_str() == "terraform")
+        .flat_map(|b| b.body.blocks())
+        .filter(|b| b.ident.as_str() == "required_providers")
+        .find_map(|b| b.body.get_attribute("aws"))
+        .and_then(|a| object_get(&a.value, "version"))
+        .and_then(|e| string_at(e, file))
+}
+
+/// The AWS provider version `.terraform.lock.hcl` holds (`provider "<registry>/hashicorp/aws"
+/// { version = "…" }`), where it is written.
+pub fn locked_aws_provider(text: &str, file: FileId) -> Option<Located<String>> {
+    let body = parse_body(text, file).ok()?;
+    body.blocks()
+        .filter(|b| {
+            b.ident.as_str() == "provider"
+                && b.labels
+                    .first()
+                    .is_some_and(|l| l.as_str().ends_with("/hashicorp/aws"))
+        })
+        .find_map(|b| b.body.get_attribute("version"))
+        .and_then(|a| string_at(&a.value, file))
+}
+
 /// `provider "aws"` blocks without a `profile`: Terraform's AWS provider then takes the
 /// default chain (`[default]` of the files Leverage points it at, or the environment).
 pub fn providers_without_profile(body: &Body, file: FileId) -> Vec<Span> {

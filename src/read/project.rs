@@ -2,8 +2,8 @@
 
 use super::{Reader, buildenv, hcl as tf};
 use crate::model::project::{
-    AccountDir, BuildEnvFile, Layer, ParseError, ProfileRef, Project, RefSite, Resolution, Scope,
-    ScopeKind, TfvarsFile,
+    AccountDir, BuildEnvFile, Layer, ParseError, ProfileRef, Project, ProviderPin, RefSite,
+    Resolution, Scope, ScopeKind, TfvarsFile,
 };
 use crate::source::{FileId, Located, Span};
 use std::path::{Path, PathBuf};
@@ -169,6 +169,7 @@ impl Reader {
             let mut commented_profiles = Vec::new();
             let mut s3_backend = false;
             let mut providers_without_profile = Vec::new();
+            let mut aws_constraint = None;
             for done in files {
                 s3_backend |= done.s3_backend;
                 let display = self.display_path(&done.path);
@@ -214,7 +215,30 @@ impl Reader {
                     s.file = file;
                     s
                 }));
+                if let Some(mut c) = done.aws_constraint {
+                    c.span.file = file;
+                    aws_constraint.get_or_insert(c);
+                }
             }
+            // What `init` installs: the lock file's version, else the newest the constraint allows.
+            let lock = root.join(&job.path).join(".terraform.lock.hcl");
+            let locked = if lock.is_file() {
+                self.read_project_file(root, &lock, &mut parse_errors)
+                    .and_then(|(file, text)| tf::locked_aws_provider(&text, file))
+            } else {
+                None
+            };
+            let aws_provider = match (locked, aws_constraint) {
+                (Some(written), _) => Some(ProviderPin {
+                    written,
+                    locked: true,
+                }),
+                (None, Some(written)) => Some(ProviderPin {
+                    written,
+                    locked: false,
+                }),
+                (None, None) => None,
+            };
             layers.push(Layer {
                 path: job.path.clone(),
                 account: job.account.clone(),
@@ -222,6 +246,7 @@ impl Reader {
                 commented_profiles,
                 s3_backend,
                 providers_without_profile,
+                aws_provider,
             });
         }
         layers.sort_by(|a, b| a.path.cmp(&b.path));
@@ -533,6 +558,7 @@ struct ParsedFile {
     refs: Vec<ProfileRef>,
     s3_backend: bool,
     without_profile: Vec<Span>,
+    aws_constraint: Option<Located<String>>,
     error: Option<ParseError>,
 }
 
@@ -549,6 +575,7 @@ fn parse_layer_file(
         refs: Vec::new(),
         s3_backend: false,
         without_profile: Vec::new(),
+        aws_constraint: None,
         error: None,
     };
     match super::fs::read_in_project(root, path) {
@@ -567,6 +594,7 @@ fn parse_layer_file(
                         done.refs = tf::profile_refs(&body, &t.text, detached, vars, owner);
                         done.s3_backend = tf::declares_s3_backend(&body);
                         done.without_profile = tf::providers_without_profile(&body, detached);
+                        done.aws_constraint = tf::aws_provider_constraint(&body, detached);
                     }
                     Err(e) => done.error = Some(e),
                 }
@@ -686,6 +714,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
                 refs: Vec::new(),
                 s3_backend: false,
                 without_profile: Vec::new(),
+                aws_constraint: None,
                 error: Some(ParseError {
                     span: Span::whole(FileId::DETACHED),
                     message: format!(

@@ -359,10 +359,62 @@ fn credentials_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 /// What the project's Terraform cannot read: the S3 backend before Terraform 1.6 rejects
 /// profiles configured through an `sso-session` (OpenTofu has it from its first release).
+/// The first member of `name`'s chain that takes its SSO settings from an `sso_session`.
+fn sso_session_in_chain<'a>(
+    cx: &Context,
+    aws: &'a crate::model::aws::AwsFiles,
+    name: &str,
+) -> Option<(String, &'a crate::model::aws::IniEntry)> {
+    let chain = cx
+        .analysis
+        .profile(name)
+        .map(|p| p.chain.clone())
+        .unwrap_or_else(|| vec![name.to_string()]);
+    chain
+        .iter()
+        .find_map(|m| aws.profile_value(m, "sso_session").map(|s| (m.clone(), s)))
+}
+
 fn profile_too_new_for_terraform(cx: &Context, out: &mut Vec<Diagnostic>) {
     let (Some(aws), Some(project)) = (cx.aws, cx.project) else {
         return;
     };
+    // The AWS provider plugin a layer runs reads profiles for every `provider "aws"`.
+    let first = crate::model::project::AWS_PROVIDER_READS_SSO_SESSION;
+    for layer in project.layers_in_scope() {
+        let Some(pin) = layer
+            .aws_provider
+            .as_ref()
+            .filter(|p| p.only_older_than(first))
+        else {
+            continue;
+        };
+        for r in &layer.refs {
+            if !matches!(r.site, crate::model::project::RefSite::Provider { .. }) {
+                continue;
+            }
+            let Some(name) = r.resolved() else { continue };
+            let Some((member, session)) = sso_session_in_chain(cx, aws, name) else {
+                continue;
+            };
+            let (major, minor, patch) = first;
+            out.push(
+                LD312
+                    .diag(format!(
+                        "`{name}` uses `sso_session`, which the AWS provider this layer is held to ({}) cannot read (it needs {major}.{minor}.{patch} or later)",
+                        pin.written.value
+                    ))
+                    .profile(name.to_string())
+                    .at(r.span.clone(), "the AWS provider reads this profile")
+                    .related(pin.written.span.clone(), if pin.locked { "the provider version `init` installs" } else { "the provider versions allowed" })
+                    .related(session.line_span.clone(), format!("`{member}` gets its SSO settings from an sso-session"))
+                    .help("the plan stops with \"profile … is configured to use SSO but is missing required configuration: sso_region, sso_start_url\"")
+                    .fix(format!(
+                        "allow a newer provider (`version = \">= {major}.{minor}.{patch}\"` in required_providers) and run `leverage tf init -upgrade`, or put the SSO settings in the profile itself (sso_start_url, sso_region, sso_account_id, sso_role_name)"
+                    )),
+            );
+        }
+    }
     let Some(tf) = &project.terraform else { return };
     if tf.opentofu || tf.version >= (1, 6, 0) {
         return;
@@ -372,15 +424,7 @@ fn profile_too_new_for_terraform(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let Some(name) = r.resolved() else { continue };
-        let chain = cx
-            .analysis
-            .profile(name)
-            .map(|p| p.chain.clone())
-            .unwrap_or_else(|| vec![name.to_string()]);
-        let Some((member, session)) = chain
-            .iter()
-            .find_map(|m| aws.profile_value(m, "sso_session").map(|s| (m.clone(), s)))
-        else {
+        let Some((member, session)) = sso_session_in_chain(cx, aws, name) else {
             continue;
         };
         out.push(
