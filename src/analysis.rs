@@ -186,7 +186,7 @@ pub fn cli_reads(model: &Model, r: &ProfileRef) -> bool {
     use crate::model::project::RefSite;
     match r.site {
         RefSite::Backend => true,
-        RefSite::Exec => false,
+        RefSite::Exec | RefSite::Sops => false,
         _ => {
             !r.hidden_from_cli
                 && model

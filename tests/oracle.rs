@@ -23,7 +23,8 @@ fn venv() -> PathBuf {
 /// passes, and, where a layer keeps its state in S3, the backend's `profile` (backend.tfvars is
 /// one of them) — then gets an identity
 /// for each through the files the CLI points AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE at
-/// (the region is Terraform's to pass), and leaves a mark when every one worked:
+/// (the region is Terraform's to pass; a `data "sops_file"`'s file adds its KMS keys'
+/// `aws_profile`s), and leaves a mark when every one worked:
 /// `leverage tf plan` (3.1.0) exits 0 even when Terraform fails. A var-file Terraform would
 /// refuse (an interpolation in a .tfvars) fails the stub too.
 const STUB: &str = r#"import glob, os, re, sys
@@ -60,6 +61,13 @@ for name in sorted(glob.glob("*.tf")):
     with open(name) as f:
         body = hcl2.load(f)
     walk(body)
+    # the sops provider opens a session with each KMS key's aws_profile of the file it decrypts
+    for block in body.get("data", []):
+        for config in (block.get("sops_file") or {}).values():
+            source = str(config.get("source_file", "")).replace("${path.module}/", "")
+            if os.path.isfile(source):
+                for m in re.finditer(r'aws_profile"?\s*:\s*"?([A-Za-z0-9_.@+-]+)', open(source).read()):
+                    found.add(m.group(1))
     for block in body.get("provider", []):
         for config in (block.get("aws"),) if isinstance(block.get("aws"), dict) else []:
             if "profile" not in config:
@@ -598,6 +606,18 @@ impl Oracle {
         std::fs::write(self.case.project().join(BASE_NETWORK).join(name), text).unwrap();
     }
 
+    /// secrets.tf decrypting secrets.enc.yaml, whose KMS key names `profile`.
+    fn sops_file(&self, profile: &str) {
+        self.layer_file(
+            "secrets.tf",
+            "data \"sops_file\" \"secrets\" {\n  source_file = \"${path.module}/secrets.enc.yaml\"\n}\n",
+        );
+        self.layer_file(
+            "secrets.enc.yaml",
+            &format!("password: ENC[AES256_GCM,data:abc=,type:str]\nsops:\n    kms:\n        - arn: arn:aws:kms:us-east-1:333333333333:key/k\n          aws_profile: {profile}\n    version: 3.8.1\n"),
+        );
+    }
+
     /// An aliased provider naming `profile`, in `file` of the base-network layer.
     /// (`__NULL__` writes `profile = null`.)
     fn provider_in(&self, file: &str, alias: &str, profile: &str) {
@@ -748,6 +768,21 @@ async fn the_run_agrees_with_leverage_3_sso() {
             false,
             Box::new(|o: &Oracle| {
                 o.layer_file("remote_states.tf", "data \"terraform_remote_state\" \"x\" {\n  backend = \"s3\"\n  config = {\n    region  = \"us-east-1\"\n    profile = \"${var.project}-apps-devstg-devops\"\n    bucket  = \"b\"\n    key     = \"k\"\n  }\n}\n")
+            }),
+        ),
+        (
+            // The sops provider decrypts with the KMS key's `aws_profile`: no step of the CLI
+            // reads the encrypted file.
+            "a sops file's aws_profile",
+            false,
+            Box::new(|o: &Oracle| o.sops_file("bb-apps-devstg-devops")),
+        ),
+        (
+            "a sops file's aws_profile that config.tf also names",
+            true,
+            Box::new(|o: &Oracle| {
+                o.sops_file("bb-apps-devstg-devops");
+                o.provider_in("config.tf", "kms", "${var.project}-apps-devstg-devops");
             }),
         ),
         (

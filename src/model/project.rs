@@ -90,6 +90,9 @@ pub enum RefSite {
     /// A command's `--profile` argument (a kubernetes/helm provider's `exec` block running the
     /// AWS CLI): Terraform runs it, the Leverage CLI never reads it.
     Exec,
+    /// `aws_profile` in the sops metadata of a file a `data "sops_file"` decrypts: the sops
+    /// provider opens a session with it for KMS; the Leverage CLI never reads it.
+    Sops,
     /// Any other place a `profile` attribute stands.
     Other,
 }

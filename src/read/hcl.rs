@@ -247,6 +247,58 @@ pub fn declares_s3_backend(body: &Body) -> bool {
         })
 }
 
+/// The files `data "sops_file"` blocks decrypt (`source_file`, literal or under
+/// `${path.module}/`), relative to the layer.
+pub fn sops_files(body: &Body) -> Vec<String> {
+    body.blocks()
+        .filter(|b| {
+            b.ident.as_str() == "data"
+                && b.labels.first().is_some_and(|l| l.as_str() == "sops_file")
+        })
+        .filter_map(|b| b.body.get_attribute("source_file"))
+        .filter_map(|a| match &a.value {
+            Expression::String(s) => Some(s.as_str().to_string()),
+            Expression::StringTemplate(t) => {
+                let text = t.to_string();
+                let text = text.trim().trim_matches('"');
+                text.strip_prefix("${path.module}/")
+                    .filter(|rest| !rest.contains("${"))
+                    .map(str::to_string)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// `aws_profile` values of a sops file's KMS keys (YAML `aws_profile: x`, JSON
+/// `"aws_profile": "x"`), with their byte ranges; empty values (the default chain) are skipped.
+pub fn sops_aws_profiles(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut out = Vec::new();
+    for (at, key) in text.match_indices("aws_profile") {
+        let rest = &text[at + key.len()..];
+        let rest_trim = rest.trim_start_matches('"');
+        let Some(after_colon) = rest_trim.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let value_text = after_colon.trim_start_matches([' ', '\t']);
+        let value_at = text.len() - value_text.len();
+        let quoted = value_text.starts_with(['"', '\'']);
+        let inner = if quoted { &value_text[1..] } else { value_text };
+        let end = inner
+            .find(|c: char| {
+                matches!(c, '"' | '\'' | ',' | '\n' | '\r' | '}') || (!quoted && c.is_whitespace())
+            })
+            .unwrap_or(inner.len());
+        let value = &inner[..end];
+        if value.is_empty() {
+            continue;
+        }
+        let start = value_at + usize::from(quoted);
+        out.push((start..start + value.len(), value.to_string()));
+    }
+    out
+}
+
 /// `terraform { required_providers { aws = { version = "…" } } }`: the AWS provider
 /// constraint, where it is written.
 pub fn aws_provider_constraint(body: &Body, file: FileId) -> Option<Located<String>> {
@@ -575,5 +627,24 @@ organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
         let id = s.add(PathBuf::from("c"), "c".into(), text.into());
         let err = parse_body(text, id).unwrap_err();
         assert!(s.start_of(&err.span).unwrap().0 >= 3);
+    }
+
+    #[test]
+    fn sops_files_and_their_profiles() {
+        let body = parse_body(
+            "data \"sops_file\" \"a\" {\n  source_file = \"secrets.enc.yaml\"\n}\ndata \"sops_file\" \"b\" {\n  source_file = \"${path.module}/b.enc.json\"\n}\ndata \"sops_file\" \"c\" {\n  source_file = var.f\n}\n",
+            FileId::DETACHED,
+        )
+        .unwrap();
+        assert_eq!(sops_files(&body), ["secrets.enc.yaml", "b.enc.json"]);
+        let yaml = "sops:\n    kms:\n        - arn: arn:aws:kms:us-east-1:1:key/k\n          aws_profile: bb-shared-devops\n        - arn: x\n          aws_profile: \"\"\n";
+        let found = sops_aws_profiles(yaml);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&yaml[found[0].0.clone()], "bb-shared-devops");
+        let json =
+            "{\"sops\": {\"kms\": [{\"arn\": \"x\", \"aws_profile\": \"bb-apps-devstg-devops\"}]}}";
+        let found = sops_aws_profiles(json);
+        assert_eq!(found[0].1, "bb-apps-devstg-devops");
+        assert_eq!(&json[found[0].0.clone()], "bb-apps-devstg-devops");
     }
 }

@@ -215,6 +215,24 @@ impl Reader {
                     s.file = file;
                     s
                 }));
+                for sops in done.sops {
+                    let display = self.display_path(&sops.path);
+                    let file = match sops.text {
+                        Ok(text) => self.sources.add(sops.path, display, text),
+                        // Terraform fails on it too, with its own message; nothing to say here.
+                        Err(_) => continue,
+                    };
+                    refs.extend(sops.profiles.into_iter().map(|(range, name)| ProfileRef {
+                        expr: name.clone(),
+                        span: Span::new(file, range),
+                        site: RefSite::Sops,
+                        resolution: Resolution::Resolved(name),
+                        owner: job.path.clone(),
+                        // The KMS key's ARN names its region.
+                        region_given: true,
+                        hidden_from_cli: false,
+                    }));
+                }
                 if let Some(mut c) = done.aws_constraint {
                     c.span.file = file;
                     aws_constraint.get_or_insert(c);
@@ -559,7 +577,15 @@ struct ParsedFile {
     s3_backend: bool,
     without_profile: Vec<Span>,
     aws_constraint: Option<Located<String>>,
+    /// Files its `data "sops_file"` blocks decrypt, and their KMS keys' `aws_profile`s.
+    sops: Vec<SopsFile>,
     error: Option<ParseError>,
+}
+
+struct SopsFile {
+    path: PathBuf,
+    text: Result<String, String>,
+    profiles: Vec<(std::ops::Range<usize>, String)>,
 }
 
 fn parse_layer_file(
@@ -576,6 +602,7 @@ fn parse_layer_file(
         s3_backend: false,
         without_profile: Vec::new(),
         aws_constraint: None,
+        sops: Vec::new(),
         error: None,
     };
     match super::fs::read_in_project(root, path) {
@@ -595,6 +622,23 @@ fn parse_layer_file(
                         done.s3_backend = tf::declares_s3_backend(&body);
                         done.without_profile = tf::providers_without_profile(&body, detached);
                         done.aws_constraint = tf::aws_provider_constraint(&body, detached);
+                        let dir = path.parent().unwrap_or(root);
+                        done.sops = tf::sops_files(&body)
+                            .into_iter()
+                            .map(|rel| {
+                                let path = dir.join(rel);
+                                let text = super::fs::read_in_project(root, &path).map(|t| t.text);
+                                let profiles = text
+                                    .as_deref()
+                                    .map(tf::sops_aws_profiles)
+                                    .unwrap_or_default();
+                                SopsFile {
+                                    path,
+                                    text,
+                                    profiles,
+                                }
+                            })
+                            .collect();
                     }
                     Err(e) => done.error = Some(e),
                 }
@@ -606,11 +650,16 @@ fn parse_layer_file(
 }
 
 /// Whether a file can hold what the reader looks for — a `profile` attribute or object key
-/// (`profile =`, `profile:`), an exec `--profile`, a `provider` or a `backend` block — so that
+/// (`profile =`, `profile:`), an exec `--profile`, a `provider`, `backend` or `sops_file`
+/// block — so that
 /// the many files that cannot (`main.tf`, `variables.tf` declaring `variable "profile"`) are
 /// not parsed at all.
 fn may_name_a_profile(text: &str) -> bool {
-    if text.contains("provider") || text.contains("backend") || text.contains("--profile") {
+    if text.contains("provider")
+        || text.contains("backend")
+        || text.contains("--profile")
+        || text.contains("sops_file")
+    {
         return true;
     }
     text.match_indices("profile").any(|(at, word)| {
@@ -715,6 +764,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
                 s3_backend: false,
                 without_profile: Vec::new(),
                 aws_constraint: None,
+                sops: Vec::new(),
                 error: Some(ParseError {
                     span: Span::whole(FileId::DETACHED),
                     message: format!(
@@ -752,6 +802,7 @@ mod parse_trigger_tests {
             "terraform { backend \"s3\" {} }",
             "args = [\"eks\", \"--profile\", var.p]",
             "profile=var.profile",
+            "data \"sops_file\" \"s\" { source_file = \"s.enc.yaml\" }",
         ] {
             assert!(may_name_a_profile(yes), "{yes}");
         }

@@ -381,6 +381,7 @@ fn not_refreshed(
     let cached = cached_until(cx, aws, name, step);
     let backend_only = refs.iter().all(|r| r.site == RefSite::Backend);
     let exec_only = refs.iter().all(|r| r.site == RefSite::Exec);
+    let sops_only = refs.iter().all(|r| r.site == RefSite::Sops);
     let hidden = refs.iter().all(|r| r.hidden_from_cli);
     let message = if hidden {
         format!(
@@ -390,6 +391,11 @@ fn not_refreshed(
     } else if exec_only {
         format!(
             "no step of `leverage tf` refreshes `{name}`: Terraform passes it to a command (`--profile` of an `exec` block in {}), which the Leverage CLI does not read",
+            files.join(", ")
+        )
+    } else if sops_only {
+        format!(
+            "no step of `leverage tf` refreshes `{name}`: the sops provider decrypts {} with it (`aws_profile` of its KMS key), and the Leverage CLI does not read that file",
             files.join(", ")
         )
     } else if backend_only {
