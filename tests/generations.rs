@@ -372,3 +372,31 @@ fn sso_session_profiles_for_a_terraform_too_old_to_read_them() {
     let (_, r) = check_json(live(&mut case.cmd("shared")));
     assert_eq!(diags(&r, "LD312").len(), 1, "{r:#}");
 }
+
+/// Terraform's Go SDKs refuse `source_profile` (or `credential_source`) without `role_arn`;
+/// the AWS CLI ignores the line. The fix depends on whether the profile has keys of its own.
+#[test]
+fn a_source_profile_without_a_role_to_assume() {
+    let case = Case::new("iam-live");
+    let config = case.aws().join("config");
+    let original = std::fs::read_to_string(&config).unwrap();
+    let ld302 = || {
+        let (_, r) = check_json(case.cmd("shared").args(["check", "--offline"]));
+        diags(&r, "LD302")
+            .into_iter()
+            .filter(|d| d["message"].as_str().unwrap().contains("no `role_arn`"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(ld302().is_empty());
+    std::fs::write(
+        &config,
+        original.replace("role_arn = arn:aws:iam::333333333333:role/DevOps\n", ""),
+    )
+    .unwrap();
+    let found = ld302();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["profile"], "bb-apps-devstg-devops");
+    assert_eq!(found[0]["severity"], "error");
+    assert!(found[0]["fix"].as_str().unwrap().starts_with("role_arn = "));
+}

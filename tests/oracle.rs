@@ -89,8 +89,29 @@ for name in sorted(glob.glob("*.tf")):
         backend = backend or s3_backend(hcl2.load(f).get("terraform", []))
 if backend and isinstance(variables.get("profile"), str):
     profiles.add(variables["profile"])
+import configparser
+def keys(p):
+    out = {}
+    for path, name in ((os.environ["AWS_CONFIG_FILE"], p if p == "default" else "profile " + p),
+                       (os.environ["AWS_SHARED_CREDENTIALS_FILE"], p)):
+        c = configparser.RawConfigParser()
+        c.read(path)
+        if c.has_section(name):
+            out.update(c.items(name))
+    return out
+def go_sdk_refuses(p, seen=()):
+    # Terraform's Go SDK (unlike boto3) refuses a credential source with no role to assume
+    k = keys(p)
+    if ("source_profile" in k or "credential_source" in k) and "role_arn" not in k:
+        return True
+    src = k.get("source_profile")
+    return bool(src) and src not in seen and go_sdk_refuses(src, seen + (p,))
 ok = True
 for p in sorted(profiles):
+    if go_sdk_refuses(p):
+        print(f"stub: {p}: credential type source_profile requires role_arn", file=sys.stderr)
+        ok = False
+        continue
     try:
         boto3.Session(profile_name=p, region_name="us-east-1").client("sts").get_caller_identity()
     except Exception as e:
@@ -1031,6 +1052,26 @@ async fn the_run_agrees_with_leverage_3_iam() {
                         tail.replacen("source_profile = bb-security\n", "", 1)
                     )
                 })
+            }),
+        ),
+        (
+            // Terraform's Go SDK refuses `source_profile` without `role_arn` (boto3 and the
+            // AWS CLI ignore the line).
+            "a profile Terraform reads with source_profile and no role_arn",
+            false,
+            Box::new(|o: &Oracle| {
+                o.config_append(
+                    "[profile bb-extra]\nregion = us-east-1\nsource_profile = bb-security\n",
+                );
+                o.provider_in("providers.tf", "extra", "bb-extra");
+            }),
+        ),
+        (
+            "the same profile with a role to assume",
+            true,
+            Box::new(|o: &Oracle| {
+                o.config_append("[profile bb-extra]\nregion = us-east-1\nsource_profile = bb-security\nrole_arn = arn:aws:iam::222222222222:role/DevOps\n");
+                o.provider_in("providers.tf", "extra", "bb-extra");
             }),
         ),
     ];

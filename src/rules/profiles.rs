@@ -154,6 +154,29 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     for name in cx.chain_profiles() {
         let Some(role) = aws.profile_value(&name, "role_arn") else {
+            // The Go SDKs (Terraform, its S3 backend) refuse a credential source without a
+            // role to assume; the AWS CLI ignores it. (aws-sdk-go-v2 `config/shared_config.go`
+            // `validateCredentialsRequireARN`.)
+            let source = ["source_profile", "credential_source"]
+                .into_iter()
+                .find_map(|k| aws.profile_value(&name, k).map(|e| (k, e)));
+            if let Some((key, entry)) = source {
+                let own_keys = aws.profile_value(&name, "aws_access_key_id").is_some();
+                out.push(
+                    LD302
+                        .diag(format!("`{name}` has `{key}` but no `role_arn`"))
+                        .profile(name.clone())
+                        .at(entry.line_span.clone(), "a source with no role to assume")
+                        .help(format!(
+                            "Terraform's AWS SDK refuses the profile (\"credential type {key} requires role_arn, profile {name}\"); the AWS CLI ignores the line, so `aws sts get-caller-identity --profile {name}` may still work"
+                        ))
+                        .fix(if own_keys {
+                            format!("delete the `{key}` line (the profile's own keys are used)")
+                        } else {
+                            "role_arn = arn:aws:iam::<account id>:role/<role>   # the role to assume with the source's credentials".to_string()
+                        }),
+                );
+            }
             continue;
         };
         let source = aws.profile_value(&name, "source_profile");
