@@ -400,3 +400,44 @@ fn a_source_profile_without_a_role_to_assume() {
     assert_eq!(found[0]["severity"], "error");
     assert!(found[0]["fix"].as_str().unwrap().starts_with("role_arn = "));
 }
+
+/// 3.x `leverage tf` runs only a binary whose `--version` says OpenTofu. Offline the doctor
+/// starts nothing and goes by the name; live it asks a binary outside the checkout.
+#[test]
+fn a_tf_binary_that_is_not_opentofu() {
+    let case = Case::new("v3-sso-healthy");
+    let build = case.project().join("build.env");
+    let stub = case.dir.path().join("terraform");
+    let set = |says: &str| {
+        std::fs::write(&stub, format!("#!/bin/sh\necho '{says}'\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let env: String = std::fs::read_to_string(&build)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("TF_BINARY"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&build, format!("{env}TF_BINARY={}\n", stub.display())).unwrap();
+    };
+    let not_opentofu = |r: &serde_json::Value| {
+        diags(r, "LD005")
+            .into_iter()
+            .filter(|d| d["message"].as_str().unwrap().contains("OpenTofu"))
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    set("Terraform v1.5.7");
+    let (_, r) = check_json(case.cmd("shared").args(["check", "--offline"]));
+    let found = not_opentofu(&r);
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert!(found[0].contains("named like Terraform"), "{found:?}");
+    let (_, r) = check_json(live(&mut case.cmd("shared")));
+    let found = not_opentofu(&r);
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert!(found[0].contains("says `Terraform v1.5.7`"), "{found:?}");
+    // Named `terraform`, but it is OpenTofu: asked, it says so.
+    set("OpenTofu v1.8.0");
+    let (_, r) = check_json(live(&mut case.cmd("shared")));
+    assert!(not_opentofu(&r).is_empty(), "{r:#}");
+}

@@ -373,6 +373,19 @@ async fn sso_layers_agree_with_leverage_3() {
             }),
         ),
         (
+            // 3.x `leverage tf` runs `--version` first and refuses a binary that does not say
+            // OpenTofu (`leverage terraform` is the command for Terraform).
+            "TF_BINARY is Terraform",
+            false,
+            Box::new(|o: &Oracle| {
+                let bin = o.case.dir.path().join("terraform");
+                std::fs::write(&bin, "#!/bin/sh\necho 'Terraform v1.5.7'\n").unwrap();
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+                o.tf_binary_lines(&format!("TF_BINARY={}", bin.display()));
+            }),
+        ),
+        (
             // yaenv expands `${NAME}` from the same file.
             "TF_BINARY built from a build.env variable",
             true,

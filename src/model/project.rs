@@ -265,8 +265,22 @@ pub struct Project {
     /// What is wrong with build.env `TF_BINARY` as the 3.x CLI resolves it (not found, not
     /// executable), when it is set.
     pub tf_binary_problem: Option<String>,
+    /// What the binary `leverage tf` runs is, as far as the doctor knows (3.x).
+    pub tf_binary_kind: Option<TfBinaryKind>,
     /// The Terraform or OpenTofu the project runs, where known.
     pub terraform: Option<Terraform>,
+}
+
+/// What `TF_BINARY` (or `tofu` on PATH) is: `leverage tf` runs only a binary whose
+/// `--version` says OpenTofu (3.1.0 `tfrunner.py`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TfBinaryKind {
+    /// Its `--version` says OpenTofu.
+    OpenTofu,
+    /// Its `--version` does not (its first line, for the report).
+    NotOpenTofu { said: String },
+    /// Not run (offline, or inside the checkout); its file name says `terraform`.
+    NamedTerraform,
 }
 
 /// Which Terraform runs the layers, and where that is known from.

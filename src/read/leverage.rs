@@ -191,13 +191,31 @@ pub fn terraform_version(
     root: &Path,
     binary: &str,
     trust_project_binary: bool,
-) -> Option<crate::model::project::Terraform> {
+) -> Option<(
+    crate::model::project::TfBinaryKind,
+    Option<crate::model::project::Terraform>,
+)> {
+    use crate::model::project::{Terraform, TfBinaryKind};
     let path = tf_binary_path(root, binary).ok()?;
     if !trust_project_binary && inside(root, &path) {
         return None;
     }
     let out = run_bounded(&path, "--version")?;
-    crate::model::project::Terraform::from_version_output(&out, binary)
+    let kind = if out.contains("OpenTofu") {
+        TfBinaryKind::OpenTofu
+    } else {
+        TfBinaryKind::NotOpenTofu {
+            said: crate::secrets::one_line(out.lines().next().unwrap_or(""), 80),
+        }
+    };
+    Some((kind, Terraform::from_version_output(&out, binary)))
+}
+
+/// What a binary not run is, by its file name: `terraform` (or `terraform-1.5`…) is Terraform.
+pub fn tf_binary_kind_by_name(binary: &str) -> Option<crate::model::project::TfBinaryKind> {
+    let name = Path::new(binary).file_name()?.to_str()?;
+    name.starts_with("terraform")
+        .then_some(crate::model::project::TfBinaryKind::NamedTerraform)
 }
 
 /// The Terraform or OpenTofu version the project pins in its files, for runs that start no
@@ -235,7 +253,9 @@ pub fn terraform_from_files(root: &Path) -> Option<crate::model::project::Terraf
 /// make the doctor wait.
 fn run_bounded(program: &Path, arg: &str) -> Option<String> {
     let mut cmd = std::process::Command::new(program);
+    // Terraform and OpenTofu ask checkpoint.hashicorp.com for news on `--version`.
     cmd.arg(arg)
+        .env("CHECKPOINT_DISABLE", "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());

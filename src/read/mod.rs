@@ -260,28 +260,40 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         setting,
         may_run,
     ));
-    // Which Terraform reads the profiles matters only for what older ones cannot read
-    // (`sso_session`): ask the 3.x binary only then.
+    // Which Terraform reads the profiles (older ones cannot read `sso_session`): pinned in a
+    // file, else what the 3.x binary says.
     let mut project = project;
     if project.terraform.is_none() {
         project.terraform = leverage::terraform_from_files(&root);
     }
-    let uses_sso_session = aws
-        .as_ref()
-        .and_then(|a| a.config.parsed())
-        .is_some_and(|c| c.sections.iter().any(|s| s.get("sso_session").is_some()));
-    if project.terraform.is_none()
-        && uses_sso_session
-        && crate::leverage::Cli::new(leverage.generation).runs_terraform_on_host()
-        && may_run
+    // 3.x runs only a binary whose `--version` says OpenTofu: asked where a program may run,
+    // otherwise told by its name. Its version also says what it can read (`sso_session`).
+    if crate::leverage::Cli::new(leverage.generation).runs_terraform_on_host()
         && project.tf_binary_problem.is_none()
-        && let Some(binary) = project.build_var("TF_BINARY").map(|e| e.value.clone())
     {
-        project.terraform = leverage::terraform_version(
-            &root,
-            &binary,
-            settings.programs == Programs::TrustProjectBinary,
-        );
+        let binary = project
+            .build_var("TF_BINARY")
+            .map(|e| e.value.clone())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| crate::leverage::DEFAULT_TF_BINARY.to_string());
+        let answer = may_run
+            .then(|| {
+                leverage::terraform_version(
+                    &root,
+                    &binary,
+                    settings.programs == Programs::TrustProjectBinary,
+                )
+            })
+            .flatten();
+        match answer {
+            Some((kind, version)) => {
+                project.tf_binary_kind = Some(kind);
+                if project.terraform.is_none() {
+                    project.terraform = version;
+                }
+            }
+            None => project.tf_binary_kind = leverage::tf_binary_kind_by_name(&binary),
+        }
     }
     Ok(Model {
         sources: reader.sources,

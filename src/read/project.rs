@@ -296,6 +296,7 @@ impl Reader {
             common_file,
             build_envs,
             tf_binary_problem,
+            tf_binary_kind: None,
             terraform: image_tag,
             common_example_exists: root.join("config").join("common.tfvars.example").exists(),
             common,

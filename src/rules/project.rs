@@ -89,6 +89,54 @@ fn project_not_found(cx: &Context, out: &mut Vec<Diagnostic>) {
     );
 }
 
+/// 3.x `leverage tf` runs only a binary whose `--version` says OpenTofu (`tfrunner.py`).
+fn tf_binary_not_opentofu(
+    cx: &Context,
+    project: &crate::model::project::Project,
+    build_env: crate::source::FileId,
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::model::project::TfBinaryKind;
+    let written = project
+        .build_var("TF_BINARY")
+        .filter(|e| !e.value.is_empty());
+    let shown = written
+        .map(|e| crate::secrets::escape_controls(&e.value, false))
+        .unwrap_or_else(|| crate::leverage::DEFAULT_TF_BINARY.to_string());
+    let at = written
+        .map(|e| e.value_span.clone())
+        .unwrap_or_else(|| Span::whole(build_env));
+    let refused = "every `leverage tf` command stops with \"The provided binary does not seem to be OpenTofu.\" before Terraform starts (`leverage terraform` is the command for a Terraform binary)";
+    match &project.tf_binary_kind {
+        Some(TfBinaryKind::NotOpenTofu { said }) => out.push(
+            LD005
+                .diag(format!(
+                    "`{shown} --version` says `{}`, not OpenTofu: Leverage CLI {} runs only OpenTofu under `leverage tf`",
+                    crate::secrets::escape_controls(said, false),
+                    cx.cli.generation.label()
+                ))
+                .severity(Severity::Error)
+                .at(at, "the binary `leverage tf` runs")
+                .help(refused)
+                .fix("TF_BINARY=/usr/local/bin/tofu   # the path of an OpenTofu binary"),
+        ),
+        Some(TfBinaryKind::NamedTerraform) => out.push(
+            LD005
+                .diag(format!(
+                    "TF_BINARY `{shown}` is named like Terraform; Leverage CLI {} runs only a binary whose `--version` says OpenTofu under `leverage tf` (known by its name only: not run offline or inside the checkout)",
+                    cx.cli.generation.label()
+                ))
+                .severity(Severity::Error)
+                .at(at, "the binary `leverage tf` runs")
+                .help(refused)
+                .fix(format!(
+                    "find out: `{shown} --version` must print \"OpenTofu\"; if it prints \"Terraform\", set TF_BINARY=/usr/local/bin/tofu (an OpenTofu binary)"
+                )),
+        ),
+        Some(TfBinaryKind::OpenTofu) | None => {}
+    }
+}
+
 fn parse_error(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
     for e in &project.parse_errors {
@@ -306,6 +354,7 @@ fn build_env_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             ),
             _ => {}
         }
+        tf_binary_not_opentofu(cx, project, root_env.file, out);
         return;
     }
     let Some((minimum, current)) = cx.cli.toolbox_tags() else {
