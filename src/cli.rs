@@ -99,7 +99,7 @@ pub struct StatusArgs {
 }
 
 fn min_remaining(v: &str) -> Result<i64, String> {
-    crate::sessions::parse_duration(v).map(|d| d.num_seconds())
+    crate::time::parse_duration(v).map(|d| d.num_seconds())
 }
 
 #[derive(Debug, Args)]

@@ -24,4 +24,6 @@ pub mod rules;
 pub mod secrets;
 pub mod sessions;
 pub mod source;
+pub mod time;
+pub mod values;
 pub mod write;

@@ -108,7 +108,7 @@ pub fn project_and_aws(
         )
     })?;
     if let Some(name) = project.name()
-        && let Err(why) = crate::fix::values::project_name(&name)
+        && let Err(why) = crate::values::project_name(&name)
     {
         anyhow::bail!(
             "the project name `{}` {why}: fix it first (see `leverage-doctor explain LD009`)",
@@ -140,7 +140,7 @@ pub fn sso_settings(project: &crate::model::project::Project) -> anyhow::Result<
         Ok(value)
     };
     Ok((
-        get("sso_start_url", crate::fix::values::start_url)?,
-        get("sso_region", crate::fix::values::region)?,
+        get("sso_start_url", crate::values::start_url)?,
+        get("sso_region", crate::values::region)?,
     ))
 }

@@ -5,11 +5,11 @@ use super::{Exit, confirm, print, print_coloured, use_color};
 use crate::cli::{CheckArgs, Global, RegenArgs};
 use crate::fix::ini_edit::{self, EditPlan};
 use crate::fix::layout::{self, IamInputs, Note, SsoInputs};
-use crate::fix::values;
 use crate::model::aws::IniKind;
 use crate::model::project::ScopeKind;
 use crate::read::sso_portal::{Portal, PortalAccount, RateLimit, leverage_token};
 use crate::read::{self, ReadSettings};
+use crate::values;
 use crate::write::{Change, Done};
 use anyhow::{Context as _, anyhow, bail};
 use futures::StreamExt;
@@ -180,7 +180,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         })
     };
     let (plan, notes) = plan_for(&existing);
-    values::check_plan(&plan).map_err(|why| anyhow!("{why}: nothing was written"))?;
+    crate::fix::ini_edit::check_plan(&plan).map_err(|why| anyhow!("{why}: nothing was written"))?;
 
     for note in &notes {
         crate::say!(

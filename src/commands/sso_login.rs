@@ -157,7 +157,7 @@ pub fn login(
                 let shown_url = crate::secrets::one_line(url, 2000);
                 let user_code = crate::secrets::one_line(&code.user_code, 64);
                 crate::say!("To sign in to {start_url}, open:\n\n    {shown_url}\n\nand check that it shows the code {user_code}\n");
-                if !no_browser && crate::fix::values::start_url(url).is_ok() {
+                if !no_browser && crate::values::start_url(url).is_ok() {
                     let _ = read::browser_login::open(url);
                 }
                 crate::say!("waiting for the approval in the browser …");
@@ -211,7 +211,7 @@ pub fn login(
             .context("writing the AWS CLI token cache")?;
         crate::say!("also wrote {} for the AWS CLI", read::display_home(&path));
     }
-    let lasts = crate::rules::human_duration(token.expires_at - chrono::Utc::now());
+    let lasts = crate::time::human_duration(token.expires_at - chrono::Utc::now());
     crate::say!(
         "signed in to {start_url}: the session lasts {lasts} (until {}); token in {}/sso/cache/token",
         token.expires_at.format("%Y-%m-%d %H:%M UTC"),

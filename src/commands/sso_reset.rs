@@ -234,7 +234,7 @@ fn aws_cli_cache_files(
                     .and_then(|u| u.as_str())
                     .map(str::to_string)
             })
-            .is_some_and(|u| crate::fix::values::same_start_url(&u, url))
+            .is_some_and(|u| crate::values::same_start_url(&u, url))
     };
     let mut names = Vec::new();
     let legacy = token_dir.join(format!("{}.json", sha1_hex(url)));
@@ -252,7 +252,7 @@ fn aws_cli_cache_files(
         .filter_map(|s| match &s.name {
             crate::model::aws::SectionName::SsoSession(name)
                 if s.get("sso_start_url")
-                    .is_some_and(|u| crate::fix::values::same_start_url(&u.value, url)) =>
+                    .is_some_and(|u| crate::values::same_start_url(&u.value, url)) =>
             {
                 Some(name.as_str())
             }

@@ -69,10 +69,10 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
                     Some(left) if left <= 0 => "expired".to_string(),
                     Some(left) => format!(
                         "{} left",
-                        crate::rules::human_duration(crate::sessions::seconds(left))
+                        crate::time::human_duration(crate::time::seconds(left))
                     ),
                 },
-                crate::rules::human_duration(crate::sessions::seconds(min))
+                crate::time::human_duration(crate::time::seconds(min))
             );
         }
         return Ok(if failing.is_empty() {
@@ -109,9 +109,9 @@ fn human(
             None => "missing".to_string(),
             Some(l) if l <= 0 => format!(
                 "expired {} ago",
-                crate::rules::human_duration(crate::sessions::seconds(-l))
+                crate::time::human_duration(crate::time::seconds(-l))
             ),
-            Some(l) => crate::rules::human_duration(crate::sessions::seconds(l)),
+            Some(l) => crate::time::human_duration(crate::time::seconds(l)),
         };
         // Red: expired, missing or under the gate; yellow: under an hour; green: fine.
         let urgency = match s.remaining_s(now) {

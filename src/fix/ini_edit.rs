@@ -286,6 +286,35 @@ pub fn apply(text: &str, kind: IniKind, plan: &EditPlan) -> String {
     out
 }
 
+/// The last gate before an edit reaches a file.
+pub fn check_plan(plan: &EditPlan) -> Result<(), String> {
+    for spec in &plan.upsert {
+        if spec.header.contains(['[', ']'])
+            || spec.header.chars().any(char::is_control)
+            || spec.header.trim().is_empty()
+        {
+            return Err(format!(
+                "refusing to write the section header `{}`",
+                crate::secrets::escape_controls(&spec.header, false)
+            ));
+        }
+        for (key, value) in &spec.keys {
+            if !crate::values::MANAGED_KEYS.contains(&key.as_str()) {
+                return Err(format!(
+                    "refusing to write `{key}`: not a key leverage-doctor manages"
+                ));
+            }
+            crate::values::plain(value).map_err(|why| {
+                format!(
+                    "refusing to write `{key}` in [{}]: the value {why}",
+                    spec.header
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,5 +397,20 @@ mod tests {
             apply("", IniKind::Config, &plan),
             "[default]\nregion = us-east-1\n"
         );
+    }
+
+    #[test]
+    fn the_last_gate_refuses_unmanaged_keys_and_line_breaks() {
+        let plan = |header: &str, key: &str, value: &str| EditPlan {
+            upsert: vec![SectionSpec {
+                header: header.into(),
+                keys: vec![(key.into(), value.into())],
+            }],
+            ..Default::default()
+        };
+        assert!(check_plan(&plan("profile bb-sso", "region", "us-east-1")).is_ok());
+        assert!(check_plan(&plan("profile bb-sso", "credential_process", "sh")).is_err());
+        assert!(check_plan(&plan("profile x]\n[y", "region", "us-east-1")).is_err());
+        assert!(check_plan(&plan("profile x", "region", "a\nb")).is_err());
     }
 }

@@ -2,8 +2,8 @@
 //! account.tfvars, the SSO portal, the existing source profiles). Pure: no I/O.
 
 use super::ini_edit::{EditPlan, SectionSpec};
-use super::values;
 use crate::read::sso_portal::PortalAccount;
+use crate::values;
 use std::collections::BTreeMap;
 
 /// Something the user should know about the generated config.

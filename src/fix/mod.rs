@@ -3,4 +3,3 @@
 pub mod ini_edit;
 pub mod layout;
 pub mod reset;
-pub mod values;

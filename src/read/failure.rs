@@ -142,7 +142,7 @@ pub fn classify(s: &Signals, phase: Phase, now: DateTime<Utc>) -> Failure {
     let extra = match skew {
         Some(d) if skewed => format!(
             "this machine's clock is {} {} the server's",
-            crate::rules::human_duration(crate::sessions::seconds(d.abs())),
+            crate::time::human_duration(crate::time::seconds(d.abs())),
             if d > 0 { "ahead of" } else { "behind" }
         ),
         _ => String::new(),

@@ -630,7 +630,7 @@ impl Probe<'_> {
                     // An empty or truncated reply parses as an identity with no fields: that
                     // is a failed call, not "ok in account ''".
                     let account = out.account.unwrap_or_default();
-                    if crate::fix::values::account_id(&account).is_err() {
+                    if crate::values::account_id(&account).is_err() {
                         return Err(Failure {
                             kind: FailureKind::Other,
                             error: format!(

@@ -227,7 +227,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         (Some(dir), _, _) => Some(dir.clone()),
         // A name that is not a name (`../x`, `a/b`) would point outside ~/.aws/: LD009 says so
         // and nothing is read or written for it.
-        (None, Some(name), _) if crate::fix::values::project_name(&name).is_err() => None,
+        (None, Some(name), _) if crate::values::project_name(&name).is_err() => None,
         (None, Some(name), Some(home)) => Some(home.join(".aws").join(name)),
         (None, Some(name), None) => {
             return Err(ReadError::Path {

@@ -255,7 +255,7 @@ impl Oidc {
                         }
                         "AccessDeniedException" => return Err(LoginError::AccessDenied),
                         "ExpiredTokenException" => {
-                            return Err(LoginError::Expired(crate::rules::human_duration(
+                            return Err(LoginError::Expired(crate::time::human_duration(
                                 Span::from_std(lifetime).unwrap_or_default(),
                             )));
                         }
@@ -264,7 +264,7 @@ impl Oidc {
                 }
             }
             if std::time::Instant::now() >= deadline {
-                return Err(LoginError::Expired(crate::rules::human_duration(
+                return Err(LoginError::Expired(crate::time::human_duration(
                     Span::from_std(lifetime.min(max_wait)).unwrap_or_default(),
                 )));
             }

@@ -143,7 +143,7 @@ pub fn leverage_token(aws: &AwsFiles, now: DateTime<Utc>) -> Result<LeverageToke
     if expires_at <= now {
         return Err(TokenError::Expired {
             dir,
-            ago: crate::rules::human_duration(now - expires_at),
+            ago: crate::time::human_duration(now - expires_at),
         });
     }
     Ok(LeverageToken {

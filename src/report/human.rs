@@ -272,7 +272,7 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
                     if left <= chrono::Duration::zero() {
                         "expired".to_string()
                     } else {
-                        format!("in {}", crate::rules::human_duration(left))
+                        format!("in {}", crate::time::human_duration(left))
                     }
                 })
                 .unwrap_or_else(|| "-".into()),

@@ -17,8 +17,6 @@ use crate::model::aws::{AwsFile, AwsFiles};
 use crate::model::project::{Mode, ProfileRef, Project};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use sessions::human_duration;
-
 pub struct Rule {
     pub id: &'static str,
     pub name: &'static str,

@@ -207,7 +207,7 @@ fn project_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
         names.push(("project.yaml `short_name`", y.clone()));
     }
     for (what, name) in names {
-        if let Err(why) = crate::fix::values::project_name(&name.value) {
+        if let Err(why) = crate::values::project_name(&name.value) {
             out.push(
                 LD009
                     .diag(format!(

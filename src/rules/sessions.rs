@@ -51,15 +51,6 @@ rule!(
     mfa_session_expired
 );
 
-pub fn human_duration(d: Duration) -> String {
-    let mins = d.num_minutes().abs();
-    match (mins / (60 * 24), (mins / 60) % 24, mins % 60) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (days, h, _) => format!("{days}d {h}h"),
-    }
-}
-
 const LOGIN_FIX: &str = "leverage aws sso login   (or: leverage-doctor sso-login)";
 
 fn sso_token_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -130,7 +121,7 @@ fn sso_token_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
                         token.name,
                         at.format("%Y-%m-%d %H:%M UTC"),
                         utc_offset(cx.model.local_utc_offset_s),
-                        human_duration(left)
+                        crate::time::human_duration(left)
                     ))
                     .at(Span::whole(token.file), "refused east of UTC")
                     .help("the CLI's check uses datetime.now() (local) against a UTC time: every layer stops with \"AWS SSO token has expired\"")
@@ -141,7 +132,7 @@ fn sso_token_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
         if left <= Duration::zero() {
             out.push(
                 LD502
-                    .diag(format!("the SSO token `{}` expired {} ago ({})", token.name, human_duration(left), at.format("%Y-%m-%d %H:%M UTC")))
+                    .diag(format!("the SSO token `{}` expired {} ago ({})", token.name, crate::time::human_duration(left), at.format("%Y-%m-%d %H:%M UTC")))
                     .at(Span::whole(token.file), "expired")
                     .help("every SSO profile fails until you log in again; if login seems to work but this stays, reset the session")
                     .fix(format!("{LOGIN_FIX}\nif that does not help: leverage-doctor sso-reset --login")),
@@ -152,7 +143,7 @@ fn sso_token_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .diag(format!(
                         "the SSO token `{}` expires in {}",
                         token.name,
-                        human_duration(left)
+                        crate::time::human_duration(left)
                     ))
                     .severity(Severity::Warning)
                     .at(Span::whole(token.file), "about to expire")
@@ -228,7 +219,7 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
         if left > Duration::minutes(REFRESH_MARGIN_MINUTES) && !has_keys {
             out.push(
                 LD504
-                    .diag(format!("`{name}` is marked fresh for {} but the credentials file has no keys for it", human_duration(left)))
+                    .diag(format!("`{name}` is marked fresh for {} but the credentials file has no keys for it", crate::time::human_duration(left)))
                     .severity(Severity::Error)
                     .profile(name.clone())
                     .at(exp.line_span.clone(), "says the credentials are fresh")
@@ -238,7 +229,7 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
         } else if left <= Duration::zero() && has_keys {
             out.push(
                 LD504
-                    .diag(format!("the cached role credentials of `{name}` expired {} ago", human_duration(left)))
+                    .diag(format!("the cached role credentials of `{name}` expired {} ago", crate::time::human_duration(left)))
                     .profile(name.clone())
                     .at(exp.line_span.clone(), "expired")
                     .help("leverage commands refresh them, but plain `terraform` or `aws --profile` calls fail with ExpiredToken")
@@ -277,7 +268,7 @@ fn mfa_session_without_keys(cx: &Context, out: &mut Vec<Diagnostic>) {
             LD504
                 .diag(format!(
                     "the cached MFA session of `{name}` is fresh for {} but the credentials file has no keys for it",
-                    human_duration(until - cx.model.now)
+                    crate::time::human_duration(until - cx.model.now)
                 ))
                 .severity(Severity::Error)
                 .profile(name.clone())
@@ -324,13 +315,13 @@ fn mfa_session_expired(cx: &Context, out: &mut Vec<Diagnostic>) {
             Ok(at) if *at <= cx.model.now => format!(
                 "the cached MFA session of `{}` expired {} ago: the next run asks for a code",
                 cache.profile,
-                human_duration(*at - cx.model.now)
+                crate::time::human_duration(*at - cx.model.now)
             ),
             // The Leverage CLI reuses a session only while more than 30 minutes remain.
             Ok(at) if *at <= cx.model.now + Duration::minutes(REFRESH_MARGIN_MINUTES) => format!(
                 "the cached MFA session of `{}` has only {} left: the next run asks for a code",
                 cache.profile,
-                human_duration(*at - cx.model.now)
+                crate::time::human_duration(*at - cx.model.now)
             ),
             Ok(_) => continue,
             Err(e) => format!(
@@ -392,7 +383,7 @@ fn sso_token_foreign(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Ok(t) = &token.content else { continue };
         let mut wrong = Vec::new();
         if let (Some(have), Some(want)) = (&t.start_url, &want_url)
-            && !crate::fix::values::same_start_url(have, &want.value)
+            && !crate::values::same_start_url(have, &want.value)
         {
             wrong.push(format!(
                 "start URL `{}` (the project's is `{}`)",

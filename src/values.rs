@@ -4,8 +4,6 @@
 //! written. `check_plan` is the last gate: no line break, no bracket in a header, and only the
 //! keys the doctor manages, whatever a portal answers.
 
-use super::ini_edit::EditPlan;
-
 /// The keys the doctor writes; nothing else can reach a file (no `credential_process`).
 pub const MANAGED_KEYS: &[&str] = &[
     "region",
@@ -23,7 +21,7 @@ pub const MANAGED_KEYS: &[&str] = &[
 
 /// A value the readers take as one plain token: printable, no white space at its ends, no line
 /// break, no comment character that some readers would cut at.
-fn plain(value: &str) -> Result<(), String> {
+pub fn plain(value: &str) -> Result<(), String> {
     if value.is_empty() {
         return Err("is empty".into());
     }
@@ -154,39 +152,9 @@ pub fn mfa_serial(value: &str) -> Result<(), String> {
     )
 }
 
-/// The last gate before an edit reaches a file.
-pub fn check_plan(plan: &EditPlan) -> Result<(), String> {
-    for spec in &plan.upsert {
-        if spec.header.contains(['[', ']'])
-            || spec.header.chars().any(char::is_control)
-            || spec.header.trim().is_empty()
-        {
-            return Err(format!(
-                "refusing to write the section header `{}`",
-                crate::secrets::escape_controls(&spec.header, false)
-            ));
-        }
-        for (key, value) in &spec.keys {
-            if !MANAGED_KEYS.contains(&key.as_str()) {
-                return Err(format!(
-                    "refusing to write `{key}`: not a key leverage-doctor manages"
-                ));
-            }
-            plain(value).map_err(|why| {
-                format!(
-                    "refusing to write `{key}` in [{}]: the value {why}",
-                    spec.header
-                )
-            })?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fix::ini_edit::SectionSpec;
 
     #[test]
     fn values_are_validated() {
@@ -209,20 +177,5 @@ mod tests {
         assert!(mfa_serial("alice").is_err());
         assert!(profile_name("bb-sso-data-lake").is_ok());
         assert!(profile_name("bb-sso-ops[eu]").is_err());
-    }
-
-    #[test]
-    fn the_last_gate_refuses_unmanaged_keys_and_line_breaks() {
-        let plan = |header: &str, key: &str, value: &str| EditPlan {
-            upsert: vec![SectionSpec {
-                header: header.into(),
-                keys: vec![(key.into(), value.into())],
-            }],
-            ..Default::default()
-        };
-        assert!(check_plan(&plan("profile bb-sso", "region", "us-east-1")).is_ok());
-        assert!(check_plan(&plan("profile bb-sso", "credential_process", "sh")).is_err());
-        assert!(check_plan(&plan("profile x]\n[y", "region", "us-east-1")).is_err());
-        assert!(check_plan(&plan("profile x", "region", "a\nb")).is_err());
     }
 }
