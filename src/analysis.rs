@@ -329,7 +329,7 @@ mod tests {
     use crate::source::FileId;
 
     fn aws(config: &str, credentials: &str) -> AwsFiles {
-        let parse = |t: &str, k| AwsFile::Parsed(crate::read::ini::parse(t, FileId::DETACHED, k).0);
+        let parse = |t: &str, k| AwsFile::Parsed(crate::ini::parse(t, FileId::DETACHED, k).0);
         AwsFiles {
             dir: "/x".into(),
             dir_display: "~/.aws/bb".into(),

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod fix;
+pub mod ini;
 pub mod leverage;
 pub mod model;
 pub mod read;

@@ -121,8 +121,12 @@ pub fn start_url(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// See `crate::model::sign_in::same_start_url`.
-pub use crate::model::sign_in::same_start_url;
+/// Two start URLs name the same portal when they differ only by case, surrounding blanks, or
+/// a trailing `/` or `#/` (the portal's own links end in `#/`).
+pub fn same_start_url(a: &str, b: &str) -> bool {
+    let norm = |u: &str| u.trim().trim_end_matches(['/', '#']).to_ascii_lowercase();
+    norm(a) == norm(b)
+}
 
 /// An MFA device ARN: `arn:<partition>:iam::<12 digits>:mfa/<name>`.
 pub fn mfa_serial(value: &str) -> Result<(), String> {

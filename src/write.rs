@@ -25,14 +25,14 @@ pub enum WriteError {
 
 fn io(path: &Path, e: std::io::Error) -> WriteError {
     WriteError::Io {
-        path: crate::read::display_home(path),
+        path: crate::read::fs::display_home(path),
         reason: crate::read::fs::io_reason(&e),
     }
 }
 
 fn refused(path: &Path, reason: impl Into<String>) -> WriteError {
     WriteError::Refused {
-        path: crate::read::display_home(path),
+        path: crate::read::fs::display_home(path),
         reason: reason.into(),
     }
 }
@@ -64,7 +64,7 @@ impl FolderLock {
             Err(std::fs::TryLockError::WouldBlock) => {
                 crate::say!(
                     "waiting for another leverage-doctor writing in {} …",
-                    crate::read::display_home(dir)
+                    crate::read::fs::display_home(dir)
                 );
                 file.lock().map_err(|e| io(&path, e))?;
             }
@@ -168,7 +168,7 @@ pub fn backup(
     let mut bytes = Vec::new();
     crate::read::fs::open_regular(&target)
         .map_err(|reason| WriteError::Io {
-            path: crate::read::display_home(&target),
+            path: crate::read::fs::display_home(&target),
             reason,
         })?
         .read_to_end(&mut bytes)
@@ -176,7 +176,7 @@ pub fn backup(
     if let Err(e) = write_new(&backup, &bytes) {
         let _ = std::fs::remove_file(&backup);
         return Err(WriteError::Io {
-            path: crate::read::display_home(&backup),
+            path: crate::read::fs::display_home(&backup),
             reason: format!(
                 "the backup could not be written completely ({e}); the file was not edited"
             ),
@@ -455,7 +455,7 @@ impl<'a> Change<'a> {
                 path,
                 format!(
                     "is outside {}, the only folder this command writes in",
-                    crate::read::display_home(&self.dir)
+                    crate::read::fs::display_home(&self.dir)
                 ),
             ))
         }
@@ -527,7 +527,7 @@ fn read_current(path: &Path) -> Result<Option<String>, WriteError> {
         )),
         Ok(t) => Ok(Some(t.text)),
         Err(reason) => Err(WriteError::Io {
-            path: crate::read::display_home(path),
+            path: crate::read::fs::display_home(path),
             reason,
         }),
     }

@@ -8,6 +8,7 @@ mod failures;
 mod fixtures;
 mod generations;
 mod hostile;
+mod layers;
 mod live;
 mod oracle;
 mod properties;

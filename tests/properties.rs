@@ -1,8 +1,9 @@
 //! Property tests of every parser the doctor owns: any input is read without a panic, and what
 //! is read points back into the input.
 
+use leverage_doctor::ini;
 use leverage_doctor::model::aws::IniKind;
-use leverage_doctor::read::{aws, buildenv, doctor_config, hcl, ini};
+use leverage_doctor::read::{aws, buildenv, doctor_config, hcl};
 use leverage_doctor::source::Sources;
 use proptest::prelude::*;
 use std::path::PathBuf;

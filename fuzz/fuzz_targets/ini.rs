@@ -1,7 +1,7 @@
 #![no_main]
 //! The AWS config/credentials reader: any bytes, both kinds; spans must point into the input.
 use leverage_doctor::model::aws::IniKind;
-use leverage_doctor::read::ini;
+use leverage_doctor::ini;
 use leverage_doctor::source::Sources;
 use libfuzzer_sys::fuzz_target;
 

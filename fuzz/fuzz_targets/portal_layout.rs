@@ -3,7 +3,7 @@
 //! no line break, no bracket in a header, only managed keys. Never panics.
 use leverage_doctor::fix::ini_edit::apply;
 use leverage_doctor::fix::layout::{SsoInputs, sso_plan};
-use leverage_doctor::fix::values::check_plan;
+use leverage_doctor::fix::ini_edit::check_plan;
 use leverage_doctor::model::aws::IniKind;
 use leverage_doctor::read::sso_portal::PortalAccount;
 use libfuzzer_sys::fuzz_target;

@@ -4,7 +4,7 @@
 use leverage_doctor::fix::ini_edit::apply;
 use leverage_doctor::fix::reset::credentials_plan;
 use leverage_doctor::model::aws::IniKind;
-use leverage_doctor::read::ini::parse;
+use leverage_doctor::ini::parse;
 use leverage_doctor::source::FileId;
 use libfuzzer_sys::fuzz_target;
 

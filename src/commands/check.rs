@@ -32,10 +32,12 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
             jobs: usize::from(args.jobs),
             timeout: Duration::from_secs(args.timeout),
             mfa_code: args.mfa_code.clone(),
-            interactive: !ci && std::io::stdin().is_terminal(),
-            progress: !ci && !global.quiet && std::io::stderr().is_terminal(),
         };
-        model.live = read::live::probe_all(&model, &analysis, &live);
+        let console = super::Terminal::new(
+            !ci && std::io::stdin().is_terminal(),
+            !ci && !global.quiet && std::io::stderr().is_terminal(),
+        );
+        model.live = read::live::probe_all(&model, &analysis, &live, &console);
     }
     for id in &args.ignore {
         if crate::rules::find(id).is_none() {

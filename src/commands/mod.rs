@@ -144,3 +144,52 @@ pub fn sso_settings(project: &crate::model::project::Project) -> anyhow::Result<
         get("sso_region", crate::values::region)?,
     ))
 }
+
+/// The terminal a live check asks MFA codes on and shows its progress on; neither in CI.
+pub struct Terminal {
+    interactive: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Terminal {
+    pub fn new(interactive: bool, progress: bool) -> Terminal {
+        let bar = progress.then(|| {
+            let bar = indicatif::ProgressBar::hidden();
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} checking profiles live {pos}/{len} {wide_bar} {elapsed}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Terminal { interactive, bar }
+    }
+}
+
+impl crate::read::live::Console for Terminal {
+    fn ask(&self, question: &str) -> Option<String> {
+        use std::io::Write;
+        if !self.interactive {
+            return None;
+        }
+        eprint!("{}", crate::secrets::for_output(question, false));
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).ok()?;
+        let code = line.trim().to_string();
+        (!code.is_empty()).then_some(code)
+    }
+
+    fn progress(&self, done: usize, total: usize) {
+        let Some(bar) = &self.bar else { return };
+        if done == 0 {
+            bar.set_length(total as u64);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        }
+        bar.set_position(done as u64);
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    }
+}

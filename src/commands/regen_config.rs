@@ -42,7 +42,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         Err(reason) if config_path.exists() => bail!("{shown}: {reason}"),
         Err(_) => String::new(),
     };
-    let (parsed, _) = read::ini::parse(&old, crate::source::FileId::DETACHED, IniKind::Config);
+    let (parsed, _) = crate::ini::parse(&old, crate::source::FileId::DETACHED, IniKind::Config);
     let existing = headers(&old);
     let declared: BTreeMap<String, Option<String>> = project
         .accounts
@@ -259,7 +259,7 @@ fn valid(what: &str, value: &str, check: fn(&str) -> Result<(), String>) -> anyh
 
 /// The section headers of an AWS config text, as written.
 fn headers(text: &str) -> Vec<String> {
-    let (parsed, _) = read::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
+    let (parsed, _) = crate::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
     parsed.sections.into_iter().map(|s| s.raw).collect()
 }
 
@@ -304,7 +304,7 @@ fn drift(change: &Change, shown: &str, global: &Global) -> anyhow::Result<Exit> 
 /// The section headers a rewrite adds, changes (keys or values) and removes.
 fn section_changes(old: &str, new: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
     let sections = |text: &str| -> BTreeMap<String, Vec<(String, String)>> {
-        let (parsed, _) = read::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
+        let (parsed, _) = crate::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
         let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         for s in parsed.sections {
             out.entry(ini_edit::normalize_header(&s.raw))

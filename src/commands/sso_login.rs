@@ -5,7 +5,7 @@ use super::{Exit, in_ci};
 use crate::cli::{Global, LoginArgs, SsoLoginArgs};
 use crate::fix::reset::sha1_hex;
 use crate::model::Model;
-use crate::read::sso_oidc::{LoginError, NewToken, Oidc, Registration};
+use crate::read::sso_oidc::{LoginError, NewToken, Oidc, Registration, SignInEvent};
 use crate::read::{self, ReadSettings};
 use anyhow::Context as _;
 use std::path::Path;
@@ -151,16 +151,21 @@ pub fn login(
             browser_sign_in(&oidc, &registration, &region, deadline).await?
         } else {
             let no_browser = args.no_browser || in_ci();
-            oidc.sign_in(&registration, &start_url, unit, deadline, |code| {
-                let url = code.verification_uri_complete.as_deref().unwrap_or(&code.verification_uri);
-                // Text from the server: shown escaped, opened only when it is a plain https URL.
-                let shown_url = crate::secrets::one_line(url, 2000);
-                let user_code = crate::secrets::one_line(&code.user_code, 64);
-                crate::say!("To sign in to {start_url}, open:\n\n    {shown_url}\n\nand check that it shows the code {user_code}\n");
-                if !no_browser && crate::values::start_url(url).is_ok() {
-                    let _ = read::browser_login::open(url);
+            oidc.sign_in(&registration, &start_url, unit, deadline, |event| match event {
+                SignInEvent::Code(code) => {
+                    let url = code.verification_uri_complete.as_deref().unwrap_or(&code.verification_uri);
+                    // Text from the server: shown escaped, opened only when it is a plain https URL.
+                    let shown_url = crate::secrets::one_line(url, 2000);
+                    let user_code = crate::secrets::one_line(&code.user_code, 64);
+                    crate::say!("To sign in to {start_url}, open:\n\n    {shown_url}\n\nand check that it shows the code {user_code}\n");
+                    if !no_browser && crate::values::start_url(url).is_ok() {
+                        let _ = read::browser_login::open(url);
+                    }
+                    crate::say!("waiting for the approval in the browser …");
                 }
-                crate::say!("waiting for the approval in the browser …");
+                SignInEvent::SlowDown { interval_s } => {
+                    crate::say!("the service asked to slow down: polling every {interval_s} s");
+                }
             })
             .await?
         };

@@ -6,8 +6,8 @@
 //! unmanaged keys move there; the later value wins, as in the SDKs). Comments, blank lines,
 //! unrelated sections, their order and the file's line endings stay byte for byte.
 
+use crate::ini;
 use crate::model::aws::{IniKind, IniSection};
-use crate::read::ini;
 use crate::source::FileId;
 use std::collections::{BTreeMap, BTreeSet};
 

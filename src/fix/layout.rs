@@ -2,7 +2,7 @@
 //! account.tfvars, the SSO portal, the existing source profiles). Pure: no I/O.
 
 use super::ini_edit::{EditPlan, SectionSpec};
-use crate::read::sso_portal::PortalAccount;
+use crate::model::sign_in::PortalAccount;
 use crate::values;
 use std::collections::BTreeMap;
 

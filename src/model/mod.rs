@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod endpoints;
 pub mod live;
 pub mod project;
 pub mod sign_in;

@@ -73,11 +73,14 @@ impl SavedSession {
     }
 }
 
-/// Two start URLs name the same portal when they differ only by case, surrounding blanks, or
-/// a trailing `/` or `#/` (the portal's own links end in `#/`).
-pub fn same_start_url(a: &str, b: &str) -> bool {
-    let norm = |u: &str| u.trim().trim_end_matches(['/', '#']).to_ascii_lowercase();
-    norm(a) == norm(b)
+pub use crate::values::same_start_url;
+
+/// An account the SSO portal lists for the signed-in user, with the roles it offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalAccount {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<String>,
 }
 
 #[cfg(test)]

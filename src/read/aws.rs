@@ -1,6 +1,7 @@
 //! The project's AWS folder: config, credentials, the SSO token cache and the MFA cache.
 
-use super::{Reader, fs, ini};
+use super::{Reader, fs};
+use crate::ini;
 use crate::model::aws::{
     AccessToken, AwsFile, AwsFiles, FileAccess, IniKind, IniProblem, IniProblemKind, MfaCacheFile,
     SsoToken, SsoTokenFile,

@@ -138,7 +138,7 @@ impl Parser {
         for (key, value) in t {
             match key.get_ref().as_ref() {
                 "path" => match value.get_ref() {
-                    DeValue::String(s) => match compile_glob(s) {
+                    DeValue::String(s) => match crate::model::config::compile_glob(s) {
                         Ok(_) => glob = Some(s.to_string()),
                         Err(e) => self.problem(
                             value.span(),
@@ -188,40 +188,6 @@ pub fn parse(text: &str, file: FileId) -> DoctorConfig {
     parser.config
 }
 
-/// How deep `{…}` may nest in a glob: globset panics on deep nesting (found by fuzzing
-/// `{{{…a…}}}`), and no real path pattern needs more than a few levels.
-const MAX_GLOB_NESTING: usize = 8;
-const MAX_GLOB_LEN: usize = 1024;
-
-/// A `[[per-path]]` glob, matched as `check` matches it; refused before globset sees it
-/// when it nests too deep or is too long.
-pub fn compile_glob(glob: &str) -> Result<globset::GlobMatcher, String> {
-    if glob.len() > MAX_GLOB_LEN {
-        return Err(format!("longer than {MAX_GLOB_LEN} characters"));
-    }
-    let mut depth = 0usize;
-    let mut escaped = false;
-    for c in glob.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '{' => {
-                depth += 1;
-                if depth > MAX_GLOB_NESTING {
-                    return Err(format!("`{{…}}` nests more than {MAX_GLOB_NESTING} deep"));
-                }
-            }
-            '}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    globset::GlobBuilder::new(glob)
-        .literal_separator(false)
-        .build()
-        .map(|g| g.compile_matcher())
-        .map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,8 +220,8 @@ mod tests {
     #[test]
     fn deeply_nested_globs_are_refused_not_a_panic() {
         let deep = format!("{}a{}", "{".repeat(400), "}".repeat(400));
-        assert!(super::compile_glob(&deep).is_err());
-        assert!(super::compile_glob("{a,{b,c}}/**").is_ok());
+        assert!(crate::model::config::compile_glob(&deep).is_err());
+        assert!(crate::model::config::compile_glob("{a,{b,c}}/**").is_ok());
         let text = format!("[[per-path]]\npath = \"{deep}\"\nignore = [\"LD102\"]\n");
         let mut sources = crate::source::Sources::default();
         let file = sources.add("x".into(), "x".into(), text.clone());

@@ -25,7 +25,7 @@ impl Failure {
     pub fn new(kind: FailureKind, error: impl Into<String>) -> Failure {
         Failure {
             kind,
-            error: super::live::sanitize(&error.into()),
+            error: sanitize(&error.into()),
         }
     }
 }
@@ -92,10 +92,10 @@ where
     }
     let text = match (&s.code, &s.message) {
         (Some(code), message) => format!("{code}: {}", message.as_deref().unwrap_or("")),
-        (None, _) => super::live::error_text(err),
+        (None, _) => error_text(err),
     };
     let mut failure = classify(&s, phase, now);
-    failure.error = super::live::sanitize(&match &failure.error {
+    failure.error = sanitize(&match &failure.error {
         extra if !extra.is_empty() => format!("{text} ({extra})"),
         _ => text,
     });
@@ -105,7 +105,7 @@ where
 /// A failed profile chain (the SDK's own provider), classified by its typed variants and, for
 /// a failed AssumeRole or GetRoleCredentials inside, by that call's error.
 pub fn from_credentials(err: &CredentialsError, now: DateTime<Utc>) -> Failure {
-    let text = super::live::error_text(err);
+    let text = error_text(err);
     match err {
         CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_) => {
             Failure::new(FailureKind::NoCredentials, text)
@@ -187,6 +187,39 @@ fn xml_tag(body: &str, tag: &str) -> Option<String> {
     let start = body.find(&open)? + open.len();
     let end = body[start..].find(&format!("</{tag}>"))? + start;
     Some(body[start..end].trim().to_string())
+}
+
+/// An error's own messages, outermost first, joined with `: ` — each level's Display only,
+/// never a Debug form (the SDK's Debug of a failed request holds the whole signed request).
+/// A level that quotes a request is cut before it. Not yet scrubbed: pass it to `sanitize`.
+pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = level {
+        let text = e.to_string();
+        let text = match text.find(" to request `") {
+            Some(at) => text[..at].to_string(),
+            None => text,
+        };
+        let text = match text.find(['(', '{']).filter(|_| text.contains("Request")) {
+            Some(at) => text[..at].trim_end().to_string(),
+            None => text,
+        };
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.ends_with(&text)) {
+            parts.push(text);
+        }
+        if parts.len() >= 8 {
+            break;
+        }
+        level = e.source();
+    }
+    parts.join(": ")
+}
+
+/// One line of an error text from outside, safe to print: known secrets and key ids masked,
+/// control characters escaped, at most 400 characters.
+pub fn sanitize(text: &str) -> String {
+    crate::secrets::one_line(text, 400)
 }
 
 #[cfg(test)]
@@ -288,5 +321,11 @@ mod tests {
             classify(&signals(1), Phase::Identity, now).kind,
             FailureKind::BadSignature
         );
+    }
+
+    #[test]
+    fn sanitize_masks_key_ids() {
+        assert_eq!(sanitize("key AKIAABCDEFGHIJKLMNOP used"), "key AKIA… used");
+        assert_eq!(sanitize("line one\nline two"), "line one");
     }
 }

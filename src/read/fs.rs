@@ -1,7 +1,7 @@
 //! Reading a file the way every reader here does: capped, lossless about what went wrong.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Files larger than this are not read: no real project or AWS file comes near it.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -102,7 +102,7 @@ pub fn read_in_project(root: &Path, path: &Path) -> Result<Text, String> {
     if !real.starts_with(root) {
         return Err(format!(
             "is a link to {}, outside the project: not read",
-            crate::secrets::escape_controls(&crate::read::display_home(&real), false)
+            crate::secrets::escape_controls(&display_home(&real), false)
         ));
     }
     read_text(&real)
@@ -118,4 +118,19 @@ pub fn io_reason(e: &std::io::Error) -> String {
             s.split(" (os error").next().unwrap_or(&s).to_lowercase()
         }
     }
+}
+
+/// `~/…` for paths in HOME, else the path as it is.
+pub fn display_home(path: &Path) -> String {
+    match home_dir().and_then(|h| path.strip_prefix(h).ok().map(Path::to_path_buf)) {
+        Some(rel) => format!("~/{}", rel.display()),
+        None => path.display().to_string(),
+    }
+}
+
+/// The user's home folder (HOME), if set.
+pub fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
 }

@@ -39,10 +39,26 @@ const THROTTLE_ATTEMPTS: u32 = 3;
 pub struct LiveSettings {
     pub jobs: usize,
     pub timeout: Duration,
-    /// MFA code for every device (`--mfa-code`), or asked on a terminal when `interactive`.
+    /// MFA code for every device (`--mfa-code`), else asked through the console.
     pub mfa_code: Option<String>,
-    pub interactive: bool,
-    pub progress: bool,
+}
+
+/// What a live run shows and asks, provided by the command: probes never print or prompt.
+pub trait Console: Sync {
+    /// An answer to `question` (an MFA code), or None when there is no one to ask.
+    fn ask(&self, question: &str) -> Option<String>;
+    /// `done` of `total` profiles probed (`done == total` at the end).
+    fn progress(&self, done: usize, total: usize);
+}
+
+/// No one to ask, nothing shown (CI, tests).
+pub struct Unattended;
+
+impl Console for Unattended {
+    fn ask(&self, _question: &str) -> Option<String> {
+        None
+    }
+    fn progress(&self, _done: usize, _total: usize) {}
 }
 
 type Shared<T> = Arc<OnceCell<Result<T, Failure>>>;
@@ -65,6 +81,7 @@ pub fn probe_all(
     model: &Model,
     analysis: &crate::analysis::Analysis,
     settings: &LiveSettings,
+    console: &dyn Console,
 ) -> Vec<LiveResult> {
     let profiles: Vec<String> = analysis.used.keys().cloned().collect();
     let profiles = profiles.as_slice();
@@ -92,7 +109,7 @@ pub fn probe_all(
         }
     };
     let name = project.name().unwrap_or_default();
-    let mfa_codes = collect_mfa_codes(model, analysis, aws, &name, profiles, settings);
+    let mfa_codes = collect_mfa_codes(model, analysis, aws, &name, profiles, settings, console);
     runtime.block_on(async {
         // The SDK gets the very text the rules judged, read once by our reader (type checked,
         // size capped): it opens no file of its own, so a FIFO there cannot make it wait.
@@ -128,25 +145,23 @@ pub fn probe_all(
             sso_roles: Default::default(),
             mfa_sessions: Default::default(),
         };
-        let bar = progress_bar(settings.progress, profiles.len());
+        let total = profiles.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        console.progress(0, total);
         let mut results: Vec<LiveResult> = futures::stream::iter(profiles.iter())
             .map(|p| {
                 let probe = &probe;
-                let bar = &bar;
+                let done = &done;
                 async move {
                     let r = probe.one(p).await;
-                    if let Some(bar) = bar {
-                        bar.inc(1);
-                    }
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    console.progress(n, total);
                     r
                 }
             })
             .buffer_unordered(settings.jobs.max(1))
             .collect()
             .await;
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
         results.sort_by(|a, b| a.profile.cmp(&b.profile));
         results
     })
@@ -161,20 +176,6 @@ fn timeouts(t: Duration) -> TimeoutConfig {
         .build()
 }
 
-fn progress_bar(show: bool, len: usize) -> Option<indicatif::ProgressBar> {
-    if !show {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} checking profiles live {pos}/{len} {wide_bar} {elapsed}",
-    ) {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(100));
-    Some(bar)
-}
-
 /// The MFA devices whose profiles have no valid cached session; one code each, asked now,
 /// before the probes run in parallel (and never without a terminal).
 fn collect_mfa_codes(
@@ -184,6 +185,7 @@ fn collect_mfa_codes(
     project: &str,
     profiles: &[String],
     settings: &LiveSettings,
+    console: &dyn Console,
 ) -> HashMap<String, String> {
     let mut codes = HashMap::new();
     for profile in profiles {
@@ -199,27 +201,16 @@ fn collect_mfa_codes(
         }
         let code = match &settings.mfa_code {
             Some(code) => Some(code.clone()),
-            None if settings.interactive => prompt(&format!(
+            None => console.ask(&format!(
                 "MFA code for {} ({project}, device {}): ",
                 profile, serial.value
             )),
-            None => None,
         };
         if let Some(code) = code {
             codes.insert(serial.value.clone(), code);
         }
     }
     codes
-}
-
-fn prompt(question: &str) -> Option<String> {
-    use std::io::Write;
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line).ok()?;
-    let code = line.trim().to_string();
-    (!code.is_empty()).then_some(code)
 }
 
 /// A cached MFA (AssumeRole) session still valid now.
@@ -694,48 +685,4 @@ fn read_leverage_token(aws: &AwsFiles) -> Result<String, Failure> {
 
 async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
-}
-
-/// An error's own messages, outermost first, joined with `: ` — each level's Display only,
-/// never a Debug form (the SDK's Debug of a failed request holds the whole signed request).
-/// A level that quotes a request is cut before it. Not yet scrubbed: pass it to `sanitize`.
-pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = level {
-        let text = e.to_string();
-        let text = match text.find(" to request `") {
-            Some(at) => text[..at].to_string(),
-            None => text,
-        };
-        let text = match text.find(['(', '{']).filter(|_| text.contains("Request")) {
-            Some(at) => text[..at].trim_end().to_string(),
-            None => text,
-        };
-        if !text.is_empty() && !parts.last().is_some_and(|p| p.ends_with(&text)) {
-            parts.push(text);
-        }
-        if parts.len() >= 8 {
-            break;
-        }
-        level = e.source();
-    }
-    parts.join(": ")
-}
-
-/// One line of an error text from outside, safe to print: known secrets and key ids masked,
-/// control characters escaped, at most 400 characters.
-pub fn sanitize(text: &str) -> String {
-    crate::secrets::one_line(text, 400)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sanitize_masks_key_ids() {
-        assert_eq!(sanitize("key AKIAABCDEFGHIJKLMNOP used"), "key AKIA… used");
-        assert_eq!(sanitize("line one\nline two"), "line one");
-    }
 }

@@ -7,9 +7,9 @@ pub mod doctor_config;
 pub mod endpoints;
 pub mod failure;
 pub mod fs;
+pub use fs::{display_home, home_dir};
 pub mod hcl;
 pub mod http;
-pub mod ini;
 pub mod leverage;
 pub mod live;
 pub mod project;
@@ -103,14 +103,6 @@ impl Reader {
     }
 }
 
-/// `~/…` for paths in HOME, else the path as it is.
-pub fn display_home(path: &Path) -> String {
-    match home_dir().and_then(|h| path.strip_prefix(h).ok().map(Path::to_path_buf)) {
-        Some(rel) => format!("~/{}", rel.display()),
-        None => path.display().to_string(),
-    }
-}
-
 /// The user's own AWS config, when a profile variable makes it matter (see `Model`).
 fn host_config() -> Option<crate::model::HostConfig> {
     let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.is_empty());
@@ -123,7 +115,7 @@ fn host_config() -> Option<crate::model::HostConfig> {
         .or_else(|| home_dir().map(|h| h.join(".aws").join("config")))?;
     let profiles = match fs::read_text(&path) {
         Ok(t) => {
-            let (ini, _) = ini::parse(
+            let (ini, _) = crate::ini::parse(
                 &t.text,
                 crate::source::FileId::DETACHED,
                 crate::model::aws::IniKind::Config,
@@ -150,12 +142,6 @@ fn interactive() -> bool {
     use std::io::IsTerminal;
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     !ci && std::io::stdin().is_terminal()
-}
-
-pub fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
 }
 
 /// Reads everything `check` needs.

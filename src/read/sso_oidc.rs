@@ -20,6 +20,15 @@ pub const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
 
 pub use crate::model::sign_in::Registration;
 
+/// What the device flow has to tell the person signing in; the command says it.
+#[derive(Debug)]
+pub enum SignInEvent<'a> {
+    /// The code to approve, and where.
+    Code(&'a DeviceCode),
+    /// The service asked to poll less often.
+    SlowDown { interval_s: u32 },
+}
+
 #[derive(Debug, Clone)]
 pub struct DeviceCode {
     pub user_code: String,
@@ -85,7 +94,7 @@ pub struct Oidc {
 fn other<E: std::error::Error + 'static>(what: &str, e: &E) -> LoginError {
     LoginError::Other(format!(
         "{what}: {}",
-        super::live::sanitize(&super::live::error_text(e))
+        super::failure::sanitize(&super::failure::error_text(e))
     ))
 }
 
@@ -192,7 +201,7 @@ impl Oidc {
         start_url: &str,
         unit: Duration,
         max_wait: Duration,
-        show: impl FnOnce(&DeviceCode),
+        mut tell: impl FnMut(SignInEvent<'_>),
     ) -> Result<NewToken, LoginError> {
         let auth = self
             .client
@@ -211,11 +220,11 @@ impl Oidc {
                 auth.expires_in
             )));
         }
-        show(&DeviceCode {
+        tell(SignInEvent::Code(&DeviceCode {
             user_code: auth.user_code.unwrap_or_default(),
             verification_uri: auth.verification_uri.unwrap_or_default(),
             verification_uri_complete: auth.verification_uri_complete,
-        });
+        }));
         let mut interval = u32::try_from(
             auth.interval
                 .clamp(1, i32::try_from(MAX_INTERVAL).unwrap_or(60)),
@@ -249,9 +258,9 @@ impl Oidc {
                         "AuthorizationPendingException" => {}
                         "SlowDownException" => {
                             interval = (interval + 5).min(MAX_INTERVAL);
-                            crate::say!(
-                                "the service asked to slow down: polling every {interval} s"
-                            );
+                            tell(SignInEvent::SlowDown {
+                                interval_s: interval,
+                            });
                         }
                         "AccessDeniedException" => return Err(LoginError::AccessDenied),
                         "ExpiredTokenException" => {

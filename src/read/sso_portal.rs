@@ -94,12 +94,7 @@ impl Pages {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortalAccount {
-    pub id: String,
-    pub name: String,
-    pub roles: Vec<String>,
-}
+pub use crate::model::sign_in::PortalAccount;
 
 /// The Leverage token of `~/.aws/<p>/sso/cache/token`, if present and unexpired.
 #[derive(Debug, Clone)]
@@ -309,9 +304,9 @@ where
                     Some(s) if s.code().is_some() => {
                         format!("{}: {}", s.code().unwrap_or(""), s.message().unwrap_or(""))
                     }
-                    _ => super::live::error_text(&e),
+                    _ => super::failure::error_text(&e),
                 };
-                return Err(PortalError(super::live::sanitize(&text)));
+                return Err(PortalError(super::failure::sanitize(&text)));
             }
         }
     }

@@ -275,7 +275,7 @@ pub fn apply_policy(
         .per_path
         .iter()
         .filter_map(|p| {
-            let glob = crate::read::doctor_config::compile_glob(&p.glob).ok()?;
+            let glob = crate::model::config::compile_glob(&p.glob).ok()?;
             Some((glob, p.ignore.as_slice()))
         })
         .collect();

@@ -148,14 +148,16 @@ fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
     for name in ["HTTPS_PROXY", "https_proxy"] {
         // A proxy URL may carry user info; the rest must be a URL.
         if let Some(value) = model.env(name)
-            && crate::read::endpoints::check_url(&crate::read::endpoints::without_user_info(value))
-                .is_err()
+            && crate::model::endpoints::check_url(&crate::model::endpoints::without_user_info(
+                value,
+            ))
+            .is_err()
         {
             out.push(env_label(
                 LD403
                     .diag(format!(
                         "{name} is `{}`, which is not a proxy URL",
-                        crate::read::endpoints::display_url(value)
+                        crate::model::endpoints::display_url(value)
                     ))
                     .help(
                         "HTTPS calls through the proxy fail (Terraform and the AWS CLI honour it)",
@@ -211,10 +213,10 @@ fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for var in crate::read::endpoints::VARS {
+    for var in crate::model::endpoints::VARS {
         if let Some(value) = model.env(var) {
-            let shown = crate::read::endpoints::display_url(value);
-            let invalid = crate::read::endpoints::check_url(value)
+            let shown = crate::model::endpoints::display_url(value);
+            let invalid = crate::model::endpoints::check_url(value)
                 .err()
                 .map(|why| format!(" — it {why}, so every live check stops"))
                 .unwrap_or_default();
