@@ -3,7 +3,7 @@
 //! `source_profile` chain — and so how the live probe gets its credentials. Rules, live probes
 //! and report rows read this; none derives a profile's source from raw keys again.
 
-use crate::leverage::Cli;
+use crate::leverage::LeverageCli;
 use crate::model::Model;
 use crate::model::aws::AwsFiles;
 use crate::model::project::{Mode, ProfileRef};
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 /// Where a profile's credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub enum CredentialSource {
     /// Leverage's SSO step writes them (`<p>-<account>-<role>` in SSO mode): SSO
     /// GetRoleCredentials for `account_id`/`role_name` of `[profile <sso_profile>]`.
     LeverageSso {
@@ -42,15 +42,17 @@ pub enum Source {
     Unknown,
 }
 
-impl Source {
+impl CredentialSource {
     /// The report's `kind` (INTERFACE.md): sso | assume-role | static | mfa | unknown.
     pub fn kind(&self) -> &'static str {
         match self {
-            Source::LeverageSso { .. } | Source::Sso => "sso",
-            Source::LeverageMfa { .. } => "mfa",
-            Source::AssumeRole { .. } | Source::WebIdentity => "assume-role",
-            Source::StaticKeys | Source::CredentialProcess => "static",
-            Source::Missing | Source::Unknown | Source::Unsupported { .. } => "unknown",
+            CredentialSource::LeverageSso { .. } | CredentialSource::Sso => "sso",
+            CredentialSource::LeverageMfa { .. } => "mfa",
+            CredentialSource::AssumeRole { .. } | CredentialSource::WebIdentity => "assume-role",
+            CredentialSource::StaticKeys | CredentialSource::CredentialProcess => "static",
+            CredentialSource::Missing
+            | CredentialSource::Unknown
+            | CredentialSource::Unsupported { .. } => "unknown",
         }
     }
 }
@@ -59,7 +61,7 @@ impl Source {
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
-    pub source: Source,
+    pub source: CredentialSource,
     /// The profile and the profiles its `source_profile` leads to, in order, up to one that
     /// has none, does not exist, or repeats (a profile naming itself with its own keys ends it).
     pub chain: Vec<String>,
@@ -76,7 +78,7 @@ pub struct LayerRun {
     pub layer: String,
     pub account: String,
     /// What the CLI's step processes, resolved name and reference: every `profile` of the
-    /// files its generation scans (`Cli::scans`). backend.tfvars only fills in `var.profile`
+    /// files its generation scans (`LeverageCli::scans`). backend.tfvars only fills in `var.profile`
     /// there (3.1.0 and 2.1.1 `get_profiles`): the backend's profile is refreshed only when a
     /// layer file names it.
     pub refreshed: Vec<(String, ProfileRef)>,
@@ -166,7 +168,7 @@ impl Analysis {
     pub fn written_by_leverage(&self, name: &str) -> bool {
         matches!(
             self.source(name),
-            Some(Source::LeverageSso { .. } | Source::LeverageMfa { .. })
+            Some(CredentialSource::LeverageSso { .. } | CredentialSource::LeverageMfa { .. })
         )
     }
 
@@ -174,7 +176,7 @@ impl Analysis {
         self.profiles.get(name)
     }
 
-    pub fn source(&self, name: &str) -> Option<&Source> {
+    pub fn source(&self, name: &str) -> Option<&CredentialSource> {
         self.profiles.get(name).map(|p| &p.source)
     }
 }
@@ -226,7 +228,13 @@ fn layer_runs(model: &Model, project: &crate::model::project::Project) -> Vec<La
 }
 
 /// How the project's Leverage CLI and the SDKs get credentials for `profile`.
-fn source_of(aws: &AwsFiles, cli: Cli, project: &str, mode: Mode, profile: &str) -> Source {
+fn source_of(
+    aws: &AwsFiles,
+    cli: LeverageCli,
+    project: &str,
+    mode: Mode,
+    profile: &str,
+) -> CredentialSource {
     let has = |p: &str, k: &str| aws.profile_value(p, k).is_some();
     // A profile defined with its own source (a partner or break-glass role chained from
     // Leverage's credentials) is the SDK's to resolve, even under a Leverage-like name.
@@ -253,7 +261,7 @@ fn source_of(aws: &AwsFiles, cli: Cli, project: &str, mode: Mode, profile: &str)
             .find(|n| cli.is_sso_account_section(project, &account, n))
             .map(str::to_string)
             .unwrap_or_else(|| cli.sso_account_section(project, &account, None));
-        return Source::LeverageSso {
+        return CredentialSource::LeverageSso {
             sso_profile,
             account,
         };
@@ -261,35 +269,35 @@ fn source_of(aws: &AwsFiles, cli: Cli, project: &str, mode: Mode, profile: &str)
     if mode == Mode::IamMfa {
         let section = cli.mfa_section(profile);
         if has(&section, "mfa_serial") && has(&section, "role_arn") {
-            return Source::LeverageMfa { section };
+            return CredentialSource::LeverageMfa { section };
         }
     }
     if !aws.has_profile(profile) {
-        return Source::Missing;
+        return CredentialSource::Missing;
     }
     if has(profile, "login_session") {
-        return Source::Unsupported {
+        return CredentialSource::Unsupported {
             key: "login_session".into(),
         };
     }
     if has(profile, "sso_start_url") || has(profile, "sso_session") {
-        Source::Sso
+        CredentialSource::Sso
     } else if has(profile, "role_arn") {
         if has(profile, "web_identity_token_file") {
-            Source::WebIdentity
+            CredentialSource::WebIdentity
         } else {
-            Source::AssumeRole {
+            CredentialSource::AssumeRole {
                 source_profile: aws
                     .profile_value(profile, "source_profile")
                     .map(|e| e.value.clone()),
             }
         }
     } else if has(profile, "credential_process") {
-        Source::CredentialProcess
+        CredentialSource::CredentialProcess
     } else if has(profile, "aws_access_key_id") {
-        Source::StaticKeys
+        CredentialSource::StaticKeys
     } else {
-        Source::Unknown
+        CredentialSource::Unknown
     }
 }
 
@@ -351,42 +359,42 @@ mod tests {
             "[profile bb-shared-devops]\nrole_arn = arn:aws:iam::2:role/DevOps\nsource_profile = bb-security\nmfa_serial = arn:aws:iam::4:mfa/j\n[profile bb-shared-devops-mfa]\nrole_arn = arn:aws:iam::2:role/DevOps\nsource_profile = bb-security\nmfa_serial = arn:aws:iam::4:mfa/j\n[profile partner]\nsso_start_url = https://x\n",
             "[bb-security]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n",
         );
-        let v2 = Cli::new(Generation::V2);
-        let v3 = Cli::new(Generation::V3);
+        let v2 = LeverageCli::new(Generation::V2);
+        let v3 = LeverageCli::new(Generation::V3);
         assert_eq!(
             source_of(&files, v2, "bb", Mode::IamMfa, "bb-shared-devops"),
-            Source::LeverageMfa {
+            CredentialSource::LeverageMfa {
                 section: "bb-shared-devops".into()
             }
         );
         assert_eq!(
             source_of(&files, v3, "bb", Mode::IamMfa, "bb-shared-devops"),
-            Source::LeverageMfa {
+            CredentialSource::LeverageMfa {
                 section: "bb-shared-devops-mfa".into()
             }
         );
         assert_eq!(
             source_of(&files, v2, "bb", Mode::Sso, "bb-apps-devstg-devops"),
-            Source::LeverageSso {
+            CredentialSource::LeverageSso {
                 account: "apps-devstg".into(),
                 sso_profile: "bb-sso-apps-devstg".into()
             }
         );
         assert_eq!(
             source_of(&files, v2, "bb", Mode::Sso, "partner"),
-            Source::Sso
+            CredentialSource::Sso
         );
         assert_eq!(
             source_of(&files, v2, "bb", Mode::Iam, "bb-security"),
-            Source::StaticKeys
+            CredentialSource::StaticKeys
         );
         assert_eq!(
             source_of(&files, v2, "bb", Mode::Iam, "nope"),
-            Source::Missing
+            CredentialSource::Missing
         );
         assert_eq!(
             source_of(&files, v2, "bb", Mode::Iam, "bb-shared-devops"),
-            Source::AssumeRole {
+            CredentialSource::AssumeRole {
                 source_profile: Some("bb-security".into())
             }
         );

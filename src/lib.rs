@@ -23,7 +23,7 @@ pub mod read;
 pub mod report;
 pub mod rules;
 pub mod secrets;
-pub mod sessions;
+pub mod session_list;
 pub mod source;
 pub mod time;
 pub mod values;

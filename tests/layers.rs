@@ -43,7 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     // The sessions a person has open, for `status`.
     (
-        "sessions",
+        "session_list",
         &["analysis", "model", "leverage", "source", "time"],
     ),
     // The checks: model and analysis in, diagnostics out.
@@ -58,7 +58,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "secrets",
             "time",
             "values",
-            "sessions",
+            "session_list",
         ],
     ),
     // Edits planned from the model (regen layouts, resets), checked before any write.
@@ -79,7 +79,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "source",
             "secrets",
             "time",
-            "sessions",
+            "session_list",
             "leverage",
         ],
     ),
@@ -98,14 +98,14 @@ const LAYERS: &[(&str, &[&str])] = &[
             "model",
             "ini",
             "analysis",
-            "sessions",
+            "session_list",
             "rules",
             "fix",
         ],
     ),
     ("write", &["read::fs", "report", "secrets", "source"]),
     // --- The command line and one wiring file per command, on top. ---
-    ("cli", &["leverage", "time", "sessions"]),
+    ("cli", &["leverage", "time", "session_list"]),
     (
         "commands",
         &[
@@ -116,7 +116,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "report",
             "rules",
             "fix",
-            "sessions",
+            "session_list",
             "analysis",
             "ini",
             "model",
@@ -143,7 +143,7 @@ const CORE: &[&str] = &[
     "model",
     "ini",
     "analysis",
-    "sessions",
+    "session_list",
     "rules",
     "fix",
     "report",

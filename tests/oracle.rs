@@ -540,7 +540,7 @@ fn iam_layers_agree_with_leverage_3() {
 /// `src/leverage/`: they must agree, reference by reference.
 #[test]
 fn credential_naming_agrees_with_the_clis_own_functions() {
-    use leverage_doctor::leverage::{Cli, Generation, RefKind, cli_account_of};
+    use leverage_doctor::leverage::{Generation, LeverageCli, RefKind, cli_account_of};
     let venv2 = std::env::var_os("LEVERAGE_DOCTOR_LEVERAGE2_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-leverage2"));
@@ -587,7 +587,7 @@ print(json.dumps(out))
         let line = stdout.lines().last().unwrap_or("");
         let theirs: Vec<String> = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
-        let cli = Cli::new(generation);
+        let cli = LeverageCli::new(generation);
         for ((raw, tf_profile, role), their) in cases.iter().zip(&theirs) {
             let resolved = raw
                 .replace("${var.profile}", tf_profile)

@@ -4,7 +4,7 @@
 use super::{Exit, print_coloured, use_color};
 use crate::cli::{Format, Global, StatusArgs};
 use crate::read::{self, ReadSettings};
-use crate::sessions::{self, Session};
+use crate::session_list::{self, Session};
 
 pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
     let model = read::load(&ReadSettings {
@@ -17,7 +17,7 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
     })?;
     let (project, aws) = super::project_and_aws(&model)?;
     let analysis = crate::analysis::Analysis::new(&model);
-    let list = sessions::sessions(&model, &analysis);
+    let list = session_list::sessions(&model, &analysis);
     let now = model.now;
     let short = |s: &Session| {
         args.min_remaining

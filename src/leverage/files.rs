@@ -2,7 +2,7 @@
 //! for profiles, the keys of its SSO sections, its MFA cache format, its build.env parser, its
 //! config reader, and the margin within which cached credentials are renewed.
 
-use super::{Cli, Generation};
+use super::{Generation, LeverageCli};
 use std::path::{Path, PathBuf};
 
 /// Cached role credentials (config `expiration`) and MFA sessions are reused while more than
@@ -41,7 +41,7 @@ pub fn mfa_cache_path(aws_dir: &Path, profile: &str) -> PathBuf {
     mfa_cache_dir(aws_dir).join(profile)
 }
 
-impl Cli {
+impl LeverageCli {
     /// Layer files the CLI reads `profile` keys from.
     pub fn layer_files(self) -> &'static [&'static str] {
         match self.generation {

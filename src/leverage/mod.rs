@@ -1,6 +1,6 @@
 //! What each Leverage CLI generation does with credentials: the one place that knows it.
 //!
-//! Rules, live probes and the repair commands ask a `Cli` about capabilities (`writes_credentials_for`,
+//! Rules, live probes and the repair commands ask a `LeverageCli` about capabilities (`writes_credentials_for`,
 //! `mfa_section`, `mfa_runs` …), never compare versions themselves (as clippy's msrv helpers).
 //! Pure: `read/` gathers the signals, `detect` decides the generation. Facts from
 //! shared/spec/LEVERAGE.md and the released packages (leverage 3.1.0 `modules/auth.py`,
@@ -68,13 +68,13 @@ impl Generation {
 
 /// The capabilities of one generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cli {
+pub struct LeverageCli {
     pub generation: Generation,
 }
 
-impl Cli {
-    pub fn new(generation: Generation) -> Cli {
-        Cli { generation }
+impl LeverageCli {
+    pub fn new(generation: Generation) -> LeverageCli {
+        LeverageCli { generation }
     }
 }
 
@@ -112,8 +112,8 @@ mod tests {
 
     #[test]
     fn capabilities() {
-        let v2 = Cli::new(Generation::V2);
-        let v3 = Cli::new(Generation::V3);
+        let v2 = LeverageCli::new(Generation::V2);
+        let v3 = LeverageCli::new(Generation::V3);
         assert_eq!(
             v2.sso_credentials_name(
                 RefKind::VarProfile,
@@ -142,7 +142,7 @@ mod tests {
         assert_eq!(cli_account_of("other-shared-devops"), "shared");
         assert_eq!(cli_account_of("bb-bootstrap"), "");
         assert_eq!(
-            Cli::new(Generation::V1).sso_account_section("bb", "shared", Some("DevOps")),
+            LeverageCli::new(Generation::V1).sso_account_section("bb", "shared", Some("DevOps")),
             "bb-sso-shared-DevOps"
         );
     }

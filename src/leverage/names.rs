@@ -2,7 +2,7 @@
 //! names it writes role credentials under, the `-mfa` sections of 3.x, and how it finds the
 //! account in a name.
 
-use super::{Cli, Generation};
+use super::{Generation, LeverageCli};
 /// How a profile is referenced in a layer (what the CLI substitutes and how it names the result).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefKind {
@@ -58,7 +58,7 @@ pub fn is_role_credentials_name(project: &str, profile: &str) -> bool {
     account_of_profile(project, profile).is_some() && !is_sso_profile_name(project, profile)
 }
 
-impl Cli {
+impl LeverageCli {
     /// `[profile <p>-sso-<account>]` (1.12 →) or `[profile <p>-sso-<account>-<Role>]` (1.6–1.11).
     pub fn sso_account_section(self, project: &str, account: &str, role: Option<&str>) -> String {
         match (self.generation, role) {

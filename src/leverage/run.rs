@@ -3,9 +3,9 @@
 //! and where it stops before Terraform (exit codes, crashes). The analysis stage plans each
 //! layer's run from these answers (`crate::analysis::LayerRun`).
 
-use super::{Cli, Generation};
+use super::{Generation, LeverageCli};
 
-impl Cli {
+impl LeverageCli {
     /// Only `${var.profile}` and `${var.project}` are substituted (1.12 →): any other variable in
     /// a profile makes the CLI stop (exit 40), although Terraform alone would resolve it.
     pub fn substitutes_only_profile_and_project(self) -> bool {

@@ -60,8 +60,8 @@ pub struct Model {
 
 impl Model {
     /// What the project's Leverage CLI does (ask it; never compare versions).
-    pub fn cli(&self) -> crate::leverage::Cli {
-        crate::leverage::Cli::new(self.leverage.generation)
+    pub fn cli(&self) -> crate::leverage::LeverageCli {
+        crate::leverage::LeverageCli::new(self.leverage.generation)
     }
 }
 

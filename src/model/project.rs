@@ -397,7 +397,7 @@ impl Project {
 
     /// How the project's Leverage CLI gets credentials: SSO, or IAM with or without its MFA
     /// step (which 3.x runs whenever SSO is off).
-    pub fn mode(&self, cli: crate::leverage::Cli) -> Mode {
+    pub fn mode(&self, cli: crate::leverage::LeverageCli) -> Mode {
         let raw = self.build_var("MFA_ENABLED").map(|e| e.value.as_str());
         if self.sso_enabled() {
             Mode::Sso

@@ -43,7 +43,7 @@ pub enum Phase {
 
 /// What the wire said, typed.
 #[derive(Debug, Clone, Default)]
-pub struct Signals {
+pub struct ErrorSignals {
     pub code: Option<String>,
     pub message: Option<String>,
     pub status: Option<u16>,
@@ -58,7 +58,7 @@ pub fn from_sdk<E>(err: &SdkError<E, Response>, phase: Phase, now: DateTime<Utc>
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
-    let mut s = Signals::default();
+    let mut s = ErrorSignals::default();
     if let Some(e) = err.as_service_error() {
         s.code = e.code().map(str::to_string);
         s.message = e.message().map(str::to_string);
@@ -135,7 +135,7 @@ pub fn from_credentials(err: &CredentialsError, now: DateTime<Utc>) -> Failure {
 
 /// The class of a failure from its typed signals. `error` of the result holds only what the
 /// classification adds (the measured skew).
-pub fn classify(s: &Signals, phase: Phase, now: DateTime<Utc>) -> Failure {
+pub fn classify(s: &ErrorSignals, phase: Phase, now: DateTime<Utc>) -> Failure {
     let code = s.code.as_deref().unwrap_or("");
     let skew = s.server_time.map(|t| (now - t).num_seconds());
     let skewed = skew.is_some_and(|d| d.abs() > MAX_SKEW_S);
@@ -228,7 +228,7 @@ mod tests {
 
     fn kind(code: &str, status: u16, phase: Phase) -> FailureKind {
         classify(
-            &Signals {
+            &ErrorSignals {
                 code: Some(code.into()),
                 status: Some(status),
                 ..Default::default()
@@ -278,7 +278,7 @@ mod tests {
             FailureKind::Throttled
         );
         assert_eq!(kind("", 429, Phase::Identity), FailureKind::Throttled);
-        let timeout = Signals {
+        let timeout = ErrorSignals {
             timed_out: true,
             ..Default::default()
         };
@@ -286,7 +286,7 @@ mod tests {
             classify(&timeout, Phase::Identity, Utc::now()).kind,
             FailureKind::Timeout
         );
-        let unreachable = Signals {
+        let unreachable = ErrorSignals {
             unreachable: true,
             ..Default::default()
         };
@@ -295,7 +295,7 @@ mod tests {
             FailureKind::Network
         );
         // A message naming a profile is no longer "no credentials": words are not classes.
-        let worded = Signals {
+        let worded = ErrorSignals {
             message: Some("the profile could not be found".into()),
             ..Default::default()
         };
@@ -308,7 +308,7 @@ mod tests {
     #[test]
     fn clock_skew_is_measured_from_the_date_header() {
         let now = Utc::now();
-        let signals = |offset_min: i64| Signals {
+        let signals = |offset_min: i64| ErrorSignals {
             code: Some("SignatureDoesNotMatch".into()),
             status: Some(403),
             server_time: Some(now - chrono::Duration::minutes(offset_min)),

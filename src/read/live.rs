@@ -189,7 +189,8 @@ fn collect_mfa_codes(
 ) -> HashMap<String, String> {
     let mut codes = HashMap::new();
     for profile in profiles {
-        let Some(crate::analysis::Source::LeverageMfa { section }) = analysis.source(profile)
+        let Some(crate::analysis::CredentialSource::LeverageMfa { section }) =
+            analysis.source(profile)
         else {
             continue;
         };
@@ -277,30 +278,32 @@ impl Probe<'_> {
 
     async fn run(&self, profile: &str) -> Result<LiveOutcome, Failure> {
         let region = self.region_of(profile);
-        use crate::analysis::Source;
+        use crate::analysis::CredentialSource;
         // How to get the credentials is the analysis's answer, executed here.
         let credentials = match self.analysis.source(profile) {
-            Some(Source::LeverageSso { .. }) => match self.leverage_credentials(profile).await? {
-                Some(c) => c,
-                None => {
-                    return Ok(LiveOutcome::Skipped(
-                        "no Leverage SSO account profile for it (see LD103)".into(),
-                    ));
+            Some(CredentialSource::LeverageSso { .. }) => {
+                match self.leverage_credentials(profile).await? {
+                    Some(c) => c,
+                    None => {
+                        return Ok(LiveOutcome::Skipped(
+                            "no Leverage SSO account profile for it (see LD103)".into(),
+                        ));
+                    }
                 }
-            },
-            Some(Source::LeverageMfa { section }) => {
+            }
+            Some(CredentialSource::LeverageMfa { section }) => {
                 self.leverage_mfa(profile, section, &region).await?
             }
-            Some(Source::Missing) | None => {
+            Some(CredentialSource::Missing) | None => {
                 return Ok(LiveOutcome::Skipped("not defined (see LD102)".into()));
             }
             // A role chained from credentials Leverage gets from SSO: those first (the Leverage
             // way), then AssumeRole; the account checked is the role's.
-            Some(Source::AssumeRole {
+            Some(CredentialSource::AssumeRole {
                 source_profile: Some(source),
             }) if matches!(
                 self.analysis.source(source),
-                Some(Source::LeverageSso { .. })
+                Some(CredentialSource::LeverageSso { .. })
             ) =>
             {
                 let Some(base) = self.leverage_credentials(source).await? else {
@@ -315,7 +318,7 @@ impl Probe<'_> {
                     .unwrap_or_default();
                 self.assume_role(base, &role_arn, &region).await?
             }
-            Some(Source::Unsupported { key }) => {
+            Some(CredentialSource::Unsupported { key }) => {
                 return Err(Failure::new(
                     FailureKind::UnsupportedCredentials,
                     format!(
@@ -389,7 +392,7 @@ impl Probe<'_> {
         // The section the analysis found for the account (1.6–1.11: `<p>-sso-<acct>-<Role>`
         // with the standard `sso_account_id`/`sso_role_name` keys; 1.12 →: `<p>-sso-<acct>`
         // with Leverage's own `account_id`/`role_name`).
-        let Some(crate::analysis::Source::LeverageSso { sso_profile, .. }) =
+        let Some(crate::analysis::CredentialSource::LeverageSso { sso_profile, .. }) =
             self.analysis.source(profile).cloned()
         else {
             return Ok(None);

@@ -254,7 +254,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
     }
     // 3.x runs only a binary whose `--version` says OpenTofu: asked where a program may run,
     // otherwise told by its name. Its version also says what it can read (`sso_session`).
-    if crate::leverage::Cli::new(leverage.generation).runs_terraform_on_host()
+    if crate::leverage::LeverageCli::new(leverage.generation).runs_terraform_on_host()
         && project.tf_binary_problem.is_none()
     {
         let binary = project

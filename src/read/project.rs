@@ -481,7 +481,7 @@ fn merged_vars(root: &[TfvarsFile], account: &[TfvarsFile]) -> hcl::Map<String, 
 
 /// Every `*.tf` of a layer folder, sorted: Terraform reads them all (providers.tf,
 /// remote_states.tf…), while the Leverage CLI refreshes only the profiles of the files its
-/// generation scans (`crate::leverage::Cli::layer_files`); the rules tell the two apart.
+/// generation scans (`crate::leverage::LeverageCli::layer_files`); the rules tell the two apart.
 fn terraform_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();

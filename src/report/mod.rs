@@ -85,7 +85,7 @@ impl<'a> Report<'a> {
             escape_diagnostic(d);
         }
         let cx = crate::rules::Context::new(model, analysis);
-        let sessions = crate::sessions::sessions(model, analysis);
+        let sessions = crate::session_list::sessions(model, analysis);
         let profiles = cx
             .used
             .iter()
@@ -115,7 +115,7 @@ impl<'a> Report<'a> {
                     referenced_by: refs.iter().map(|r| place(sources, &r.span)).collect(),
                     worst,
                     live: model.live.iter().find(|l| l.profile == *name).cloned(),
-                    expires_at: crate::sessions::profile_expiry(&sessions, analysis, name),
+                    expires_at: crate::session_list::profile_expiry(&sessions, analysis, name),
                 }
             })
             .collect();

@@ -135,7 +135,7 @@ pub struct Context<'a> {
     pub name: String,
     pub mode: Mode,
     /// What the project's Leverage CLI generation does.
-    pub cli: crate::leverage::Cli,
+    pub cli: crate::leverage::LeverageCli,
     /// What each profile in scope is (credential source, chain).
     pub analysis: &'a Analysis,
     /// Resolved profile names in scope and every place that names them: what Terraform reads
@@ -195,7 +195,10 @@ impl<'a> Context<'a> {
     /// defined with their own source, such as a role chained from them).
     pub fn is_sso_derived(&self, profile: &str) -> bool {
         match self.analysis.source(profile) {
-            Some(source) => matches!(source, crate::analysis::Source::LeverageSso { .. }),
+            Some(source) => matches!(
+                source,
+                crate::analysis::CredentialSource::LeverageSso { .. }
+            ),
             None => self.mode == Mode::Sso && is_role_credentials_name(&self.name, profile),
         }
     }

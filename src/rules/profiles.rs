@@ -356,7 +356,7 @@ fn mfa_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
 fn credentials_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     for (name, profile) in &cx.analysis.profiles {
-        let crate::analysis::Source::Unsupported { key } = &profile.source else {
+        let crate::analysis::CredentialSource::Unsupported { key } = &profile.source else {
             continue;
         };
         let Some(entry) = aws.profile_value(name, key) else {

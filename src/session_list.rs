@@ -2,7 +2,7 @@
 //! role credentials, MFA sessions, the AWS CLI's token. Pure: computed from the model and the
 //! analysis; `status` renders it, `check` takes each profile's expiry from it.
 
-use crate::analysis::{Analysis, Source};
+use crate::analysis::{Analysis, CredentialSource};
 use crate::model::Model;
 use crate::model::project::Mode;
 use chrono::{DateTime, Utc};
@@ -124,7 +124,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
     for cache in &aws.mfa_cache {
         let needed = matches!(
             analysis.source(&cache.profile),
-            Some(Source::LeverageMfa { .. })
+            Some(CredentialSource::LeverageMfa { .. })
         ) && analysis.used.contains_key(&cache.profile);
         out.push(Session {
             kind: Kind::MfaSession,
@@ -136,8 +136,10 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
         });
     }
     for name in analysis.used.keys() {
-        if matches!(analysis.source(name), Some(Source::LeverageMfa { .. }))
-            && !aws.mfa_cache.iter().any(|c| c.profile == *name)
+        if matches!(
+            analysis.source(name),
+            Some(CredentialSource::LeverageMfa { .. })
+        ) && !aws.mfa_cache.iter().any(|c| c.profile == *name)
         {
             out.push(Session {
                 kind: Kind::MfaSession,
@@ -180,11 +182,11 @@ pub fn profile_expiry(
             .and_then(|s| s.expires_at)
     };
     match analysis.source(profile)? {
-        Source::LeverageSso { .. } => {
+        CredentialSource::LeverageSso { .. } => {
             of(Kind::RoleCredentials, Some(profile)).or_else(|| of(Kind::SsoToken, None))
         }
-        Source::LeverageMfa { .. } => of(Kind::MfaSession, Some(profile)),
-        Source::Sso => of(Kind::AwsCliSsoToken, None),
+        CredentialSource::LeverageMfa { .. } => of(Kind::MfaSession, Some(profile)),
+        CredentialSource::Sso => of(Kind::AwsCliSsoToken, None),
         _ => None,
     }
 }
