@@ -190,3 +190,11 @@ pub fn profile_expiry(
         _ => None,
     }
 }
+
+/// The sessions this scope needs that have less than `min` seconds left (or none at all): what
+/// `status --min-remaining` fails on.
+pub fn short_of(list: &[Session], min: i64, now: DateTime<Utc>) -> Vec<&Session> {
+    list.iter()
+        .filter(|s| s.needed && s.remaining_s(now).is_none_or(|left| left < min))
+        .collect()
+}

@@ -332,3 +332,64 @@ proptest! {
         prop_assert!(out.starts_with(&head));
     }
 }
+
+/// What regen takes from the project is a function of the model alone: no server, no file
+/// written. Run in an account folder, the scope's account is the one `[profile <p>-sso]` uses.
+#[test]
+fn regen_inputs_are_a_function_of_the_model() {
+    use leverage_doctor::fix::layout::{ProjectFacts, iam_mfa_serial};
+    let case = Case::new("v3-sso-healthy");
+    let load = |path: std::path::PathBuf| {
+        leverage_doctor::read::load(&leverage_doctor::read::ReadSettings {
+            path,
+            aws_dir: Some(case.aws()),
+            all: false,
+            config: None,
+            leverage_version: None,
+            programs: leverage_doctor::read::Programs::None,
+        })
+        .unwrap()
+    };
+    let model = load(case.project().join("shared"));
+    let facts = ProjectFacts::of(model.project.as_ref().unwrap()).unwrap();
+    assert_eq!(facts.name, "bb");
+    assert_eq!(facts.project_long.as_deref(), Some("binbash"));
+    assert_eq!(facts.region.as_deref(), Some("us-east-1"));
+    assert_eq!(facts.base_account.as_deref(), Some("shared"));
+    assert_eq!(
+        facts.declared.get("apps-devstg"),
+        Some(&Some("333333333333".to_string()))
+    );
+    assert_eq!(
+        facts.expected_roles.get("shared").map(String::as_str),
+        Some("DevOps")
+    );
+    let root = ProjectFacts::of(load(case.project()).project.as_ref().unwrap()).unwrap();
+    assert_eq!(root.base_account, None);
+    // A region that could break a file is refused before any layout is made.
+    let common = case.project().join("config/common.tfvars");
+    let text = std::fs::read_to_string(&common).unwrap();
+    std::fs::write(
+        &common,
+        text.replace(
+            "\"us-east-1\"\nregion_secondary",
+            "\"us-east-1\\n[evil]\"\nregion_secondary",
+        ),
+    )
+    .unwrap();
+    let bad = ProjectFacts::of(load(case.project()).project.as_ref().unwrap()).unwrap_err();
+    assert!(bad.contains("region_primary"), "{bad}");
+    // The MFA serial: given, else the config's, validated; none when MFA is off.
+    let config = model.aws.as_ref().unwrap().config.parsed().unwrap();
+    assert_eq!(iam_mfa_serial(false, config, Some("x")), Ok(None));
+    assert!(
+        iam_mfa_serial(true, config, None)
+            .unwrap_err()
+            .contains("--mfa-serial")
+    );
+    assert_eq!(
+        iam_mfa_serial(true, config, Some("arn:aws:iam::444444444444:mfa/jane")),
+        Ok(Some("arn:aws:iam::444444444444:mfa/jane".to_string()))
+    );
+    assert!(iam_mfa_serial(true, config, Some("jane\n[x]")).is_err());
+}

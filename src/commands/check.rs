@@ -11,16 +11,14 @@ use std::time::Duration;
 
 pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     let settings = ReadSettings {
-        path: args.path.clone().unwrap_or_else(|| ".".into()),
-        aws_dir: global.aws_dir.clone(),
         all: args.all,
         config: args.config.clone(),
-        leverage_version: global.leverage_version.clone(),
         programs: match (args.offline, args.trust_tf_binary) {
             (true, _) => read::Programs::None,
             (false, false) => read::Programs::OutsideProject,
             (false, true) => read::Programs::TrustProjectBinary,
         },
+        ..super::read_settings(args.path.as_ref(), global)
     };
     let mut model = read::load(&settings)?;
     // What each profile in scope is: once per run, for the live probe, the rules and the report.

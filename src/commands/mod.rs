@@ -8,6 +8,8 @@ pub mod sso_login;
 pub mod sso_reset;
 pub mod status;
 
+use crate::cli::Global;
+use crate::read::ReadSettings;
 use std::io::Write;
 
 /// How a command ended (ruff's `ExitStatus`).
@@ -191,5 +193,18 @@ impl crate::read::live::Console for Terminal {
         if done >= total {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// What every command reads, from the command line once: the path (default `.`), the AWS
+/// folder and Leverage version overrides; no program started. `check` adds its own.
+pub fn read_settings(path: Option<&std::path::PathBuf>, global: &Global) -> ReadSettings {
+    ReadSettings {
+        path: path.cloned().unwrap_or_else(|| ".".into()),
+        aws_dir: global.aws_dir.clone(),
+        all: false,
+        config: None,
+        leverage_version: global.leverage_version.clone(),
+        programs: crate::read::Programs::None,
     }
 }

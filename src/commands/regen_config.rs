@@ -6,14 +6,12 @@ use crate::cli::{CheckArgs, Global, RegenArgs};
 use crate::fix::ini_edit::{self, EditPlan};
 use crate::fix::layout::{self, IamInputs, Note, SsoInputs};
 use crate::model::aws::IniKind;
-use crate::model::project::ScopeKind;
+use crate::read;
 use crate::read::sso_portal::{Portal, PortalAccount, RateLimit, leverage_token};
-use crate::read::{self, ReadSettings};
 use crate::values;
 use crate::write::{Change, Done};
 use anyhow::{Context as _, anyhow, bail};
 use futures::StreamExt;
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -21,17 +19,10 @@ use std::time::Duration;
 type Layout<'a> = dyn Fn(&[String]) -> (EditPlan, Vec<Note>) + 'a;
 
 pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
-    let path = args.path.clone().unwrap_or_else(|| ".".into());
-    let model = read::load(&ReadSettings {
-        path: path.clone(),
-        aws_dir: global.aws_dir.clone(),
-        all: false,
-        config: None,
-        leverage_version: global.leverage_version.clone(),
-        programs: read::Programs::None,
-    })?;
+    let settings = super::read_settings(args.path.as_ref(), global);
+    let path = settings.path.clone();
+    let model = read::load(&settings)?;
     let (project, aws) = super::project_and_aws(&model)?;
-    let name = project.name().unwrap_or_default();
     let config_path = aws.dir.join("config");
     let shown = format!("{}/config", aws.dir_display);
     let old = match read::fs::read_text(&config_path) {
@@ -44,19 +35,10 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
     };
     let (parsed, _) = crate::ini::parse(&old, crate::source::FileId::DETACHED, IniKind::Config);
     let existing = headers(&old);
-    let declared: BTreeMap<String, Option<String>> = project
-        .accounts
-        .values()
-        .map(|a| (a.name.clone(), a.id.as_ref().map(|l| l.value.clone())))
-        .collect();
-    let region = project
-        .common_str("region_primary")
-        .or_else(|| project.common_str("region"))
-        .map(|l| l.value);
-    valid("the project name", &name, values::project_name)?;
-    if let Some(r) = &region {
-        valid("config/common.tfvars `region_primary`", r, values::region)?;
-    }
+    let facts = layout::ProjectFacts::of(project).map_err(|why| anyhow!(why))?;
+    let name = facts.name.clone();
+    let region = facts.region.clone();
+    let declared = facts.declared.clone();
 
     // The layout as a function of the file's current sections: computed now for the preview,
     // and again under the lock if another process changed the file in between.
@@ -101,18 +83,9 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         )?;
         let all_accounts = args.all_accounts;
         let role = args.role.clone();
-        let expected_roles: BTreeMap<String, String> = project
-            .account_dirs
-            .iter()
-            .filter_map(|a| {
-                let role = a.account_tfvars.as_ref()?.get_str("sso_role")?.value;
-                Some((a.name.clone(), role))
-            })
-            .collect();
-        let base_account = (project.scope.kind != ScopeKind::Project)
-            .then(|| project.scope.accounts.first().map(String::as_str))
-            .flatten();
-        let project_long = project.common_str("project_long").map(|l| l.value);
+        let expected_roles = facts.expected_roles.clone();
+        let base_account = facts.base_account.clone();
+        let project_long = facts.project_long.clone();
         let default_region = region.clone().unwrap_or_else(|| sso_region.clone());
         let name = name.clone();
         let prune = args.prune;
@@ -126,7 +99,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
                     default_region: &default_region,
                     declared: declared.clone(),
                     expected_roles: expected_roles.clone(),
-                    base_account,
+                    base_account: base_account.as_deref(),
                     portal: &portal,
                     existing,
                     all_accounts,
@@ -138,21 +111,8 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
     } else {
         let cli = model.cli();
         let mfa_on = project.mode(cli) == crate::model::project::Mode::IamMfa;
-        let mfa_serial = if mfa_on {
-            let existing_serial = parsed
-                .sections
-                .iter()
-                .find_map(|s| s.get("mfa_serial"))
-                .map(|e| e.value.clone());
-            Some(args.mfa_serial.clone().or(existing_serial).ok_or_else(|| {
-                anyhow!("the Leverage CLI runs its MFA step (build.env MFA_ENABLED; 3.x whenever SSO is off) and no profile has an `mfa_serial` yet: pass --mfa-serial arn:aws:iam::<security account id>:mfa/<your user>")
-            })?)
-        } else {
-            None
-        };
-        if let Some(serial) = &mfa_serial {
-            valid("the MFA serial", serial, values::mfa_serial)?;
-        }
+        let mfa_serial = layout::iam_mfa_serial(mfa_on, &parsed, args.mfa_serial.as_deref())
+            .map_err(|why| anyhow!(why))?;
         let name = name.clone();
         let region = region.clone();
         let prune = args.prune;
@@ -247,16 +207,6 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
     super::check::run(&check, global).context("checking the regenerated config")
 }
 
-/// A value from the project or the command line that would be written: refused when invalid.
-fn valid(what: &str, value: &str, check: fn(&str) -> Result<(), String>) -> anyhow::Result<()> {
-    check(value).map_err(|why| {
-        anyhow!(
-            "{what} `{}` {why}: it is not written into an AWS file",
-            crate::secrets::escape_controls(value, false)
-        )
-    })
-}
-
 /// The section headers of an AWS config text, as written.
 fn headers(text: &str) -> Vec<String> {
     let (parsed, _) = crate::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
@@ -270,20 +220,18 @@ fn drift(change: &Change, shown: &str, global: &Global) -> anyhow::Result<Exit> 
         match global.format {
             crate::cli::Format::Json => super::print_json(&format!(
                 "{}\n",
-                serde_json::json!({"version": 1, "file": shown, "differs": false,
-                    "sections": {"added": [], "changed": [], "removed": []}})
+                crate::report::drift::json(shown, false, &[], &[], &[])
             ))?,
             _ => print(&format!("{shown} is up to date: nothing to change\n"))?,
         }
         return Ok(Exit::Clean);
     };
     let before = edit.before.as_deref().unwrap_or("");
-    let (added, changed, removed) = section_changes(before, &edit.after);
+    let (added, changed, removed) = ini_edit::section_changes(before, &edit.after);
     match global.format {
         crate::cli::Format::Json => super::print_json(&format!(
             "{}\n",
-            serde_json::json!({"version": 1, "file": shown, "differs": true,
-                "sections": {"added": added, "changed": changed, "removed": removed}})
+            crate::report::drift::json(shown, true, &added, &changed, &removed)
         ))?,
         _ => {
             print_coloured(
@@ -299,41 +247,6 @@ fn drift(change: &Change, shown: &str, global: &Global) -> anyhow::Result<Exit> 
         }
     }
     Ok(Exit::Findings)
-}
-
-/// The section headers a rewrite adds, changes (keys or values) and removes.
-fn section_changes(old: &str, new: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let sections = |text: &str| -> BTreeMap<String, Vec<(String, String)>> {
-        let (parsed, _) = crate::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
-        let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-        for s in parsed.sections {
-            out.entry(ini_edit::normalize_header(&s.raw))
-                .or_default()
-                .extend(
-                    s.entries
-                        .into_iter()
-                        .map(|e| (e.key.to_ascii_lowercase(), e.value)),
-                );
-        }
-        out
-    };
-    let (old, new) = (sections(old), sections(new));
-    let added = new
-        .keys()
-        .filter(|k| !old.contains_key(*k))
-        .cloned()
-        .collect();
-    let removed = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .cloned()
-        .collect();
-    let changed = new
-        .iter()
-        .filter(|(k, v)| old.get(*k).is_some_and(|o| o != *v))
-        .map(|(k, _)| k.clone())
-        .collect();
-    (added, changed, removed)
 }
 
 /// How the portal is listed.

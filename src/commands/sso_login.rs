@@ -5,8 +5,8 @@ use super::{Exit, in_ci};
 use crate::cli::{Global, LoginArgs, SsoLoginArgs};
 use crate::fix::reset::sha1_hex;
 use crate::model::Model;
+use crate::read;
 use crate::read::sso_oidc::{LoginError, NewToken, Oidc, Registration, SignInEvent};
-use crate::read::{self, ReadSettings};
 use anyhow::Context as _;
 use std::path::Path;
 use std::time::Duration;
@@ -70,14 +70,7 @@ async fn browser_sign_in(
 }
 
 pub fn run(args: &SsoLoginArgs, global: &Global) -> anyhow::Result<Exit> {
-    let model = read::load(&ReadSettings {
-        path: args.path.clone().unwrap_or_else(|| ".".into()),
-        aws_dir: global.aws_dir.clone(),
-        all: false,
-        config: None,
-        leverage_version: global.leverage_version.clone(),
-        programs: read::Programs::None,
-    })?;
+    let model = read::load(&super::read_settings(args.path.as_ref(), global))?;
     login(
         &model,
         &args.login,

@@ -8,8 +8,8 @@ use crate::fix::ini_edit;
 use crate::fix::reset::{self, cli_role_cache_key, sha1_hex};
 use crate::ini;
 use crate::model::aws::{AwsFile, IniKind};
+use crate::read;
 use crate::read::sso_portal::{self, TokenFile};
-use crate::read::{self, ReadSettings};
 use crate::source::FileId;
 use crate::write::{Change, Done};
 use std::path::PathBuf;
@@ -17,14 +17,7 @@ use std::time::Duration;
 
 pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
     let path = args.path.clone().unwrap_or_else(|| ".".into());
-    let settings = ReadSettings {
-        path,
-        aws_dir: global.aws_dir.clone(),
-        all: false,
-        config: None,
-        leverage_version: global.leverage_version.clone(),
-        programs: read::Programs::None,
-    };
+    let settings = super::read_settings(Some(&path), global);
     let model = read::load(&settings)?;
     let (project, aws) = super::project_and_aws(&model)?;
     read::endpoints::require_valid_env()?;

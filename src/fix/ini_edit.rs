@@ -315,6 +315,43 @@ pub fn check_plan(plan: &EditPlan) -> Result<(), String> {
     Ok(())
 }
 
+/// The section headers a rewrite adds, changes (keys or values) and removes.
+pub fn section_changes(old: &str, new: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let sections = |text: &str| -> BTreeMap<String, Vec<(String, String)>> {
+        let (parsed, _) = crate::ini::parse(
+            text,
+            crate::source::FileId::DETACHED,
+            crate::model::aws::IniKind::Config,
+        );
+        let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for s in parsed.sections {
+            out.entry(normalize_header(&s.raw)).or_default().extend(
+                s.entries
+                    .into_iter()
+                    .map(|e| (e.key.to_ascii_lowercase(), e.value)),
+            );
+        }
+        out
+    };
+    let (old, new) = (sections(old), sections(new));
+    let added = new
+        .keys()
+        .filter(|k| !old.contains_key(*k))
+        .cloned()
+        .collect();
+    let removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed = new
+        .iter()
+        .filter(|(k, v)| old.get(*k).is_some_and(|o| o != *v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    (added, changed, removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,90 @@ impl Note {
     }
 }
 
+/// What regen takes from the project, for `--sso` and `--iam` alike: a pure function of the
+/// model, every value validated before it can reach a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFacts {
+    pub name: String,
+    pub project_long: Option<String>,
+    /// common.tfvars `region_primary` (or `region`).
+    pub region: Option<String>,
+    /// common.tfvars accounts: name → id.
+    pub declared: BTreeMap<String, Option<String>>,
+    /// account.tfvars `sso_role` per account folder.
+    pub expected_roles: BTreeMap<String, String>,
+    /// The scope's account, when regen runs in an account folder or a layer.
+    pub base_account: Option<String>,
+}
+
+/// `<what> \`<value>\` <why>`: a value refused before it is written.
+fn refused(what: &str, value: &str, why: String) -> String {
+    format!(
+        "{what} `{}` {why}: it is not written into an AWS file",
+        crate::secrets::escape_controls(value, false)
+    )
+}
+
+impl ProjectFacts {
+    pub fn of(project: &crate::model::project::Project) -> Result<ProjectFacts, String> {
+        let name = project.name().unwrap_or_default();
+        values::project_name(&name).map_err(|why| refused("the project name", &name, why))?;
+        let region = project
+            .common_str("region_primary")
+            .or_else(|| project.common_str("region"))
+            .map(|l| l.value);
+        if let Some(r) = &region {
+            values::region(r)
+                .map_err(|why| refused("config/common.tfvars `region_primary`", r, why))?;
+        }
+        Ok(ProjectFacts {
+            name,
+            project_long: project.common_str("project_long").map(|l| l.value),
+            region,
+            declared: project
+                .accounts
+                .values()
+                .map(|a| (a.name.clone(), a.id.as_ref().map(|l| l.value.clone())))
+                .collect(),
+            expected_roles: project
+                .account_dirs
+                .iter()
+                .filter_map(|a| {
+                    let role = a.account_tfvars.as_ref()?.get_str("sso_role")?.value;
+                    Some((a.name.clone(), role))
+                })
+                .collect(),
+            base_account: (project.scope.kind != crate::model::project::ScopeKind::Project)
+                .then(|| project.scope.accounts.first().cloned())
+                .flatten(),
+        })
+    }
+}
+
+/// The MFA serial `--iam` writes when the CLI's MFA step runs: `--mfa-serial`, else the one the
+/// config already has; None when MFA is off.
+pub fn iam_mfa_serial(
+    mfa_on: bool,
+    config: &crate::model::aws::IniFile,
+    given: Option<&str>,
+) -> Result<Option<String>, String> {
+    if !mfa_on {
+        return Ok(None);
+    }
+    let serial = given
+        .map(str::to_string)
+        .or_else(|| {
+            config
+                .sections
+                .iter()
+                .find_map(|s| s.get("mfa_serial"))
+                .map(|e| e.value.clone())
+        })
+        .ok_or("the Leverage CLI runs its MFA step (build.env MFA_ENABLED; 3.x whenever SSO is off) and no profile has an `mfa_serial` yet: pass --mfa-serial arn:aws:iam::<security account id>:mfa/<your user>")?;
+    values::mfa_serial(&serial).map_err(|why| refused("the MFA serial", &serial, why))?;
+    Ok(Some(serial))
+}
+
 pub struct SsoInputs<'a> {
     pub project: &'a str,
     pub project_long: Option<&'a str>,

@@ -1,11 +1,13 @@
 //! What a `check` run found, ready to render. Reporters only format this; they read no files.
 
 pub mod diff;
+pub mod drift;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod status;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Model;

@@ -1,0 +1,103 @@
+//! `status`: the sessions as a table or as JSON (INTERFACE.md).
+
+use crate::session_list::Session;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct StatusReport<'a> {
+    version: u32,
+    project: Project<'a>,
+    sessions: Vec<Row<'a>>,
+}
+
+#[derive(Serialize)]
+struct Project<'a> {
+    name: Option<String>,
+    aws_dir: &'a str,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    kind: &'static str,
+    profile: Option<&'a str>,
+    file: &'a str,
+    expires_at: Option<String>,
+    remaining_s: Option<i64>,
+    refreshable: bool,
+    needed: bool,
+}
+
+/// One JSON object and a newline.
+pub fn json(list: &[Session], name: Option<String>, aws_dir: &str, now: DateTime<Utc>) -> String {
+    let report = StatusReport {
+        version: 1,
+        project: Project { name, aws_dir },
+        sessions: list
+            .iter()
+            .map(|s| Row {
+                kind: s.kind.as_str(),
+                profile: s.profile.as_deref(),
+                file: &s.file,
+                expires_at: s
+                    .expires_at
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                remaining_s: s.remaining_s(now),
+                refreshable: s.refreshable,
+                needed: s.needed,
+            })
+            .collect(),
+    };
+    format!("{}\n", serde_json::to_string(&report).unwrap_or_default())
+}
+
+/// The table: one row a session, the time left coloured by urgency.
+pub fn human(list: &[Session], now: DateTime<Utc>, color: bool, min: Option<i64>) -> String {
+    if list.is_empty() {
+        return "no credential sessions: the project uses long-term keys only\n".into();
+    }
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header([
+            "session",
+            "profile",
+            "file",
+            "expires (UTC)",
+            "left",
+            "refreshable",
+        ]);
+    for s in list {
+        let left = match s.remaining_s(now) {
+            None => "missing".to_string(),
+            Some(l) if l <= 0 => format!(
+                "expired {} ago",
+                crate::time::human_duration(crate::time::seconds(-l))
+            ),
+            Some(l) => crate::time::human_duration(crate::time::seconds(l)),
+        };
+        // Red: expired, missing or under the gate; yellow: under an hour; green: fine.
+        let urgency = match s.remaining_s(now) {
+            None => "31",
+            Some(l) if l <= 0 || min.is_some_and(|m| l < m) => "31",
+            Some(l) if l < 3600 => "33",
+            _ => "32",
+        };
+        let left = if color {
+            format!("\x1b[{urgency}m{left}\x1b[0m")
+        } else {
+            left
+        };
+        table.add_row([
+            format!("{}{}", s.kind.as_str(), if s.needed { " *" } else { "" }),
+            s.profile.clone().unwrap_or_default(),
+            s.file.clone(),
+            s.expires_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            left,
+            if s.refreshable { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    format!("{table}\n* needed by this scope (--min-remaining gates on these)\n")
+}
