@@ -62,8 +62,36 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, String> {
 /// Reads a file whole: a regular file only (never a FIFO or device: no wait), at most
 /// `MAX_FILE_BYTES`. Every file the doctor reads comes through here.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
-    let file = open_regular(path)?;
-    let mut bytes = Vec::new();
+    read_open(open_regular(path)?)
+}
+
+/// Reads an entry a directory listing showed as a regular file of a real folder: opened
+/// without following a link (one that replaced it since is refused), checked to be a regular
+/// file once open.
+pub fn read_entry(path: &Path) -> Result<Text, String> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = opts.open(path).map_err(|e| match e.raw_os_error() {
+        #[cfg(unix)]
+        Some(libc::ELOOP) => "is a link that appeared while reading: not read".to_string(),
+        _ => io_reason(&e),
+    })?;
+    let meta = file.metadata().map_err(|e| io_reason(&e))?;
+    if let Some(what) = not_regular(&meta) {
+        return Err(format!("is {what}, not a regular file: not read"));
+    }
+    text_of(read_open(file)?)
+}
+
+/// The bytes of an open regular file, at most `MAX_FILE_BYTES`, in a buffer of their size.
+fn read_open(file: std::fs::File) -> Result<Vec<u8>, String> {
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(usize::try_from(size.min(MAX_FILE_BYTES) + 1).unwrap_or(0));
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| io_reason(&e))?;
@@ -79,7 +107,11 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
 /// Reads a text file. `Err` carries a one-line reason (permission denied, a folder, a FIFO,
 /// too large).
 pub fn read_text(path: &Path) -> Result<Text, String> {
-    match String::from_utf8(read_bytes(path)?) {
+    text_of(read_bytes(path)?)
+}
+
+fn text_of(bytes: Vec<u8>) -> Result<Text, String> {
+    match String::from_utf8(bytes) {
         Ok(text) => Ok(Text {
             text,
             invalid_utf8_at: None,

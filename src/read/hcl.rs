@@ -358,6 +358,13 @@ pub fn profile_refs(
     walker.out
 }
 
+/// Expressions evaluated on this thread, by their text and the variables they name.
+const EVALUATED_MAX: usize = 4096;
+thread_local! {
+    static EVALUATED: std::cell::RefCell<std::collections::HashMap<String, Resolution>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 struct RefWalker<'a> {
     text: &'a str,
     file: FileId,
@@ -480,17 +487,35 @@ impl RefWalker<'_> {
         } else if !arithmetic_free(value) {
             Resolution::Unresolved("arithmetic in a profile name is not evaluated".into())
         } else {
-            let expr: hcl::Expression = value.clone().into();
             // Only the variables the expression names: evaluating `var.x` copies `var`.
-            let mut ctx = hcl::eval::Context::new();
-            ctx.declare_var("var", hcl::Value::Object(used_vars(&written, self.vars)));
-            match expr.evaluate(&ctx) {
-                Ok(hcl::Value::String(name)) => Resolution::Resolved(name),
-                Ok(other) => Resolution::Unresolved(format!(
-                    "evaluates to {}, not a string",
-                    value_kind(&other)
-                )),
-                Err(e) => Resolution::Unresolved(eval_reason(&e)),
+            let used = used_vars(&written, self.vars);
+            // Thousands of layers write the same few expressions with the same variables:
+            // each (text, variables) is evaluated once per thread.
+            let key = format!("{written}\u{0}{used:?}");
+            let cached = EVALUATED.with(|c| c.borrow().get(&key).cloned());
+            match cached {
+                Some(resolution) => resolution,
+                None => {
+                    let expr: hcl::Expression = value.clone().into();
+                    let mut ctx = hcl::eval::Context::new();
+                    ctx.declare_var("var", hcl::Value::Object(used));
+                    let resolution = match expr.evaluate(&ctx) {
+                        Ok(hcl::Value::String(name)) => Resolution::Resolved(name),
+                        Ok(other) => Resolution::Unresolved(format!(
+                            "evaluates to {}, not a string",
+                            value_kind(&other)
+                        )),
+                        Err(e) => Resolution::Unresolved(eval_reason(&e)),
+                    };
+                    EVALUATED.with(|c| {
+                        let mut c = c.borrow_mut();
+                        if c.len() >= EVALUATED_MAX {
+                            c.clear();
+                        }
+                        c.insert(key, resolution.clone());
+                    });
+                    resolution
+                }
             }
         };
         self.out.push(ProfileRef {

@@ -147,12 +147,11 @@ impl Reader {
                 account_root.clone()
             };
             find_layers(&walk_from, &account_root, 0, &mut dirs);
-            for dir in dirs {
+            for (dir, files) in dirs {
                 let path = dir
                     .strip_prefix(root)
                     .map(|p| p.to_string_lossy().replace('\\', "/"))
                     .unwrap_or_default();
-                let files = terraform_files(&dir);
                 jobs.push(LayerJob {
                     account: account.name.clone(),
                     path,
@@ -479,29 +478,6 @@ fn merged_vars(root: &[TfvarsFile], account: &[TfvarsFile]) -> hcl::Map<String, 
     vars
 }
 
-/// Every `*.tf` of a layer folder, sorted: Terraform reads them all (providers.tf,
-/// remote_states.tf…), while the Leverage CLI refreshes only the profiles of the files its
-/// generation scans (`crate::leverage::LeverageCli::layer_files`); the rules tell the two apart.
-fn terraform_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".tf")))
-        // Terraform skips folders; a folder named like a file the CLI parses makes it fail.
-        .filter(|e| {
-            !e.file_type().is_ok_and(|t| t.is_dir())
-                || e.file_name()
-                    .to_str()
-                    .is_some_and(|n| ["config.tf", "locals.tf", "runtime.tf"].contains(&n))
-        })
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    files
-}
-
 /// First-level folders with an account `config/` (account.tfvars or backend.tfvars).
 fn account_folders(root: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(root) else {
@@ -521,9 +497,22 @@ fn account_folders(root: &Path) -> Vec<String> {
     names
 }
 
-/// Folders with `*.tf` files below `dir` (itself included). Symlinked folders are not entered,
-/// so link loops cannot trap the walk; symlinked files count.
-fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+/// A `.tf` entry of a layer folder: its path, and whether it is a symbolic link (read by its
+/// real path, which must stay inside the project) or an entry of this real folder.
+type TfEntry = (PathBuf, bool);
+
+/// Folders with `*.tf` files below `dir` (itself included), each with every `*.tf` entry
+/// Terraform reads there (providers.tf, remote_states.tf…: the Leverage CLI refreshes only the
+/// profiles of the files its generation scans, `LeverageCli::layer_files`, and the rules tell
+/// the two apart): what one directory listing says. Symlinked folders are not entered,
+/// so link loops cannot trap the walk and every folder found is a real path; symlinked files
+/// count.
+fn find_layers(
+    dir: &Path,
+    account_root: &Path,
+    depth: usize,
+    out: &mut Vec<(PathBuf, Vec<TfEntry>)>,
+) {
     if depth > MAX_LAYER_DEPTH {
         return;
     }
@@ -532,6 +521,7 @@ fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut Vec<Path
     };
     let mut subdirs = Vec::new();
     let mut has_tf = false;
+    let mut files = Vec::new();
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -542,18 +532,24 @@ fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut Vec<Path
             let skip = SKIPPED_DIRS.contains(&name.as_ref())
                 || name.starts_with('.')
                 || (dir == account_root && name == "config");
+            // Terraform skips folders; a folder named like a file the CLI parses makes it fail.
+            if ["config.tf", "locals.tf", "runtime.tf"].contains(&name.as_ref()) {
+                files.push((entry.path(), false));
+            }
             if !skip {
                 subdirs.push(entry.path());
             }
         } else if name.ends_with(".tf") {
             has_tf = true;
+            files.push((entry.path(), kind.is_symlink()));
         }
     }
     if has_tf && dir != account_root {
         // The CLI takes any folder with .tf files under an account for a layer, nested ones
         // too (`k8s-eks/` and `k8s-eks/cluster/`); a module folder without provider or
         // backend profiles adds nothing.
-        out.push(dir.to_path_buf());
+        files.sort();
+        out.push((dir.to_path_buf(), files));
     }
     subdirs.sort();
     for sub in subdirs {
@@ -565,7 +561,7 @@ fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut Vec<Path
 struct LayerJob {
     account: String,
     path: String,
-    files: Vec<PathBuf>,
+    files: Vec<TfEntry>,
     vars: std::sync::Arc<hcl::Map<String, hcl::Value>>,
 }
 
@@ -592,6 +588,7 @@ struct SopsFile {
 fn parse_layer_file(
     root: &Path,
     path: &Path,
+    is_link: bool,
     vars: &hcl::Map<String, hcl::Value>,
     owner: &str,
 ) -> ParsedFile {
@@ -606,7 +603,14 @@ fn parse_layer_file(
         sops: Vec::new(),
         error: None,
     };
-    match super::fs::read_in_project(root, path) {
+    // An entry of a real folder of the project is read as it is (never through a link that
+    // appeared since); a link must resolve inside the project.
+    let read = if is_link {
+        super::fs::read_in_project(root, path)
+    } else {
+        super::fs::read_entry(path)
+    };
+    match read {
         Err(reason) => done.text = Err(reason),
         Ok(t) => {
             if let Some(at) = t.invalid_utf8_at {
@@ -678,7 +682,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::{Duration, Instant};
-    type Item = (usize, PathBuf, Arc<hcl::Map<String, hcl::Value>>, String);
+    type Item = (usize, TfEntry, Arc<hcl::Map<String, hcl::Value>>, String);
     struct State {
         results: Vec<Option<ParsedFile>>,
         started: Vec<Option<Instant>>,
@@ -711,13 +715,13 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
             let (lock, all_in) = &*shared;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((_, path, vars, owner)) = work.get(i) else {
+                let Some((_, (path, is_link), vars, owner)) = work.get(i) else {
                     break;
                 };
                 if let Ok(mut state) = lock.lock() {
                     state.started[i] = Some(Instant::now());
                 }
-                let file = parse_layer_file(&root, path, vars, owner);
+                let file = parse_layer_file(&root, path, *is_link, vars, owner);
                 let Ok(mut state) = lock.lock() else { break };
                 if state.results[i].is_none() {
                     state.results[i] = Some(file);
@@ -741,8 +745,8 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
     };
     if spawned == 0 {
         // No threads to be had: parse here, without the watchdog.
-        for (i, (_, path, vars, owner)) in work.iter().enumerate() {
-            state.results[i] = Some(parse_layer_file(&root, path, vars, owner));
+        for (i, (_, (path, is_link), vars, owner)) in work.iter().enumerate() {
+            state.results[i] = Some(parse_layer_file(&root, path, *is_link, vars, owner));
         }
         state.done = n;
     }
@@ -759,7 +763,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
             .collect();
         for i in stuck {
             state.results[i] = Some(ParsedFile {
-                path: work[i].1.clone(),
+                path: work[i].1.0.clone(),
                 text: Ok(String::new()),
                 refs: Vec::new(),
                 s3_backend: false,

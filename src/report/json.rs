@@ -2,7 +2,83 @@
 
 use super::{Report, place};
 use crate::model::live::LiveOutcome;
+use serde::Serialize;
 use serde_json::{Value, json};
+
+// Fields in alphabetical order: the order of the keys in the output (schema version 1).
+#[derive(Serialize)]
+struct Doc<'a> {
+    diagnostics: Vec<DiagnosticOut<'a>>,
+    profiles: Vec<ProfileOut<'a>>,
+    project: Option<Value>,
+    scope: Option<Value>,
+    summary: Summary,
+    tool: Tool,
+    version: u32,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    infos: usize,
+    live_ok: usize,
+    profiles: usize,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct ProfileOut<'a> {
+    account_expected: Option<&'a str>,
+    expires_at: Option<String>,
+    kind: &'a str,
+    live: LiveOut<'a>,
+    name: &'a str,
+    referenced_by: Vec<FileLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct FileLine<'a> {
+    file: &'a str,
+    line: Option<usize>,
+}
+
+#[derive(Serialize, Clone, Copy)]
+struct LiveOut<'a> {
+    account: Option<&'a str>,
+    arn: Option<&'a str>,
+    error: Option<&'a str>,
+    failure: Option<&'static str>,
+    ms: Option<u64>,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct DiagnosticOut<'a> {
+    column: Option<usize>,
+    file: Option<String>,
+    fix: Option<&'a str>,
+    help: Option<&'a str>,
+    line: Option<usize>,
+    message: &'a str,
+    name: &'a str,
+    profile: Option<&'a str>,
+    related: Vec<RelatedOut<'a>>,
+    rule: &'a str,
+    severity: &'static str,
+}
+
+#[derive(Serialize)]
+struct RelatedOut<'a> {
+    file: String,
+    line: Option<usize>,
+    message: &'a str,
+}
 
 pub fn render(report: &Report) -> String {
     let model = report.model;
@@ -24,67 +100,110 @@ pub fn render(report: &Report) -> String {
         .project
         .as_ref()
         .map(|p| json!({"kind": p.scope.kind.as_str(), "path": p.scope.path}));
-    let profiles: Vec<Value> = report
+    let profiles: Vec<ProfileOut> = report
         .profiles
         .iter()
         .map(|row| {
+            let none = LiveOut {
+                account: None,
+                arn: None,
+                error: None,
+                failure: None,
+                ms: None,
+                status: "skipped",
+            };
             let live = match &row.live {
-                None => json!({"status": "skipped", "account": null, "arn": null, "error": null, "failure": null, "ms": null}),
+                None => none,
                 Some(l) => match &l.outcome {
-                    LiveOutcome::Ok { account, arn } => json!({"status": "ok", "account": account, "arn": arn, "error": null, "failure": null, "ms": l.millis}),
-                    LiveOutcome::Failed { error, kind } => json!({"status": "failed", "account": null, "arn": null, "error": error, "failure": kind.as_str(), "ms": l.millis}),
-                    LiveOutcome::Skipped(why) => json!({"status": "skipped", "account": null, "arn": null, "error": why, "failure": null, "ms": null}),
+                    LiveOutcome::Ok { account, arn } => LiveOut {
+                        account: Some(account),
+                        arn: Some(arn),
+                        ms: Some(l.millis),
+                        status: "ok",
+                        ..none
+                    },
+                    LiveOutcome::Failed { error, kind } => LiveOut {
+                        error: Some(error),
+                        failure: Some(kind.as_str()),
+                        ms: Some(l.millis),
+                        status: "failed",
+                        ..none
+                    },
+                    LiveOutcome::Skipped(why) => LiveOut {
+                        error: Some(why),
+                        ..none
+                    },
                 },
             };
-            json!({
-                "name": row.name,
-                "referenced_by": row.referenced_by.iter().map(|p| json!({"file": p.file, "line": p.line})).collect::<Vec<_>>(),
-                "kind": row.kind,
-                "account_expected": row.account_expected,
-                "expires_at": row.expires_at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
-                "live": live,
-            })
+            ProfileOut {
+                account_expected: row.account_expected.as_deref(),
+                expires_at: row
+                    .expires_at
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                kind: row.kind,
+                live,
+                name: &row.name,
+                referenced_by: row
+                    .referenced_by
+                    .iter()
+                    .map(|p| FileLine {
+                        file: &p.file,
+                        line: p.line,
+                    })
+                    .collect(),
+            }
         })
         .collect();
-    let diagnostics: Vec<Value> = report
+    let diagnostics: Vec<DiagnosticOut> = report
         .diagnostics
         .iter()
         .map(|d| {
             let p = d.primary.as_ref().map(|l| place(sources, &l.span));
-            json!({
-                "rule": d.rule,
-                "name": d.name,
-                "severity": d.severity.as_str(),
-                "message": d.message,
-                "file": p.as_ref().map(|p| p.file.clone()),
-                "line": p.as_ref().and_then(|p| p.line),
-                "column": p.as_ref().and_then(|p| p.column),
-                "profile": d.profile,
-                "related": d.related.iter().map(|l| {
-                    let r = place(sources, &l.span);
-                    json!({"file": r.file, "line": r.line, "message": l.message})
-                }).collect::<Vec<_>>(),
-                "help": d.help,
-                "fix": d.fix,
-            })
+            DiagnosticOut {
+                column: p.as_ref().and_then(|p| p.column),
+                line: p.as_ref().and_then(|p| p.line),
+                file: p.map(|p| p.file),
+                fix: d.fix.as_deref(),
+                help: d.help.as_deref(),
+                message: &d.message,
+                name: d.name,
+                profile: d.profile.as_deref(),
+                related: d
+                    .related
+                    .iter()
+                    .map(|l| {
+                        let r = place(sources, &l.span);
+                        RelatedOut {
+                            file: r.file,
+                            line: r.line,
+                            message: &l.message,
+                        }
+                    })
+                    .collect(),
+                rule: d.rule,
+                severity: d.severity.as_str(),
+            }
         })
         .collect();
     use crate::diagnostic::Severity::*;
-    let doc = json!({
-        "version": 1,
-        "tool": {"name": "leverage-doctor", "version": env!("CARGO_PKG_VERSION")},
-        "project": project,
-        "scope": scope,
-        "profiles": profiles,
-        "diagnostics": diagnostics,
-        "summary": {
-            "errors": report.count(Error),
-            "warnings": report.count(Warning),
-            "infos": report.count(Info),
-            "profiles": report.profiles.len(),
-            "live_ok": report.live_ok(),
+    let doc = Doc {
+        diagnostics,
+        profiles,
+        project,
+        scope,
+        summary: Summary {
+            errors: report.count(Error),
+            infos: report.count(Info),
+            live_ok: report.live_ok(),
+            profiles: report.profiles.len(),
+            warnings: report.count(Warning),
         },
-    });
+        tool: Tool {
+            name: "leverage-doctor",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        version: 1,
+    };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out
