@@ -25,7 +25,8 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(' '.
 
 # 1. check --all --offline on 12 accounts x 40 layers, and the floor: cat of the same files.
 declare -A MEDIAN FLOOR
-for size in 1x:12:40 4x:24:80 16x:48:160; do
+declare -A PEAK
+for size in 1x:12:40 4x:24:80 16x:48:160 10k:50:200; do
   IFS=: read -r name accounts layers <<<"$size"
   "$GEN" "$WORK/$name" --accounts "$accounts" --layers "$layers"
   ( cd "$WORK/$name/project" && find . -name .terraform -prune -o -name .git -prune -o \
@@ -36,10 +37,12 @@ for size in 1x:12:40 4x:24:80 16x:48:160; do
       "xargs -a $WORK/$name.files cat" >/dev/null )
   read -r doctor floor < <(json "$WORK/$name.json")
   MEDIAN[$name]=$doctor; FLOOR[$name]=$floor
-  echo "$name: doctor ${doctor}s, cat ${floor}s, files $(wc -l < "$WORK/$name.files")" >&2
+  PEAK[$name]=$( cd "$WORK/$name/project" && env HOME="$WORK/$name/home" /usr/bin/time -f %M "$BIN" check --all --offline --format json 2>&1 >/dev/null | tail -1 )
+  echo "$name: doctor ${doctor}s, cat ${floor}s, files $(wc -l < "$WORK/$name.files"), peak ${PEAK[$name]} KB" >&2
 done
-PEAK_KB=$( cd "$WORK/16x/project" && env HOME="$WORK/16x/home" /usr/bin/time -f %M "$BIN" check --all --offline --format json 2>&1 >/dev/null | tail -1 )
-PEAK_1X_KB=$( cd "$WORK/1x/project" && env HOME="$WORK/1x/home" /usr/bin/time -f %M "$BIN" check --all --offline --format json 2>&1 >/dev/null | tail -1 )
+PEAK_KB=${PEAK[16x]}
+PEAK_1X_KB=${PEAK[1x]}
+PEAK_10K_KB=${PEAK[10k]}
 
 # 1b. a pathological AWS file: one section with 150 000 keys (no quadratic work, issue 15).
 mkdir -p "$WORK/wide"; cp -r "$WORK/1x/." "$WORK/wide/"
@@ -114,6 +117,7 @@ cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d:
 ms = lambda s: f"{s*1000:.1f} ms"
 d1, f1 = med("1x"), med("1x", 1)
 d4, d16 = med("4x"), med("16x")
+d10k, f10k = med("10k"), med("10k", 1)
 live, cli = med("live"), med("live", 1)
 size = int("$SIZE")
 print(f"""# Benchmarks
@@ -130,12 +134,14 @@ common-variables.tf and a \`.terraform/\` folder that must not be walked).
 | … versus \`cat\` of the same .tf/.tfvars/build.env files ({ms(f1)}) | {d1/f1:.1f}× | ≤ 3× | {"met" if d1/f1 <= 3 else "missed"} |
 | scaling: 4× the layers (24 × 80) | {ms(d4)} = {d4/d1:.1f}× the 1× time | ≤ 4× (linear) | {"met" if d4/d1 <= 4.4 else "missed"} |
 | scaling: 16× the layers (48 × 160) | {ms(d16)} = {d16/d1:.1f}× the 1× time | ≤ 16× (linear) | {"met" if d16/d1 <= 17.6 else "missed"} |
+| 10 000 layers (50 × 200), \`check --all --offline\` | {ms(d10k)}, {int("$PEAK_10K_KB")/1024:.0f} MiB peak | < 0.5 s, < 64 MiB | {"met" if d10k < 0.5 and int("$PEAK_10K_KB") < 64*1024 else "missed"} |
+| … versus \`cat\` of the same files ({ms(f10k)}) | {d10k/f10k:.1f}× | ≤ 1.5× | {"met" if d10k/f10k <= 1.5 else "missed"} |
 | live \`check\` of 50 profiles against moto (all {"$LIVE_OK"} ok) | {ms(live)} | < one \`aws sts get-caller-identity\` | {"met" if live < cli else "missed"} |
 | one \`aws sts get-caller-identity\` (awscli, same server) | {ms(cli)} | | |
 | \`regen-config --sso --all-accounts\`, 200 accounts, portal holding 10 requests/s | {med("regen"):.1f} s = {med("regen")/float("$REGEN_FLOOR"):.2f}× the floor the rate allows ({float("$REGEN_FLOOR"):.1f} s) | ≤ 1.5× | {"met" if med("regen") <= 1.5*float("$REGEN_FLOOR") else "missed"} |
 | one config section with 150 000 keys, \`check --offline\` | {ms(med("wide"))} | < 1 s | {"met" if med("wide") < 1 else "missed"} |
 | \`leverage-doctor --version\` start-up | {ms(med("version"))} | < 5 ms | {"met" if med("version") < 0.005 else "missed"} |
-| peak memory, 12 × 40 / 48 × 160 check | {int("$PEAK_1X_KB")/1024:.1f} MiB / {int("$PEAK_KB")/1024:.1f} MiB | | |
+| peak memory, 12 × 40 / 48 × 160 / 50 × 200 check | {int("$PEAK_1X_KB")/1024:.1f} MiB / {int("$PEAK_KB")/1024:.1f} MiB / {int("$PEAK_10K_KB")/1024:.1f} MiB | | |
 | release binary size | {size/1024/1024:.1f} MB | < 25 MB | {"met" if size < 25*1024*1024 else "missed"} |
 
 What dominates the binary (symbol sizes by crate, profiling build): $TOP.

@@ -1203,3 +1203,62 @@ async fn a_host_aws_profile_the_users_config_lacks() {
         assert_eq!(verdict, defined, "{what}");
     }
 }
+
+/// A layer below a layer (`base-network/cluster`): the CLI runs it as a layer of the first-level
+/// account, scanning the nested folder's own files only — what its parent names is not
+/// refreshed for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nested_layer_agrees_with_leverage_3() {
+    let server = portal().await;
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let env = vec![
+        ("AWS_ENDPOINT_URL_STS", moto.url()),
+        ("AWS_ENDPOINT_URL_SSO", server.uri()),
+    ];
+    let nested = |o: &Oracle, files: &[(&str, &str)]| {
+        let dir = o.case.project().join(NESTED);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+    };
+    const CONFIG: &str = "provider \"aws\" {\n  region  = \"us-east-1\"\n  profile = var.profile\n}\n\nterraform {\n  backend \"s3\" {}\n}\n";
+    let cases: Vec<Twin> = vec![
+        (
+            "a nested layer naming its profiles in its own config.tf",
+            true,
+            Box::new(move |o: &Oracle| {
+                nested(
+                    o,
+                    &[(
+                        "config.tf",
+                        &format!(
+                            "{CONFIG}\nprovider \"aws\" {{\n  alias   = \"dev\"\n  region  = \"us-east-1\"\n  profile = \"${{var.project}}-apps-devstg-devops\"\n}}\n"
+                        ),
+                    )],
+                );
+            }),
+        ),
+        (
+            // The parent's config.tf names the profile; the nested run does not scan it.
+            "a nested layer whose providers.tf profile only its parent's config.tf names",
+            false,
+            Box::new(move |o: &Oracle| {
+                o.provider_in("config.tf", "dev", "${var.project}-apps-devstg-devops");
+                nested(
+                    o,
+                    &[
+                        ("config.tf", CONFIG),
+                        (
+                            "providers.tf",
+                            "provider \"aws\" {\n  alias   = \"dev\"\n  region  = \"us-east-1\"\n  profile = \"bb-apps-devstg-devops\"\n}\n",
+                        ),
+                    ],
+                );
+            }),
+        ),
+    ];
+    run_cases("v3-sso-healthy", NESTED, env, cases).await;
+}
+
+const NESTED: &str = "shared/us-east-1/base-network/cluster";
