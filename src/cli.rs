@@ -143,6 +143,10 @@ pub struct CheckArgs {
         hide_env_values = true
     )]
     pub mfa_code: Option<String>,
+    /// Set by `regen-config` for its check of the file it just wrote: a fix that is
+    /// regen-config again would be no fix.
+    #[arg(skip)]
+    pub after_regen: bool,
 }
 
 /// Options of every command that changes files.

@@ -550,3 +550,61 @@ fn the_live_checks_go_through_the_proxy() {
         "no call went through the proxy"
     );
 }
+
+/// Role credentials Leverage wrote and STS rejects: while config `expiration` says they are good
+/// for more than 30 minutes the CLI reuses them, so "sign in again" or "rerun" changes nothing;
+/// the fix is to clear that record. Once the record is stale, signing in is the fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn rejected_leverage_keys_name_the_record_that_keeps_them() {
+    let sts = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(sts_error(403, "ExpiredToken", None))
+        .mount(&sts)
+        .await;
+    let portal = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/federation/credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "roleCredentials": {"accessKeyId": "ASIAPORTALPORTAL0001", "secretAccessKey": "LDFIXTURESECRET-p",
+                                "sessionToken": "LDFIXTURESECRET-ps", "expiration": 4_102_444_800_000u64}
+        })))
+        .mount(&portal)
+        .await;
+    let case = Case::new("sso-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let with_expiration = |ms: i64| {
+        std::fs::write(
+            &config,
+            format!("{text}\n[profile bb-shared-devops]\nexpiration = {ms}\n"),
+        )
+        .unwrap();
+    };
+    std::fs::write(
+        case.aws().join("credentials"),
+        "[bb-shared-devops]\naws_access_key_id = ASIAOLDKEYSOLDKEYS01\naws_secret_access_key = LDFIXTURESECRET-old\naws_session_token = LDFIXTURESECRET-oldt\n",
+    )
+    .unwrap();
+    let fix_for = |report: &serde_json::Value| {
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["rule"] == "LD601" && d["profile"] == "bb-shared-devops")
+            .map(|d| d["fix"].as_str().unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("no LD601 for bb-shared-devops: {report:#}"))
+    };
+    let env = || {
+        vec![
+            ("AWS_ENDPOINT_URL_STS", sts.uri()),
+            ("AWS_ENDPOINT_URL_SSO", portal.uri()),
+        ]
+    };
+    let hours = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).timestamp_millis();
+    with_expiration(hours(5));
+    let fix = fix_for(&live(&case, "shared/us-east-1/base-network", env(), &[]).await);
+    assert!(fix.contains("delete the `expiration` line"), "{fix}");
+    with_expiration(hours(-1));
+    let fix = fix_for(&live(&case, "shared/us-east-1/base-network", env(), &[]).await);
+    assert!(fix.starts_with("sign in"), "{fix}");
+}

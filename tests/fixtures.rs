@@ -169,11 +169,11 @@ fn json_report_has_the_interface_shape() {
             .unwrap()
             .contains("did you mean `bb-apps-prd-devops`")
     );
-    assert!(
-        d["fix"]
-            .as_str()
-            .unwrap()
-            .contains("role_arn = arn:aws:iam::666666666666:role/DevOps")
+    // The reference is what is misspelt: the fix names the profile that exists (it used to
+    // propose adding the misspelt one).
+    assert_eq!(
+        d["fix"],
+        "profile = \"bb-apps-prd-devops\"   # instead of \"bb-apps-prd-devop\""
     );
     assert_eq!(d["related"][0]["file"], "~/.aws/bb/config");
     for key in ["errors", "warnings", "infos", "profiles", "live_ok"] {

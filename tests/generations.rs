@@ -441,3 +441,73 @@ fn a_tf_binary_that_is_not_opentofu() {
     let (_, r) = check_json(live(&mut case.cmd("shared")));
     assert!(not_opentofu(&r).is_empty(), "{r:#}");
 }
+
+/// SSO mode, a reference to an account common.tfvars does not declare (the reference
+/// architecture's `${var.project}-root-administrator` where the account is `management`):
+/// regen can never write `[profile <p>-sso-root]`, so the fix is the reference. Following its
+/// example clears the finding and brings no other.
+#[test]
+fn a_reference_to_an_undeclared_account_is_fixed_at_the_reference() {
+    let case = Case::new("v3-sso-healthy");
+    let layer = "shared/us-east-1/base-network";
+    let config_tf = case.project().join(layer).join("config.tf");
+    let original = std::fs::read_to_string(&config_tf).unwrap();
+    let with = |profile: &str| {
+        std::fs::write(
+            &config_tf,
+            format!("{original}\nprovider \"aws\" {{\n  alias   = \"root\"\n  region  = \"us-east-1\"\n  profile = \"{profile}\"\n}}\n"),
+        )
+        .unwrap();
+    };
+    with("${var.project}-root-administrator");
+    let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    let found = diags(&r, "LD103");
+    assert_eq!(found.len(), 1, "{r:#}");
+    let fix = found[0]["fix"].as_str().unwrap().to_string();
+    assert!(
+        fix.contains("`root` is not an account of config/common.tfvars"),
+        "{fix}"
+    );
+    assert!(!fix.starts_with("leverage-doctor regen-config"), "{fix}");
+    // The example it gives: `${var.project}-<declared account>-<its role>`.
+    let example = fix
+        .split("e.g. \"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    with(&example);
+    let (_, after) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    for rule in ["LD102", "LD103", "LD104"] {
+        assert!(
+            diags(&after, rule).is_empty(),
+            "{rule} after following `{example}`: {after:#}"
+        );
+    }
+}
+
+/// LD102 with a near name: the fix renames the reference, and applying it clears the finding.
+#[test]
+fn a_misspelt_reference_is_fixed_by_its_fix_line() {
+    let case = Case::new("broken-iam");
+    let layer = "shared/us-east-1/base-network";
+    let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    let d = diags(&r, "LD102")
+        .into_iter()
+        .find(|d| d["profile"] == "bb-apps-prd-devop")
+        .cloned()
+        .expect("LD102 for the misspelt profile");
+    let fix = d["fix"].as_str().unwrap();
+    let line = fix.split("   #").next().unwrap();
+    assert_eq!(line, "profile = \"bb-apps-prd-devops\"");
+    let file = case.project().join(d["file"].as_str().unwrap());
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("profile = \"bb-apps-prd-devop\"", line)).unwrap();
+    let (_, after) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    assert!(
+        diags(&after, "LD102")
+            .iter()
+            .all(|d| d["profile"] != "bb-apps-prd-devop"),
+        "{after:#}"
+    );
+}

@@ -393,3 +393,56 @@ fn regen_inputs_are_a_function_of_the_model() {
     );
     assert!(iam_mfa_serial(true, config, Some("jane\n[x]")).is_err());
 }
+
+/// `regen-config --sso` says what the project is before what it lacks: an IAM project is told
+/// to use `--iam`, one without common.tfvars to create it; nothing is written either way.
+#[test]
+fn regen_sso_in_a_project_without_sso_says_so() {
+    let case = Case::new("iam-live");
+    let config = case.aws().join("config");
+    let before = std::fs::read(&config).unwrap();
+    let out = case
+        .cmd("")
+        .args(["regen-config", "--sso", "--yes"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("does not use SSO"), "{stderr}");
+    assert!(stderr.contains("regen-config --iam"), "{stderr}");
+    assert!(!stderr.contains("has no `sso_start_url`"), "{stderr}");
+    std::fs::remove_file(case.project().join("config/common.tfvars")).unwrap();
+    let out = case
+        .cmd("")
+        .args(["regen-config", "--sso", "--yes"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("config/common.tfvars is missing"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&config).unwrap(), before);
+}
+
+/// After `regen-config --iam --yes` has written, its own check never sends the user back to
+/// `regen-config` (what remains is what regen cannot write).
+#[test]
+fn the_check_after_regen_never_proposes_regen_again() {
+    let case = Case::new("broken-iam");
+    let out = case
+        .cmd("")
+        .env("CI", "true")
+        .args(["regen-config", "--iam", "--yes"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("wrote"), "{text}");
+    for line in text.lines().filter(|l| l.contains("fix:")) {
+        assert!(!line.contains("regen-config --iam"), "{line}\n{text}");
+    }
+}

@@ -317,6 +317,11 @@ async fn access_denied_and_expired_code_end_with_exit_1() {
     for (code, says) in [
         ("AccessDeniedException", "sign-in was denied"),
         ("ExpiredTokenException", "the sign-in code expired"),
+        // The classic wrong `sso_region`: its cause, not the raw exception.
+        (
+            "InvalidGrantException",
+            "set `sso_region` in config/common.tfvars",
+        ),
     ] {
         let server = MockServer::start().await;
         oidc(&server).await;

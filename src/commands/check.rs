@@ -21,6 +21,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         ..super::read_settings(args.path.as_ref(), global)
     };
     let mut model = read::load(&settings)?;
+    model.after_regen = args.after_regen;
     // What each profile in scope is: once per run, for the live probe, the rules and the report.
     let analysis = crate::analysis::Analysis::new(&model);
     if !args.offline {

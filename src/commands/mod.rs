@@ -128,6 +128,22 @@ pub fn project_and_aws(
 /// The project's SSO start URL and region (common.tfvars), validated: both are sent to AWS and
 /// written into AWS files, so a value that is not a URL or a region stops the command.
 pub fn sso_settings(project: &crate::model::project::Project) -> anyhow::Result<(String, String)> {
+    // Say what the project is before what it lacks: an IAM project has no SSO settings to fix.
+    if project.common.is_none() {
+        anyhow::bail!(
+            "config/common.tfvars is missing{}: it says whether the project uses SSO and holds sso_start_url and sso_region; create it first",
+            if project.common_example_exists {
+                " (only common.tfvars.example is there: copy it and fill it in)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !project.sso_enabled() {
+        anyhow::bail!(
+            "this project does not use SSO (config/common.tfvars has no `sso_enabled = true`): its profiles come from IAM keys; use `leverage-doctor regen-config --iam` (or turn SSO on in common.tfvars first)"
+        );
+    }
     let get = |key: &str, check: fn(&str) -> Result<(), String>| -> anyhow::Result<String> {
         let value = project
             .common_str(key)

@@ -203,6 +203,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         jobs: 1,
         timeout: args.timeout,
         mfa_code: None,
+        after_regen: true,
     };
     super::check::run(&check, global).context("checking the regenerated config")
 }

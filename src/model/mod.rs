@@ -56,6 +56,9 @@ pub struct Model {
     pub config: config::DoctorConfig,
     /// The Leverage CLI generation the project runs, and why it is assumed.
     pub leverage: crate::leverage::Detected,
+    /// This check follows a `regen-config` that just wrote the config: what is still wrong is
+    /// what regen cannot write.
+    pub after_regen: bool,
 }
 
 impl Model {

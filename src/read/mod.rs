@@ -194,6 +194,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             interactive: interactive(),
             host_config: None,
             live: Vec::new(),
+            after_regen: false,
             config: Default::default(),
             leverage: crate::leverage::detect(&Default::default()),
         });
@@ -293,6 +294,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         interactive: interactive(),
         host_config: host_config(),
         live: Vec::new(),
+        after_regen: false,
         config,
         leverage,
     })

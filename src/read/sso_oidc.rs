@@ -54,6 +54,10 @@ pub enum LoginError {
         "the sign-in code expired before it was approved: run the command again and approve within {0}"
     )]
     Expired(String),
+    #[error(
+        "{0}: SSO-OIDC refused the grant (InvalidGrantException); the usual cause is an `sso_region` that is not the region of the IAM Identity Center your start URL belongs to: set `sso_region` in config/common.tfvars to that region (the portal's sign-in page shows it), then sign in again"
+    )]
+    InvalidGrant(String),
     #[error("{0}")]
     Other(String),
 }
@@ -92,10 +96,11 @@ pub struct Oidc {
 }
 
 fn other<E: std::error::Error + 'static>(what: &str, e: &E) -> LoginError {
-    LoginError::Other(format!(
-        "{what}: {}",
-        super::failure::sanitize(&super::failure::error_text(e))
-    ))
+    let text = super::failure::error_text(e);
+    if text.contains("InvalidGrant") || text.contains("invalid_grant") {
+        return LoginError::InvalidGrant(what.to_string());
+    }
+    LoginError::Other(format!("{what}: {}", super::failure::sanitize(&text)))
 }
 
 impl Oidc {

@@ -49,19 +49,25 @@ rule!(
 fn aws_file_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     let files = [
-        (&aws.config, true),
-        (&aws.credentials, cx.mode != Mode::Sso),
+        (&aws.config, true, true),
+        (&aws.credentials, cx.mode != Mode::Sso, false),
     ];
-    for (file, required) in files {
+    for (file, required, is_config) in files {
         match file {
             AwsFile::Missing { file } if required => {
                 let shown = &cx.model.sources.get(*file).display;
+                // regen writes the config; keys come only from `leverage credentials configure`.
+                let fix = if is_config || cx.project.is_some_and(|p| p.common.is_none()) {
+                    cx.regen_fix()
+                } else {
+                    "leverage credentials configure --type SECURITY --credentials-file <your access keys .csv>   (the keys of your IAM user in the security account; regen-config never writes keys)".to_string()
+                };
                 out.push(
                     LD201
                         .diag(format!("{shown} does not exist"))
                         .at(Span::whole(*file), "missing")
                         .help("Leverage keeps each project's AWS files in ~/.aws/<project>/, not in ~/.aws/config")
-                        .fix(cx.regen_fix()),
+                        .fix(fix),
                 );
             }
             AwsFile::Unreadable { file, reason } => {

@@ -27,12 +27,58 @@ fn place(cx: &Context, profile: &str, d: Diagnostic) -> Diagnostic {
     }
 }
 
+/// For keys a step of the Leverage CLI wrote (SSO role credentials, 3.x MFA keys): what makes
+/// the next run write new ones. While the CLI's own record says they are good for more than its
+/// margin, it reuses them and a rerun changes nothing: that record is what to clear.
+fn leverage_written_fix(cx: &Context, profile: &str) -> Option<String> {
+    use crate::analysis::CredentialSource;
+    let aws = cx.aws?;
+    let dir = &aws.dir_display;
+    let margin = chrono::Duration::minutes(crate::leverage::REFRESH_MARGIN_MINUTES);
+    let reused = |step| {
+        super::references::cached_until(cx, aws, profile, step)
+            .is_some_and(|until| until - cx.model.now > margin)
+    };
+    match cx.analysis.source(profile)? {
+        CredentialSource::LeverageSso { .. } if reused("SSO") => Some(format!(
+            "delete the `expiration` line of `[profile {profile}]` in {dir}/config: while it is more than {} minutes away the Leverage CLI reuses these keys and a rerun changes nothing; the next `leverage tf` run then writes new ones (or: leverage-doctor sso-reset --login)",
+            crate::leverage::REFRESH_MARGIN_MINUTES
+        )),
+        CredentialSource::LeverageSso { .. } => Some(
+            "sign in (leverage aws sso login, or leverage-doctor sso-login): the next `leverage tf` run writes new keys".to_string(),
+        ),
+        CredentialSource::LeverageMfa { .. } if reused("MFA") => Some(format!(
+            "delete {dir}/cache/{profile}: while the cached MFA session is more than {} minutes from its end the Leverage CLI reuses it and writes nothing; the next `leverage tf` run asks for a code and writes new keys",
+            crate::leverage::REFRESH_MARGIN_MINUTES
+        )),
+        _ => None,
+    }
+}
+
 fn sts_call_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
     for result in &cx.model.live {
         let LiveOutcome::Failed { kind, error } = &result.outcome else {
             continue;
         };
+        let written_by_leverage = matches!(
+            kind,
+            FailureKind::ExpiredToken | FailureKind::UnknownKey | FailureKind::BadSignature
+        )
+        .then(|| leverage_written_fix(cx, &result.profile))
+        .flatten();
         let (what, fix) = match kind {
+            FailureKind::ExpiredToken | FailureKind::UnknownKey | FailureKind::BadSignature
+                if written_by_leverage.is_some() =>
+            {
+                (
+                    match kind {
+                        FailureKind::ExpiredToken => "the credentials have expired",
+                        FailureKind::UnknownKey => "AWS does not know the access key id",
+                        _ => "the request signature does not match the keys",
+                    },
+                    written_by_leverage.clone().unwrap_or_default(),
+                )
+            }
             FailureKind::ExpiredToken => ("the credentials have expired", "leverage aws sso login   (SSO) — or rerun through the Leverage CLI to refresh role credentials".to_string()),
             FailureKind::UnknownKey => ("AWS does not know the access key id", "rotate the keys in IAM and run: leverage credentials configure".to_string()),
             FailureKind::BadSignature => ("the request signature does not match: the secret key is wrong", "check aws_secret_access_key (rotate the keys if unsure)".to_string()),

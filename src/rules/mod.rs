@@ -231,8 +231,44 @@ impl<'a> Context<'a> {
             .collect()
     }
 
+    /// The fix for a missing `<p>-sso-<account>` section: regen writes one for every account
+    /// common.tfvars declares, never for one it does not — then the reference is what to fix.
+    pub fn sso_account_fix(&self, profile: &str, account: &str) -> String {
+        let declared: Vec<&str> = self
+            .project
+            .map(|p| p.accounts.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        if declared.is_empty() || declared.contains(&account) {
+            return self.regen_fix();
+        }
+        // The example names a declared account with the role its SSO profile gives, so that
+        // following it brings no LD104.
+        let example = declared[0];
+        let role = self
+            .aws
+            .and_then(|a| a.profile_value(&self.sso_account_profile(example), "role_name"))
+            .map(|e| e.value.to_lowercase())
+            .unwrap_or_else(|| profile.rsplit('-').next().unwrap_or("devops").to_string());
+        format!(
+            "`{account}` is not an account of config/common.tfvars ({}): if it is one of those under another name, name that one (e.g. \"${{var.project}}-{example}-{role}\"); if it is an account of its own, add it to `accounts` with its id, then: {}",
+            declared.join(", "),
+            self.regen_fix()
+        )
+    }
+
     /// The configured `regen-config` command for this project's mode.
     pub fn regen_fix(&self) -> String {
+        // Without common.tfvars the mode is a guess (SSO is off for the CLI too): say what
+        // decides it before naming a command.
+        if self.model.after_regen {
+            return match self.mode {
+                Mode::Sso => "regen-config has just written every account the portal lists for you: one it did not write is not among your accounts and roles there (ask for access to it, or change the reference)".into(),
+                _ => "regen-config has just written a profile for every account of config/common.tfvars: add the account there (with its id) or change the reference; keys come from leverage credentials configure".into(),
+            };
+        }
+        if self.project.is_some_and(|p| p.common.is_none()) {
+            return "create config/common.tfvars first (copy config/common.tfvars.example and fill it in): its `sso_enabled` decides between leverage-doctor regen-config --sso and --iam".into();
+        }
         match self.mode {
             Mode::Sso => {
                 "leverage-doctor regen-config --sso   (or: leverage aws configure sso)".into()

@@ -47,17 +47,21 @@ fn wrong_mode_profile(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let has = |k: &str| aws.profile_value(name, k).is_some();
-        let message = match cx.mode {
-            Mode::Sso if has("role_arn") || has("source_profile") => {
-                format!("SSO is on, but `{name}` is an IAM role profile (role_arn/source_profile)")
-            }
+        let (message, fix) = match cx.mode {
+            Mode::Sso if has("role_arn") || has("source_profile") => (
+                format!("SSO is on, but `{name}` is an IAM role profile (role_arn/source_profile)"),
+                "name the profile the Leverage CLI writes for the account in SSO mode (\"${var.project}-<account>-<role>\", as the other layers do), or, if the project uses IAM keys, set `sso_enabled = false` in config/common.tfvars",
+            ),
             Mode::Iam | Mode::IamMfa
                 if has("sso_start_url")
                     || has("sso_session")
                     || has("sso_account_id")
                     || crate::leverage::is_sso_profile_name(&cx.name, name) =>
             {
-                format!("SSO is off, but `{name}` is an SSO profile")
+                (
+                    format!("SSO is off, but `{name}` is an SSO profile"),
+                    "name this project's IAM profile for the account (\"${var.project}-<account>-devops\"), or, if the project signs in with SSO, set `sso_enabled = true` in config/common.tfvars",
+                )
             }
             _ => continue,
         };
@@ -67,8 +71,8 @@ fn wrong_mode_profile(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .profile(name.clone())
                 .at(refs[0].span.clone(), "used here")
                 .related(section.header.clone(), "defined here")
-                .help("the Leverage CLI gets credentials one way per project (common.tfvars `sso_enabled`); this profile was made for the other")
-                .fix(cx.regen_fix()),
+                .help("the Leverage CLI gets credentials one way per project (common.tfvars `sso_enabled`); this profile was made for the other, and regen-config does not change references")
+                .fix(fix),
         );
     }
 }

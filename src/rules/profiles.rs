@@ -221,6 +221,17 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The MFA device ARN to write: the security account's id when common.tfvars declares it; the
+/// device's name is the user's to look up (IAM → Security credentials), it need not be the
+/// user's name. regen writes it into every profile at once.
+fn mfa_serial_fix(cx: &Context) -> String {
+    let id = cx.account_id("security").unwrap_or("<security account id>");
+    let arn = format!("arn:aws:iam::{id}:mfa/<your MFA device's name>");
+    format!(
+        "leverage-doctor regen-config --iam --mfa-serial {arn}   (the device's name is in IAM → your user → Security credentials; often, not always, your user name)\nor by hand: mfa_serial = {arn}"
+    )
+}
+
 fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.mode != Mode::IamMfa {
         return;
@@ -244,7 +255,7 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .at(role.line_span.clone(), "role profile without mfa_serial")
                     .related(refs[0].span.clone(), "used here")
                     .help("the Leverage CLI stops with exit code 151 before Terraform runs")
-                    .fix("mfa_serial = arn:aws:iam::<security account id>:mfa/<your IAM user>"),
+                    .fix(mfa_serial_fix(cx)),
             ),
             Some(serial) if arn_account(&serial.value, "iam", "mfa").is_none() => out.push(
                 LD303
@@ -257,7 +268,7 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                         serial.value_span.clone(),
                         "expected arn:aws:iam::<account>:mfa/<device>",
                     )
-                    .fix("mfa_serial = arn:aws:iam::<security account id>:mfa/<your IAM user>"),
+                    .fix(mfa_serial_fix(cx)),
             ),
             _ => {}
         }

@@ -130,18 +130,51 @@ fn profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             if let Some(section) = aws.profile_anchor(near) {
                 d = d.related(section.header.clone(), format!("`{near}` is defined here"));
             }
+            // The reference is what is misspelt: name the profile that exists.
+            // A `var.profile` takes its value from backend.tfvars: that is the line to change.
+            let site = refs
+                .iter()
+                .find(|r| r.site == RefSite::Backend)
+                .unwrap_or(&refs[0]);
+            d = d.fix(renamed_reference(cx, site, name, near));
         } else {
-            d = d.help("Terraform fails with \"failed to get shared config profile\"");
+            d = d
+                .help("Terraform fails with \"failed to get shared config profile\"")
+                .fix(missing_profile_fix(cx, name));
         }
-        d = d.fix(missing_profile_fix(cx, name));
         out.push(d);
     }
+}
+
+/// The reference rewritten to name `near`, in the form it is written (`${var.project}-…`
+/// stays so).
+fn renamed_reference(cx: &Context, r: &ProfileRef, name: &str, near: &str) -> String {
+    let written = r.expr.trim();
+    let quoted = |s: &str| format!("profile = \"{s}\"");
+    let value = match near.strip_prefix(&format!("{}-", cx.name)) {
+        Some(rest) if written.contains("${var.project}") => {
+            quoted(&format!("${{var.project}}-{rest}"))
+        }
+        _ => quoted(near),
+    };
+    let was = if written.starts_with('"') || written.contains('.') {
+        written.to_string()
+    } else {
+        format!("\"{name}\"")
+    };
+    format!(
+        "{value}   # instead of {}",
+        crate::secrets::escape_controls(&was, false)
+    )
 }
 
 /// The lines Leverage would have written for a missing IAM role profile.
 fn missing_profile_fix(cx: &Context, name: &str) -> String {
     if cx.mode == Mode::Sso {
-        return cx.regen_fix();
+        return match cx.account_of(name) {
+            Some(account) => cx.sso_account_fix(name, account),
+            None => cx.regen_fix(),
+        };
     }
     let Some(account) = cx.account_of(name) else {
         return format!(
@@ -173,7 +206,10 @@ fn missing_profile_fix(cx: &Context, name: &str) -> String {
             .unwrap_or("~/.aws/<project>")
     );
     if cx.mode == Mode::IamMfa {
-        lines.push_str("\nmfa_serial = arn:aws:iam::<security account id>:mfa/<your user>");
+        lines.push_str(&format!(
+            "\nmfa_serial = arn:aws:iam::{}:mfa/<your MFA device's name>",
+            cx.account_id("security").unwrap_or("<security account id>")
+        ));
     }
     lines
 }
@@ -260,7 +296,7 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .at(refs[0].span.clone(), format!("account `{account}` for the CLI"))
                 .help(help)
                 .fix(if cx.account_of(name).is_some() {
-                    cx.regen_fix()
+                    cx.sso_account_fix(name, account)
                 } else {
                     format!("name the profile `{}-<account>-<role>` (e.g. \"${{var.project}}-shared-devops\"), or move it into locals.tf, which the CLI skips", cx.name)
                 }),
@@ -469,7 +505,7 @@ fn refreshed_names<'r>(
 /// Until when credentials an earlier run left for `name` stay usable, if they do now: keys in
 /// credentials, and (SSO) `expiration` in config or (MFA) the cached session, more than the
 /// CLI's 30-minute margin away.
-fn cached_until(
+pub(super) fn cached_until(
     cx: &Context,
     aws: &crate::model::aws::AwsFiles,
     name: &str,
