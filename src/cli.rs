@@ -143,6 +143,18 @@ pub struct CheckArgs {
         hide_env_values = true
     )]
     pub mfa_code: Option<String>,
+    /// Apply the safe fixes that are edits (a diff is shown first; the project's AWS files only)
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: the unsafe ones too (they change what readers do, on purpose)
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
+    /// With --fix: show the diff and write nothing
+    #[arg(long, requires = "fix")]
+    pub diff: bool,
+    /// With --fix: write without asking (needed when stdin is not a terminal)
+    #[arg(long, short = 'y', requires = "fix")]
+    pub yes: bool,
     /// Set by `regen-config` for its check of the file it just wrote: a fix that is
     /// regen-config again would be no fix.
     #[arg(skip)]

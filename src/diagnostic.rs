@@ -21,6 +21,23 @@ impl Severity {
     }
 }
 
+/// Whether a fix may be applied without asking what the user meant (ruff's terms): `Safe`
+/// keeps what every reader does with the file, `Unsafe` changes it on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Safe,
+    Unsafe,
+}
+
+/// A fix as data: this text in place of the span.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+    pub applicability: Applicability,
+}
+
 #[derive(Debug, Clone)]
 pub struct Label {
     pub span: Span,
@@ -42,9 +59,26 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The exact fix: a command to run or the lines to add.
     pub fix: Option<String>,
+    /// The fix as an edit `check --fix` can apply, when it is one.
+    pub edit: Option<Edit>,
 }
 
 impl Diagnostic {
+    /// The fix as an edit: `replacement` in place of `span`.
+    pub fn edit(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        applicability: Applicability,
+    ) -> Self {
+        self.edit = Some(Edit {
+            span,
+            replacement: replacement.into(),
+            applicability,
+        });
+        self
+    }
+
     pub fn at(mut self, span: Span, message: impl Into<String>) -> Self {
         self.primary = Some(Label {
             span,

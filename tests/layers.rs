@@ -65,7 +65,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "fix",
         &[
-            "model", "leverage", "ini", "values", "source", "secrets", "time",
+            "model",
+            "leverage",
+            "ini",
+            "values",
+            "source",
+            "secrets",
+            "time",
+            "diagnostic",
         ],
     ),
     // Rendering: a report in, text out.

@@ -1,7 +1,7 @@
 //! Writes are serialized by a lock, and a writer killed at the worst moment leaves the old file
 //! or the new one — never a mix — and the backup intact.
 
-use crate::support::Case;
+use crate::support::{Case, check_json};
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
@@ -113,5 +113,81 @@ fn killing_the_writer_before_the_rename_leaves_the_old_file_and_the_backup() {
         std::fs::read_to_string(&config)
             .unwrap()
             .contains("[profile bb-apps-prd-devops]")
+    );
+}
+
+/// `check --fix`: the safe edits (a `[profile x]` header in the credentials file) after a diff,
+/// the unsafe ones (a config section without its `profile ` prefix) only with
+/// `--unsafe-fixes`; `--diff` writes nothing; every other byte is kept; the findings are gone.
+#[test]
+fn check_fix_applies_safe_edits_and_unsafe_ones_only_when_asked() {
+    let case = Case::new("broken-iam");
+    let credentials = case.aws().join("credentials");
+    let config = case.aws().join("config");
+    let (creds_before, config_before) = (
+        std::fs::read_to_string(&credentials).unwrap(),
+        std::fs::read_to_string(&config).unwrap(),
+    );
+    let run = |extra: &[&str]| {
+        let out = case
+            .cmd("")
+            .env("CI", "true")
+            .args(["check", "--offline", "--fix"])
+            .args(extra)
+            .output()
+            .unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    // The edit is in the JSON report too, with its applicability.
+    let (_, r) = check_json(case.cmd("").args(["check", "--offline"]));
+    let edits: Vec<(String, String)> = crate::support::diags(&r, "LD204")
+        .iter()
+        .filter_map(|d| {
+            let e = &d["edit"];
+            Some((
+                e["applicability"].as_str()?.to_string(),
+                e["replacement"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert!(
+        edits.contains(&("safe".into(), "[bb-extra]".into())),
+        "{edits:?}"
+    );
+    assert!(
+        edits.contains(&("unsafe".into(), "[profile bb-orphan]".into())),
+        "{edits:?}"
+    );
+    let shown = run(&["--diff"]);
+    assert!(shown.contains("+[bb-extra]"), "{shown}");
+    assert!(shown.contains("nothing written"), "{shown}");
+    assert_eq!(std::fs::read_to_string(&credentials).unwrap(), creds_before);
+    // No terminal, no --yes: nothing written.
+    let refused = run(&[]);
+    assert!(refused.contains("--yes"), "{refused}");
+    assert_eq!(std::fs::read_to_string(&credentials).unwrap(), creds_before);
+    let safe = run(&["--yes"]);
+    assert!(safe.contains("unsafe fix(es) not applied"), "{safe}");
+    let creds_after = std::fs::read_to_string(&credentials).unwrap();
+    assert_eq!(
+        creds_after,
+        creds_before.replace("[profile bb-extra]", "[bb-extra]")
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), config_before);
+    let (_, r) = check_json(case.cmd("").args(["check", "--offline"]));
+    assert!(
+        crate::support::diags(&r, "LD204")
+            .iter()
+            .all(|d| !d["message"].as_str().unwrap().contains("credentials file")),
+        "{r:#}"
+    );
+    run(&["--unsafe-fixes", "--yes"]);
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        config_before.replace("[bb-orphan]", "[profile bb-orphan]")
     );
 }

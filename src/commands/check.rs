@@ -45,6 +45,9 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     }
     let diagnostics =
         crate::rules::apply_policy(&model, crate::rules::run(&model, &analysis), &args.ignore);
+    if args.fix {
+        return fix(args, global, &model, &diagnostics);
+    }
     let fail_on = match args.fail_on {
         Some(FailOn::Error) => Severity::Error,
         Some(FailOn::Warning) => Severity::Warning,
@@ -101,4 +104,108 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     } else {
         Exit::Clean
     })
+}
+
+/// `check --fix`: the findings' edits to the project's AWS files, shown as a diff, confirmed,
+/// written as regen-config writes (lock, re-read, backup, atomic); then the check again.
+fn fix(
+    args: &CheckArgs,
+    global: &Global,
+    model: &crate::model::Model,
+    diagnostics: &[crate::diagnostic::Diagnostic],
+) -> anyhow::Result<Exit> {
+    let Some(aws) = model.aws.as_ref() else {
+        anyhow::bail!("no project AWS folder to fix: see `leverage-doctor check`");
+    };
+    let plan = crate::fix::edits::plan(diagnostics, args.unsafe_fixes);
+    let mut change = crate::write::Change::new(&aws.dir);
+    let mut elsewhere = 0;
+    for (file, edits) in &plan {
+        let source = model.sources.get(*file);
+        // Only the project's AWS files: never a file of the checkout, never through a link.
+        if source.path.parent() != Some(aws.dir.as_path()) {
+            elsewhere += edits.len();
+            continue;
+        }
+        let before = source.text.clone();
+        let edits = edits.clone();
+        let original = before.clone();
+        change.edit(
+            source.path.clone(),
+            source.display.clone(),
+            Some(before),
+            // Under the lock, the same edits on the same text; a file changed since is left
+            // alone (commit then says so).
+            move |now: &str| {
+                if now == original {
+                    crate::fix::edits::apply(now, &edits).unwrap_or_else(|| now.to_string())
+                } else {
+                    now.to_string()
+                }
+            },
+        );
+    }
+    let (_, unsafe_count) = crate::fix::edits::counts(diagnostics);
+    if elsewhere > 0 {
+        crate::say!(
+            "{elsewhere} fix(es) in project files are not applied by --fix yet: see their fix lines"
+        );
+    }
+    if !args.unsafe_fixes && unsafe_count > 0 {
+        crate::say!(
+            "{unsafe_count} unsafe fix(es) not applied (they change what readers do): add --unsafe-fixes to apply them too"
+        );
+    }
+    if change.is_empty() {
+        crate::say!("nothing to fix automatically");
+        return Ok(Exit::Clean);
+    }
+    let colour = use_color(global.color);
+    print_coloured(&change.preview(colour), colour)?;
+    if args.diff {
+        crate::say!("--diff: nothing written");
+        return Ok(Exit::Clean);
+    }
+    change.check()?;
+    let write = crate::cli::WriteArgs {
+        dry_run: false,
+        yes: args.yes,
+    };
+    if !super::confirm(&write, "Apply these fixes?")? {
+        crate::say!("nothing written");
+        return Ok(Exit::Clean);
+    }
+    for done in change.commit(model.now, || {})? {
+        match done {
+            crate::write::Done::Written { shown, backup } => crate::say!(
+                "fixed {shown}{}",
+                backup
+                    .map(|b| format!(" (backup: {})", read::display_home(&b)))
+                    .unwrap_or_default()
+            ),
+            crate::write::Done::AlreadyDone { shown } => {
+                crate::say!("{shown} changed since it was read: not written; run --fix again")
+            }
+        }
+    }
+    crate::say!("checking again:");
+    let again = CheckArgs {
+        path: args.path.clone(),
+        all: args.all,
+        offline: args.offline,
+        trust_tf_binary: args.trust_tf_binary,
+        fail_on: args.fail_on,
+        ignore: args.ignore.clone(),
+        config: args.config.clone(),
+        output: args.output.clone(),
+        jobs: args.jobs,
+        timeout: args.timeout,
+        mfa_code: args.mfa_code.clone(),
+        fix: false,
+        unsafe_fixes: false,
+        diff: false,
+        yes: false,
+        after_regen: args.after_regen,
+    };
+    run(&again, global)
 }

@@ -203,6 +203,10 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         jobs: 1,
         timeout: args.timeout,
         mfa_code: None,
+        fix: false,
+        unsafe_fixes: false,
+        diff: false,
+        yes: false,
         after_regen: true,
     };
     super::check::run(&check, global).context("checking the regenerated config")

@@ -61,6 +61,9 @@ struct LiveOut<'a> {
 #[derive(Serialize)]
 struct DiagnosticOut<'a> {
     column: Option<usize>,
+    /// The fix as an edit `check --fix` applies, when it is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edit: Option<EditOut<'a>>,
     file: Option<String>,
     fix: Option<&'a str>,
     help: Option<&'a str>,
@@ -71,6 +74,15 @@ struct DiagnosticOut<'a> {
     related: Vec<RelatedOut<'a>>,
     rule: &'a str,
     severity: &'static str,
+}
+
+#[derive(Serialize)]
+struct EditOut<'a> {
+    applicability: crate::diagnostic::Applicability,
+    column: Option<usize>,
+    file: String,
+    line: Option<usize>,
+    replacement: &'a str,
 }
 
 #[derive(Serialize)]
@@ -161,6 +173,16 @@ pub fn render(report: &Report) -> String {
             let p = d.primary.as_ref().map(|l| place(sources, &l.span));
             DiagnosticOut {
                 column: p.as_ref().and_then(|p| p.column),
+                edit: d.edit.as_ref().map(|e| {
+                    let at = place(sources, &e.span);
+                    EditOut {
+                        applicability: e.applicability,
+                        column: at.column,
+                        file: at.file,
+                        line: at.line,
+                        replacement: &e.replacement,
+                    }
+                }),
                 line: p.as_ref().and_then(|p| p.line),
                 file: p.map(|p| p.file),
                 fix: d.fix.as_deref(),

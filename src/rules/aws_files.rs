@@ -1,7 +1,7 @@
 //! LD2xx: the AWS config and credentials files as text.
 
 use super::{Context, rule};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::model::aws::{AwsFile, IniFile, IniKind, SectionName};
 use crate::model::project::Mode;
 use crate::source::Span;
@@ -160,7 +160,8 @@ fn section_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                     LD204
                         .diag("`[DEFAULT]` is special to Python's configparser: the AWS CLI copies its keys into every profile")
                         .at(header.clone(), "not the default profile")
-                        .fix("[default]"),
+                        .fix("[default]")
+                        .edit(header.clone(), "[default]", Applicability::Unsafe),
                 );
                 continue;
             }
@@ -169,6 +170,7 @@ fn section_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                     LD204
                         .diag(format!("`[{raw}]` is not a profile in the config file: readers ignore it"))
                         .at(header.clone(), "missing the `profile ` prefix")
+                        .edit(header.clone(), format!("[profile {raw}]"), Applicability::Unsafe)
                         .help("in ~/.aws/<project>/config every profile but `default` is written `[profile NAME]`")
                         .fix(format!("[profile {raw}]")),
                 ),
@@ -176,7 +178,9 @@ fn section_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                     LD204
                         .diag(format!("`[{}]` in the credentials file is a profile literally named `{}`", section.raw, section.raw))
                         .at(header.clone(), "no `profile ` prefix in credentials")
-                        .fix(format!("[{}]", name.trim_start_matches("profile ").trim())),
+                        .fix(format!("[{}]", name.trim_start_matches("profile ").trim()))
+                        // Nothing names a profile `profile x`: safe.
+                        .edit(header.clone(), format!("[{}]", name.trim_start_matches("profile ").trim()), Applicability::Safe),
                 ),
                 (SectionName::Default, IniKind::Config) => {
                     if section.raw == "default" {

@@ -39,6 +39,7 @@ impl Rule {
             profile: None,
             help: None,
             fix: None,
+            edit: None,
         }
     }
 
