@@ -191,3 +191,30 @@ fn check_fix_applies_safe_edits_and_unsafe_ones_only_when_asked() {
         config_before.replace("[bb-orphan]", "[profile bb-orphan]")
     );
 }
+
+/// LD103's exact-text header is a safe edit: `check --fix` writes `[profile <p>-sso-<acct>]`
+/// the way the Leverage CLI looks it up, and the finding is gone.
+#[test]
+fn check_fix_normalizes_a_header_the_cli_cannot_find() {
+    let case = Case::new("v3-sso-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("[profile bb-sso-shared]", "[profile  bb-sso-shared]"),
+    )
+    .unwrap();
+    let layer = "shared/us-east-1/base-network";
+    let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    assert_eq!(crate::support::diags(&r, "LD103").len(), 1, "{r:#}");
+    let out = case
+        .cmd(layer)
+        .env("CI", "true")
+        .args(["check", "--offline", "--fix", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some());
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+    let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    assert!(crate::support::diags(&r, "LD103").is_empty(), "{r:#}");
+}

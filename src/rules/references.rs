@@ -266,7 +266,9 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .at(near.header.clone(), "blanks or case differ")
                         .related(refs[0].span.clone(), format!("`{name}` needs it"))
                         .help("its config reader (ConfigUpdater) matches section names exactly, so it stops with exit code 40 (\"Missing … permission\"), although the AWS CLI and Terraform read the section")
-                        .fix(format!("[{header}]")),
+                        .fix(format!("[{header}]"))
+                        // The AWS CLI and Terraform already read it so: safe.
+                        .edit(near.header.clone(), format!("[{header}]"), crate::diagnostic::Applicability::Safe),
                 );
             }
             continue;
