@@ -30,12 +30,19 @@ pub enum Applicability {
     Unsafe,
 }
 
-/// A fix as data: this text in place of the span.
+/// A fix as data: this text in place of the span, or the file's permission bits.
 #[derive(Debug, Clone)]
 pub struct Edit {
     pub span: Span,
-    pub replacement: String,
+    pub change: EditChange,
     pub applicability: Applicability,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditChange {
+    Replace(String),
+    /// `chmod` of the whole file (`span` names it).
+    Mode(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -73,8 +80,18 @@ impl Diagnostic {
     ) -> Self {
         self.edit = Some(Edit {
             span,
-            replacement: replacement.into(),
+            change: EditChange::Replace(replacement.into()),
             applicability,
+        });
+        self
+    }
+
+    /// The fix as a change of the file's permission bits.
+    pub fn mode_edit(mut self, file: crate::source::FileId, mode: u32) -> Self {
+        self.edit = Some(Edit {
+            span: Span::whole(file),
+            change: EditChange::Mode(mode),
+            applicability: Applicability::Safe,
         });
         self
     }

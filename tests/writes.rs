@@ -164,6 +164,7 @@ fn check_fix_applies_safe_edits_and_unsafe_ones_only_when_asked() {
     );
     let shown = run(&["--diff"]);
     assert!(shown.contains("+[bb-extra]"), "{shown}");
+    assert!(shown.contains("chmod 600 "), "{shown}");
     assert!(shown.contains("nothing written"), "{shown}");
     assert_eq!(std::fs::read_to_string(&credentials).unwrap(), creds_before);
     // No terminal, no --yes: nothing written.
@@ -184,6 +185,19 @@ fn check_fix_applies_safe_edits_and_unsafe_ones_only_when_asked() {
             .iter()
             .all(|d| !d["message"].as_str().unwrap().contains("credentials file")),
         "{r:#}"
+    );
+    // File modes are safe edits too: the cache and the credentials are 0600 now.
+    assert!(
+        crate::support::diags(&r, "LD208")
+            .iter()
+            .all(|d| !d["message"].as_str().unwrap().contains("readable by")),
+        "{r:#}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let cache = case.aws().join("cache/bb-shared-devops");
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777,
+        0o600
     );
     run(&["--unsafe-fixes", "--yes"]);
     assert_eq!(

@@ -145,6 +145,13 @@ fn fix(
             },
         );
     }
+    // Permission bits of the project's AWS files (its caches included).
+    let modes: Vec<(std::path::PathBuf, String, u32)> = crate::fix::edits::modes(diagnostics)
+        .into_iter()
+        .map(|(file, mode)| (model.sources.get(file), mode))
+        .filter(|(source, _)| source.path.starts_with(&aws.dir))
+        .map(|(source, mode)| (source.path.clone(), source.display.clone(), mode))
+        .collect();
     let (_, unsafe_count) = crate::fix::edits::counts(diagnostics);
     if elsewhere > 0 {
         crate::say!(
@@ -156,12 +163,15 @@ fn fix(
             "{unsafe_count} unsafe fix(es) not applied (they change what readers do): add --unsafe-fixes to apply them too"
         );
     }
-    if change.is_empty() {
+    if change.is_empty() && modes.is_empty() {
         crate::say!("nothing to fix automatically");
         return Ok(Exit::Clean);
     }
     let colour = use_color(global.color);
     print_coloured(&change.preview(colour), colour)?;
+    for (_, shown, mode) in &modes {
+        crate::commands::print(&format!("chmod {mode:o} {shown}\n"))?;
+    }
     if args.diff {
         crate::say!("--diff: nothing written");
         return Ok(Exit::Clean);
@@ -175,7 +185,19 @@ fn fix(
         crate::say!("nothing written");
         return Ok(Exit::Clean);
     }
-    for done in change.commit(model.now, || {})? {
+    let done = if change.is_empty() {
+        Vec::new()
+    } else {
+        change.commit(model.now, || {})?
+    };
+    if !modes.is_empty() {
+        let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
+        for (path, shown, mode) in &modes {
+            crate::write::set_file_mode(path, *mode)?;
+            crate::say!("chmod {mode:o} {shown}");
+        }
+    }
+    for done in done {
         match done {
             crate::write::Done::Written { shown, backup } => crate::say!(
                 "fixed {shown}{}",

@@ -1,7 +1,7 @@
 //! The edits of `check --fix`: the findings' fixes that are edits, per file, applied to a
 //! text without touching any other byte.
 
-use crate::diagnostic::{Applicability, Diagnostic};
+use crate::diagnostic::{Applicability, Diagnostic, EditChange};
 use crate::source::FileId;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -18,7 +18,9 @@ pub fn plan(
         if edit.applicability == Applicability::Unsafe && !unsafe_too {
             continue;
         }
-        let Some(range) = edit.span.range.clone() else {
+        let (Some(range), EditChange::Replace(replacement)) =
+            (edit.span.range.clone(), &edit.change)
+        else {
             continue;
         };
         let edits = out.entry(edit.span.file).or_default();
@@ -28,9 +30,21 @@ pub fn plan(
         {
             continue;
         }
-        edits.push((range, edit.replacement.clone()));
+        edits.push((range, replacement.clone()));
     }
     out
+}
+
+/// The files whose permission bits to set, and to what.
+pub fn modes(diagnostics: &[Diagnostic]) -> BTreeMap<FileId, u32> {
+    diagnostics
+        .iter()
+        .filter_map(|d| d.edit.as_ref())
+        .filter_map(|e| match e.change {
+            EditChange::Mode(mode) => Some((e.span.file, mode)),
+            EditChange::Replace(_) => None,
+        })
+        .collect()
 }
 
 /// `text` with every edit made, or `None` when a range does not fit it (the file changed).

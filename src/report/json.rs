@@ -82,7 +82,11 @@ struct EditOut<'a> {
     column: Option<usize>,
     file: String,
     line: Option<usize>,
-    replacement: &'a str,
+    /// `0600`: the permission bits to set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replacement: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -180,7 +184,14 @@ pub fn render(report: &Report) -> String {
                         column: at.column,
                         file: at.file,
                         line: at.line,
-                        replacement: &e.replacement,
+                        mode: match e.change {
+                            crate::diagnostic::EditChange::Mode(m) => Some(format!("{m:04o}")),
+                            crate::diagnostic::EditChange::Replace(_) => None,
+                        },
+                        replacement: match &e.change {
+                            crate::diagnostic::EditChange::Replace(r) => Some(r.as_str()),
+                            crate::diagnostic::EditChange::Mode(_) => None,
+                        },
                     }
                 }),
                 line: p.as_ref().and_then(|p| p.line),

@@ -373,7 +373,8 @@ fn aws_file_exposed(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ))
                     .at(crate::source::Span::whole(access.file), "too open")
                     .help("the AWS CLI writes these files 0600; anyone who can read them can use the keys or the SSO session")
-                    .fix(format!("chmod 600 {shown}")),
+                    .fix(format!("chmod 600 {shown}"))
+                    .mode_edit(access.file, 0o600),
             );
         }
         if access.uid != aws.uid {
