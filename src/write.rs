@@ -574,6 +574,40 @@ fn test_pause_before_rename() {
     }
 }
 
+/// Sets a file's permission bits, on the file itself: opened without following a link and
+/// checked to be a regular file, then `fchmod`.
+pub fn set_file_mode(path: &Path, mode: u32) -> Result<(), WriteError> {
+    let shown = || crate::read::fs::display_home(path);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = opts.open(path).map_err(|e| WriteError::Io {
+        path: shown(),
+        reason: crate::read::fs::io_reason(&e),
+    })?;
+    let meta = file.metadata().map_err(|e| WriteError::Io {
+        path: shown(),
+        reason: crate::read::fs::io_reason(&e),
+    })?;
+    if let Some(what) = crate::read::fs::not_regular(&meta) {
+        return Err(refused(path, format!("is {what}: its mode is left alone")));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| WriteError::Io {
+                path: shown(),
+                reason: crate::read::fs::io_reason(&e),
+            })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,38 +647,4 @@ mod tests {
             0o600
         );
     }
-}
-
-/// Sets a file's permission bits, on the file itself: opened without following a link and
-/// checked to be a regular file, then `fchmod`.
-pub fn set_file_mode(path: &Path, mode: u32) -> Result<(), WriteError> {
-    let shown = || crate::read::fs::display_home(path);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
-    }
-    let file = opts.open(path).map_err(|e| WriteError::Io {
-        path: shown(),
-        reason: crate::read::fs::io_reason(&e),
-    })?;
-    let meta = file.metadata().map_err(|e| WriteError::Io {
-        path: shown(),
-        reason: crate::read::fs::io_reason(&e),
-    })?;
-    if let Some(what) = crate::read::fs::not_regular(&meta) {
-        return Err(refused(path, &format!("is {what}: its mode is left alone")));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(|e| WriteError::Io {
-                path: shown(),
-                reason: crate::read::fs::io_reason(&e),
-            })?;
-    }
-    Ok(())
 }
