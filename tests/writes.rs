@@ -232,3 +232,34 @@ fn check_fix_normalizes_a_header_the_cli_cannot_find() {
     let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
     assert!(crate::support::diags(&r, "LD103").is_empty(), "{r:#}");
 }
+
+/// LD504 (role credentials marked fresh, no keys): deleting the `expiration` line is the fix
+/// and a safe edit; `check --fix` removes that line alone and the finding is gone.
+#[test]
+fn check_fix_deletes_an_expiration_that_keeps_the_cli_from_refreshing() {
+    let case = Case::new("sso-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let at = (chrono::Utc::now() + chrono::Duration::hours(5)).timestamp_millis();
+    std::fs::write(
+        &config,
+        format!("{text}\n[profile bb-shared-devops]\nexpiration = {at}\n"),
+    )
+    .unwrap();
+    let layer = "shared/us-east-1/base-network";
+    let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    assert_eq!(crate::support::diags(&r, "LD504").len(), 1, "{r:#}");
+    let out = case
+        .cmd(layer)
+        .env("CI", "true")
+        .args(["check", "--offline", "--fix", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some());
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        format!("{text}\n[profile bb-shared-devops]\n")
+    );
+    let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    assert!(crate::support::diags(&r, "LD504").is_empty(), "{r:#}");
+}
