@@ -266,11 +266,8 @@ fn the_1x_mfa_script_reads_commented_profile_lines() {
     assert_eq!(code, 0, "{r:#}");
 }
 
-/// The S3 backend of Terraform before 1.6 cannot read `sso_session` profiles; the version comes
-/// An AWS provider plugin older than 4.54.0 cannot read `sso_session` either: held to one by
-/// `.terraform.lock.hcl` (what `init` installs) or by `required_providers`.
-#[test]
-fn sso_session_profiles_for_an_aws_provider_too_old_to_read_them() {
+/// iam-live with `bb-shared-devops` an SSO profile taking its settings from an `[sso-session]`.
+fn iam_live_with_an_sso_session_profile() -> Case {
     let case = Case::new("iam-live");
     let config = case.aws().join("config");
     let text = std::fs::read_to_string(&config).unwrap().replace(
@@ -282,6 +279,14 @@ fn sso_session_profiles_for_an_aws_provider_too_old_to_read_them() {
         format!("{text}\n[sso-session bb]\nsso_start_url = https://bb.awsapps.com/start\nsso_region = us-east-1\n\n[profile bb-shared-devops]\nsso_session = bb\nsso_account_id = 222222222222\nsso_role_name = DevOps\nregion = us-east-1\n"),
     )
     .unwrap();
+    case
+}
+
+/// An AWS provider plugin older than 4.54.0 cannot read `sso_session` either: held to one by
+/// `.terraform.lock.hcl` (what `init` installs) or by `required_providers`.
+#[test]
+fn sso_session_profiles_for_an_aws_provider_too_old_to_read_them() {
+    let case = iam_live_with_an_sso_session_profile();
     let layer = case.project().join("shared/us-east-1/base-network");
     let lock = |version: &str| {
         std::fs::write(
@@ -326,20 +331,11 @@ fn sso_session_profiles_for_an_aws_provider_too_old_to_read_them() {
     );
 }
 
+/// The S3 backend of Terraform before 1.6 cannot read `sso_session` profiles; the version comes
 /// from the toolbox tag (≤ 2.x) or `TF_BINARY --version` (3.x).
 #[test]
 fn sso_session_profiles_for_a_terraform_too_old_to_read_them() {
-    let case = Case::new("iam-live");
-    let config = case.aws().join("config");
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "[profile bb-shared-devops]",
-        "[profile bb-shared-devops-old]",
-    );
-    std::fs::write(
-        &config,
-        format!("{text}\n[sso-session bb]\nsso_start_url = https://bb.awsapps.com/start\nsso_region = us-east-1\n\n[profile bb-shared-devops]\nsso_session = bb\nsso_account_id = 222222222222\nsso_role_name = DevOps\nregion = us-east-1\n"),
-    )
-    .unwrap();
+    let case = iam_live_with_an_sso_session_profile();
     let build = case.project().join("build.env");
     let set_tag = |tag: &str| {
         let env: String = std::fs::read_to_string(&build)
