@@ -507,3 +507,29 @@ fn a_misspelt_reference_is_fixed_by_its_fix_line() {
         "{after:#}"
     );
 }
+
+/// Profiles only Terraform can know (`lookup(`, `local.`) are one note per layer, not one per
+/// reference (a reference-architecture layer has dozens).
+#[test]
+fn profiles_known_only_at_plan_time_are_one_note_per_layer() {
+    let case = Case::new("v3-sso-healthy");
+    let layer = "shared/us-east-1/base-network";
+    let config_tf = case.project().join(layer).join("config.tf");
+    let mut text = std::fs::read_to_string(&config_tf).unwrap();
+    for alias in ["a", "b", "c"] {
+        text.push_str(&format!("\nprovider \"aws\" {{\n  alias   = \"{alias}\"\n  region  = \"us-east-1\"\n  profile = lookup(local.profiles, \"{alias}\", var.profile)\n}}\n"));
+    }
+    std::fs::write(&config_tf, text).unwrap();
+    let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
+    let notes = diags(&r, "LD101");
+    assert_eq!(notes.len(), 1, "{r:#}");
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 profiles of this layer"),
+        "{}",
+        notes[0]["message"]
+    );
+    assert_eq!(notes[0]["related"].as_array().unwrap().len(), 2);
+}

@@ -73,7 +73,9 @@ impl<'a> Report<'a> {
         let sources = &model.sources;
         let key = |d: &Diagnostic| {
             let p = d.primary.as_ref().map(|l| place(sources, &l.span));
+            // Errors first, then warnings, then notes; by place within each.
             (
+                std::cmp::Reverse(d.severity),
                 p.as_ref().map(|p| p.file.clone()).unwrap_or_default(),
                 p.as_ref().and_then(|p| p.line).unwrap_or(0),
                 p.as_ref().and_then(|p| p.column).unwrap_or(0),

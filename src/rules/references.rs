@@ -59,16 +59,42 @@ rule!(
 );
 
 fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
+    // Profiles known only when Terraform runs: one note per layer, not one per reference.
+    let mut skipped: BTreeMap<&str, Vec<&ProfileRef>> = BTreeMap::new();
+    for r in &cx.refs {
+        if let Resolution::Skipped(_) = r.resolution {
+            skipped.entry(r.owner.as_str()).or_default().push(r);
+        }
+    }
+    for refs in skipped.values() {
+        let first = refs[0];
+        let why = match &first.resolution {
+            Resolution::Skipped(why) => why.clone(),
+            _ => String::new(),
+        };
+        let message = match refs.len() {
+            1 => format!(
+                "profile `{}` is not checked: it is only known when Terraform runs",
+                first.expr
+            ),
+            n => format!(
+                "{n} profiles of this layer are not checked (`{}`, …): they are only known when Terraform runs",
+                first.expr
+            ),
+        };
+        let mut d = LD101
+            .diag(message)
+            .severity(Severity::Info)
+            .at(first.span.clone(), "skipped")
+            .help(why);
+        for r in refs.iter().skip(1).take(4) {
+            d = d.related(r.span.clone(), "also skipped");
+        }
+        out.push(d);
+    }
     for r in &cx.refs {
         match &r.resolution {
-            Resolution::Resolved(_) => {}
-            Resolution::Skipped(why) => out.push(
-                LD101
-                    .diag(format!("profile `{}` is not checked: it is only known when Terraform runs", r.expr))
-                    .severity(Severity::Info)
-                    .at(r.span.clone(), "skipped")
-                    .help(why.clone()),
-            ),
+            Resolution::Resolved(_) | Resolution::Skipped(_) => {}
             // key_finder tests `"lookup" in value` on every profile it meets: on null it
             // raises (TypeError), in SSO and MFA runs alike, before Terraform starts.
             Resolution::Unresolved(_)
