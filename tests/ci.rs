@@ -307,3 +307,35 @@ fn ci_means_no_colour_and_no_prompt() {
     let (_, text) = stdout(case.cmd("").env("CI", "true").args(["check", "--offline"]));
     assert!(!text.contains('\x1b'));
 }
+
+/// A fix that is an edit is a SARIF `fix` too: the region it replaces and the text it writes
+/// (code-scanning tools offer it as a suggestion).
+#[test]
+fn sarif_carries_the_edits_as_fixes() {
+    let case = Case::new("broken-iam");
+    let (_, text) = stdout(
+        case.cmd("")
+            .args(["check", "--offline", "--format", "sarif"]),
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fixes: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["fixes"].as_array())
+        .flatten()
+        .collect();
+    let header = fixes
+        .iter()
+        .find(|f| {
+            f["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"] == "[bb-extra]"
+        })
+        .unwrap_or_else(|| panic!("no fix writing [bb-extra]: {fixes:#?}"));
+    let change = &header["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], ".aws/bb/credentials");
+    let region = &change["replacements"][0]["deletedRegion"];
+    assert_eq!(region["startLine"], 9);
+    assert_eq!(region["startColumn"], 1);
+    assert_eq!(region["endLine"], 9);
+    assert_eq!(region["endColumn"], 19);
+}

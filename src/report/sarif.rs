@@ -5,10 +5,50 @@ use super::{Report, place};
 use crate::diagnostic::Severity;
 use crate::rules::RULES;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    Tool, ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Location, Message,
+    MultiformatMessageString, PhysicalLocation, Region, Replacement, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
+
+/// A text edit as a SARIF `fix`: the region it replaces and the text it puts there.
+fn fix_of(sources: &crate::source::Sources, d: &crate::diagnostic::Diagnostic) -> Option<Fix> {
+    let edit = d.edit.as_ref()?;
+    let crate::diagnostic::EditChange::Replace(text) = &edit.change else {
+        return None;
+    };
+    let range = edit.span.range.as_ref()?;
+    let file = sources.get(edit.span.file);
+    let (start_line, start_column) = file.line_col(range.start);
+    let (end_line, end_column) = file.line_col(range.end);
+    let p = place(sources, &edit.span);
+    let artifact = location(&p.file, None, None, None)
+        .physical_location?
+        .artifact_location?;
+    let region = Region::builder()
+        .start_line(start_line as i64)
+        .start_column(start_column as i64)
+        .end_line(end_line as i64)
+        .end_column(end_column as i64)
+        .build();
+    let replacement = Replacement::builder()
+        .deleted_region(region)
+        .inserted_content(ArtifactContent::builder().text(text.clone()).build())
+        .build();
+    let change = ArtifactChange::builder()
+        .artifact_location(artifact)
+        .replacements(vec![replacement])
+        .build();
+    Some(
+        Fix::builder()
+            .description(
+                Message::builder()
+                    .text(d.fix.clone().unwrap_or_default())
+                    .build(),
+            )
+            .artifact_changes(vec![change])
+            .build(),
+    )
+}
 
 fn level(s: Severity) -> ResultLevel {
     match s {
@@ -119,6 +159,9 @@ pub fn render(report: &Report) -> String {
                 .build();
             if !related.is_empty() {
                 result.related_locations = Some(related);
+            }
+            if let Some(fix) = fix_of(sources, d) {
+                result.fixes = Some(vec![fix]);
             }
             result
         })
