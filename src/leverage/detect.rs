@@ -88,6 +88,6 @@ pub fn detect(s: &Signals) -> Detected {
     }
     by(
         Generation::V2,
-        "nothing tells (no TF_BINARY, no image tag, no pin)",
+        "assumed: the project names no TF_BINARY, image tag or pinned version",
     )
 }

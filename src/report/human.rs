@@ -54,8 +54,13 @@ pub fn render(report: &Report, style: Style) -> String {
             out,
             "{}",
             paint.bold(&format!(
-                "Leverage CLI{version}: {} (from {})\n",
+                "Leverage CLI{version}: {} ({}{})\n",
                 l.generation.label(),
+                if l.source.starts_with("assumed") {
+                    ""
+                } else {
+                    "from "
+                },
                 crate::secrets::escape_controls(&l.source, false)
             ))
         );
