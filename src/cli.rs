@@ -102,7 +102,7 @@ fn min_remaining(v: &str) -> Result<i64, String> {
     crate::time::parse_duration(v).map(|d| d.num_seconds())
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// A layer, an account folder or the project root (default: the current folder)
     pub path: Option<PathBuf>,

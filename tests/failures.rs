@@ -47,6 +47,14 @@ fn sts_error(
 
 const IDENTITY: &str = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::444444444444:user/jane</Arn><UserId>AIDA</UserId><Account>444444444444</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
 
+/// The SSO portal's GetRoleCredentials answer: fresh role credentials.
+fn role_credentials() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "roleCredentials": {"accessKeyId": "ASIAPORTALPORTAL0001", "secretAccessKey": "LDFIXTURESECRET-p",
+                            "sessionToken": "LDFIXTURESECRET-ps", "expiration": 4_102_444_800_000u64}
+    }))
+}
+
 /// The class the report gives `profile` when STS answers `response` to every call.
 async fn sts_class(response: ResponseTemplate, profile: &str) -> String {
     let server = MockServer::start().await;
@@ -340,10 +348,7 @@ async fn a_role_chained_from_leverage_sso_credentials_works() {
     let portal = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/federation/credentials"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "roleCredentials": {"accessKeyId": "ASIAPORTALPORTAL0001", "secretAccessKey": "LDFIXTURESECRET-p",
-                                "sessionToken": "LDFIXTURESECRET-ps", "expiration": 4_102_444_800_000u64}
-        })))
+        .respond_with(role_credentials())
         .expect(1..)
         .mount(&portal)
         .await;
@@ -564,10 +569,7 @@ async fn rejected_leverage_keys_name_the_record_that_keeps_them() {
     let portal = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/federation/credentials"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "roleCredentials": {"accessKeyId": "ASIAPORTALPORTAL0001", "secretAccessKey": "LDFIXTURESECRET-p",
-                                "sessionToken": "LDFIXTURESECRET-ps", "expiration": 4_102_444_800_000u64}
-        })))
+        .respond_with(role_credentials())
         .mount(&portal)
         .await;
     let case = Case::new("sso-healthy");

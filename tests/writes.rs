@@ -206,6 +206,17 @@ fn check_fix_applies_safe_edits_and_unsafe_ones_only_when_asked() {
     );
 }
 
+/// `check --offline --fix --yes` in `layer`, as a script runs it (no terminal).
+fn fix_yes(case: &Case, layer: &str) {
+    let out = case
+        .cmd(layer)
+        .env("CI", "true")
+        .args(["check", "--offline", "--fix", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some());
+}
+
 /// LD103's exact-text header is a safe edit: `check --fix` writes `[profile <p>-sso-<acct>]`
 /// the way the Leverage CLI looks it up, and the finding is gone.
 #[test]
@@ -221,13 +232,7 @@ fn check_fix_normalizes_a_header_the_cli_cannot_find() {
     let layer = "shared/us-east-1/base-network";
     let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
     assert_eq!(crate::support::diags(&r, "LD103").len(), 1, "{r:#}");
-    let out = case
-        .cmd(layer)
-        .env("CI", "true")
-        .args(["check", "--offline", "--fix", "--yes"])
-        .output()
-        .unwrap();
-    assert!(out.status.code().is_some());
+    fix_yes(&case, layer);
     assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
     let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
     assert!(crate::support::diags(&r, "LD103").is_empty(), "{r:#}");
@@ -249,13 +254,7 @@ fn check_fix_deletes_an_expiration_that_keeps_the_cli_from_refreshing() {
     let layer = "shared/us-east-1/base-network";
     let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
     assert_eq!(crate::support::diags(&r, "LD504").len(), 1, "{r:#}");
-    let out = case
-        .cmd(layer)
-        .env("CI", "true")
-        .args(["check", "--offline", "--fix", "--yes"])
-        .output()
-        .unwrap();
-    assert!(out.status.code().is_some());
+    fix_yes(&case, layer);
     assert_eq!(
         std::fs::read_to_string(&config).unwrap(),
         format!("{text}\n[profile bb-shared-devops]\n")

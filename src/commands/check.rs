@@ -212,22 +212,11 @@ fn fix(
     }
     crate::say!("checking again:");
     let again = CheckArgs {
-        path: args.path.clone(),
-        all: args.all,
-        offline: args.offline,
-        trust_tf_binary: args.trust_tf_binary,
-        fail_on: args.fail_on,
-        ignore: args.ignore.clone(),
-        config: args.config.clone(),
-        output: args.output.clone(),
-        jobs: args.jobs,
-        timeout: args.timeout,
-        mfa_code: args.mfa_code.clone(),
         fix: false,
         unsafe_fixes: false,
         diff: false,
         yes: false,
-        after_regen: args.after_regen,
+        ..args.clone()
     };
     run(&again, global)
 }

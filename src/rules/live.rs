@@ -48,7 +48,8 @@ fn leverage_written_fix(cx: &Context, profile: &str) -> Option<String> {
             "sign in (leverage aws sso login, or leverage-doctor sso-login): the next `leverage tf` run writes new keys".to_string(),
         ),
         CredentialSource::LeverageMfa { .. } if reused("MFA") => Some(format!(
-            "delete {dir}/cache/{profile}: while the cached MFA session is more than {} minutes from its end the Leverage CLI reuses it and writes nothing; the next `leverage tf` run asks for a code and writes new keys",
+            "delete {dir}/{}/{profile}: while the cached MFA session is more than {} minutes from its end the Leverage CLI reuses it and writes nothing; the next `leverage tf` run asks for a code and writes new keys",
+            crate::leverage::MFA_CACHE_DIR,
             crate::leverage::REFRESH_MARGIN_MINUTES
         )),
         _ => None,
@@ -67,18 +68,6 @@ fn sts_call_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
         .then(|| leverage_written_fix(cx, &result.profile))
         .flatten();
         let (what, fix) = match kind {
-            FailureKind::ExpiredToken | FailureKind::UnknownKey | FailureKind::BadSignature
-                if written_by_leverage.is_some() =>
-            {
-                (
-                    match kind {
-                        FailureKind::ExpiredToken => "the credentials have expired",
-                        FailureKind::UnknownKey => "AWS does not know the access key id",
-                        _ => "the request signature does not match the keys",
-                    },
-                    written_by_leverage.clone().unwrap_or_default(),
-                )
-            }
             FailureKind::ExpiredToken => ("the credentials have expired", "leverage aws sso login   (SSO) — or rerun through the Leverage CLI to refresh role credentials".to_string()),
             FailureKind::UnknownKey => ("AWS does not know the access key id", "rotate the keys in IAM and run: leverage credentials configure".to_string()),
             FailureKind::BadSignature => ("the request signature does not match: the secret key is wrong", "check aws_secret_access_key (rotate the keys if unsure)".to_string()),
@@ -95,6 +84,8 @@ fn sts_call_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
             FailureKind::UnsupportedCredentials => ("these credentials cannot be used by Terraform and its AWS SDK", "use a credential_process: credential_process = aws configure export-credentials --profile <profile> --format process".to_string()),
             FailureKind::Other => ("the call failed", "see the error".to_string()),
         };
+        // Keys a step of the Leverage CLI wrote: what makes its next run write new ones.
+        let fix = written_by_leverage.unwrap_or(fix);
         out.push(place(
             cx,
             &result.profile,
