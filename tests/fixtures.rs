@@ -102,6 +102,46 @@ fn healthy_fixtures_report_no_errors_or_warnings_in_every_scope() {
     }
 }
 
+/// A new user's clean examples: git checks the AWS files out 0644, so the first check warns
+/// (LD208, and nothing else new); the README's `check --fix --yes` sets 0600 and the check
+/// then reports exactly what `expected/` says.
+#[test]
+fn clean_examples_from_a_fresh_clone_are_clean_after_check_fix() {
+    for name in [
+        "sso-healthy",
+        "iam-mfa-healthy",
+        "v3-sso-healthy",
+        "v3-iam-healthy",
+    ] {
+        let case = Case::as_cloned(name);
+        let want = std::fs::read_to_string(fixtures_dir().join(name).join("expected/root.txt"))
+            .expect("expected/root.txt");
+        let (code, report) = check_json(case.cmd("").args(["check", "--offline"]));
+        let got = findings(&report);
+        let extra: Vec<_> = got.iter().filter(|l| !want.contains(l.as_str())).collect();
+        assert!(
+            !extra.is_empty() && extra.iter().all(|l| l.starts_with("LD208 warning")),
+            "{name} as cloned: {got:?}"
+        );
+        assert_eq!(code, 0, "{name}: a warning alone does not fail the check");
+        let out = case
+            .cmd("")
+            .env("CI", "true")
+            .args(["check", "--offline", "--fix", "--yes"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {out:?}");
+        let (code, report) = check_json(case.cmd("").args(["check", "--offline"]));
+        let mut got = findings(&report);
+        got.insert(0, format!("exit {code}"));
+        assert_eq!(
+            got.join("\n") + "\n",
+            want,
+            "{name} after check --fix --yes"
+        );
+    }
+}
+
 /// Every rule LD001–LD505 is triggered by some fixture (LD001 and LD403 by the CLI tests,
 /// which need no project or an environment variable; LD009 by tests/hostile.rs, whose
 /// path-like project name would make a fixture folder unsafe to copy around).

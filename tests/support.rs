@@ -36,6 +36,26 @@ impl Case {
         Case { dir }
     }
 
+    /// The fixture with the modes a fresh `git clone` gives its files (0644 under umask 022),
+    /// as a new user meets it.
+    pub fn as_cloned(name: &str) -> Case {
+        use std::os::unix::fs::PermissionsExt;
+        let case = Case::new(name);
+        fn walk(dir: &Path) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let kind = entry.file_type().expect("type");
+                if kind.is_dir() {
+                    walk(&entry.path());
+                } else if kind.is_file() {
+                    std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o644))
+                        .expect("chmod");
+                }
+            }
+        }
+        walk(&case.home().join(".aws"));
+        case
+    }
+
     pub fn project(&self) -> PathBuf {
         self.dir.path().join("project")
     }
