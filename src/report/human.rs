@@ -78,22 +78,27 @@ pub fn render(report: &Report, style: Style) -> String {
         .as_ref()
         .map(|p| p.layers_in_scope().map(|l| l.path.as_str()).collect())
         .unwrap_or_default();
-    let layer_of = |d: &Diagnostic| -> Option<&str> {
-        let file = &sources.get(d.primary.as_ref()?.span.file).display;
-        layers
-            .iter()
-            .copied()
-            .filter(|l| file.starts_with(&format!("{l}/")))
-            .max_by_key(|l| l.len())
+    // The innermost layer holding the file: its folders looked up from the deepest (one map,
+    // not a scan of every layer per finding: a project has thousands).
+    let index: std::collections::HashMap<&str, usize> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (*l, i + 1))
+        .collect();
+    let group_of = |d: &Diagnostic| -> usize {
+        let Some(label) = d.primary.as_ref() else {
+            return 0;
+        };
+        let file = sources.get(label.span.file).display.as_str();
+        file.rmatch_indices('/')
+            .find_map(|(at, _)| index.get(&file[..at]).copied())
+            .unwrap_or(0)
     };
     if layers.len() > 1 {
         let mut groups: Vec<(Option<&str>, Vec<&Diagnostic>)> = vec![(None, Vec::new())];
         groups.extend(layers.iter().map(|l| (Some(*l), Vec::new())));
         for d in shown {
-            let layer = layer_of(d);
-            if let Some(group) = groups.iter_mut().find(|(l, _)| *l == layer) {
-                group.1.push(d);
-            }
+            groups[group_of(d)].1.push(d);
         }
         for (layer, diags) in groups {
             if diags.is_empty() {
