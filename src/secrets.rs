@@ -46,6 +46,12 @@ fn remember(value: &str, replacement: String) {
     }
 }
 
+/// True when no known secret holds a line break: the gate may then take a text a block of
+/// whole lines at a time.
+pub fn line_bounded() -> bool {
+    !lock().values.keys().any(|v| v.contains(['\n', '\r']))
+}
+
 /// Remembers a secret value so that no later output shows it.
 pub fn register(value: &str) {
     remember(value, "****".into());

@@ -171,6 +171,7 @@ pub fn backup(
             path: crate::read::fs::display_home(&target),
             reason,
         })?
+        .0
         .read_to_end(&mut bytes)
         .map_err(|e| io(&target, e))?;
     if let Err(e) = write_new(&backup, &bytes) {

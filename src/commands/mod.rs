@@ -29,32 +29,56 @@ pub fn print(text: &str) -> anyhow::Result<()> {
 
 /// `print` for text that may hold our own colour codes (when `colour` is on).
 pub fn print_coloured(text: &str, colour: bool) -> anyhow::Result<()> {
-    write_stdout(&crate::secrets::for_output(text, colour))
+    write_gated(text, |block| crate::secrets::for_output(block, colour))
 }
 
 /// `--format github`: workflow commands are the point, so the line guard is not applied; the
 /// renderer escapes every value inside them.
 pub fn print_commands(text: &str) -> anyhow::Result<()> {
-    write_stdout(&crate::secrets::escape_controls(
-        &crate::secrets::scrub(text),
-        true,
-    ))
+    write_gated(text, |block| {
+        crate::secrets::escape_controls(&crate::secrets::scrub(block), true)
+    })
 }
 
 /// JSON and SARIF: see `secrets::for_json_output` (the text stays valid JSON).
 pub fn print_json(text: &str) -> anyhow::Result<()> {
-    write_stdout(&crate::secrets::for_json_output(text))
+    write_gated(text, crate::secrets::for_json_output)
 }
 
-fn write_stdout(text: &str) -> anyhow::Result<()> {
+/// Writes `text` through `gate` a block of whole lines at a time, so that the report of a
+/// project with thousands of layers is not held three times over. Every gate works line by
+/// line (no secret holds a line break: `secrets::line_bounded`, else the text goes whole).
+fn write_gated(text: &str, gate: impl Fn(&str) -> String) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    let whole = !crate::secrets::line_bounded();
+    let result = line_blocks(text, if whole { usize::MAX } else { GATE_BLOCK })
+        .try_for_each(|block| stdout.write_all(gate(block).as_bytes()))
+        .and_then(|()| stdout.flush());
+    match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+const GATE_BLOCK: usize = 256 * 1024;
+
+/// `text` in blocks of at least `size` bytes that end just after a line break (a char
+/// boundary), the last with the text.
+fn line_blocks(text: &str, size: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest
+            .as_bytes()
+            .get(size..)
+            .and_then(|tail| tail.iter().position(|b| *b == b'\n'))
+            .map_or(rest.len(), |at| size + at + 1);
+        let (block, next) = rest.split_at(end);
+        rest = next;
+        Some(block)
+    })
 }
 
 pub fn use_color(choice: crate::cli::ColorChoice) -> bool {
@@ -222,5 +246,33 @@ pub fn read_settings(path: Option<&std::path::PathBuf>, global: &Global) -> Read
         config: None,
         leverage_version: global.leverage_version.clone(),
         programs: crate::read::Programs::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The gate taken a block at a time gives what it gives the whole text: secrets that sit
+    /// astride every block boundary, key ids, `::` lines and colour codes alike.
+    #[test]
+    fn the_gate_by_blocks_is_the_gate_whole() {
+        crate::secrets::register("s3cr3t-value-astride-blocks");
+        let line = "x = s3cr3t-value-astride-blocks AKIAABCDEFGHIJKLMNOP é\n::warning ok\n\x1b[1mb\x1b[0m ##[x\r\n";
+        let text = line.repeat(5000);
+        for size in [1, 7, 64, 1000, GATE_BLOCK] {
+            let blocks: Vec<&str> = line_blocks(&text, size).collect();
+            assert_eq!(blocks.concat(), text);
+            assert!(size > text.len() || blocks.len() > 1);
+            for gate in [
+                |t: &str| crate::secrets::for_output(t, true),
+                crate::secrets::for_json_output,
+            ] {
+                let by_blocks: String = blocks.iter().map(|b| gate(b)).collect();
+                assert_eq!(by_blocks, gate(&text), "block size {size}");
+                assert!(!by_blocks.contains("s3cr3t"));
+            }
+        }
+        assert_eq!(line_blocks("", 4).count(), 0);
     }
 }

@@ -39,7 +39,7 @@ pub fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
 
 /// Opens a regular file for reading without ever blocking: a FIFO or device is refused before
 /// it is opened, and the open itself is non-blocking in case the path changes in between.
-pub fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), String> {
     let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
     if let Some(what) = not_regular(&meta) {
         return Err(format!("is {what}, not a regular file: not read"));
@@ -56,13 +56,14 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, String> {
     if let Some(what) = not_regular(&meta) {
         return Err(format!("is {what}, not a regular file: not read"));
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 /// Reads a file whole: a regular file only (never a FIFO or device: no wait), at most
 /// `MAX_FILE_BYTES`. Every file the doctor reads comes through here.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
-    read_open(open_regular(path)?)
+    let (file, size) = open_regular(path)?;
+    read_open(file, size)
 }
 
 /// Reads an entry a directory listing showed as a regular file of a real folder: opened
@@ -85,12 +86,12 @@ pub fn read_entry(path: &Path) -> Result<Text, String> {
     if let Some(what) = not_regular(&meta) {
         return Err(format!("is {what}, not a regular file: not read"));
     }
-    text_of(read_open(file)?)
+    text_of(read_open(file, meta.len())?)
 }
 
-/// The bytes of an open regular file, at most `MAX_FILE_BYTES`, in a buffer of their size.
-fn read_open(file: std::fs::File) -> Result<Vec<u8>, String> {
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+/// The bytes of an open regular file of `size` bytes (its fstat), at most `MAX_FILE_BYTES`,
+/// in a buffer of that size.
+fn read_open(file: std::fs::File, size: u64) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::with_capacity(usize::try_from(size.min(MAX_FILE_BYTES) + 1).unwrap_or(0));
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -140,6 +141,38 @@ pub fn read_in_project(root: &Path, path: &Path) -> Result<Text, String> {
     read_text(&real)
 }
 
+/// `read_in_project` for a link listed in `dir`, a real folder of the project (canonical: walked
+/// from the canonical root without following links). Its target's leading `..` are taken off
+/// `dir` by hand (no link can sit in between), so the links of many layers that point at one
+/// shared file (`../../config/common-variables.tf`) resolve to one path, canonicalized once:
+/// `resolved` keeps what each such path resolved to.
+pub fn read_link_in_project(
+    root: &Path,
+    dir: &Path,
+    path: &Path,
+    resolved: &mut std::collections::HashMap<PathBuf, Result<PathBuf, String>>,
+) -> Result<Text, String> {
+    let target = std::fs::read_link(path).map_err(|e| io_reason(&e))?;
+    let mut joined = dir.to_path_buf();
+    let mut components = target.components().peekable();
+    while let Some(std::path::Component::ParentDir) = components.peek() {
+        joined.pop();
+        components.next();
+    }
+    joined.extend(components);
+    let real = resolved
+        .entry(joined)
+        .or_insert_with_key(|joined| std::fs::canonicalize(joined).map_err(|e| io_reason(&e)))
+        .clone()?;
+    if !real.starts_with(root) {
+        return Err(format!(
+            "is a link to {}, outside the project: not read",
+            crate::secrets::escape_controls(&display_home(&real), false)
+        ));
+    }
+    read_text(&real)
+}
+
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
@@ -165,4 +198,55 @@ pub fn home_dir() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// A link read by `read_link_in_project` (leading `..` taken off its canonical folder,
+    /// the rest canonicalized once) reads what `read_in_project` reads, and refuses what it
+    /// refuses: links inside, out past the root, through a linked folder, absolute, dangling.
+    #[test]
+    fn a_layer_link_resolves_as_canonicalize_does() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let root = base.join("project");
+        let outside = base.join("outside/deep/er");
+        let layer = root.join("acct/us-east-1/layer");
+        std::fs::create_dir_all(&layer).unwrap();
+        std::fs::create_dir_all(root.join("config")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(root.join("config/common.tf"), "inside").unwrap();
+        std::fs::write(base.join("outside/secret.tf"), "outside").unwrap();
+        symlink(&outside, root.join("acct/linked")).unwrap();
+        let links = [
+            ("in.tf", "../../../config/common.tf".to_string()),
+            ("up.tf", "../../../../outside/secret.tf".to_string()),
+            // `linked` leads out; the `..` after it are the real parents of where it leads.
+            ("via.tf", "../../linked/../../secret.tf".to_string()),
+            (
+                "abs.tf",
+                base.join("outside/secret.tf").display().to_string(),
+            ),
+            ("gone.tf", "../nothing.tf".to_string()),
+            ("self.tf", "self.tf".to_string()),
+        ];
+        let mut resolved = std::collections::HashMap::new();
+        for (name, target) in links {
+            let path = layer.join(name);
+            symlink(&target, &path).unwrap();
+            let fast = read_link_in_project(&root, &layer, &path, &mut resolved).map(|t| t.text);
+            let slow = read_in_project(&root, &path).map(|t| t.text);
+            assert_eq!(fast, slow, "{name} -> {target}");
+        }
+        assert_eq!(
+            read_link_in_project(&root, &layer, &layer.join("in.tf"), &mut resolved)
+                .unwrap()
+                .text,
+            "inside"
+        );
+        assert!(read_link_in_project(&root, &layer, &layer.join("via.tf"), &mut resolved).is_err());
+    }
 }

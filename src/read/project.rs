@@ -606,7 +606,13 @@ fn parse_layer_file(
     // An entry of a real folder of the project is read as it is (never through a link that
     // appeared since); a link must resolve inside the project.
     let read = if is_link {
-        super::fs::read_in_project(root, path)
+        thread_local! {
+            static RESOLVED: std::cell::RefCell<std::collections::HashMap<PathBuf, Result<PathBuf, String>>> =
+                std::cell::RefCell::default();
+        }
+        RESOLVED.with_borrow_mut(|resolved| {
+            super::fs::read_link_in_project(root, path.parent().unwrap_or(root), path, resolved)
+        })
     } else {
         super::fs::read_entry(path)
     };
