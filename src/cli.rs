@@ -123,6 +123,9 @@ pub struct CheckArgs {
     /// Rule ids to leave out of the report (repeat or separate with commas)
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Only these rules (repeat or separate with commas); the others are not run
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
     /// The doctor's settings file [default: <project root>/.leverage-doctor.toml]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -14,6 +14,7 @@ mod oracle;
 mod properties;
 mod regen;
 mod regen_scale;
+mod rule_cases;
 mod rule_pages;
 mod secrets;
 mod sso;

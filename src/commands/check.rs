@@ -38,13 +38,19 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         );
         model.live = read::live::probe_all(&model, &analysis, &live, &console);
     }
-    for id in &args.ignore {
-        if crate::rules::find(id).is_none() {
-            anyhow::bail!("--ignore {id}: no such rule (`leverage-doctor explain` lists them)");
+    for (flag, ids) in [("--ignore", &args.ignore), ("--select", &args.select)] {
+        for id in ids {
+            if crate::rules::find(id).is_none() {
+                anyhow::bail!("{flag} {id}: no such rule (`leverage-doctor explain` lists them)");
+            }
         }
     }
-    let diagnostics =
-        crate::rules::apply_policy(&model, crate::rules::run(&model, &analysis), &args.ignore);
+    let found = if args.select.is_empty() {
+        crate::rules::run(&model, &analysis)
+    } else {
+        crate::rules::run_only(&model, &analysis, &args.select)
+    };
+    let diagnostics = crate::rules::apply_policy(&model, found, &args.ignore);
     if args.fix {
         return fix(args, global, &model, &diagnostics);
     }

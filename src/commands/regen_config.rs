@@ -198,6 +198,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         trust_tf_binary: false,
         fail_on: None,
         ignore: Vec::new(),
+        select: Vec::new(),
         config: None,
         output: None,
         jobs: 1,

@@ -303,6 +303,19 @@ pub fn run(model: &Model, analysis: &Analysis) -> Vec<Diagnostic> {
     out
 }
 
+/// Runs only the rules `ids` names (`--select`; case-insensitive ids).
+pub fn run_only(model: &Model, analysis: &Analysis, ids: &[String]) -> Vec<Diagnostic> {
+    let cx = Context::new(model, analysis);
+    let mut out = Vec::new();
+    for rule in RULES
+        .iter()
+        .filter(|r| ids.iter().any(|id| id.eq_ignore_ascii_case(r.id)))
+    {
+        (rule.check)(&cx, &mut out);
+    }
+    out
+}
+
 /// Applies the team's settings and `--ignore`: drops ignored findings (globally or for a
 /// path), re-grades severities. LD008 (the settings' own errors) cannot be silenced.
 pub fn apply_policy(

@@ -1,0 +1,274 @@
+//! One pair per rule, ruff style. `fires` is a small overlay on a base fixture that makes the
+//! rule report; its human rendering (message, help and fix) is kept in
+//! `tests/rule_cases/<ID>.txt`, so that a change of wording is seen in review
+//! (`UPDATE_EXPECT=1` rewrites them). `silent` is the same base with only the `twin` edits (its
+//! healthy twin, usually the base as it is): the rule reports nothing there. Each runs
+//! `check --offline --select <ID>`: that rule alone.
+//!
+//! Every fix that is an edit is then applied (`check --fix --unsafe-fixes --yes`) to the fires
+//! case: the finding must be gone and no new error appear.
+
+use crate::support::{Case, check_json};
+
+/// An edit of a fixture copy; paths are relative to the case folder (`project/…`,
+/// `home/.aws/bb/…`).
+pub enum Edit {
+    /// The first occurrence of a text, replaced (it must be there).
+    Replace(&'static str, &'static str, &'static str),
+    /// A whole file, written (created with its folders).
+    Write(&'static str, &'static str),
+    /// Text added at the end of a file.
+    Append(&'static str, &'static str),
+    Remove(&'static str),
+    Mode(&'static str, u32),
+}
+
+pub struct RuleCase {
+    pub rule: &'static str,
+    pub base: &'static str,
+    /// Where `check` runs, relative to `project/` ("" = the root).
+    pub scope: &'static str,
+    pub fires: &'static [Edit],
+    /// The healthy twin's own edits (most often none: the base is healthy).
+    pub twin: &'static [Edit],
+    /// Extra arguments (`--all`), for both runs.
+    pub args: &'static [&'static str],
+}
+
+use Edit::*;
+
+mod cases_a;
+mod cases_b;
+
+/// Cases in rule order (`tests/rule_cases/cases_*.rs` hold most). `RULE_CASE=LD1` runs only
+/// the rules whose id starts so, while writing cases.
+fn cases() -> Vec<&'static RuleCase> {
+    let mut all: Vec<&RuleCase> = CASES
+        .iter()
+        .chain(cases_a::CASES)
+        .chain(cases_b::CASES)
+        .collect();
+    all.sort_by_key(|c| c.rule);
+    all
+}
+
+fn selected() -> Vec<&'static RuleCase> {
+    let only = std::env::var("RULE_CASE").unwrap_or_default();
+    cases()
+        .into_iter()
+        .filter(|c| c.rule.starts_with(only.as_str()))
+        .collect()
+}
+
+const CASES: &[RuleCase] = &[
+    RuleCase {
+        rule: "LD102",
+        base: "iam-mfa-healthy",
+        scope: "shared/us-east-1/base-network",
+        fires: &[Replace(
+            "project/shared/us-east-1/base-network/config.tf",
+            "profile = \"${var.project}-security-devops\"",
+            "profile = \"${var.project}-security-devop\"",
+        )],
+        twin: &[],
+        args: &[],
+    },
+    RuleCase {
+        rule: "LD208",
+        base: "iam-mfa-healthy",
+        scope: "",
+        fires: &[Mode("home/.aws/bb/credentials", 0o644)],
+        twin: &[],
+        args: &[],
+    },
+];
+
+fn apply(case: &Case, edits: &[Edit]) {
+    use std::os::unix::fs::PermissionsExt;
+    let root = case.dir.path();
+    for edit in edits {
+        match edit {
+            Replace(file, from, to) => {
+                let path = root.join(file);
+                let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+                assert!(text.contains(from), "{file} has no `{from}`");
+                std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+            }
+            Write(file, text) => {
+                let path = root.join(file);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, text).unwrap();
+            }
+            Append(file, text) => {
+                let path = root.join(file);
+                let old = std::fs::read_to_string(&path).unwrap_or_default();
+                std::fs::write(&path, old + text).unwrap();
+            }
+            Remove(file) => std::fs::remove_file(root.join(file)).unwrap(),
+            Mode(file, mode) => {
+                std::fs::set_permissions(root.join(file), std::fs::Permissions::from_mode(*mode))
+                    .unwrap()
+            }
+        }
+    }
+}
+
+/// The case as a fresh fixture copy with `edits` applied.
+fn prepared(c: &RuleCase, edits: &[Edit]) -> Case {
+    let case = Case::new(c.base);
+    apply(&case, edits);
+    case
+}
+
+/// `check --offline --select ID` in human form (no colour, findings of every severity, no
+/// table), with the temp folder written `<case>`.
+fn rendered(c: &RuleCase, case: &Case) -> (i32, String) {
+    let out = case
+        .cmd(c.scope)
+        .args([
+            "check",
+            "--offline",
+            "--select",
+            c.rule,
+            "--fail-on",
+            "info",
+        ])
+        .args(["--quiet", "--color", "never"])
+        .args(c.args)
+        .output()
+        .expect("run");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let dir = case.dir.path().display().to_string();
+    (
+        out.status.code().unwrap_or(-1),
+        text.replace(&dir, "<case>"),
+    )
+}
+
+#[test]
+fn every_rule_fires_as_expected_and_its_twin_is_silent() {
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut failures = Vec::new();
+    for c in selected() {
+        let marker = format!("[{}]", c.rule);
+        let (_, fires) = rendered(c, &prepared(c, c.fires));
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/rule_cases")
+            .join(format!("{}.txt", c.rule));
+        if !fires.contains(&marker) {
+            failures.push(format!(
+                "{}: the fires case does not fire:\n{fires}",
+                c.rule
+            ));
+        } else if update {
+            std::fs::write(&file, &fires).unwrap();
+        } else {
+            let want = std::fs::read_to_string(&file).unwrap_or_default();
+            if want != fires {
+                failures.push(format!("{}\n--- want\n{want}--- got\n{fires}", c.rule));
+            }
+        }
+        let (code, silent) = rendered(c, &prepared(c, c.twin));
+        if silent.contains(&marker) || code != 0 {
+            failures.push(format!(
+                "{}: the twin is not silent (exit {code}):\n{silent}",
+                c.rule
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Every rule has its pair here, but the live ones (LD6xx): their findings come from STS
+/// answers, and their pairs run against moto and the STS test server in tests/live.rs and
+/// tests/failures.rs.
+#[test]
+#[ignore = "pairs being written"]
+fn every_rule_has_fires_and_silent() {
+    let covered: std::collections::BTreeSet<&str> = cases().iter().map(|c| c.rule).collect();
+    let missing: Vec<&str> = leverage_doctor::rules::RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| *id < "LD600" && !covered.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules without a fires/silent pair: {missing:?}"
+    );
+    let pages = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rule_cases"),
+    )
+    .unwrap()
+    .map(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .trim_end_matches(".txt")
+            .to_string()
+    })
+    .filter(|id| !covered.contains(id.as_str()))
+    .collect::<Vec<_>>();
+    assert!(pages.is_empty(), "renderings of no case: {pages:?}");
+}
+
+/// A fix that is an edit, applied by `check --fix --unsafe-fixes --yes`, makes its finding go
+/// away and brings no new error.
+#[test]
+fn every_edit_fix_resolves_its_finding() {
+    let mut failures = Vec::new();
+    let mut applied = 0;
+    for c in selected() {
+        let case = prepared(c, c.fires);
+        let run =
+            |case: &Case| check_json(case.cmd(c.scope).args(["check", "--offline"]).args(c.args)).1;
+        let before = run(&case);
+        let of_rule = |r: &serde_json::Value| -> Vec<serde_json::Value> {
+            crate::support::diags(r, c.rule)
+                .into_iter()
+                .cloned()
+                .collect()
+        };
+        if !of_rule(&before).iter().any(|d| !d["edit"].is_null()) {
+            continue;
+        }
+        applied += 1;
+        let out = case
+            .cmd(c.scope)
+            .env("CI", "true")
+            .args(["check", "--offline", "--fix", "--unsafe-fixes", "--yes"])
+            .args(c.args)
+            .output()
+            .unwrap();
+        let after = run(&case);
+        let errors = |r: &serde_json::Value| {
+            r["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["severity"] == "error")
+                .map(|d| format!("{} {}", d["rule"], d["message"]))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        let new: Vec<_> = errors(&after)
+            .difference(&errors(&before))
+            .cloned()
+            .collect();
+        if !of_rule(&after).is_empty() || !new.is_empty() {
+            failures.push(format!(
+                "{}: after --fix: still {:?}, new errors {new:?}\n{}",
+                c.rule,
+                of_rule(&after)
+                    .iter()
+                    .map(|d| d["message"].clone())
+                    .collect::<Vec<_>>(),
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+    }
+    assert!(
+        applied >= 1 || std::env::var_os("RULE_CASE").is_some(),
+        "no case has an edit fix"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -1,0 +1,7 @@
+//! Fires/silent pairs (see tests/rule_cases.rs).
+
+#[allow(unused_imports)]
+use super::Edit::*;
+use super::RuleCase;
+
+pub const CASES: &[RuleCase] = &[];
