@@ -12,6 +12,7 @@ use crate::support::{Case, check_json};
 
 /// An edit of a fixture copy; paths are relative to the case folder (`project/…`,
 /// `home/.aws/bb/…`).
+#[allow(dead_code)] // the variants the pairs use change as they are written
 pub enum Edit {
     /// The first occurrence of a text, replaced (it must be there).
     Replace(&'static str, &'static str, &'static str),
