@@ -253,3 +253,43 @@ fn environment_settings_that_change_terraform_are_said() {
     let m = messages(&[("AWS_USE_FIPS_ENDPOINT", "true")]);
     assert!(m.iter().any(|m| m.contains("FIPS")), "{m:?}");
 }
+
+/// The profiles table fits the terminal (`COLUMNS`): at 80 columns no line of it is wider,
+/// and a table too wide turns into one line a profile with its places under it, every place
+/// kept; wide enough, it is the table.
+#[test]
+fn the_profiles_table_fits_the_terminal() {
+    let case = Case::new("broken-iam");
+    let run = |columns: &str| {
+        let out = case
+            .cmd("")
+            .env("COLUMNS", columns)
+            .args(["check", "--offline", "--color", "never"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let narrow = run("80");
+    let table_part = narrow
+        .split_once("\nprofile ")
+        .and_then(|(_, t)| t.split_once("\n\n"))
+        .map(|(t, _)| t)
+        .expect("the narrow form");
+    assert!(
+        table_part.lines().all(|l| l.chars().count() <= 80),
+        "{narrow}"
+    );
+    for place in [
+        "    shared/us-east-1/base-network/config.tf:9",
+        "    shared/us-east-1/base-network/config.tf:36",
+        "    apps-prd/config/backend.tfvars:1",
+    ] {
+        assert!(
+            table_part.contains(&format!("{place}\n")),
+            "{place}: {narrow}"
+        );
+    }
+    let wide = run("250");
+    assert!(wide.contains("┆ referenced at"), "{wide}");
+    assert!(!run("250").contains("\nprofile "));
+}

@@ -113,3 +113,39 @@ fn every_session_kind_is_listed_with_the_interface_fields() {
         .to_string();
     assert_eq!(row["expires_at"], expected.as_str());
 }
+
+/// Colour goes through the table, which counts only what is visible: every row of the status
+/// table is as wide as its border, with colour on as off.
+#[test]
+fn the_coloured_status_table_stays_aligned() {
+    let case = Case::new("sso-healthy");
+    token_expiring_in(&case, 30);
+    for colour in ["always", "never"] {
+        let out = case
+            .cmd("shared")
+            .args(["status", "--color", colour])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let plain = strip_sgr(&text);
+        assert_eq!(colour == "always", plain != text, "{text}");
+        let widths: std::collections::BTreeSet<usize> = plain
+            .lines()
+            .filter(|l| l.starts_with(['│', '┌', '└', '╞']))
+            .map(|l| l.chars().count())
+            .collect();
+        assert_eq!(widths.len(), 1, "colour {colour}:\n{plain}");
+    }
+}
+
+fn strip_sgr(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\x1b[") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 2..];
+        let end = tail.find('m').map_or(tail.len(), |i| i + 1);
+        rest = &tail[end..];
+    }
+    out + rest
+}

@@ -69,6 +69,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
                 color: colour,
                 verbose: global.verbose,
                 quiet: global.quiet,
+                width: super::terminal_width(),
             },
         )
     };

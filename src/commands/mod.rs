@@ -81,6 +81,19 @@ fn line_blocks(text: &str, size: usize) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The columns tables may take: `COLUMNS` when set (as `ls` and `git` honour it), else the
+/// terminal's width when stdout is one; None for a pipe or a file (no limit).
+pub fn terminal_width() -> Option<u16> {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u16>().ok())
+        .filter(|n| *n >= 20)
+    {
+        return Some(n);
+    }
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0)
+}
+
 pub fn use_color(choice: crate::cli::ColorChoice) -> bool {
     use std::io::IsTerminal;
     match choice {

@@ -18,7 +18,13 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
     };
     let text = match global.format {
         Format::Json => crate::report::status::json(&list, project.name(), &aws.dir_display, now),
-        _ => crate::report::status::human(&list, now, use_color(global.color), args.min_remaining),
+        _ => crate::report::status::human(
+            &list,
+            now,
+            use_color(global.color),
+            args.min_remaining,
+            super::terminal_width(),
+        ),
     };
     match global.format {
         Format::Json => super::print_json(&text)?,

@@ -11,6 +11,8 @@ pub struct Style {
     pub color: bool,
     pub verbose: bool,
     pub quiet: bool,
+    /// The terminal's columns: tables wrap their cells to fit (None: a pipe or a file, no limit).
+    pub width: Option<u16>,
 }
 
 struct Paint(bool);
@@ -222,19 +224,16 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
     if report.profiles.is_empty() {
         return;
     }
-    use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "profile",
-            "kind",
-            "account",
-            "referenced at",
-            "expires",
-            "status",
-        ]);
+    use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+    let header = [
+        "profile",
+        "kind",
+        "account",
+        "referenced at",
+        "expires",
+        "status",
+    ];
+    let mut rows: Vec<[String; 6]> = Vec::new();
     for row in &report.profiles {
         let mut refs: Vec<String> = row
             .referenced_by
@@ -271,7 +270,7 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
                 None => "ok (offline)".into(),
             },
         };
-        table.add_row([
+        rows.push([
             row.name.clone(),
             row.kind.to_string(),
             row.account_expected.clone().unwrap_or_else(|| "-".into()),
@@ -289,7 +288,77 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
             status,
         ]);
     }
-    let _ = writeln!(out, "{table}\n");
+    // A column that says nothing (no profile has a session to expire) is left out.
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| i != 4 || rows.iter().any(|r| r[i] != "-"))
+        .collect();
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    fit(&mut table, None);
+    table.set_header(keep.iter().map(|&i| header[i]));
+    for row in &rows {
+        table.add_row(keep.iter().map(|&i| row[i].as_str()));
+    }
+    let text = table.to_string();
+    let too_wide = style
+        .width
+        .is_some_and(|w| text.lines().any(|l| l.chars().count() > usize::from(w)));
+    if !too_wide {
+        let _ = writeln!(out, "{text}\n");
+        return;
+    }
+    // Narrower than the table: one line a profile (its columns aligned), its places under it,
+    // so that nothing is cut inside a name or a path.
+    let columns: Vec<usize> = keep.iter().copied().filter(|&i| i != 3).collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .map(|&i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| -> String {
+        let mut l = String::new();
+        for (cell, w) in cells.iter().zip(&widths) {
+            let _ = write!(l, "{cell:<w$}  ");
+        }
+        l.trim_end().to_string()
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        line(columns.iter().map(|&i| header[i]).collect())
+    );
+    for row in &rows {
+        let _ = writeln!(
+            out,
+            "{}",
+            line(columns.iter().map(|&i| row[i].as_str()).collect())
+        );
+        for place in row[3].lines() {
+            let _ = writeln!(out, "    {place}");
+        }
+    }
+    out.push('\n');
+}
+
+/// A table as wide as the terminal at most: cells wrap (comfy-table's dynamic arrangement);
+/// without a width it is as wide as its content (a pipe, a file, a CI log).
+pub fn fit(table: &mut comfy_table::Table, width: Option<u16>) {
+    use comfy_table::ContentArrangement;
+    match width {
+        Some(w) => {
+            table
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(w);
+        }
+        None => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
 }
 
 fn summary(out: &mut String, report: &Report, paint: &Paint) {

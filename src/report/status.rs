@@ -52,21 +52,31 @@ pub fn json(list: &[Session], name: Option<String>, aws_dir: &str, now: DateTime
 }
 
 /// The table: one row a session, the time left coloured by urgency.
-pub fn human(list: &[Session], now: DateTime<Utc>, color: bool, min: Option<i64>) -> String {
+pub fn human(
+    list: &[Session],
+    now: DateTime<Utc>,
+    color: bool,
+    min: Option<i64>,
+    width: Option<u16>,
+) -> String {
     if list.is_empty() {
         return "no credential sessions: the project uses long-term keys only\n".into();
     }
     let mut table = comfy_table::Table::new();
-    table
-        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_header([
-            "session",
-            "profile",
-            "file",
-            "expires (UTC)",
-            "left",
-            "refreshable",
-        ]);
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    super::human::fit(&mut table, width);
+    // Colour through comfy-table, which counts only the visible characters for the layout.
+    if color {
+        table.enforce_styling();
+    }
+    table.set_header([
+        "session",
+        "profile",
+        "file",
+        "expires (UTC)",
+        "left",
+        "refreshable",
+    ]);
     for s in list {
         let left = match s.remaining_s(now) {
             None => "missing".to_string(),
@@ -77,26 +87,33 @@ pub fn human(list: &[Session], now: DateTime<Utc>, color: bool, min: Option<i64>
             Some(l) => crate::time::human_duration(crate::time::seconds(l)),
         };
         // Red: expired, missing or under the gate; yellow: under an hour; green: fine.
+        use comfy_table::{Cell, Color};
         let urgency = match s.remaining_s(now) {
-            None => "31",
-            Some(l) if l <= 0 || min.is_some_and(|m| l < m) => "31",
-            Some(l) if l < 3600 => "33",
-            _ => "32",
+            None => Color::Red,
+            Some(l) if l <= 0 || min.is_some_and(|m| l < m) => Color::Red,
+            Some(l) if l < 3600 => Color::Yellow,
+            _ => Color::Green,
         };
         let left = if color {
-            format!("\x1b[{urgency}m{left}\x1b[0m")
+            Cell::new(left).fg(urgency)
         } else {
-            left
+            Cell::new(left)
         };
-        table.add_row([
-            format!("{}{}", s.kind.as_str(), if s.needed { " *" } else { "" }),
-            s.profile.clone().unwrap_or_default(),
-            s.file.clone(),
-            s.expires_at
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default(),
+        table.add_row(vec![
+            Cell::new(format!(
+                "{}{}",
+                s.kind.as_str(),
+                if s.needed { " *" } else { "" }
+            )),
+            Cell::new(s.profile.clone().unwrap_or_default()),
+            Cell::new(&s.file),
+            Cell::new(
+                s.expires_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+            ),
             left,
-            if s.refreshable { "yes" } else { "no" }.to_string(),
+            Cell::new(if s.refreshable { "yes" } else { "no" }),
         ]);
     }
     format!("{table}\n* needed by this scope (--min-remaining gates on these)\n")
