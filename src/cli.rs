@@ -13,30 +13,80 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    #[command(flatten)]
-    pub global: Global,
 }
 
-#[derive(Debug, Args, Clone)]
+/// What a command's options resolve to (each subcommand takes only the options it uses; the
+/// ones it does not are refused by the parser, and here keep their defaults).
+#[derive(Debug, Clone)]
 pub struct Global {
+    pub aws_dir: Option<PathBuf>,
+    pub leverage_version: Option<String>,
+    pub format: Format,
+    pub color: ColorChoice,
+    pub verbose: bool,
+    pub quiet: bool,
+}
+
+impl Global {
+    fn of(project: Option<&ProjectOpts>, format: Format, color: Option<ColorChoice>) -> Global {
+        Global {
+            aws_dir: project.and_then(|p| p.aws_dir.clone()),
+            leverage_version: project.and_then(|p| p.leverage_version.clone()),
+            format,
+            color: color.unwrap_or(ColorChoice::Auto),
+            verbose: false,
+            quiet: false,
+        }
+    }
+}
+
+impl Command {
+    /// The settings every command reads, from its own options.
+    pub fn global(&self) -> Global {
+        match self {
+            Command::Check(a) => Global {
+                verbose: a.verbose,
+                quiet: a.quiet,
+                ..Global::of(Some(&a.project), a.format, Some(a.color))
+            },
+            Command::RegenConfig(a) => Global {
+                quiet: a.quiet,
+                ..Global::of(Some(&a.project), a.format.into(), Some(a.color))
+            },
+            Command::SsoReset(a) => Global::of(Some(&a.project), Format::Human, Some(a.color)),
+            Command::SsoLogin(a) => Global::of(Some(&a.project), Format::Human, None),
+            Command::Status(a) => Global::of(Some(&a.project), a.format.into(), Some(a.color)),
+            Command::Explain { format, .. } => Global::of(None, (*format).into(), None),
+            Command::Completions { .. } | Command::Man => Global::of(None, Format::Human, None),
+        }
+    }
+}
+
+/// Where the project's credentials are, and which Leverage CLI runs it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProjectOpts {
     /// The project's AWS folder (default: ~/.aws/<project>/)
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, value_name = "DIR")]
     pub aws_dir: Option<PathBuf>,
     /// The Leverage CLI version the project runs (e.g. 3.1, 2.1.1): overrides detection
-    #[arg(long, global = true, value_name = "X.Y", value_parser = leverage_version)]
+    #[arg(long, value_name = "X.Y", value_parser = leverage_version)]
     pub leverage_version: Option<String>,
-    /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// When to use colours (NO_COLOR is honoured)
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// Show more (every reference in the profiles table)
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
-    /// Show only findings that fail the run, and the summary
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
+}
+
+/// `--format` of the commands that print a table or a JSON document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    Human,
+    Json,
+}
+
+impl From<TextOrJson> for Format {
+    fn from(f: TextOrJson) -> Format {
+        match f {
+            TextOrJson::Human => Format::Human,
+            TextOrJson::Json => Format::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,7 +120,7 @@ pub enum Command {
     RegenConfig(RegenArgs),
     /// Log out of the project's SSO session and clear what was derived from it
     SsoReset(SsoResetArgs),
-    /// Sign in to the project's SSO (device authorization) and write the token Leverage reads
+    /// Sign in to the project's SSO (in the browser with PKCE, or --use-device-code) and write the token Leverage reads
     SsoLogin(SsoLoginArgs),
     /// Every credential session of the project with its expiry; --min-remaining gates on it
     Status(StatusArgs),
@@ -85,6 +135,9 @@ pub enum Command {
     Explain {
         /// Rule id, e.g. LD102
         id: Option<String>,
+        /// Output format (json: the page and its fields, for tools)
+        #[arg(long, value_enum, default_value_t = TextOrJson::Human)]
+        format: TextOrJson,
     },
 }
 
@@ -96,6 +149,14 @@ pub struct StatusArgs {
     /// 1h30m): the check to run before a long apply
     #[arg(long, value_name = "DURATION", value_parser = min_remaining)]
     pub min_remaining: Option<i64>,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = TextOrJson::Human)]
+    pub format: TextOrJson,
+    /// When to use colours (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 fn min_remaining(v: &str) -> Result<i64, String> {
@@ -162,6 +223,20 @@ pub struct CheckArgs {
     /// regen-config again would be no fix.
     #[arg(skip)]
     pub after_regen: bool,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// When to use colours (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Show more (every reference in the profiles table)
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Show only findings that fail the run, and the summary
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 /// Options of every command that changes files.
@@ -215,6 +290,17 @@ pub struct RegenArgs {
     pub timeout: u64,
     #[command(flatten)]
     pub write: WriteArgs,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// With --check: the drift as text or JSON
+    #[arg(long, value_enum, default_value_t = TextOrJson::Human)]
+    pub format: TextOrJson,
+    /// When to use colours in the diff (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Only the findings of the check after writing that fail it
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -245,6 +331,8 @@ pub struct SsoLoginArgs {
     pub timeout: u64,
     #[command(flatten)]
     pub login: LoginArgs,
+    #[command(flatten)]
+    pub project: ProjectOpts,
 }
 
 #[derive(Debug, Args)]
@@ -264,6 +352,11 @@ pub struct SsoResetArgs {
     pub write: WriteArgs,
     #[command(flatten)]
     pub login_args: LoginArgs,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// When to use colours in the diff (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 fn leverage_version(v: &str) -> Result<String, String> {

@@ -16,15 +16,16 @@ fn main() -> ExitCode {
     // A proxy's or endpoint's password is masked in whatever text may carry it.
     leverage_doctor::read::endpoints::register_url_secrets();
     let cli = Cli::parse();
+    let global = cli.command.global();
     let result = match &cli.command {
-        Command::Check(args) => commands::check::run(args, &cli.global),
-        Command::RegenConfig(args) => commands::regen_config::run(args, &cli.global),
-        Command::SsoReset(args) => commands::sso_reset::run(args, &cli.global),
-        Command::SsoLogin(args) => commands::sso_login::run(args, &cli.global),
-        Command::Status(args) => commands::status::run(args, &cli.global),
+        Command::Check(args) => commands::check::run(args, &global),
+        Command::RegenConfig(args) => commands::regen_config::run(args, &global),
+        Command::SsoReset(args) => commands::sso_reset::run(args, &global),
+        Command::SsoLogin(args) => commands::sso_login::run(args, &global),
+        Command::Status(args) => commands::status::run(args, &global),
         Command::Completions { shell } => commands::completions::completions(*shell),
         Command::Man => commands::completions::man(),
-        Command::Explain { id } => commands::explain::run(id.as_deref()),
+        Command::Explain { id, .. } => commands::explain::run(id.as_deref(), &global),
     };
     match result {
         Ok(Exit::Clean) => ExitCode::SUCCESS,

@@ -175,9 +175,8 @@ fn aws_dir_overrides_home() {
     std::fs::remove_dir_all(case.aws()).unwrap();
     let (code, _) = check_json(
         case.cmd("")
-            .arg("--aws-dir")
-            .arg(elsewhere.path())
-            .args(["check", "--offline"]),
+            .args(["check", "--offline", "--aws-dir"])
+            .arg(elsewhere.path()),
     );
     assert_eq!(code, 0);
     let (code, report) = check_json(case.cmd("").args(["check", "--offline"]));
@@ -292,4 +291,45 @@ fn the_profiles_table_fits_the_terminal() {
     let wide = run("250");
     assert!(wide.contains("┆ referenced at"), "{wide}");
     assert!(!run("250").contains("\nprofile "));
+}
+
+/// Each subcommand takes only the options it uses: a format it cannot produce, or an option it
+/// would ignore, is refused (exit 2) with the parser's one-line reason; `explain` gives JSON.
+#[test]
+fn subcommands_refuse_options_they_do_not_use() {
+    for args in [
+        &["status", "--format", "sarif"][..],
+        &["explain", "--format", "sarif"],
+        &["man", "--format", "json"],
+        &["man", "--aws-dir", "x"],
+        &["explain", "LD102", "--quiet"],
+        &["sso-login", "--format", "json"],
+        &["completions", "bash", "--color", "always"],
+    ] {
+        let out = doctor().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("invalid value") || err.contains("unexpected argument"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = doctor()
+        .args(["explain", "LD102", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(page["id"], "LD102");
+    assert_eq!(page["severity"], "error");
+    assert!(page["page"].as_str().unwrap().starts_with("# LD102"));
+    let out = doctor()
+        .args(["explain", "--format", "json"])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        leverage_doctor::rules::RULES.len()
+    );
 }

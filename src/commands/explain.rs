@@ -3,13 +3,31 @@
 use super::{Exit, print};
 use crate::rules::{RULES, find};
 
-pub fn run(id: Option<&str>) -> anyhow::Result<Exit> {
+pub fn run(id: Option<&str>, global: &crate::cli::Global) -> anyhow::Result<Exit> {
+    let json = global.format == crate::cli::Format::Json;
+    let as_json = |r: &crate::rules::Rule| {
+        serde_json::json!({
+            "id": r.id,
+            "name": r.name,
+            "severity": r.severity.as_str(),
+            "summary": r.summary(),
+            "page": r.doc,
+        })
+    };
     match id {
         Some(id) => {
             let rule = find(id).ok_or_else(|| {
                 anyhow::anyhow!("no rule `{id}`; `leverage-doctor explain` lists them")
             })?;
-            print(rule.doc)?;
+            if json {
+                super::print_json(&format!("{:#}\n", as_json(rule)))?;
+            } else {
+                print(rule.doc)?;
+            }
+        }
+        None if json => {
+            let all: Vec<_> = RULES.iter().map(|r| as_json(r)).collect();
+            super::print_json(&format!("{:#}\n", serde_json::Value::Array(all)))?;
         }
         None => {
             let list: String = RULES

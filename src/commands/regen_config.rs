@@ -209,6 +209,11 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         diff: false,
         yes: false,
         after_regen: true,
+        project: args.project.clone(),
+        format: global.format,
+        color: global.color,
+        verbose: false,
+        quiet: global.quiet,
     };
     super::check::run(&check, global).context("checking the regenerated config")
 }
