@@ -48,9 +48,20 @@ fn wrong_mode_profile(cx: &Context, out: &mut Vec<Diagnostic>) {
         };
         let has = |k: &str| aws.profile_value(name, k).is_some();
         let (message, fix) = match cx.mode {
+            // The name is the one Leverage writes in SSO mode: the section is a leftover of
+            // the IAM set-up, and its role_arn wins over the keys Leverage writes.
+            Mode::Sso
+                if (has("role_arn") || has("source_profile"))
+                    && crate::leverage::is_role_credentials_name(&cx.name, name) =>
+            {
+                (
+                    format!("SSO is on, but `{name}` is still an IAM role profile (role_arn/source_profile): a leftover of the IAM set-up"),
+                    format!("delete the `role_arn`, `source_profile` and `mfa_serial` lines of [profile {name}] in {}/config: in SSO mode the Leverage CLI writes this profile's keys itself, and a role_arn would make the SDKs assume the role instead", aws.dir_display),
+                )
+            }
             Mode::Sso if has("role_arn") || has("source_profile") => (
                 format!("SSO is on, but `{name}` is an IAM role profile (role_arn/source_profile)"),
-                "name the profile the Leverage CLI writes for the account in SSO mode (\"${var.project}-<account>-<role>\", as the other layers do), or, if the project uses IAM keys, set `sso_enabled = false` in config/common.tfvars",
+                "name the profile the Leverage CLI writes for the account in SSO mode (\"${var.project}-<account>-<role>\", as the other layers do), or, if the project uses IAM keys, set `sso_enabled = false` in config/common.tfvars".to_string(),
             ),
             Mode::Iam | Mode::IamMfa
                 if has("sso_start_url")
@@ -60,7 +71,7 @@ fn wrong_mode_profile(cx: &Context, out: &mut Vec<Diagnostic>) {
             {
                 (
                     format!("SSO is off, but `{name}` is an SSO profile"),
-                    "name this project's IAM profile for the account (\"${var.project}-<account>-devops\"), or, if the project signs in with SSO, set `sso_enabled = true` in config/common.tfvars",
+                    "name this project's IAM profile for the account (\"${var.project}-<account>-devops\"), or, if the project signs in with SSO, set `sso_enabled = true` in config/common.tfvars".to_string(),
                 )
             }
             _ => continue,
@@ -89,8 +100,8 @@ fn environment_override(cx: &Context, out: &mut Vec<Diagnostic>) {
         let shown: String = key.chars().take(4).collect();
         out.push(env_label(
             LD403
-                .diag(format!("AWS_ACCESS_KEY_ID is set ({shown}…): it beats every profile for the AWS CLI and SDKs"))
-                .help("Terraform's provider still uses its `profile`, but the backend, the AWS CLI and scripts use these keys")
+                .diag(format!("AWS_ACCESS_KEY_ID is set ({shown}…): the AWS CLI and every SDK call that names no profile use these keys"))
+                .help("Terraform's provider and backend use the `profile` they name; `aws` commands, hooks and scripts run without --profile get these keys instead")
                 .fix("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"),
         ));
     } else if model.env("AWS_SESSION_TOKEN").is_some() {

@@ -849,7 +849,11 @@ fn mixed_credential_sources(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .profile(name.clone())
                 .at(at, "several sources")
                 .help("each SDK picks its own by precedence: the AWS CLI and Terraform may end up as different identities")
-                .fix("keep one source per profile; move the others to profiles of their own"),
+                .fix(if sources == ["static keys", "role_arn"] {
+                    format!("a role profile gets its keys from `source_profile`: delete aws_access_key_id, aws_secret_access_key (and aws_session_token) of `{name}` in {dir}; if those keys are the ones to use, delete role_arn and source_profile instead", dir = aws.dir_display)
+                } else {
+                    "keep one source per profile; move the others to profiles of their own".to_string()
+                }),
         );
     }
 }

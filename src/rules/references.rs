@@ -119,7 +119,7 @@ fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
                 LD101
                     .diag(format!("cannot resolve profile `{}`: {why}", r.expr))
                     .at(r.span.clone(), "unresolved")
-                    .help("the Leverage CLI resolves `var.profile`, `var.project` and other `var.x` from config/*.tfvars and <account>/config/*.tfvars")
+                    .help("Terraform takes `var.x` from the tfvars files the run passes (config/*.tfvars, <account>/config/*.tfvars) and from variable defaults; one that none of them sets has no value here")
                     .fix("use a literal, `var.profile`, or \"${var.project}-<account>-<role>\""),
             ),
         }

@@ -173,7 +173,7 @@ fn sso_token_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             LD503
                 .diag(format!("the SSO token file `{}` {problem}", token.name))
                 .at(Span::whole(token.file), "invalid token file")
-                .help("the Leverage CLI and the AWS CLI cannot use it and report an expired or missing session")
+                .help("the Leverage CLI stops reading it (a traceback) before Terraform runs; signing in again writes a new one")
                 .fix(format!("rm {}/sso/cache/{} && {LOGIN_FIX}", aws.dir_display, token.name)),
         );
     }
@@ -205,8 +205,10 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
             out.push(
                 LD504
                     .diag(format!("`expiration` of `{name}` is not milliseconds since the epoch: `{}`", exp.value))
+                    .severity(Severity::Error)
                     .profile(name.clone())
                     .at(exp.value_span.clone(), "unreadable")
+                    .help("the Leverage CLI reads it as a number before refreshing (`int(...)`) and stops with a ValueError: no `leverage tf` command runs in a layer that uses this profile")
                     .fix("delete the `expiration` line; the Leverage CLI writes a new one on its next run"),
             );
             continue;
