@@ -87,8 +87,10 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         let Some(sep_at) = body.find(['=', ':']) else {
             last_was_entry = false;
             // A line no reader can parse may still hold a secret (`aws_secret_access_key
-            // wJalr…`): it is never shown.
-            secrets.push(key_start..line_range.end);
+            // wJalr…`): then it is never shown; prose is.
+            if crate::source::may_hold_secret(body) {
+                secrets.push(key_start..line_range.end);
+            }
             ini.problems.push(IniProblem {
                 kind: IniProblemKind::NoSeparator,
                 span: Span::new(file, key_start..line_range.end),
@@ -98,7 +100,9 @@ pub fn parse(text: &str, file: FileId, kind: IniKind) -> (IniFile, Vec<Range<usi
         };
         let Some(section) = ini.sections.last_mut() else {
             last_was_entry = false;
-            secrets.push(key_start..line_range.end);
+            if crate::source::may_hold_secret(body) {
+                secrets.push(key_start..line_range.end);
+            }
             ini.problems.push(IniProblem {
                 kind: IniProblemKind::TextBeforeSection,
                 span: Span::new(file, key_start..line_range.end),

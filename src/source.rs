@@ -180,6 +180,24 @@ impl Sources {
 
 /// Names whose values are secrets in any project file (.tf, .tfvars, build.env, AWS files):
 /// `secret_key = "…"`, `token = …`, `AWS_SECRET_ACCESS_KEY=…`. Matched on the key, lower-cased.
+/// A line that could not be parsed may still hold a secret (`aws_secret_access_key wJalr…`, a
+/// pasted key alone): true when a word of it is secret-named or looks like key material (20 or
+/// more characters of base64 with upper and lower case letters and digits). Prose and names
+/// (`Role profiles written by…`, `bb-apps-devstg-devops`) are shown as they are.
+pub fn may_hold_secret(line: &str) -> bool {
+    line.split(|c: char| c.is_whitespace() || c == '=' || c == ':')
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            let material = w.len() >= 20
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/+=_-".contains(&b))
+                && w.bytes().any(|b| b.is_ascii_uppercase())
+                && w.bytes().any(|b| b.is_ascii_lowercase())
+                && w.bytes().any(|b| b.is_ascii_digit());
+            material || (w.len() >= 5 && is_secret_name(w))
+        })
+}
+
 fn is_secret_name(key: &str) -> bool {
     let key = key.trim().trim_matches('"');
     let key = key.strip_prefix("export ").unwrap_or(key).trim();
@@ -223,6 +241,23 @@ fn secret_assignments(text: &str) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_lines_that_may_hold_a_secret_are_masked() {
+        for (line, secret) in [
+            (
+                "Role profiles written by leverage credentials configure",
+                false,
+            ),
+            ("output json", false),
+            ("bb-apps-devstg-devops us-east-1", false),
+            ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", true),
+            ("aws_secret_access_key wJalr", true),
+            ("  session_token", true),
+        ] {
+            assert_eq!(may_hold_secret(line), secret, "{line}");
+        }
+    }
 
     #[test]
     fn line_col_and_masking() {
