@@ -149,3 +149,30 @@ fn strip_sgr(text: &str) -> String {
     }
     out + rest
 }
+
+/// The status table wraps its cells to the terminal (`COLUMNS`): no line wider than 60 there;
+/// piped without it, rows are as wide as their content.
+#[test]
+fn the_status_table_fits_the_terminal() {
+    let case = Case::new("sso-healthy");
+    token_expiring_in(&case, 30);
+    let run = |columns: Option<&str>| {
+        let mut cmd = case.cmd("shared");
+        if let Some(c) = columns {
+            cmd.env("COLUMNS", c);
+        }
+        let out = cmd.args(["status", "--color", "never"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let wide = run(None);
+    assert!(widest(&wide) > 60, "{wide}");
+    let narrow = run(Some("60"));
+    assert!(
+        narrow
+            .lines()
+            .filter(|l| l.starts_with(['│', '┌', '└', '╞']))
+            .all(|l| l.chars().count() <= 60),
+        "{narrow}"
+    );
+}

@@ -45,11 +45,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
             }
         }
     }
-    let found = if args.select.is_empty() {
-        crate::rules::run(&model, &analysis)
-    } else {
-        crate::rules::run_only(&model, &analysis, &args.select)
-    };
+    let found = crate::rules::run_only(&model, &analysis, &args.select);
     let diagnostics = crate::rules::apply_policy(&model, found, &args.ignore);
     if args.fix {
         return fix(args, global, &model, &diagnostics);

@@ -132,13 +132,19 @@ fn text_of(bytes: Vec<u8>) -> Result<Text, String> {
 /// is refused with where it points, never followed and printed.
 pub fn read_in_project(root: &Path, path: &Path) -> Result<Text, String> {
     let real = std::fs::canonicalize(path).map_err(|e| io_reason(&e))?;
+    read_resolved_in_project(root, &real)
+}
+
+/// Reads `real` (a canonical path) when it lies inside `root`; refuses it with where it is
+/// otherwise.
+fn read_resolved_in_project(root: &Path, real: &Path) -> Result<Text, String> {
     if !real.starts_with(root) {
         return Err(format!(
             "is a link to {}, outside the project: not read",
-            crate::secrets::escape_controls(&display_home(&real), false)
+            crate::secrets::escape_controls(&display_home(real), false)
         ));
     }
-    read_text(&real)
+    read_text(real)
 }
 
 /// `read_in_project` for a link listed in `dir`, a real folder of the project (canonical: walked
@@ -164,13 +170,7 @@ pub fn read_link_in_project(
         .entry(joined)
         .or_insert_with_key(|joined| std::fs::canonicalize(joined).map_err(|e| io_reason(&e)))
         .clone()?;
-    if !real.starts_with(root) {
-        return Err(format!(
-            "is a link to {}, outside the project: not read",
-            crate::secrets::escape_controls(&display_home(&real), false)
-        ));
-    }
-    read_text(&real)
+    read_resolved_in_project(root, &real)
 }
 
 pub fn io_reason(e: &std::io::Error) -> String {

@@ -292,9 +292,9 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
     let keep: Vec<usize> = (0..header.len())
         .filter(|&i| i != 4 || rows.iter().any(|r| r[i] != "-"))
         .collect();
+    // Laid out at its natural width (comfy-table's default), then measured against the terminal.
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    fit(&mut table, None);
     table.set_header(keep.iter().map(|&i| header[i]));
     for row in &rows {
         table.add_row(keep.iter().map(|&i| row[i].as_str()));
@@ -343,22 +343,6 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
         }
     }
     out.push('\n');
-}
-
-/// A table as wide as the terminal at most: cells wrap (comfy-table's dynamic arrangement);
-/// without a width it is as wide as its content (a pipe, a file, a CI log).
-pub fn fit(table: &mut comfy_table::Table, width: Option<u16>) {
-    use comfy_table::ContentArrangement;
-    match width {
-        Some(w) => {
-            table
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(w);
-        }
-        None => {
-            table.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
 }
 
 fn summary(out: &mut String, report: &Report, paint: &Paint) {

@@ -64,7 +64,7 @@ pub fn human(
     }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    super::human::fit(&mut table, width);
+    fit(&mut table, width);
     // Colour through comfy-table, which counts only the visible characters for the layout.
     if color {
         table.enforce_styling();
@@ -117,4 +117,20 @@ pub fn human(
         ]);
     }
     format!("{table}\n* needed by this scope (--min-remaining gates on these)\n")
+}
+
+/// A table as wide as the terminal at most: cells wrap (comfy-table's dynamic arrangement);
+/// without a width it is as wide as its content (a pipe, a file, a CI log).
+fn fit(table: &mut comfy_table::Table, width: Option<u16>) {
+    use comfy_table::ContentArrangement;
+    match width {
+        Some(w) => {
+            table
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(w);
+        }
+        None => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
 }

@@ -295,21 +295,16 @@ impl<'a> Context<'a> {
 
 /// Runs every rule over the model; diagnostics come back ordered by file, line and rule.
 pub fn run(model: &Model, analysis: &Analysis) -> Vec<Diagnostic> {
-    let cx = Context::new(model, analysis);
-    let mut out = Vec::new();
-    for rule in RULES {
-        (rule.check)(&cx, &mut out);
-    }
-    out
+    run_only(model, analysis, &[])
 }
 
-/// Runs only the rules `ids` names (`--select`; case-insensitive ids).
+/// Runs only the rules `ids` names (`--select`; case-insensitive ids), every rule when empty.
 pub fn run_only(model: &Model, analysis: &Analysis, ids: &[String]) -> Vec<Diagnostic> {
     let cx = Context::new(model, analysis);
     let mut out = Vec::new();
     for rule in RULES
         .iter()
-        .filter(|r| ids.iter().any(|id| id.eq_ignore_ascii_case(r.id)))
+        .filter(|r| ids.is_empty() || ids.iter().any(|id| id.eq_ignore_ascii_case(r.id)))
     {
         (rule.check)(&cx, &mut out);
     }
