@@ -24,7 +24,7 @@ fn a_token_that_is_not_json_is_ld503() {
     std::fs::write(case.aws().join("sso/cache/token"), "\u{0}\u{1}garbage").unwrap();
     let (code, report) = run(&case, "");
     assert_eq!(code, 1);
-    assert_eq!(rules_of(&report), ["LD101", "LD503"]);
+    assert_eq!(rules_of(&report), ["LD503"]);
 }
 
 #[test]

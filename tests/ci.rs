@@ -207,6 +207,13 @@ fn settings_file_ignores_regrades_and_fails_on() {
     assert_eq!(ld505["severity"], "warning");
     // fail-on: a project with only warnings passes by default and fails with fail-on = warning.
     let healthy = Case::new("sso-healthy");
+    // Its one info: a profile taken from a map only Terraform knows (LD101).
+    let layer = healthy
+        .project()
+        .join("apps-devstg/us-east-1/k8s-eks/cluster/config.tf");
+    let mut config = std::fs::read_to_string(&layer).unwrap();
+    config.push_str("\ndata \"terraform_remote_state\" \"extra\" {\n  for_each = var.extra_states\n  backend  = \"s3\"\n  config   = { profile = lookup(each.value, \"profile\", var.profile) }\n}\n");
+    std::fs::write(&layer, config).unwrap();
     let (code, _) = check_json(
         healthy
             .cmd("")

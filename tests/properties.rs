@@ -87,7 +87,7 @@ proptest! {
         vars.insert("project".to_string(), ::hcl::Value::from("bb"));
         vars.insert("profile".to_string(), ::hcl::Value::from("bb-shared-devops"));
         if let Ok(body) = hcl::parse_body(&text, id) {
-            for r in hcl::profile_refs(&body, &text, id, &vars, "l") {
+            for r in hcl::profile_refs(&body, &text, id, &vars, "l").refs {
                 let range = r.span.range.clone().unwrap();
                 prop_assert!(range.end <= text.len());
             }

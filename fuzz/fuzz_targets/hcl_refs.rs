@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     vars.insert("profile".to_string(), ::hcl::Value::from("bb-shared-devops"));
     match hcl::parse_body(&text, id) {
         Ok(body) => {
-            for r in hcl::profile_refs(&body, &text, id, &vars, "layer") {
+            for r in hcl::profile_refs(&body, &text, id, &vars, "layer").refs {
                 let _ = sources.start_of(&r.span);
             }
         }

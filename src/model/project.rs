@@ -102,6 +102,11 @@ pub enum Resolution {
     Resolved(String),
     /// Left out on purpose, as the Leverage CLI leaves it out (`lookup(`, `local.`).
     Skipped(String),
+    /// Taken from the elements of literal `locals` maps (named here) that a `for_each`
+    /// iterates: each element's profile is a reference of its own, checked where it is
+    /// written (and `lookup`'s default, when an element lacks the key). The Leverage CLI skips
+    /// it, as it skips every `lookup(`.
+    Iterated(String),
     /// Could not be worked out: why.
     Unresolved(String),
 }

@@ -339,6 +339,38 @@ pub fn providers_without_profile(body: &Body, file: FileId) -> Vec<Span> {
         .collect()
 }
 
+/// What one layer file says about profiles: its `profile` attributes, resolved with the
+/// variables Terraform is given, and what a layer-wide pass needs to follow `for_each` over
+/// the layer's literal `locals` maps ([`resolve_iterations`]).
+#[derive(Debug, Default)]
+pub struct FileRefs {
+    pub refs: Vec<ProfileRef>,
+    pub iterations: Vec<Iteration>,
+    pub local_maps: Vec<LocalMap>,
+}
+
+/// A profile taken from the element a `for_each` over `locals` maps gives
+/// (`lookup(each.value, "profile", default)`, `each.value.profile`).
+#[derive(Debug, Clone)]
+pub struct Iteration {
+    /// Index of the reference in its file's `refs`.
+    pub at: usize,
+    /// The `locals` maps the `for_each` draws its elements from (several behind a condition).
+    pub locals: Vec<String>,
+    /// The element's key that names the profile.
+    pub key: String,
+    /// `lookup`'s default, for elements without the key, resolved like any reference.
+    pub default: Option<ProfileRef>,
+}
+
+/// A `locals` value written as a map of objects: the keys each element has, or `None` when an
+/// element is not written out (a function call, a variable), so the map cannot be followed.
+#[derive(Debug, Clone)]
+pub struct LocalMap {
+    pub name: String,
+    pub element_keys: Option<Vec<Vec<String>>>,
+}
+
 /// Every `profile` attribute of a layer file, resolved with the variables Terraform is given.
 pub fn profile_refs(
     body: &Body,
@@ -346,16 +378,156 @@ pub fn profile_refs(
     file: FileId,
     vars: &hcl::Map<String, hcl::Value>,
     owner: &str,
-) -> Vec<ProfileRef> {
+) -> FileRefs {
     let mut walker = RefWalker {
         text,
         file,
         vars,
         owner,
-        out: Vec::new(),
+        for_each: None,
+        out: FileRefs::default(),
     };
     walker.body(body, &RefSite::Other, 0);
     walker.out
+}
+
+/// Follows each `for_each` over a literal `locals` map of a layer: a reference taken from its
+/// elements resolves to the profiles the elements write (each a reference of its own, checked
+/// where it is written), plus `lookup`'s default when an element lacks the key (a reference
+/// Terraform alone reads: the Leverage CLI skips every value that holds `lookup`).
+/// A map written nowhere or not as literals, or an element without the key and no default
+/// (Terraform fails on it), leaves the reference skipped, as before.
+pub fn resolve_iterations(
+    refs: &mut Vec<ProfileRef>,
+    iterations: Vec<Iteration>,
+    maps: &[LocalMap],
+) {
+    for it in iterations {
+        let mut missing_key = false;
+        let mut known = true;
+        for name in &it.locals {
+            let mut found = maps.iter().filter(|m| &m.name == name);
+            match (found.next(), found.next()) {
+                (
+                    Some(LocalMap {
+                        element_keys: Some(elements),
+                        ..
+                    }),
+                    None,
+                ) => {
+                    missing_key |= elements.iter().any(|keys| !keys.contains(&it.key));
+                }
+                _ => known = false,
+            }
+        }
+        if !known || (missing_key && it.default.is_none()) {
+            continue;
+        }
+        let Some(r) = refs.get_mut(it.at) else {
+            continue;
+        };
+        r.resolution = Resolution::Iterated(
+            it.locals
+                .iter()
+                .map(|l| format!("local.{l}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        if missing_key && let Some(default) = it.default {
+            refs.push(default);
+        }
+    }
+}
+
+/// The `locals` a `for_each` draws its elements from: `local.x`, `cond ? local.x : {}`, or
+/// `{ for k, v in local.x : k => v if … }` (a subset of local.x's elements).
+fn iterated_locals(expr: &Expression) -> Option<Vec<String>> {
+    match expr {
+        Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
+            (Expression::Variable(v), [op]) if v.as_str() == "local" => match op.value() {
+                hcl::edit::expr::TraversalOperator::GetAttr(name) => {
+                    Some(vec![name.as_str().to_string()])
+                }
+                _ => None,
+            },
+            _ => None,
+        },
+        Expression::Object(obj) if obj.is_empty() => Some(Vec::new()),
+        Expression::Parenthesis(inner) => iterated_locals(inner.inner()),
+        Expression::Conditional(c) => {
+            let mut all = iterated_locals(&c.true_expr)?;
+            all.extend(iterated_locals(&c.false_expr)?);
+            Some(all)
+        }
+        Expression::ForExpr(f) => match &f.value_expr {
+            Expression::Variable(v)
+                if f.key_expr.is_some()
+                    && !f.grouping
+                    && v.as_str() == f.intro.value_var.as_str() =>
+            {
+                iterated_locals(&f.intro.collection_expr)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `lookup(each.value, "key"[, default])`, `each.value.key` or `each.value["key"]`: the key,
+/// and the default.
+fn each_value_key(expr: &Expression) -> Option<(String, Option<&Expression>)> {
+    use hcl::edit::expr::TraversalOperator as Op;
+    let is_each_value = |e: &Expression| match e {
+        Expression::Traversal(t) => {
+            matches!(&t.expr, Expression::Variable(v) if v.as_str() == "each")
+                && matches!(t.operators.as_slice(), [op] if matches!(op.value(), Op::GetAttr(a) if a.as_str() == "value"))
+        }
+        _ => false,
+    };
+    match expr {
+        Expression::FuncCall(call)
+            if call.name.namespace.is_empty() && call.name.name.as_str() == "lookup" =>
+        {
+            let args: Vec<&Expression> = call.args.iter().collect();
+            match args.as_slice() {
+                [map, Expression::String(key), rest @ ..]
+                    if rest.len() <= 1 && is_each_value(map) =>
+                {
+                    Some((key.as_str().to_string(), rest.first().copied()))
+                }
+                _ => None,
+            }
+        }
+        Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
+            (Expression::Variable(v), [value, key]) if v.as_str() == "each" => {
+                if !matches!(value.value(), Op::GetAttr(a) if a.as_str() == "value") {
+                    return None;
+                }
+                match key.value() {
+                    Op::GetAttr(k) => Some((k.as_str().to_string(), None)),
+                    Op::Index(Expression::String(k)) => Some((k.as_str().to_string(), None)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The keys of each element of a `locals` map of objects, `None` when one is not a literal.
+fn element_keys(expr: &Expression) -> Option<Vec<Vec<String>>> {
+    let Expression::Object(obj) = expr else {
+        return None;
+    };
+    obj.iter()
+        .map(|(_, element)| match element.expr() {
+            Expression::Object(fields) => {
+                Some(fields.iter().filter_map(|(k, _)| key_text(k)).collect())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Expressions evaluated on this thread, by their text and the variables they name.
@@ -370,7 +542,9 @@ struct RefWalker<'a> {
     file: FileId,
     vars: &'a hcl::Map<String, hcl::Value>,
     owner: &'a str,
-    out: Vec<ProfileRef>,
+    /// The `locals` maps the enclosing block's `for_each` iterates, when it is one.
+    for_each: Option<Vec<String>>,
+    out: FileRefs,
 }
 
 impl RefWalker<'_> {
@@ -379,9 +553,9 @@ impl RefWalker<'_> {
     /// found inside it is hidden from the CLI.
     fn hide_beside(&mut self, start: usize, own: Option<usize>) {
         if let Some(own) = own
-            && !self.out[own].expr.contains("lookup")
+            && !self.out.refs[own].expr.contains("lookup")
         {
-            for (i, r) in self.out.iter_mut().enumerate().skip(start) {
+            for (i, r) in self.out.refs.iter_mut().enumerate().skip(start) {
                 if i != own {
                     r.hidden_from_cli = true;
                 }
@@ -393,14 +567,14 @@ impl RefWalker<'_> {
         if depth > MAX_DEPTH {
             return;
         }
-        let start = self.out.len();
+        let start = self.out.refs.len();
         let mut own = None;
         for structure in body.iter() {
             match structure {
                 Structure::Attribute(attr) => {
                     if attr.key.as_str() == "profile" {
                         let region = body.get_attribute("region").is_some();
-                        own = Some(self.out.len());
+                        own = Some(self.out.refs.len());
                         self.reference(&attr.value, site, region);
                     } else if attr.key.as_str() == "args"
                         && let Expression::Array(items) = &attr.value
@@ -432,7 +606,21 @@ impl RefWalker<'_> {
                         ("locals", _) => RefSite::Local,
                         _ => site.clone(),
                     };
+                    if block.ident.as_str() == "locals" {
+                        for attr in block.body.attributes() {
+                            self.out.local_maps.push(LocalMap {
+                                name: attr.key.as_str().to_string(),
+                                element_keys: element_keys(&attr.value),
+                            });
+                        }
+                    }
+                    let outer = self.for_each.take();
+                    self.for_each = match block.body.get_attribute("for_each") {
+                        Some(a) => iterated_locals(&a.value),
+                        None => outer.clone(),
+                    };
                     self.body(&block.body, &site, depth + 1);
+                    self.for_each = outer;
                 }
             }
         }
@@ -449,11 +637,11 @@ impl RefWalker<'_> {
                 let region = obj
                     .iter()
                     .any(|(key, _)| key_text(key).as_deref() == Some("region"));
-                let start = self.out.len();
+                let start = self.out.refs.len();
                 let mut own = None;
                 for (key, value) in obj.iter() {
                     if key_text(key).as_deref() == Some("profile") {
-                        own = Some(self.out.len());
+                        own = Some(self.out.refs.len());
                         self.reference(value.expr(), site, region);
                     } else {
                         self.expr(value.expr(), site, depth + 1);
@@ -471,6 +659,27 @@ impl RefWalker<'_> {
     }
 
     fn reference(&mut self, value: &Expression, site: &RefSite, region_given: bool) {
+        let at = self.out.refs.len();
+        let r = self.profile_ref(value, site, region_given);
+        if !matches!(r.resolution, Resolution::Resolved(_))
+            && let Some(locals) = &self.for_each
+            && let Some((key, default)) = each_value_key(value)
+        {
+            let default = default.map(|d| ProfileRef {
+                hidden_from_cli: true,
+                ..self.profile_ref(d, site, region_given)
+            });
+            self.out.iterations.push(Iteration {
+                at,
+                locals: locals.clone(),
+                key,
+                default,
+            });
+        }
+        self.out.refs.push(r);
+    }
+
+    fn profile_ref(&self, value: &Expression, site: &RefSite, region_given: bool) -> ProfileRef {
         let span = span_of(self.file, value);
         let written = span
             .range
@@ -518,7 +727,7 @@ impl RefWalker<'_> {
                 }
             }
         };
-        self.out.push(ProfileRef {
+        ProfileRef {
             span,
             expr: written,
             site: site.clone(),
@@ -526,7 +735,7 @@ impl RefWalker<'_> {
             owner: self.owner.to_string(),
             region_given,
             hidden_from_cli: false,
-        });
+        }
     }
 }
 
@@ -599,7 +808,7 @@ locals {
         let mut vars = hcl::Map::new();
         vars.insert("profile".into(), hcl::Value::from("bb-apps-devstg-devops"));
         vars.insert("project".into(), hcl::Value::from("bb"));
-        let refs = profile_refs(&body, text, id, &vars, "apps-devstg/l");
+        let refs = profile_refs(&body, text, id, &vars, "apps-devstg/l").refs;
         assert_eq!(refs.len(), 4);
         assert_eq!(refs[0].resolved(), Some("bb-apps-devstg-devops"));
         assert_eq!(refs[1].resolved(), Some("bb-shared-devops"));
@@ -617,6 +826,96 @@ locals {
                 .line_col(refs[1].span.range.clone().unwrap().start),
             (8, 13)
         );
+    }
+
+    /// `for_each` over literal `locals` maps, as the reference architecture writes it: the
+    /// `lookup` takes the elements' profiles (each its own reference), plus the default where an
+    /// element lacks `profile`; what cannot be followed stays skipped.
+    #[test]
+    fn iterations_over_locals_maps_resolve() {
+        let config = r#"
+data "terraform_remote_state" "all" {
+  for_each = local.all
+  config = { profile = lookup(each.value, "profile") }
+}
+data "terraform_remote_state" "some" {
+  for_each = { for k, v in local.some : k => v if !v["tgw"] }
+  config = { profile = lookup(each.value, "profile", var.profile) }
+}
+data "terraform_remote_state" "maybe" {
+  for_each = var.on ? local.all : {}
+  config = { profile = each.value.profile }
+}
+data "terraform_remote_state" "no_default" {
+  for_each = local.some
+  config = { profile = lookup(each.value, "profile") }
+}
+data "terraform_remote_state" "computed" {
+  for_each = local.computed
+  config = { profile = lookup(each.value, "profile", var.profile) }
+}
+data "terraform_remote_state" "other" {
+  for_each = var.states
+  config = { profile = lookup(each.value, "profile", var.profile) }
+}
+"#;
+        let locals = r#"
+locals {
+  all      = { a = { profile = "${var.project}-shared-devops" } }
+  some     = { a = { profile = "bb-network-devops", tgw = false }, b = { tgw = false } }
+  computed = merge(local.all, {})
+}
+"#;
+        let mut vars = hcl::Map::new();
+        vars.insert("profile".into(), hcl::Value::from("bb-apps-devstg-devops"));
+        vars.insert("project".into(), hcl::Value::from("bb"));
+        let mut refs = Vec::new();
+        let mut iterations = Vec::new();
+        let mut maps = Vec::new();
+        for text in [config, locals] {
+            let found = profile_refs(
+                &parse_body(text, FileId::DETACHED).unwrap(),
+                text,
+                FileId::DETACHED,
+                &vars,
+                "l",
+            );
+            let first = refs.len();
+            refs.extend(found.refs);
+            iterations.extend(found.iterations.into_iter().map(|mut it| {
+                it.at += first;
+                it
+            }));
+            maps.extend(found.local_maps);
+        }
+        resolve_iterations(&mut refs, iterations, &maps);
+        let kind = |r: &ProfileRef| match &r.resolution {
+            Resolution::Resolved(name) => format!("resolved {name}"),
+            Resolution::Skipped(_) => "skipped".into(),
+            Resolution::Iterated(from) => format!("iterated {from}"),
+            Resolution::Unresolved(_) => "unresolved".into(),
+        };
+        let got: Vec<String> = refs.iter().map(kind).collect();
+        assert_eq!(
+            got,
+            [
+                "iterated local.all",
+                "iterated local.some",
+                "iterated local.all",
+                // an element without `profile` and no default: Terraform fails on it
+                "skipped",
+                // not a map written out
+                "skipped",
+                // not a local
+                "skipped",
+                "resolved bb-shared-devops",
+                "resolved bb-network-devops",
+                // the default, for element `b` of local.some
+                "resolved bb-apps-devstg-devops",
+            ]
+        );
+        assert!(refs[8].hidden_from_cli);
+        assert_eq!(refs[8].expr, "var.profile");
     }
 
     #[test]
@@ -641,7 +940,7 @@ organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
         let id = s.add(PathBuf::from("c"), "c".into(), text.into());
         let (vars, body) = tfvars(text, id).unwrap();
         assert_eq!(vars.get("t").unwrap().value, hcl::Value::Null);
-        let refs = profile_refs(&body, text, id, &hcl::Map::new(), "l");
+        let refs = profile_refs(&body, text, id, &hcl::Map::new(), "l").refs;
         assert!(matches!(refs[0].resolution, Resolution::Unresolved(_)));
     }
 

@@ -165,6 +165,8 @@ impl Reader {
         let parsed = parse_layers_parallel(root, &jobs);
         for (job, files) in jobs.iter().zip(parsed) {
             let mut refs = Vec::new();
+            let mut iterations = Vec::new();
+            let mut local_maps = Vec::new();
             let mut commented_profiles = Vec::new();
             let mut s3_backend = false;
             let mut providers_without_profile = Vec::new();
@@ -206,10 +208,19 @@ impl Reader {
                     e.span.file = file;
                     parse_errors.push(e);
                 }
-                refs.extend(done.refs.into_iter().map(|mut r| {
+                let first = refs.len();
+                refs.extend(done.refs.refs.into_iter().map(|mut r| {
                     r.span.file = file;
                     r
                 }));
+                iterations.extend(done.refs.iterations.into_iter().map(|mut it| {
+                    it.at += first;
+                    if let Some(d) = &mut it.default {
+                        d.span.file = file;
+                    }
+                    it
+                }));
+                local_maps.extend(done.refs.local_maps);
                 providers_without_profile.extend(done.without_profile.into_iter().map(|mut s| {
                     s.file = file;
                     s
@@ -237,6 +248,7 @@ impl Reader {
                     aws_constraint.get_or_insert(c);
                 }
             }
+            tf::resolve_iterations(&mut refs, iterations, &local_maps);
             // What `init` installs: the lock file's version, else the newest the constraint allows.
             let lock = root.join(&job.path).join(".terraform.lock.hcl");
             let locked = if lock.is_file() {
@@ -570,7 +582,7 @@ struct LayerJob {
 struct ParsedFile {
     path: PathBuf,
     text: Result<String, String>,
-    refs: Vec<ProfileRef>,
+    refs: tf::FileRefs,
     s3_backend: bool,
     without_profile: Vec<Span>,
     aws_constraint: Option<Located<String>>,
@@ -596,7 +608,7 @@ fn parse_layer_file(
     let mut done = ParsedFile {
         path: path.to_path_buf(),
         text: Err(String::new()),
-        refs: Vec::new(),
+        refs: tf::FileRefs::default(),
         s3_backend: false,
         without_profile: Vec::new(),
         aws_constraint: None,
@@ -771,7 +783,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
             state.results[i] = Some(ParsedFile {
                 path: work[i].1.0.clone(),
                 text: Ok(String::new()),
-                refs: Vec::new(),
+                refs: tf::FileRefs::default(),
                 s3_backend: false,
                 without_profile: Vec::new(),
                 aws_constraint: None,

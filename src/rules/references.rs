@@ -94,7 +94,7 @@ fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     for r in &cx.refs {
         match &r.resolution {
-            Resolution::Resolved(_) | Resolution::Skipped(_) => {}
+            Resolution::Resolved(_) | Resolution::Skipped(_) | Resolution::Iterated(_) => {}
             // key_finder tests `"lookup" in value` on every profile it meets: on null it
             // raises (TypeError), in SSO and MFA runs alike, before Terraform starts.
             Resolution::Unresolved(_)
@@ -607,7 +607,10 @@ fn profile_variable_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     for r in &cx.refs {
         if r.site == RefSite::Backend
-            || matches!(r.resolution, Resolution::Skipped(_))
+            || matches!(
+                r.resolution,
+                Resolution::Skipped(_) | Resolution::Iterated(_)
+            )
             || !cx.cli_reads(r)
         {
             continue;
