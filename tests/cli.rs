@@ -333,3 +333,69 @@ fn subcommands_refuse_options_they_do_not_use() {
         leverage_doctor::rules::RULES.len()
     );
 }
+
+/// A profile many layers name shows a few of its places and counts the rest (the reference
+/// architecture's missing profiles filled ~2 000 lines); `-v` and JSON keep every place.
+#[test]
+fn a_finding_shows_a_few_places_and_counts_the_rest() {
+    let case = Case::new("broken-iam");
+    for i in 0..6 {
+        let layer = case.project().join(format!("shared/us-east-1/extra-{i}"));
+        std::fs::create_dir_all(&layer).unwrap();
+        std::fs::write(
+            layer.join("config.tf"),
+            "provider \"aws\" {\n  region  = var.region\n  profile = \"${var.project}-nowhere-devops\"\n}\n",
+        )
+        .unwrap();
+    }
+    let run = |extra: &[&str]| {
+        let out = case
+            .cmd("")
+            .args([
+                "check",
+                "--all",
+                "--offline",
+                "--color",
+                "never",
+                "--select",
+                "LD102",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let block = |text: &str| {
+        text.split("\n\n")
+            .find(|b| b.contains("`bb-nowhere-devops`"))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_string()
+    };
+    let short = block(&run(&[]));
+    assert_eq!(short.matches("- also used here").count(), 3, "{short}");
+    assert!(
+        short.contains("= 2 more (also used here; -v lists them)"),
+        "{short}"
+    );
+    let long = block(&run(&["-v"]));
+    assert_eq!(long.matches("- also used here").count(), 5, "{long}");
+    assert!(!long.contains("more (also used here"), "{long}");
+    let (_, report) =
+        check_json(
+            case.cmd("")
+                .args(["check", "--all", "--offline", "--select", "LD102"]),
+        );
+    let d = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("bb-nowhere-devops")
+        })
+        .unwrap();
+    // five other places and where the near name is defined
+    assert_eq!(d["related"].as_array().unwrap().len(), 6);
+}

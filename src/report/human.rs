@@ -111,12 +111,12 @@ pub fn render(report: &Report, style: Style) -> String {
             });
             let _ = writeln!(out, "{}\n", paint.bold(&format!("── {title} ──")));
             for d in diags {
-                diagnostic(&mut out, sources, d, &paint);
+                diagnostic(&mut out, sources, d, &paint, style.verbose);
             }
         }
     } else {
         for d in shown {
-            diagnostic(&mut out, sources, d, &paint);
+            diagnostic(&mut out, sources, d, &paint, style.verbose);
         }
     }
     if !style.quiet {
@@ -126,7 +126,10 @@ pub fn render(report: &Report, style: Style) -> String {
     out
 }
 
-fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint) {
+/// Places of one kind ("also used here") shown before the rest is counted; `-v` shows all.
+const RELATED_SHOWN: usize = 3;
+
+fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint, verbose: bool) {
     let head = paint.severity(d.severity, &format!("{}[{}]", d.severity.as_str(), d.rule));
     let _ = writeln!(out, "{head}{} {}", paint.bold(":"), paint.bold(&d.message));
     let width = std::iter::once(d.primary.as_ref())
@@ -143,8 +146,36 @@ fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint
             let _ = writeln!(out, "{pad}{} environment", paint.blue("-->"));
         }
     }
+    // A profile a hundred layers name would bury the report under its places: a few of each
+    // kind, then how many more, where they would have been (JSON and SARIF keep them all).
+    let total = |message: &str| d.related.iter().filter(|l| l.message == message).count();
+    let mut seen: Vec<(&str, usize)> = Vec::new();
     for label in &d.related {
-        snippet(out, sources, label, "-->", '-', Severity::Info, &pad, paint);
+        let n = match seen.iter_mut().find(|(m, _)| *m == label.message) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                seen.push((&label.message, 1));
+                1
+            }
+        };
+        if verbose || n <= RELATED_SHOWN {
+            snippet(out, sources, label, "-->", '-', Severity::Info, &pad, paint);
+        } else if n == RELATED_SHOWN + 1 {
+            let more = total(&label.message) - RELATED_SHOWN;
+            let what = if label.message.is_empty() {
+                "places"
+            } else {
+                &label.message
+            };
+            let _ = writeln!(
+                out,
+                "{pad} {} {more} more ({what}; -v lists them)",
+                paint.blue("=")
+            );
+        }
     }
     if let Some(help) = &d.help {
         let _ = writeln!(
