@@ -8,6 +8,7 @@ use crate::model::Model;
 use crate::model::aws::AwsFiles;
 use crate::model::project::{Mode, ProfileRef};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where a profile's credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,17 +82,17 @@ pub struct LayerRun {
     /// files its generation scans (`LeverageCli::scans`). backend.tfvars only fills in `var.profile`
     /// there (3.1.0 and 2.1.1 `get_profiles`): the backend's profile is refreshed only when a
     /// layer file names it.
-    pub refreshed: Vec<(String, ProfileRef)>,
+    pub refreshed: Vec<(String, Arc<ProfileRef>)>,
     /// What Terraform reads: every `profile` of every `*.tf`, and the backend's when the
     /// layer keeps its state in S3.
-    pub terraform: Vec<(String, ProfileRef)>,
+    pub terraform: Vec<(String, Arc<ProfileRef>)>,
 }
 
 /// Everything the rules, the live probe and the report know about the profiles in scope.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
     /// Resolved profile names in scope and every place that names them.
-    pub used: BTreeMap<String, Vec<ProfileRef>>,
+    pub used: BTreeMap<String, Vec<Arc<ProfileRef>>>,
     /// Every used profile and every profile their chains reach.
     pub profiles: BTreeMap<String, Profile>,
     /// Each layer in scope, as its run goes.
@@ -207,7 +208,7 @@ fn layer_runs(model: &Model, project: &crate::model::project::Project) -> Vec<La
     project
         .layers_in_scope()
         .map(|layer| {
-            let named = |r: &ProfileRef| r.resolved().map(|n| (n.to_string(), r.clone()));
+            let named = |r: &Arc<ProfileRef>| r.resolved().map(|n| (n.to_string(), r.clone()));
             let backend = project
                 .backend_refs
                 .iter()

@@ -49,7 +49,9 @@ pub struct SourceFile {
     pub text: String,
     /// False for files whose text must never be shown (token caches).
     pub showable: bool,
-    line_starts: Vec<usize>,
+    /// Byte offset of each line's start (u32: files are read up to 8 MiB; 4 bytes a line for
+    /// the hundreds of thousands of lines of a large project).
+    line_starts: Vec<u32>,
     secrets: Vec<Range<usize>>,
 }
 
@@ -57,11 +59,12 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let key = u32::try_from(offset).unwrap_or(u32::MAX);
+        let line = match self.line_starts.binary_search(&key) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = self.line_starts[line] as usize;
         let col = self
             .text
             .get(start..offset)
@@ -72,7 +75,8 @@ impl SourceFile {
 
     /// Byte range of a 1-based line, without its line ending.
     pub fn line_range(&self, line: usize) -> Range<usize> {
-        let start = self.line_starts[line.saturating_sub(1).min(self.line_starts.len() - 1)];
+        let start =
+            self.line_starts[line.saturating_sub(1).min(self.line_starts.len() - 1)] as usize;
         let rest = &self.text[start..];
         let end = start + rest.find('\n').unwrap_or(rest.len());
         let end = if end > start && self.text.as_bytes()[end - 1] == b'\r' {
@@ -123,8 +127,12 @@ impl Sources {
     pub fn add(&mut self, path: PathBuf, display: String, text: String) -> FileId {
         // A file name is text from outside too (a checkout may name a file `\x1b[2J.tf`).
         let display = crate::secrets::escape_controls(&display, false);
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut line_starts = Vec::with_capacity(1 + text.bytes().filter(|b| *b == b'\n').count());
+        line_starts.push(0);
+        line_starts.extend(
+            text.match_indices('\n')
+                .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+        );
         let secrets = secret_assignments(&text);
         self.files.push(SourceFile {
             display,

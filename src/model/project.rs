@@ -3,6 +3,7 @@
 use crate::source::{Located, Span};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One `KEY=VALUE` of a build.env.
 #[derive(Debug, Clone)]
@@ -144,7 +145,8 @@ pub struct Layer {
     /// Relative to the project root.
     pub path: String,
     pub account: String,
-    pub refs: Vec<ProfileRef>,
+    /// Shared: the analysis and every layer run hold the same references, not copies.
+    pub refs: Vec<Arc<ProfileRef>>,
     /// `profile = "…"` lines inside comments (`#`, `//`) of config.tf and locals.tf, with
     /// `${var.project}` substituted: the 1.x toolbox's grep-based MFA script still reads them.
     pub commented_profiles: Vec<Located<String>>,
@@ -264,7 +266,7 @@ pub struct Project {
     pub account_dirs: Vec<AccountDir>,
     pub layers: Vec<Layer>,
     /// backend.tfvars `profile` of each account.
-    pub backend_refs: Vec<ProfileRef>,
+    pub backend_refs: Vec<Arc<ProfileRef>>,
     pub scope: Scope,
     pub parse_errors: Vec<ParseError>,
     /// What is wrong with build.env `TF_BINARY` as the 3.x CLI resolves it (not found, not
@@ -429,7 +431,7 @@ impl Project {
     }
 
     /// Every profile reference in scope: the backends of the accounts in scope, then the layers'.
-    pub fn refs_in_scope(&self) -> Vec<&ProfileRef> {
+    pub fn refs_in_scope(&self) -> Vec<&Arc<ProfileRef>> {
         let backends = self
             .backend_refs
             .iter()

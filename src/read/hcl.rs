@@ -388,6 +388,7 @@ pub fn profile_refs(
         out: FileRefs::default(),
     };
     walker.body(body, &RefSite::Other, 0);
+    walker.out.refs.shrink_to_fit();
     walker.out
 }
 

@@ -175,7 +175,8 @@ impl Reader {
                 s3_backend |= done.s3_backend;
                 let display = self.display_path(&done.path);
                 let file = match done.text {
-                    Ok(text) => {
+                    Ok(None) => continue,
+                    Ok(Some(text)) => {
                         let is_config = done
                             .path
                             .file_name()
@@ -271,7 +272,7 @@ impl Reader {
             layers.push(Layer {
                 path: job.path.clone(),
                 account: job.account.clone(),
-                refs,
+                refs: refs.into_iter().map(std::sync::Arc::new).collect(),
                 commented_profiles,
                 s3_backend,
                 providers_without_profile,
@@ -316,7 +317,7 @@ impl Reader {
             accounts,
             account_dirs,
             layers,
-            backend_refs,
+            backend_refs: backend_refs.into_iter().map(std::sync::Arc::new).collect(),
             scope,
             parse_errors,
         }
@@ -581,7 +582,8 @@ struct LayerJob {
 /// and re-pointed when the file is registered).
 struct ParsedFile {
     path: PathBuf,
-    text: Result<String, String>,
+    /// `Ok(None)`: read, and nothing in it names a profile (not kept).
+    text: Result<Option<String>, String>,
     refs: tf::FileRefs,
     s3_backend: bool,
     without_profile: Vec<Span>,
@@ -636,7 +638,13 @@ fn parse_layer_file(
                     span: Span::new(detached, at..at),
                     message: "invalid UTF-8".into(),
                 });
-            } else if may_name_a_profile(&t.text) {
+            } else if !may_name_a_profile(&t.text) {
+                // Nothing in it can be reported (no place points into it): its text is not
+                // kept, and the file is not registered (ten thousand layers' main.tf and
+                // shared variables files would hold most of the memory otherwise).
+                done.text = Ok(None);
+                return done;
+            } else {
                 // A file that says neither has no profile or backend to find: no parse needed.
                 // The watchdog in `parse_layers_parallel` bounds this parse.
                 match tf::parse_body_unbounded(&t.text, detached) {
@@ -666,7 +674,7 @@ fn parse_layer_file(
                     Err(e) => done.error = Some(e),
                 }
             }
-            done.text = Ok(t.text);
+            done.text = Ok(Some(t.text));
         }
     }
     done
@@ -782,7 +790,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
         for i in stuck {
             state.results[i] = Some(ParsedFile {
                 path: work[i].1.0.clone(),
-                text: Ok(String::new()),
+                text: Ok(Some(String::new())),
                 refs: tf::FileRefs::default(),
                 s3_backend: false,
                 without_profile: Vec::new(),

@@ -151,11 +151,13 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     pub fn new(model: &'a Model, analysis: &'a Analysis) -> Context<'a> {
         let project = model.project.as_ref();
-        let refs = project.map(|p| p.refs_in_scope()).unwrap_or_default();
+        let refs: Vec<&ProfileRef> = project
+            .map(|p| p.refs_in_scope().into_iter().map(|r| &**r).collect())
+            .unwrap_or_default();
         let used: BTreeMap<String, Vec<&ProfileRef>> = analysis
             .used
             .iter()
-            .map(|(name, refs)| (name.clone(), refs.iter().collect()))
+            .map(|(name, refs)| (name.clone(), refs.iter().map(|r| &**r).collect()))
             .collect();
         let cli_used = used
             .iter()

@@ -411,7 +411,7 @@ fn profile_not_refreshed(cx: &Context, out: &mut Vec<Diagnostic>) {
         for (name, r) in &run.terraform {
             terraform.entry(name).or_default().push(r);
         }
-        let written = refreshed_names(cx, run.refreshed.iter().map(|(n, r)| (n.as_str(), r)));
+        let written = refreshed_names(cx, run.refreshed.iter().map(|(n, r)| (n.as_str(), &**r)));
         for (name, refs) in &terraform {
             if written.contains(*name) {
                 continue;
