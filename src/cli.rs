@@ -56,7 +56,9 @@ impl Command {
             Command::SsoReset(a) => Global::of(Some(&a.project), Format::Human, Some(a.color)),
             Command::SsoLogin(a) => Global::of(Some(&a.project), Format::Human, None),
             Command::Status(a) => Global::of(Some(&a.project), a.format.into(), Some(a.color)),
-            Command::Explain { format, .. } => Global::of(None, (*format).into(), None),
+            Command::Explain { format, color, .. } => {
+                Global::of(None, (*format).into(), Some(*color))
+            }
             Command::Completions { .. } | Command::Man => Global::of(None, Format::Human, None),
         }
     }
@@ -138,6 +140,9 @@ pub enum Command {
         /// Output format (json: the page and its fields, for tools)
         #[arg(long, value_enum, default_value_t = TextOrJson::Human)]
         format: TextOrJson,
+        /// When to use colours (NO_COLOR is honoured)
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
     },
 }
 

@@ -4,6 +4,7 @@ mod bad_input;
 mod ci;
 mod cli;
 mod corpus;
+mod explain;
 mod failures;
 mod fixtures;
 mod generations;

@@ -1,4 +1,4 @@
-//! `explain LDxxx`: prints the rule's page from `rules/`.
+//! `explain LDxxx`: prints the rule's page from `rules/`, laid out for the terminal.
 
 use super::{Exit, print};
 use crate::rules::{RULES, find};
@@ -22,7 +22,11 @@ pub fn run(id: Option<&str>, global: &crate::cli::Global) -> anyhow::Result<Exit
             if json {
                 super::print_json(&format!("{:#}\n", as_json(rule)))?;
             } else {
-                print(rule.doc)?;
+                // Filled to the terminal; a pipe or a file gets 80 columns, as `man` gives them.
+                let width = super::terminal_width().map_or(80, usize::from);
+                let color = super::use_color(global.color);
+                let page = crate::report::markdown::render(rule.doc, width, color);
+                super::print_coloured(&page, color)?;
             }
         }
         None if json => {
