@@ -59,7 +59,9 @@ impl Command {
             Command::Explain { format, color, .. } => {
                 Global::of(None, (*format).into(), Some(*color))
             }
-            Command::Completions { .. } | Command::Man => Global::of(None, Format::Human, None),
+            Command::Completions { .. } | Command::Man { .. } => {
+                Global::of(None, Format::Human, None)
+            }
         }
     }
 }
@@ -131,8 +133,17 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The man page (roff), generated from these definitions
-    Man,
+    /// The man pages (roff), generated from these definitions: the main page on stdout, a
+    /// subcommand's with its name, every page into a folder with --out-dir
+    Man {
+        /// A subcommand whose page to print (e.g. check)
+        #[arg(value_name = "SUBCOMMAND", conflicts_with = "out_dir")]
+        command: Option<String>,
+        /// Write every page (leverage-doctor.1, leverage-doctor-check.1, …) into DIR, created
+        /// when missing
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Print a rule's documentation (all rules when no id is given)
     Explain {
         /// Rule id, e.g. LD102

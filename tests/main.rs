@@ -11,6 +11,7 @@ mod generations;
 mod hostile;
 mod layers;
 mod live;
+mod man;
 mod oracle;
 mod properties;
 mod regen;
