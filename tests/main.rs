@@ -9,6 +9,7 @@ mod failures;
 mod fixtures;
 mod generations;
 mod hostile;
+mod human_snapshots;
 mod layers;
 mod live;
 mod man;
