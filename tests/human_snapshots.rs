@@ -32,6 +32,8 @@ fn every_example_at_80_and_120_columns_with_and_without_colour() {
                 let out = case
                     .cmd("")
                     .env("COLUMNS", columns)
+                    // The local clock's offset matters to one LD502 case: every machine UTC.
+                    .env("TZ", "UTC")
                     .args(["check", "--offline", "--color", color])
                     .output()
                     .expect("run");
