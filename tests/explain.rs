@@ -122,3 +122,20 @@ fn a_table_is_aligned() {
         }
     }
 }
+
+/// The list of rules fits the terminal too: each summary wraps under itself; in a pipe each
+/// rule stays on one line (for grep).
+#[test]
+fn the_list_fits_the_width() {
+    let mut cmd = doctor();
+    let out = cmd.env("COLUMNS", "80").arg("explain").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().all(|l| l.width() <= 80), "{text}");
+    let starts: Vec<&str> = text.lines().filter(|l| l.starts_with("LD")).collect();
+    assert_eq!(starts.len(), RULES.len());
+    assert!(
+        text.lines()
+            .filter(|l| !l.starts_with("LD"))
+            .all(|l| l.starts_with(&" ".repeat(45)))
+    );
+}

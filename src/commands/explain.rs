@@ -34,16 +34,22 @@ pub fn run(id: Option<&str>, global: &crate::cli::Global) -> anyhow::Result<Exit
             super::print_json(&format!("{:#}\n", serde_json::Value::Array(all)))?;
         }
         None => {
+            // On a terminal the summaries wrap under themselves; in a pipe, a rule a line.
+            let width = super::terminal_width().map(usize::from);
             let list: String = RULES
                 .iter()
                 .map(|r| {
-                    format!(
-                        "{}  {:<28} {:<8} {}\n",
-                        r.id,
-                        r.name,
-                        r.severity.as_str(),
-                        r.summary()
-                    )
+                    let head = format!("{}  {:<28} {:<8} ", r.id, r.name, r.severity.as_str());
+                    let summary = match width {
+                        Some(w) => crate::report::markdown::inline(
+                            r.summary(),
+                            w,
+                            head.chars().count(),
+                            false,
+                        ),
+                        None => format!("{}\n", r.summary()),
+                    };
+                    format!("{head}{summary}")
                 })
                 .collect();
             print(&list)?;

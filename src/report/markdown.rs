@@ -73,6 +73,14 @@ pub fn render(page: &str, width: usize, color: bool) -> String {
     out
 }
 
+/// One line of inline Markdown (a rule's summary) filled to `width`, its first line starting
+/// at column `indent` (the caller has written what stands before it) and the others indented
+/// by as much.
+pub fn inline(text: &str, width: usize, indent: usize, color: bool) -> String {
+    let filled = fill(text, width.max(indent + 20), indent, indent, color, false);
+    filled.get(indent..).unwrap_or(&filled).to_string()
+}
+
 #[derive(Debug, PartialEq)]
 enum Block {
     Heading(usize, String),
