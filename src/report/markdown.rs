@@ -264,7 +264,14 @@ fn fill(text: &str, width: usize, first: usize, rest: usize, color: bool, headin
     // Words, each a list of styled pieces (a word may cross a code span's edge: `x`,).
     let mut words: Vec<Vec<(String, Kind)>> = vec![Vec::new()];
     for (run, kind) in spans(text, !color) {
-        for (i, piece) in run.split(' ').enumerate() {
+        // A short code span is not broken across lines (`[profile <name>-mfa]` reads as one).
+        let unbroken = kind == Kind::Code && run.width() <= width / 3;
+        let pieces: Vec<&str> = if unbroken {
+            vec![run.as_str()]
+        } else {
+            run.split(' ').collect()
+        };
+        for (i, piece) in pieces.into_iter().enumerate() {
             if i > 0 {
                 words.push(Vec::new());
             }
@@ -416,6 +423,12 @@ mod tests {
             }
         }
         assert_eq!(fill("", 50, 2, 2, false, false), "\n");
+    }
+
+    #[test]
+    fn a_short_code_span_stays_on_one_line() {
+        let out = fill("aaaa bbbb cccc `[profile x-mfa]` dd", 30, 0, 0, false, false);
+        assert!(out.lines().any(|l| l.contains("`[profile x-mfa]`")), "{out}");
     }
 
     #[test]
