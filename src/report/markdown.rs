@@ -427,8 +427,13 @@ mod tests {
 
     #[test]
     fn a_short_code_span_stays_on_one_line() {
-        let out = fill("aaaa bbbb cccc `[profile x-mfa]` dd", 30, 0, 0, false, false);
-        assert!(out.lines().any(|l| l.contains("`[profile x-mfa]`")), "{out}");
+        // Split at its space, `[profile` would end the first line.
+        let text = format!("{}`[profile x-mfa]` dd", "aaaa ".repeat(8));
+        let out = fill(&text, 51, 0, 0, false, false);
+        assert!(
+            out.lines().any(|l| l.contains("`[profile x-mfa]`")),
+            "{out}"
+        );
     }
 
     #[test]
