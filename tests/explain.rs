@@ -139,3 +139,12 @@ fn the_list_fits_the_width() {
             .all(|l| l.starts_with(&" ".repeat(45)))
     );
 }
+
+/// Two pages as a person sees them at 80 columns (a table; a list under a paragraph), so that
+/// a change of the layout is seen in review.
+#[test]
+fn pages_at_80_columns() {
+    for id in ["LD601", "LD007"] {
+        insta::assert_snapshot!(format!("explain-{id}-80"), explain(id, Some("80"), "never"));
+    }
+}
