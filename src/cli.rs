@@ -133,8 +133,10 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The man pages (roff), generated from these definitions: the main page on stdout, a
-    /// subcommand's with its name, every page into a folder with --out-dir
+    /// The man pages (roff), generated from these definitions
+    ///
+    /// The main page on stdout; `man SUBCOMMAND` that subcommand's page; `man --out-dir DIR`
+    /// every page into DIR.
     Man {
         /// A subcommand whose page to print (e.g. check)
         #[arg(value_name = "SUBCOMMAND", conflicts_with = "out_dir")]
