@@ -56,8 +56,12 @@ impl Command {
             Command::SsoReset(a) => Global::of(Some(&a.project), Format::Human, Some(a.color)),
             Command::SsoLogin(a) => Global::of(Some(&a.project), Format::Human, None),
             Command::Status(a) => Global::of(Some(&a.project), a.format.into(), Some(a.color)),
-            Command::Explain { format, .. } => Global::of(None, (*format).into(), None),
-            Command::Completions { .. } | Command::Man => Global::of(None, Format::Human, None),
+            Command::Explain { format, color, .. } => {
+                Global::of(None, (*format).into(), Some(*color))
+            }
+            Command::Completions { .. } | Command::Man { .. } => {
+                Global::of(None, Format::Human, None)
+            }
         }
     }
 }
@@ -129,8 +133,19 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The man page (roff), generated from these definitions
-    Man,
+    /// The man pages (roff), generated from these definitions
+    ///
+    /// The main page on stdout; `man SUBCOMMAND` that subcommand's page; `man --out-dir DIR`
+    /// every page into DIR.
+    Man {
+        /// A subcommand whose page to print (e.g. check)
+        #[arg(value_name = "SUBCOMMAND", conflicts_with = "out_dir")]
+        command: Option<String>,
+        /// Write every page (leverage-doctor.1, leverage-doctor-check.1, …) into DIR, created
+        /// when missing
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Print a rule's documentation (all rules when no id is given)
     Explain {
         /// Rule id, e.g. LD102
@@ -138,6 +153,9 @@ pub enum Command {
         /// Output format (json: the page and its fields, for tools)
         #[arg(long, value_enum, default_value_t = TextOrJson::Human)]
         format: TextOrJson,
+        /// When to use colours (NO_COLOR is honoured)
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
     },
 }
 

@@ -24,7 +24,9 @@ fn main() -> ExitCode {
         Command::SsoLogin(args) => commands::sso_login::run(args, &global),
         Command::Status(args) => commands::status::run(args, &global),
         Command::Completions { shell } => commands::completions::completions(*shell),
-        Command::Man => commands::completions::man(),
+        Command::Man { command, out_dir } => {
+            commands::completions::man(command.as_deref(), out_dir.as_deref())
+        }
         Command::Explain { id, .. } => commands::explain::run(id.as_deref(), &global),
     };
     match result {

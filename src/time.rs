@@ -1,16 +1,34 @@
-//! Durations as the tool reads and writes them: `90m` on the command line, `1h 30m` in reports,
-//! and seconds that never overflow.
+//! Durations and counts as the tool reads and writes them: `90m` on the command line, `1h 30m`
+//! or `3 months` in reports, `1 key`/`3 keys`, and seconds that never overflow.
 
 use chrono::Duration;
 
-/// `1h 30m`, `2d 4h`, `5m`: how long, for a person.
+/// How long, for a person: exact while it matters (`5m`, `1h 30m`, `2h`, `2d 4h`), then in
+/// the unit a person would say (`12 days`, `3 months`, `72 years`; rounded down).
 pub fn human_duration(d: Duration) -> String {
     let mins = d.num_minutes().abs();
-    match (mins / (60 * 24), (mins / 60) % 24, mins % 60) {
+    let days = mins / (60 * 24);
+    match (days, (mins / 60) % 24, mins % 60) {
         (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
         (0, h, m) => format!("{h}h {m}m"),
-        (days, h, _) => format!("{days}d {h}h"),
+        (1..7, 0, _) => format!("{days}d"),
+        (1..7, h, _) => format!("{days}d {h}h"),
+        (7..60, _, _) => count(days, "day", "days"),
+        (60..365, _, _) => count(days / 30, "month", "months"),
+        _ => count(days / 365, "year", "years"),
     }
+}
+
+/// `1 key`, `3 keys`, `0 keys`: a count with its noun in the right number.
+pub fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `count` for the lengths of lists.
+pub fn count_of(n: usize, one: &str, many: &str) -> String {
+    count(i64::try_from(n).unwrap_or(i64::MAX), one, many)
 }
 
 /// `90m`, `2h`, `1h30m`, `45s`, `1d`: a duration, or why not.
@@ -65,6 +83,26 @@ pub fn seconds(s: i64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::parse_duration;
+
+    #[test]
+    fn durations_for_people() {
+        let h = |s: i64| super::human_duration(super::seconds(s));
+        assert_eq!(h(0), "0m");
+        assert_eq!(h(5 * 60), "5m");
+        assert_eq!(h(90 * 60), "1h 30m");
+        assert_eq!(h(2 * 3600), "2h");
+        assert_eq!(h(-2 * 3600), "2h");
+        assert_eq!(h(86_400), "1d");
+        assert_eq!(h(2 * 86_400 + 4 * 3600), "2d 4h");
+        assert_eq!(h(7 * 86_400), "7 days");
+        assert_eq!(h(59 * 86_400), "59 days");
+        assert_eq!(h(95 * 86_400), "3 months");
+        assert_eq!(h(365 * 86_400), "1 year");
+        assert_eq!(h(26_332 * 86_400 + 4 * 3600), "72 years");
+        assert_eq!(super::count(1, "key", "keys"), "1 key");
+        assert_eq!(super::count_of(0, "key", "keys"), "0 keys");
+        assert_eq!(super::count_of(3, "fix", "fixes"), "3 fixes");
+    }
 
     #[test]
     fn durations() {

@@ -325,6 +325,11 @@ pub fn write_report(path: &Path, text: &str, aws_dirs: &[PathBuf]) -> Result<(),
     file.write_all(text.as_bytes()).map_err(|e| io(path, e))
 }
 
+/// A folder for generated files (`man --out-dir`), created with its parents when missing.
+pub fn create_dir_all(dir: &Path) -> Result<(), WriteError> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))
+}
+
 /// Deletes a file of ours (a token cache), through nothing but its own path. One that is
 /// already gone (another run removed it) is fine.
 pub fn remove(path: &Path) -> Result<(), WriteError> {

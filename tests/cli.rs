@@ -9,8 +9,8 @@ fn explain_prints_the_rule_page() {
         .args(["explain", "LD102"])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("# LD102 profile-missing"))
-        .stdout(predicate::str::contains("## How to fix"));
+        .stdout(predicate::str::starts_with("LD102 profile-missing\n"))
+        .stdout(predicate::str::contains("\nHow to fix\n"));
     doctor()
         .args(["explain", "ld202"])
         .assert()

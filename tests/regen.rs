@@ -114,7 +114,7 @@ async fn sso_regen_writes_leverage_layout_and_keeps_every_user_line() {
     // What was chosen and what differs from common.tfvars is said.
     assert!(
         run.stderr.contains(
-            "1 account(s) visible to you but not declared in common.tfvars `accounts`, written (--all-accounts): sandbox (777777777777)"
+            "1 account visible to you but not declared in common.tfvars `accounts`, written (--all-accounts): sandbox (777777777777)"
         ),
         "{}",
         run.stderr

@@ -55,7 +55,7 @@ async fn two_hundred_accounts_through_a_throttling_portal_without_a_failure() {
     assert!(run.stderr.lines().count() < 30, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("200 account(s) visible to you but not declared"),
+            .contains("200 accounts visible to you but not declared"),
         "{}",
         run.stderr
     );
@@ -84,7 +84,7 @@ async fn by_default_only_the_projects_accounts_are_listed_and_written() {
     assert_eq!(config.matches("[profile bb-sso-").count(), 3, "{config}");
     assert!(
         run.stderr.contains(
-            "30 visible account(s) not in common.tfvars, not written (--all-accounts writes them)"
+            "30 visible accounts not in common.tfvars, not written (--all-accounts writes them)"
         ),
         "{}",
         run.stderr

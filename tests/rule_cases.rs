@@ -183,18 +183,26 @@ fn rendered(c: &RuleCase, case: &Case, env: &[(&str, &str)]) -> (i32, String) {
     )
 }
 
-/// `2522d 19h`, `1h 5m`, `45m`, `30s`, `2h0m` → `<duration>` (what follows the last unit,
-/// `)` or `,`, is kept).
-fn durations_masked(text: &str) -> String {
+/// `2522d 19h`, `1h 5m`, `45m`, `30s`, `2h0m`, `3 months`, `72 years` → `<duration>` (what
+/// follows the last unit, `)` or `,`, is kept); colour codes (`\x1b[0m`) are left alone.
+pub(crate) fn durations_masked(text: &str) -> String {
     fn prefix(word: &str) -> usize {
         word.find(|c: char| c.is_alphanumeric()).unwrap_or(0)
     }
-    fn unit_end(word: &str) -> Option<usize> {
+    fn digits_end(word: &str) -> Option<usize> {
         let start = prefix(word);
-        let digits = start + word[start..].find(|c: char| !c.is_ascii_digit())?;
-        if digits == start {
+        // `\x1b[0m` is a colour code, not zero minutes.
+        if word[..start].ends_with("\x1b[") {
             return None;
         }
+        let digits = start
+            + word[start..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(word.len() - start);
+        (digits > start).then_some(digits)
+    }
+    fn unit_end(word: &str) -> Option<usize> {
+        let digits = digits_end(word)?;
         let rest = &word[digits..];
         let unit = ["h0m", "d", "h", "m", "s"]
             .into_iter()
@@ -206,25 +214,49 @@ fn durations_masked(text: &str) -> String {
             .all(|c| !c.is_alphanumeric())
             .then_some(end)
     }
+    /// `years` in `72 years`: the word after a bare number.
+    fn long_unit_end(word: &str) -> Option<usize> {
+        let unit = ["years", "year", "months", "month", "days", "day"]
+            .into_iter()
+            .find(|u| word.starts_with(u))?;
+        word[unit.len()..]
+            .chars()
+            .all(|c| !c.is_alphanumeric())
+            .then_some(unit.len())
+    }
+    let head = |w: &str| w.split('\n').next().unwrap_or("").to_string();
     let words: Vec<&str> = text.split(' ').collect();
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        let mut last = None;
+        // The last word of the run and where its unit ends.
+        let mut last: Option<(usize, usize)> = None;
         let mut j = i;
         // `19h` may end a line (`19h\n`): only its last word of the run carries that.
-        while j < words.len() && unit_end(words[j].split('\n').next().unwrap_or("")).is_some() {
-            last = Some(j);
-            if words[j].contains('\n') {
+        while j < words.len() {
+            let h = head(words[j]);
+            if let Some(end) = unit_end(&h) {
+                last = Some((j, end));
+                if words[j].contains('\n') {
+                    break;
+                }
+                j += 1;
+            } else if !words[j].contains('\n')
+                && digits_end(&h) == Some(h.len())
+                && let Some(end) = words.get(j + 1).and_then(|w| long_unit_end(&head(w)))
+            {
+                last = Some((j + 1, end));
+                if words[j + 1].contains('\n') {
+                    break;
+                }
+                j += 2;
+            } else {
                 break;
             }
-            j += 1;
         }
         match last {
-            Some(l) => {
+            Some((l, end)) => {
                 let word = words[l];
-                let head = word.split('\n').next().unwrap_or("");
-                let end = unit_end(head).unwrap_or(head.len());
                 let first = words[i];
                 out.push(format!(
                     "{}<duration>{}",
@@ -371,6 +403,10 @@ fn durations_are_masked_and_nothing_else() {
     assert_eq!(
         durations_masked("expired 2522d 19h ago (5m left, 30s) at 14:00 in 2h0m\n= fix: 3 keys"),
         "expired <duration> ago (<duration> left, <duration>) at 14:00 in <duration>\n= fix: 3 keys"
+    );
+    assert_eq!(
+        durations_masked("expired 6 years ago, in 3 months\n(in 1 day) 2 profiles 1d\n\x1b[0m"),
+        "expired <duration> ago, in <duration>\n(in <duration>) 2 profiles <duration>\n\x1b[0m"
     );
 }
 

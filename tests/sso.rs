@@ -118,6 +118,12 @@ async fn reset_dry_run_changes_nothing_and_calls_nothing() {
             .contains("remove SSO role credentials  [bb-shared-devops]")
     );
     assert!(run.stdout.contains("keep  [bb-security] (long-term keys)"));
+    // One vocabulary with regen-config --dry-run and check --fix --diff.
+    assert!(
+        run.stderr.contains("dry run: nothing written"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(files(&case.home()), before);
     assert_eq!(
         std::fs::read_to_string(case.aws().join("credentials")).unwrap(),
@@ -269,7 +275,7 @@ async fn login_polls_through_pending_and_writes_a_token_leverage_reads() {
     );
     assert!(
         run.stderr.contains("the session lasts 7h 59m")
-            || run.stderr.contains("the session lasts 8h 0m"),
+            || run.stderr.contains("the session lasts 8h"),
         "{}",
         run.stderr
     );

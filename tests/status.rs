@@ -38,7 +38,7 @@ fn min_remaining_gates_on_the_sessions_the_scope_needs() {
     let (code, _, said) = status(&case, &["--min-remaining", "3h1m"]);
     assert_eq!(code, 1);
     assert!(
-        said.contains("sso-token") && said.contains("left (less than 3h 1m required)"),
+        said.contains("sso-token") && said.contains("left; --min-remaining asks for 3h 1m"),
         "{said}"
     );
     // Without a gate, status only reports.

@@ -158,12 +158,15 @@ fn fix(
     let (_, unsafe_count) = crate::fix::edits::counts(diagnostics);
     if elsewhere > 0 {
         crate::say!(
-            "{elsewhere} fix(es) in project files are not applied by --fix yet: see their fix lines"
+            "{} in project files {} not applied by --fix yet: see their fix lines",
+            crate::time::count_of(elsewhere, "fix", "fixes"),
+            if elsewhere == 1 { "is" } else { "are" }
         );
     }
     if !args.unsafe_fixes && unsafe_count > 0 {
         crate::say!(
-            "{unsafe_count} unsafe fix(es) not applied (they change what readers do): add --unsafe-fixes to apply them too"
+            "{} not applied (they change what readers do): add --unsafe-fixes to apply them too",
+            crate::time::count_of(unsafe_count, "unsafe fix", "unsafe fixes")
         );
     }
     if change.is_empty() && modes.is_empty() {

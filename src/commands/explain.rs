@@ -1,4 +1,4 @@
-//! `explain LDxxx`: prints the rule's page from `rules/`.
+//! `explain LDxxx`: prints the rule's page from `rules/`, laid out for the terminal.
 
 use super::{Exit, print};
 use crate::rules::{RULES, find};
@@ -22,7 +22,11 @@ pub fn run(id: Option<&str>, global: &crate::cli::Global) -> anyhow::Result<Exit
             if json {
                 super::print_json(&format!("{:#}\n", as_json(rule)))?;
             } else {
-                print(rule.doc)?;
+                // Filled to the terminal; a pipe or a file gets 80 columns, as `man` gives them.
+                let width = super::terminal_width().map_or(80, usize::from);
+                let color = super::use_color(global.color);
+                let page = crate::report::markdown::render(rule.doc, width, color);
+                super::print_coloured(&page, color)?;
             }
         }
         None if json => {
@@ -30,16 +34,22 @@ pub fn run(id: Option<&str>, global: &crate::cli::Global) -> anyhow::Result<Exit
             super::print_json(&format!("{:#}\n", serde_json::Value::Array(all)))?;
         }
         None => {
+            // On a terminal the summaries wrap under themselves; in a pipe, a rule a line.
+            let width = super::terminal_width().map(usize::from);
             let list: String = RULES
                 .iter()
                 .map(|r| {
-                    format!(
-                        "{}  {:<28} {:<8} {}\n",
-                        r.id,
-                        r.name,
-                        r.severity.as_str(),
-                        r.summary()
-                    )
+                    let head = format!("{}  {:<28} {:<8} ", r.id, r.name, r.severity.as_str());
+                    let summary = match width {
+                        Some(w) => crate::report::markdown::inline(
+                            r.summary(),
+                            w,
+                            head.chars().count(),
+                            false,
+                        ),
+                        None => format!("{}\n", r.summary()),
+                    };
+                    format!("{head}{summary}")
                 })
                 .collect();
             print(&list)?;

@@ -250,8 +250,8 @@ fn drift(change: &Change, shown: &str, global: &Global) -> anyhow::Result<Exit> 
                 use_color(global.color),
             )?;
             crate::say!(
-                "{shown} differs from what regen-config would write: {} section(s) added, {} changed, {} removed (nothing written)",
-                added.len(),
+                "{shown} differs from what regen-config would write: {} added, {} changed, {} removed (--check: nothing written)",
+                crate::time::count_of(added.len(), "section", "sections"),
                 changed.len(),
                 removed.len()
             );
@@ -335,8 +335,12 @@ fn list_portal(
         }
         if limit.retried() > 0 && !how.quiet {
             crate::say!(
-                "note: {} portal call(s) were throttled or failed and were retried",
-                limit.retried()
+                "note: {}",
+                crate::time::count_of(
+                    limit.retried(),
+                    "portal call was throttled or failed and was retried",
+                    "portal calls were throttled or failed and were retried"
+                )
             );
         }
         results.into_iter().collect()

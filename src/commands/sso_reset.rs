@@ -109,8 +109,13 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
     }
     if plan.expiration_keys > 0 {
         out.push_str(&format!(
-            "remove {} stale `expiration` key(s) from {}/config\n",
-            plan.expiration_keys, aws.dir_display
+            "remove {} from {}/config\n",
+            crate::time::count_of(
+                plan.expiration_keys,
+                "stale `expiration` key",
+                "stale `expiration` keys"
+            ),
+            aws.dir_display
         ));
     }
     for f in change.removals.iter().skip(tokens.len()) {
@@ -124,13 +129,13 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
     if change.is_empty() {
         crate::say!("nothing to reset");
     } else if args.write.dry_run {
-        crate::say!("dry run: nothing changed");
+        crate::say!("dry run: nothing written, no session logged out");
         return Ok(Exit::Clean);
     } else {
         // Refuse what cannot be written before asking, and before any server call.
         change.check()?;
         if !confirm(&args.write, "Log out and remove these?")? {
-            crate::say!("nothing changed");
+            crate::say!("nothing written, no session logged out");
             return Ok(Exit::Clean);
         }
         let timeout = Duration::from_secs(args.timeout);

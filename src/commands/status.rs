@@ -33,7 +33,7 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
     if let Some(min) = args.min_remaining {
         for s in &failing {
             crate::say!(
-                "{}{}: {} (less than {} required)",
+                "{}{}: {}; --min-remaining asks for {}",
                 s.kind.as_str(),
                 s.profile
                     .as_deref()

@@ -310,15 +310,15 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
     // One short block, not a line per account: organisations have hundreds.
     if !out_of_scope.is_empty() {
         notes.push(Note::info(format!(
-            "{} visible account(s) not in common.tfvars, not written (--all-accounts writes them): {}",
-            out_of_scope.len(),
+            "{} not in common.tfvars, not written (--all-accounts writes them): {}",
+            crate::time::count_of(out_of_scope.len(), "visible account", "visible accounts"),
             summary(&out_of_scope)
         )));
     }
     if !undeclared_written.is_empty() {
         notes.push(Note::warn(format!(
-            "{} account(s) visible to you but not declared in common.tfvars `accounts`, written (--all-accounts): {}",
-            undeclared_written.len(),
+            "{} visible to you but not declared in common.tfvars `accounts`, written (--all-accounts): {}",
+            crate::time::count_of(undeclared_written.len(), "account", "accounts"),
             summary(&undeclared_written)
         )));
     }
@@ -330,29 +330,33 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
         .collect();
     if !unseen.is_empty() {
         notes.push(Note::warn(format!(
-            "{} account(s) common.tfvars declares but your SSO user cannot see (no profile generated): {}",
-            unseen.len(),
+            "{} common.tfvars declares but your SSO user cannot see (no profile generated): {}",
+            crate::time::count_of(unseen.len(), "account", "accounts"),
             summary(&unseen)
         )));
     }
     if !no_role.is_empty() {
         notes.push(Note::warn(format!(
-            "{} account(s) with no role for you, skipped: {}",
-            no_role.len(),
+            "{} with no role for you, skipped: {}",
+            crate::time::count_of(no_role.len(), "account", "accounts"),
             summary(&no_role)
         )));
     }
     if !fell_back.is_empty() {
         notes.push(Note::warn(format!(
-            "{} account(s) lack the role asked for (--role, else account.tfvars sso_role) and fell back: {}",
-            fell_back.len(),
+            "{} the role asked for (--role, else account.tfvars sso_role) and fell back: {}",
+            crate::time::count_of(fell_back.len(), "account lacks", "accounts lack"),
             summary(&fell_back)
         )));
     }
     if !first_of_many.is_empty() {
         notes.push(Note::info(format!(
-            "{} account(s) without sso_role or --role use the first of your roles: {}",
-            first_of_many.len(),
+            "{} the first of your roles: {}",
+            crate::time::count_of(
+                first_of_many.len(),
+                "account without sso_role or --role uses",
+                "accounts without sso_role or --role use"
+            ),
             summary(&first_of_many)
         )));
     }

@@ -394,12 +394,12 @@ fn summary(out: &mut String, report: &Report, paint: &Paint) {
         },
         _ => "no project".into(),
     };
+    use crate::time::count_of;
     let counts = format!(
-        "{errors} error{}, {warnings} warning{}, {infos} info; {} profile{} checked",
-        if errors == 1 { "" } else { "s" },
-        if warnings == 1 { "" } else { "s" },
-        report.profiles.len(),
-        if report.profiles.len() == 1 { "" } else { "s" },
+        "{}, {}, {infos} info; {} checked",
+        count_of(errors, "error", "errors"),
+        count_of(warnings, "warning", "warnings"),
+        count_of(report.profiles.len(), "profile", "profiles"),
     );
     let verdict = if report.failed() {
         paint.severity(Severity::Error, "failed")

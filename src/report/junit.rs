@@ -108,7 +108,7 @@ pub fn render(report: &Report) -> String {
         let failed = worst >= report.fail_on;
         let status = if failed {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(format!("{} finding(s)", diags.len()));
+            s.set_message(crate::time::count_of(diags.len(), "finding", "findings"));
             s.set_description(text.clone());
             s
         } else {
