@@ -5,6 +5,7 @@ mod ci;
 mod cli;
 mod corpus;
 mod failures;
+mod fixes;
 mod fixtures;
 mod generations;
 mod hostile;

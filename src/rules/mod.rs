@@ -369,9 +369,33 @@ pub fn nearest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         .map(|(_, c)| c)
 }
 
+/// `nearest`, when no other candidate is as near: the one obvious match a fix may apply.
+pub fn obvious_match<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str> + Clone,
+) -> Option<&'c str> {
+    let near = nearest(name, candidates.clone())?;
+    let distance = strsim::levenshtein(name, near);
+    let ties = candidates
+        .into_iter()
+        .filter(|c| *c != name && strsim::levenshtein(name, c) == distance)
+        .count();
+    (ties == 1).then_some(near)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_obvious_match_has_no_tie() {
+        let names = ["bb-shared-devops", "bb-shared-devopz", "bb-security-devops"];
+        assert_eq!(obvious_match("bb-shared-devop", names), None);
+        assert_eq!(
+            obvious_match("bb-security-devop", names),
+            Some("bb-security-devops")
+        );
+    }
 
     #[test]
     fn registry_is_sorted_and_unique() {

@@ -1,0 +1,185 @@
+//! `check --fix` on the project's own files (issue 20): a misspelt profile reference in a `.tf`
+//! file or backend.tfvars, when one defined profile is the obvious match, is an unsafe edit of
+//! that string literal alone; the file keeps every other byte and its mode, a backup holds the
+//! old text, and nothing is written through a link.
+
+use crate::support::{Case, check_json, diags};
+use std::os::unix::fs::PermissionsExt;
+
+const LAYER: &str = "shared/us-east-1/base-network";
+
+/// `check --offline --fix ARGS` in the layer, CI-like; stdout and stderr together.
+fn fix(case: &Case, args: &[&str]) -> (i32, String) {
+    let out = case
+        .cmd(LAYER)
+        .env("CI", "true")
+        .args(["check", "--offline", "--fix"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn errors(r: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    r["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| format!("{} {}", d["rule"], d["message"]))
+        .collect()
+}
+
+/// The backups `--fix` left next to `file`.
+fn backups(file: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{name}.bak-"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_misspelt_profile_in_a_tf_file_is_an_unsafe_fix_of_that_literal_alone() {
+    let case = Case::new("iam-mfa-healthy");
+    let tf = case.project().join(LAYER).join("config.tf");
+    let good = std::fs::read_to_string(&tf).unwrap();
+    let bad = good.replacen(
+        "\"${var.project}-security-devops\"",
+        "\"${var.project}-security-devop\"",
+        1,
+    );
+    assert_ne!(good, bad);
+    std::fs::write(&tf, &bad).unwrap();
+    std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (_, before) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    let found = diags(&before, "LD102");
+    assert_eq!(found.len(), 1, "{before:#}");
+    assert_eq!(found[0]["edit"]["applicability"], "unsafe", "{before:#}");
+    assert_eq!(
+        found[0]["edit"]["replacement"],
+        "\"${var.project}-security-devops\""
+    );
+    // Safe fixes only: the reference is left, and the run says why.
+    let (_, said) = fix(&case, &["--yes"]);
+    assert!(said.contains("--unsafe-fixes"), "{said}");
+    assert_eq!(std::fs::read_to_string(&tf).unwrap(), bad);
+    // --diff shows the one line and writes nothing.
+    let (code, shown) = fix(&case, &["--unsafe-fixes", "--diff"]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("-  profile = \"${var.project}-security-devop\"")
+            && shown.contains("+  profile = \"${var.project}-security-devops\""),
+        "{shown}"
+    );
+    assert!(shown.contains("nothing written"), "{shown}");
+    assert_eq!(std::fs::read_to_string(&tf).unwrap(), bad);
+    // Applied: the literal alone changes; mode kept; the backup is the old text.
+    let (_, said) = fix(&case, &["--unsafe-fixes", "--yes"]);
+    assert_eq!(std::fs::read_to_string(&tf).unwrap(), good, "{said}");
+    assert_eq!(
+        std::fs::metadata(&tf).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    let saved = backups(&tf);
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(std::fs::read_to_string(&saved[0]).unwrap(), bad);
+    let (_, after) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    assert!(diags(&after, "LD102").is_empty(), "{after:#}");
+    let new: Vec<_> = errors(&after)
+        .difference(&errors(&before))
+        .cloned()
+        .collect();
+    assert!(new.is_empty(), "{new:?}");
+}
+
+#[test]
+fn a_misspelt_profile_in_backend_tfvars_is_fixed_there() {
+    let case = Case::new("iam-mfa-healthy");
+    let backend = case.project().join("shared/config/backend.tfvars");
+    let good = std::fs::read_to_string(&backend).unwrap();
+    let bad = good.replacen("\"bb-shared-devops\"", "\"bb-shared-devop\"", 1);
+    assert_ne!(good, bad);
+    std::fs::write(&backend, &bad).unwrap();
+    let (_, before) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    assert_eq!(diags(&before, "LD102").len(), 1, "{before:#}");
+    let (_, said) = fix(&case, &["--unsafe-fixes", "--yes"]);
+    assert_eq!(std::fs::read_to_string(&backend).unwrap(), good, "{said}");
+    let (_, after) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    assert!(diags(&after, "LD102").is_empty(), "{after:#}");
+    let new: Vec<_> = errors(&after)
+        .difference(&errors(&before))
+        .cloned()
+        .collect();
+    assert!(new.is_empty(), "{new:?}");
+}
+
+/// Two profiles as near as each other: no obvious match, so no edit (the help still names one).
+#[test]
+fn no_edit_when_two_profiles_are_as_near() {
+    let case = Case::new("iam-mfa-healthy");
+    let backend = case.project().join("shared/config/backend.tfvars");
+    let bad = std::fs::read_to_string(&backend).unwrap().replacen(
+        "\"bb-shared-devops\"",
+        "\"bb-shared-devop\"",
+        1,
+    );
+    std::fs::write(&backend, &bad).unwrap();
+    let config = case.aws().join("config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[profile bb-shared-devopz]\nregion = us-east-1\n");
+    std::fs::write(&config, &text).unwrap();
+    let (_, r) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    let found = diags(&r, "LD102");
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert!(found[0]["edit"].is_null(), "{r:#}");
+    fix(&case, &["--unsafe-fixes", "--yes"]);
+    assert_eq!(std::fs::read_to_string(&backend).unwrap(), bad);
+}
+
+/// A project file that is a symlink (here to another file of the project: one outside is not
+/// even read) is never edited through the link: refused, the target untouched.
+#[test]
+fn a_linked_project_file_is_refused() {
+    let case = Case::new("iam-mfa-healthy");
+    let backend = case.project().join("shared/config/backend.tfvars");
+    let bad = std::fs::read_to_string(&backend).unwrap().replacen(
+        "\"bb-shared-devops\"",
+        "\"bb-shared-devop\"",
+        1,
+    );
+    std::fs::create_dir_all(case.project().join("shared/links")).unwrap();
+    let target = case.project().join("shared/links/backend.tfvars");
+    std::fs::write(&target, &bad).unwrap();
+    std::fs::remove_file(&backend).unwrap();
+    std::os::unix::fs::symlink(&target, &backend).unwrap();
+    let (_, r) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    assert_eq!(diags(&r, "LD102").len(), 1, "{r:#}");
+    let (code, said) = fix(&case, &["--unsafe-fixes", "--yes"]);
+    assert_eq!(code, 2, "{said}");
+    assert!(
+        said.contains("is a symlink") && said.contains("nothing was written"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), bad);
+    assert!(
+        std::fs::symlink_metadata(&backend)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(backups(&target).is_empty());
+}
