@@ -183,3 +183,141 @@ fn a_linked_project_file_is_refused() {
     );
     assert!(backups(&target).is_empty());
 }
+
+/// `check --offline --fix --yes` (safe fixes only) from the project root, every layer.
+fn fix_all(case: &Case) -> String {
+    let out = case
+        .cmd("")
+        .env("CI", "true")
+        .args(["check", "--offline", "--all", "--fix", "--yes"])
+        .output()
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn check_all(case: &Case) -> serde_json::Value {
+    check_json(case.cmd("").args(["check", "--offline", "--all"])).1
+}
+
+/// An exact duplicate key line is a safe fix: the later line goes, nothing else; a duplicate
+/// with another value stays the user's choice (no edit).
+#[test]
+fn an_exact_duplicate_key_is_deleted_and_a_different_one_is_not() {
+    let case = Case::new("iam-mfa-healthy");
+    let config = case.aws().join("config");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let bad = good.replacen(
+        "[profile bb-shared-devops]\noutput = json\n",
+        "[profile bb-shared-devops]\noutput = json\noutput = json\n",
+        1,
+    );
+    let bad = bad.replacen(
+        "[profile bb-security-devops]\noutput = json\nregion = us-east-1\n",
+        "[profile bb-security-devops]\noutput = json\nregion = us-east-1\nregion = us-east-2\n",
+        1,
+    );
+    std::fs::write(&config, &bad).unwrap();
+    let before = check_all(&case);
+    let found = diags(&before, "LD203");
+    assert_eq!(found.len(), 2, "{before:#}");
+    assert_eq!(
+        found
+            .iter()
+            .filter(|d| d["edit"]["applicability"] == "safe")
+            .count(),
+        1,
+        "{before:#}"
+    );
+    let said = fix_all(&case);
+    let after_text = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        after_text,
+        bad.replacen("output = json\noutput = json\n", "output = json\n", 1),
+        "{said}"
+    );
+    let after = check_all(&case);
+    let left = diags(&after, "LD203");
+    assert_eq!(left.len(), 1, "{after:#}");
+    assert!(left[0]["message"].as_str().unwrap().contains("us-east-2"));
+}
+
+/// A section repeated line for line is a safe fix: the later copy goes, and its blank line
+/// before it stays (every other byte kept). A repeat with a comment inside is left alone.
+#[test]
+fn an_exact_duplicate_section_is_deleted_unless_it_holds_a_comment() {
+    let case = Case::new("iam-mfa-healthy");
+    let config = case.aws().join("config");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let copy = "[profile bb-shared-devops]\noutput = json\nregion = us-east-1\nrole_arn = arn:aws:iam::222222222222:role/DevOps\nsource_profile = bb-security\nmfa_serial = arn:aws:iam::444444444444:mfa/jane.doe\n";
+    assert!(good.contains(copy));
+    std::fs::write(&config, format!("{good}\n{copy}")).unwrap();
+    let said = fix_all(&case);
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        format!("{good}\n"),
+        "{said}"
+    );
+    assert!(diags(&check_all(&case), "LD202").is_empty());
+    // With a comment in the copy, deleting it would lose the comment: no edit.
+    let commented = copy.replacen("output = json\n", "# mine\noutput = json\n", 1);
+    let bad = format!("{good}\n{commented}");
+    std::fs::write(&config, &bad).unwrap();
+    let r = check_all(&case);
+    let found = diags(&r, "LD202");
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert!(found[0]["edit"].is_null(), "{r:#}");
+    fix_all(&case);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), bad);
+}
+
+/// A profile section of the config without `region` (and no `[default]` region) gets the
+/// project's primary region right under its header: a safe fix, nothing else changes.
+#[test]
+fn a_missing_region_is_added_under_the_profile_header() {
+    let case = Case::new("iam-mfa-healthy");
+    let config = case.aws().join("config");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let bad = good
+        .replacen(
+            "[default]\noutput = json\nregion = us-east-1\n",
+            "[default]\noutput = json\n",
+            1,
+        )
+        .replacen(
+            "[profile bb-shared-devops]\noutput = json\nregion = us-east-1\n",
+            "[profile bb-shared-devops]\noutput = json\n",
+            1,
+        );
+    assert_ne!(good, bad);
+    std::fs::write(&config, &bad).unwrap();
+    // A remote state without a region of its own needs the profile's.
+    let tf = case.project().join(LAYER).join("config.tf");
+    let mut layer = std::fs::read_to_string(&tf).unwrap();
+    layer.push_str("\ndata \"terraform_remote_state\" \"shared\" {\n  backend = \"s3\"\n  config = {\n    bucket  = \"bb-shared-terraform-backend\"\n    key     = \"shared/x/terraform.tfstate\"\n    profile = \"${var.project}-shared-devops\"\n  }\n}\n");
+    std::fs::write(&tf, layer).unwrap();
+    let (_, before) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    let found = diags(&before, "LD301");
+    assert_eq!(found.len(), 1, "{before:#}");
+    assert_eq!(found[0]["edit"]["applicability"], "safe");
+    let (_, said) = fix(&case, &["--yes"]);
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        bad.replacen(
+            "[profile bb-shared-devops]\n",
+            "[profile bb-shared-devops]\nregion = us-east-1\n",
+            1
+        ),
+        "{said}"
+    );
+    let (_, after) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    assert!(diags(&after, "LD301").is_empty(), "{after:#}");
+    let new: Vec<_> = errors(&after)
+        .difference(&errors(&before))
+        .cloned()
+        .collect();
+    assert!(new.is_empty(), "{new:?}");
+}

@@ -149,6 +149,25 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// A line's span with its line break: what deleting the line removes.
+    pub fn whole_line(&self, line: &crate::source::Span) -> crate::source::Span {
+        let text = &self.model.sources.get(line.file).text;
+        match &line.range {
+            Some(r) => {
+                let after = text.get(r.end..).unwrap_or("");
+                let end = if after.starts_with("\r\n") {
+                    r.end + 2
+                } else if after.starts_with('\n') {
+                    r.end + 1
+                } else {
+                    r.end
+                };
+                crate::source::Span::new(line.file, r.start..end)
+            }
+            None => line.clone(),
+        }
+    }
+
     pub fn new(model: &'a Model, analysis: &'a Analysis) -> Context<'a> {
         let project = model.project.as_ref();
         let refs = project.map(|p| p.refs_in_scope()).unwrap_or_default();

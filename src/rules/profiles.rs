@@ -130,24 +130,102 @@ fn region_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(at) = anchor(aws, name) else {
             continue;
         };
-        let region = cx
+        // The region Leverage writes into the profiles it makes (`primary_region`:
+        // region_primary, else region, of the project; 3.1.0 credentials.py).
+        let known = cx
             .project
             .and_then(|p| {
                 p.common_str("region_primary")
                     .or_else(|| p.common_str("region"))
             })
             .map(|r| r.value)
-            .unwrap_or_else(|| "us-east-1".into());
-        out.push(
-            LD301
-                .diag(format!("profile `{name}` has no `region`, and there is no `[default]` region"))
-                .profile(name.clone())
-                .at(at, "no region")
-                .related(refs[0].span.clone(), "used here")
-                .help("AWS calls through it fail with a missing signing region (`aws sts get-caller-identity` too)")
-                .fix(format!("region = {region}")),
-        );
+            .filter(|r| {
+                !r.is_empty()
+                    && r.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            });
+        let mut d = LD301
+            .diag(format!("profile `{name}` has no `region`, and there is no `[default]` region"))
+            .profile(name.clone())
+            .at(at, "no region")
+            // The place that needs it: a reference whose block gives no region of its own.
+            .related(
+                refs.iter()
+                    .find(|r| !r.region_given)
+                    .unwrap_or(&refs[0])
+                    .span
+                    .clone(),
+                "used here, with no region of its own",
+            )
+            .help("AWS calls through it fail with a missing signing region (`aws sts get-caller-identity` too)");
+        d = match &known {
+            Some(region) => match region_insertion(cx, aws, name, region) {
+                Some((span, text, fix)) => d
+                    .fix(fix)
+                    .edit(span, text, crate::diagnostic::Applicability::Safe),
+                None => d.fix(format!("region = {region}   # the project's primary region (common.tfvars)")),
+            },
+            None => d.fix("region = <the region of the account's resources>   # config/common.tfvars has no region_primary or region to take it from"),
+        };
+        out.push(d);
     }
+}
+
+/// Where `region = <region>` goes for profile `name`: under its last config section, or in a
+/// new `[profile name]` section at the end of the config when only the credentials file has it.
+/// (span, text to insert, the fix line.)
+fn region_insertion(
+    cx: &Context,
+    aws: &AwsFiles,
+    name: &str,
+    region: &str,
+) -> Option<(Span, String, String)> {
+    let config = aws.config.parsed()?;
+    let text = &cx.model.sources.get(config.file).text;
+    let line = format!("region = {region}");
+    if let Some(section) = config.profile_sections(name).last() {
+        let header = section.header.range.clone()?;
+        let whole = cx.whole_line(&section.header).range?;
+        let (at, insert) = if whole.end > header.end {
+            let eol = if text.get(header.end..whole.end) == Some("\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            (whole.end, format!("{line}{eol}"))
+        } else {
+            (header.end, format!("\n{line}\n"))
+        };
+        return Some((
+            Span::new(config.file, at..at),
+            insert,
+            format!(
+                "{line}   # under [{}] in {}: the project's primary region (common.tfvars)",
+                section.raw,
+                cx.model.sources.get(config.file).display
+            ),
+        ));
+    }
+    let header = if name == "default" {
+        "[default]".to_string()
+    } else {
+        format!("[profile {name}]")
+    };
+    let lead = match text.as_str() {
+        "" => "",
+        t if t.ends_with("\n\n") => "",
+        t if t.ends_with('\n') => "\n",
+        _ => "\n\n",
+    };
+    let end = text.len();
+    Some((
+        Span::new(config.file, end..end),
+        format!("{lead}{header}\n{line}\n"),
+        format!(
+            "add to {}:\n{header}\n{line}   # the project's primary region (common.tfvars)",
+            cx.model.sources.get(config.file).display
+        ),
+    ))
 }
 
 fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
