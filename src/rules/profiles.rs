@@ -457,14 +457,49 @@ fn credentials_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
             ))
             .profile(name.clone())
             .at(entry.line_span.clone(), "only the AWS CLI reads this");
-        if let Some(r) = cx.used.get(name).and_then(|r| r.first()) {
+        let used = cx.used.get(name).and_then(|r| r.first());
+        if let Some(r) = used {
             d = d.related(r.span.clone(), "used here");
         }
+        // The profiles that take their keys from it (`source_profile = name`).
+        let mut sourced: Vec<&str> = aws
+            .profile_names()
+            .into_iter()
+            .filter(|p| {
+                *p != name.as_str()
+                    && aws
+                        .profile_value(p, "source_profile")
+                        .is_some_and(|s| s.value == *name)
+            })
+            .collect();
+        sourced.dedup();
+        let tf = format!("{name}-tf");
+        let new_profile = format!(
+            "a profile Terraform can read that asks the AWS CLI for the keys:\n[profile {tf}]\ncredential_process = aws configure export-credentials --profile {name} --format process"
+        );
+        // The new profile helps only where something names it.
+        let then = match (used.is_some(), sourced.as_slice()) {
+            (_, []) => format!("\nthen name `{tf}` instead of `{name}` where the layer uses it"),
+            (false, users) => format!(
+                "\nthen take the keys from it: source_profile = {tf}   # in {}",
+                users
+                    .iter()
+                    .map(|u| format!("[profile {u}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (true, users) => format!(
+                "\nthen name `{tf}` instead of `{name}` where the layer uses it, and take the keys from it: source_profile = {tf}   # in {}",
+                users
+                    .iter()
+                    .map(|u| format!("[profile {u}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         out.push(
             d.help("Terraform fails with \"no valid credential sources found\"; the AWS CLI itself works, which makes it confusing")
-                .fix(format!(
-                    "a profile Terraform can read that asks the AWS CLI for the keys:\n[profile {name}-tf]\ncredential_process = aws configure export-credentials --profile {name} --format process"
-                )),
+                .fix(format!("{new_profile}{then}")),
         );
     }
 }

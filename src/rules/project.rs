@@ -70,7 +70,7 @@ fn doctor_config_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             LD008
                 .diag(message.clone())
                 .at(span.clone(), "here")
-                .help("the doctor's own settings: keys are ignore, fail-on, [severity], [[per-path]] (path, ignore); rule ids as `leverage-doctor explain` lists them")
+                .help("the doctor's own settings: keys are ignore, fail-on, leverage-version, [severity], [[per-path]] (path, ignore); rule ids as `leverage-doctor explain` lists them")
                 .fix("correct or delete this entry"),
         );
     }
@@ -80,13 +80,26 @@ fn project_not_found(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.project.is_some() {
         return;
     }
-    out.push(
-        LD001
-            .diag("no Leverage project (a folder with `build.env` and `config/`) at or above this folder")
-            .at(Span::whole(cx.model.start_file), "searched from here up to the git top level")
+    let d = LD001
+        .diag(
+            "no Leverage project (a folder with `build.env` and `config/`) at or above this folder",
+        )
+        .at(
+            Span::whole(cx.model.start_file),
+            "searched from here up to the git top level",
+        );
+    // A folder with one of the two: the project is here, and the other is what is missing.
+    out.push(match &cx.model.half_root {
+        Some((dir, "build.env")) => d
+            .help(format!("`{dir}` has `config/` but no `build.env`: the Leverage CLI finds a project by both (a fresh clone may hold only `build.env.example`, or it was deleted)"))
+            .fix(format!("create `{dir}/build.env` with at least PROJECT=<the project's short name> (copy build.env.example if the project has one)")),
+        Some((dir, missing)) => d
+            .help(format!("`{dir}` has `build.env` but no `{missing}`: the Leverage CLI finds a project by both"))
+            .fix(format!("create `{dir}/config/` with the project's common.tfvars, or run the doctor from the project root if `{dir}` is a nested build.env")),
+        None => d
             .help("run the doctor inside a Leverage project, or give its path: `leverage-doctor check PATH`")
             .fix("cd <your Leverage project> && leverage-doctor check"),
-    );
+    });
 }
 
 /// 3.x `leverage tf` runs only a binary whose `--version` says OpenTofu (`tfrunner.py`).
@@ -140,14 +153,29 @@ fn tf_binary_not_opentofu(
 fn parse_error(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
     for e in &project.parse_errors {
+        let unclosed = e.message.starts_with("unclosed block");
+        let unread = e.message.starts_with("cannot read the file");
         out.push(
             LD002
                 .diag(format!("cannot parse: {}", e.message))
-                .at(e.span.clone(), e.message.clone())
+                .at(
+                    e.span.clone(),
+                    if unclosed {
+                        "this block is never closed".to_string()
+                    } else {
+                        e.message.clone()
+                    },
+                )
                 .help(
                     "the Leverage CLI and Terraform stop on this file; nothing it defines is known",
                 )
-                .fix("fix the syntax at the marked place (`terraform fmt` shows the same error)"),
+                .fix(if unclosed {
+                    "add the `}` that closes this block where its body ends (`terraform fmt` shows the same error)"
+                } else if unread {
+                    "make it a readable regular file inside the project (the reason is in the message); its syntax was not looked at"
+                } else {
+                    "fix the syntax at the marked place (`terraform fmt` shows the same error)"
+                }),
         );
     }
 }
@@ -219,6 +247,28 @@ fn project_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .fix(format!("{what}: a short name such as `bb`")),
             );
         }
+    }
+    // project.yaml's short name is checked by the CLI itself.
+    if let Some(y) = &project.project_yaml_short_name
+        && crate::values::project_name(&y.value).is_ok()
+        && !crate::leverage::accepts_yaml_short_name(&y.value)
+    {
+        out.push(
+            LD009
+                .diag(format!(
+                    "project.yaml `short_name` `{}` is not 2 to 4 lower-case letters, which the Leverage CLI requires",
+                    crate::secrets::escape_controls(&y.value, false)
+                ))
+                .at(y.span.clone(), "refused by the Leverage CLI")
+                // Only the IAM commands read it; an SSO project meets it at `project create`.
+                .severity(if cx.mode == Mode::Sso {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                })
+                .help("`leverage credentials configure` (and `leverage project create`) check it against ^[a-z]{2,4}$ and stop: \"Invalid or missing project short name in project.yaml file.\"")
+                .fix("project.yaml `short_name`: 2 to 4 lower-case letters, the same as build.env `PROJECT` and common.tfvars `project` (e.g. `bb`)"),
+        );
     }
 }
 
