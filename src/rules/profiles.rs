@@ -266,7 +266,8 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                 ..base.clone()
             }
             .at(role.line_span.clone(), "nothing to assume the role with")
-            .fix(format!("source_profile = {}-security", cx.name))),
+            .help("the AWS CLI and Terraform's SDK have no credentials to call AssumeRole with: the profile gives none")
+            .fix(source_profile_fix(cx, aws, &name))),
             (Some(s), Some(c)) => out.push(Diagnostic {
                 message: format!("`{name}` has both `source_profile` and `credential_source`"),
                 ..base.clone()
@@ -302,7 +303,58 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
 /// The MFA device ARN to write: the security account's id when common.tfvars declares it; the
 /// device's name is the user's to look up (IAM → Security credentials), it need not be the
 /// user's name. regen writes it into every profile at once.
+/// `source_profile = …` for a role profile without one: the profile the project's other role
+/// profiles take their keys from when they agree on one, else Leverage's own (`<p>-management`
+/// for `-oaar`, `<p>-security` otherwise) when it is defined; else what to find out.
+fn source_profile_fix(cx: &Context, aws: &AwsFiles, name: &str) -> String {
+    let mut used: Vec<&str> = aws
+        .files()
+        .flat_map(|f| f.sections.iter())
+        .filter(|s| s.name.profile_name() != Some(name))
+        .filter_map(|s| s.get("source_profile"))
+        .map(|e| e.value.as_str())
+        .filter(|p| aws.has_profile(p))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    if let [source] = used.as_slice() {
+        return format!(
+            "source_profile = {source}   # the profile the project's other role profiles take their keys from"
+        );
+    }
+    let leverage = if name.ends_with("-oaar") {
+        format!("{}-management", cx.name)
+    } else {
+        format!("{}-security", cx.name)
+    };
+    if aws.has_profile(&leverage) {
+        format!(
+            "source_profile = {leverage}   # the profile with your IAM user's keys, as Leverage writes it"
+        )
+    } else {
+        "source_profile = <the profile with your IAM user's keys>   # none of the usual names is defined: see `leverage credentials configure`".to_string()
+    }
+}
+
 fn mfa_serial_fix(cx: &Context) -> String {
+    // The one device the project's other profiles already name is the one to use.
+    let mut known: Vec<&str> = cx
+        .aws
+        .into_iter()
+        .flat_map(|a| a.files())
+        .flat_map(|f| f.sections.iter())
+        .filter_map(|s| s.get("mfa_serial"))
+        .map(|e| e.value.as_str())
+        .filter(|v| arn_account(v, "iam", "mfa").is_some())
+        .collect();
+    known.sort_unstable();
+    known.dedup();
+    if let [arn] = known.as_slice() {
+        let arn = crate::secrets::escape_controls(arn, false);
+        return format!(
+            "leverage-doctor regen-config --iam --mfa-serial {arn}   (the device the project's other role profiles name)\nor by hand: mfa_serial = {arn}"
+        );
+    }
     let id = cx.account_id("security").unwrap_or("<security account id>");
     let arn = format!("arn:aws:iam::{id}:mfa/<your MFA device's name>");
     format!(

@@ -216,6 +216,31 @@ fn project_name_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 /// The short name becomes a folder (`~/.aws/<name>/`) and every profile's prefix: a name
 /// with `/`, `..` or other characters would send reads and writes elsewhere.
+/// `sso_role = "…"` with the permission set the account's SSO profile already names, or what to
+/// find out when no profile says it.
+fn sso_role_fix(cx: &Context, account: &str) -> String {
+    let section = cx.sso_account_profile(account);
+    let role = cx
+        .aws
+        // Leverage writes the account's role as `role_name` (`leverage aws configure sso`).
+        .and_then(|a| {
+            a.profile_value(&section, "role_name")
+                .or_else(|| a.profile_value(&section, "sso_role_name"))
+        })
+        .map(|e| e.value.clone())
+        .filter(|r| {
+            !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b))
+        });
+    match role {
+        Some(role) => format!("sso_role = \"{role}\"   # the role [profile {section}] names"),
+        None => format!(
+            "sso_role = \"<permission set>\"   # the permission set you use in account `{account}`: the AWS access portal lists it under the account (e.g. DevOps)"
+        ),
+    }
+}
+
 fn project_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
     let mut names: Vec<(&str, Located<String>)> = Vec::new();
@@ -509,7 +534,7 @@ fn account_config_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
                         Span::whole(tfvars.file),
                         "add the permission set this account uses",
                     )
-                    .fix("sso_role = \"DevOps\"   # the permission set you use in this account");
+                    .fix(sso_role_fix(cx, &account.name));
                 d = if cx.cli.crashes_without_account_files(true) {
                     d.severity(Severity::Error).help(format!(
                         "Leverage CLI {} builds the token's path from `sso_role` before every run of a layer: without it `leverage tf` crashes (TypeError) before Terraform starts",

@@ -655,6 +655,20 @@ fn profile_variable_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let step = if cx.mode == Mode::Sso { "SSO" } else { "MFA" };
+        // What Terraform resolves it to, written so the CLI reads the same name.
+        let fix = match r.resolved() {
+            Some(name) => {
+                let literal = match name.strip_prefix(&format!("{}-", cx.name)) {
+                    Some(rest) => format!("${{var.project}}-{rest}"),
+                    None => name.to_string(),
+                };
+                format!(
+                    "profile = \"{}\"   # what Terraform resolves it to here, written so the CLI reads it too",
+                    crate::secrets::escape_controls(&literal, false)
+                )
+            }
+            None => "write the account literally: profile = \"${var.project}-<account>-<role>\" (or use var.profile)".to_string(),
+        };
         out.push(
             LD106
                 .diag(format!(
@@ -665,7 +679,7 @@ fn profile_variable_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .help(format!(
                     "its {step} step substitutes only `${{var.profile}}` and `${{var.project}}`, looks for a profile with `${{var.{first}}}` in its name and stops with exit code 40, although Terraform alone would resolve it"
                 ))
-                .fix("write the account literally: profile = \"${var.project}-<account>-<role>\" (or use var.profile)"),
+                .fix(fix),
         );
     }
 }
