@@ -60,7 +60,9 @@ pub fn parse_body_unbounded(text: &str, file: FileId) -> Result<Body, ParseError
 /// block"), not at the end of the file.
 fn located(text: &str, file: FileId, at: usize, message: String) -> ParseError {
     let at = at.min(text.len());
-    let at_end = text.get(at..).is_some_and(|rest| rest.trim().is_empty());
+    // Only a parser that was waiting for a `}` at the end (not, say, for a value).
+    let at_end =
+        text.get(at..).is_some_and(|rest| rest.trim().is_empty()) && message.contains("`}`");
     if at_end && let Some(open) = unclosed_block(text) {
         let line_start = text[..open].rfind('\n').map(|i| i + 1).unwrap_or(0);
         let first =
@@ -705,6 +707,12 @@ organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
         let id = s.add(PathBuf::from("c"), "c".into(), text.into());
         let err = parse_body(text, id).unwrap_err();
         assert!(s.start_of(&err.span).unwrap().0 >= 3);
+        // A block left open to the end: its first line, as Terraform says it.
+        let text = "a = 1\nprovider \"aws\" {\n  profile = \"x\"\n\nlocals {\n  b = \"{\"\n}\n";
+        let id = s.add(PathBuf::from("d"), "d".into(), text.into());
+        let err = parse_body(text, id).unwrap_err();
+        assert_eq!(s.start_of(&err.span).unwrap().0, 2, "{}", err.message);
+        assert!(err.message.starts_with("unclosed block"), "{}", err.message);
     }
 
     #[test]
