@@ -1900,3 +1900,33 @@ fn check_fix_leaves_a_backup_of_the_old_text() {
     );
     assert!(out.stderr.contains("backup:"), "{}", out.stderr);
 }
+
+/// The same for a file of the project: `--fix --unsafe-fixes` waits for the AWS folder's lock
+/// (no lock file in the checkout), reads backend.tfvars again, finds another edit and writes
+/// nothing over it.
+#[test]
+fn check_fix_of_a_project_file_does_not_clobber_an_edit_made_while_it_waits() {
+    let case = Case::new("iam-mfa-healthy");
+    let backend = case.project().join("shared/config/backend.tfvars");
+    let bad = std::fs::read_to_string(&backend)
+        .unwrap()
+        .replacen("\"bb-shared-devops\"", "\"bb-shared-devop\"", 1);
+    std::fs::write(&backend, &bad).unwrap();
+    let lock = leverage_doctor::write::FolderLock::acquire(&case.aws()).unwrap();
+    let mut child = spawn(
+        &case,
+        &["check", "--offline", "--fix", "--unsafe-fixes", "--yes"],
+        &[],
+    );
+    let rx = until_waiting(&mut child);
+    let theirs = format!("{bad}# kept by the other writer\n");
+    std::fs::write(&backend, &theirs).unwrap();
+    drop(lock);
+    let (_, said) = finish(child, rx);
+    assert_eq!(std::fs::read_to_string(&backend).unwrap(), theirs, "{said}");
+    assert!(said.contains("changed since it was read"), "{said}");
+    assert!(
+        !case.project().join(".leverage-doctor.lock").exists(),
+        "no lock file in the checkout"
+    );
+}
