@@ -321,3 +321,53 @@ fn a_missing_region_is_added_under_the_profile_header() {
         .collect();
     assert!(new.is_empty(), "{new:?}");
 }
+
+/// The same misspelt name in two places of a layer: one fix, both literals rewritten (all or
+/// none), so the finding goes in one run; JSON lists the second edit in `more_edits`.
+#[test]
+fn every_place_of_a_misspelt_profile_is_fixed_together() {
+    let case = Case::new("iam-mfa-healthy");
+    let tf = case.project().join(LAYER).join("config.tf");
+    let good = format!(
+        "{}\ndata \"terraform_remote_state\" \"security\" {{\n  backend = \"s3\"\n  config = {{\n    region  = \"us-east-1\"\n    bucket  = \"bb-security-terraform-backend\"\n    key     = \"security/x/terraform.tfstate\"\n    profile = \"${{var.project}}-security-devops\"\n  }}\n}}\n",
+        std::fs::read_to_string(&tf).unwrap()
+    );
+    let bad = good.replace(
+        "\"${var.project}-security-devops\"",
+        "\"${var.project}-security-devop\"",
+    );
+    assert_eq!(bad.matches("security-devop\"").count(), 2);
+    std::fs::write(&tf, &bad).unwrap();
+    let (_, before) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    let found = diags(&before, "LD102");
+    assert_eq!(found.len(), 1, "{before:#}");
+    assert_eq!(
+        found[0]["more_edits"].as_array().map(Vec::len),
+        Some(1),
+        "{before:#}"
+    );
+    let (_, said) = fix(&case, &["--unsafe-fixes", "--yes"]);
+    assert_eq!(std::fs::read_to_string(&tf).unwrap(), good, "{said}");
+    let (_, after) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    assert!(diags(&after, "LD102").is_empty(), "{after:#}");
+    // SARIF carries both replacements.
+    std::fs::write(&tf, &bad).unwrap();
+    let out = case
+        .cmd(LAYER)
+        .args(["check", "--offline", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let ld102 = results
+        .iter()
+        .find(|r| r["ruleId"] == "LD102")
+        .expect("an LD102 result");
+    assert_eq!(
+        ld102["fixes"][0]["artifactChanges"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{ld102:#}"
+    );
+}

@@ -1908,9 +1908,11 @@ fn check_fix_leaves_a_backup_of_the_old_text() {
 fn check_fix_of_a_project_file_does_not_clobber_an_edit_made_while_it_waits() {
     let case = Case::new("iam-mfa-healthy");
     let backend = case.project().join("shared/config/backend.tfvars");
-    let bad = std::fs::read_to_string(&backend)
-        .unwrap()
-        .replacen("\"bb-shared-devops\"", "\"bb-shared-devop\"", 1);
+    let bad = std::fs::read_to_string(&backend).unwrap().replacen(
+        "\"bb-shared-devops\"",
+        "\"bb-shared-devop\"",
+        1,
+    );
     std::fs::write(&backend, &bad).unwrap();
     let lock = leverage_doctor::write::FolderLock::acquire(&case.aws()).unwrap();
     let mut child = spawn(

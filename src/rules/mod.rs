@@ -40,6 +40,7 @@ impl Rule {
             help: None,
             fix: None,
             edit: None,
+            more_edits: Vec::new(),
         }
     }
 

@@ -169,6 +169,17 @@ fn profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                 && let Some(literal) = renamed_literal(&site.expr, name, near)
             {
                 d = d.edit(site.span.clone(), literal, Applicability::Unsafe);
+                // The same name written elsewhere (other layers, other blocks): the same fix.
+                let mut seen = vec![site.span.clone()];
+                for r in refs.iter() {
+                    if seen.contains(&r.span) {
+                        continue;
+                    }
+                    seen.push(r.span.clone());
+                    if let Some(literal) = renamed_literal(&r.expr, name, near) {
+                        d = d.also_edit(r.span.clone(), literal, Applicability::Unsafe);
+                    }
+                }
             }
         } else {
             d = d
