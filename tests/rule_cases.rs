@@ -461,3 +461,32 @@ fn ld009_names_the_cli_check_of_the_yaml_short_name() {
     );
     assert!(crate::support::diags(&r, "LD009").is_empty(), "{r:#}");
 }
+
+/// LD302 for a source without a role names the role ARN the profile's name designates: the
+/// account id from common.tfvars, the role as the project's other role profiles spell it.
+#[test]
+fn ld302_names_the_role_the_profile_designates() {
+    let case = Case::new("iam-mfa-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("role_arn = arn:aws:iam::222222222222:role/DevOps\n", "", 1),
+    )
+    .unwrap();
+    let (_, r) = check_json(case.cmd("shared/us-east-1/base-network").args([
+        "check",
+        "--offline",
+        "--select",
+        "LD302",
+    ]));
+    let found = crate::support::diags(&r, "LD302");
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert!(
+        found[0]["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("role_arn = arn:aws:iam::222222222222:role/DevOps "),
+        "{r:#}"
+    );
+}

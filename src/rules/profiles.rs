@@ -251,7 +251,7 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .fix(if own_keys {
                             format!("delete the `{key}` line (the profile's own keys are used)")
                         } else {
-                            "role_arn = arn:aws:iam::<account id>:role/<role>   # the role to assume with the source's credentials".to_string()
+                            role_arn_fix(cx, aws, &name)
                         }),
                 );
             }
@@ -334,6 +334,40 @@ fn source_profile_fix(cx: &Context, aws: &AwsFiles, name: &str) -> String {
     } else {
         "source_profile = <the profile with your IAM user's keys>   # none of the usual names is defined: see `leverage credentials configure`".to_string()
     }
+}
+
+/// `role_arn = …` for a profile with a source and no role: the account from the profile's name
+/// (common.tfvars), the role as the project's other role profiles spell it for the same
+/// `-<role>` suffix; a placeholder for what is not known.
+fn role_arn_fix(cx: &Context, aws: &AwsFiles, name: &str) -> String {
+    let id = cx.account_of(name).and_then(|a| cx.account_id(a));
+    let suffix = name.rsplit('-').next().unwrap_or("");
+    let mut roles: Vec<&str> = aws
+        .files()
+        .flat_map(|f| f.sections.iter())
+        .filter_map(|s| s.get("role_arn"))
+        .filter_map(|e| e.value.rsplit_once(":role/").map(|(_, r)| r))
+        .filter(|r| !suffix.is_empty() && r.eq_ignore_ascii_case(suffix))
+        .filter(|r| {
+            r.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b))
+        })
+        .collect();
+    roles.sort_unstable();
+    roles.dedup();
+    let role = match roles.as_slice() {
+        [role] => *role,
+        _ => "<role>",
+    };
+    format!(
+        "role_arn = arn:aws:iam::{}:role/{role}   # the role to assume with the source's credentials{}",
+        id.unwrap_or("<account id>"),
+        match (id, role) {
+            (Some(_), "<role>") => " (the account is the one the profile's name designates)",
+            (Some(_), _) => " (account and role as the profile's name designates them)",
+            (None, _) => "",
+        }
+    )
 }
 
 fn mfa_serial_fix(cx: &Context) -> String {
