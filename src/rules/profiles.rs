@@ -1,6 +1,6 @@
 //! LD3xx: each profile the scope uses, and every profile its chain reaches.
 
-use super::{Context, nearest, rule};
+use super::{Context, nearest, obvious_match, rule};
 use crate::diagnostic::Diagnostic;
 use crate::model::aws::AwsFiles;
 use crate::model::project::Mode;
@@ -692,6 +692,14 @@ fn source_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             .at(source.value_span.clone(), "no such profile")
             .help("the Leverage CLI stops with exit code 152; the AWS CLI says \"The source profile … could not be found\"");
         d = match nearest(&source.value, names.iter().copied()) {
+            // One obvious match: `--fix --unsafe-fixes` writes it (which was meant is a guess).
+            Some(near) if obvious_match(&source.value, names.iter().copied()) == Some(near) => d
+                .fix(format!("source_profile = {near}"))
+                .edit(
+                    source.value_span.clone(),
+                    near,
+                    crate::diagnostic::Applicability::Unsafe,
+                ),
             Some(near) => d.fix(format!("source_profile = {near}")),
             None => d.fix(format!(
                 "add `[{}]` with aws_access_key_id and aws_secret_access_key to credentials (leverage credentials configure)",
