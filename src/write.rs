@@ -388,8 +388,10 @@ pub struct Change<'a> {
     /// Other folders removals may reach (the AWS CLI caches with `--aws-cli-cache`).
     pub other_roots: Vec<PathBuf>,
     /// `check --fix`: each file is edited where it is, never through a symlink (the link
-    /// itself or a linked folder leading out of `dir`), and keeps its permission bits.
+    /// itself or a linked folder leading out of `dir`).
     pub in_place: bool,
+    /// The files keep their permission bits (a project's `.tf` files), instead of 0600.
+    pub keep_mode: bool,
     /// Where the folder lock is taken, when not in `dir` (a project checkout gets no lock
     /// file of ours: its edits lock the project's AWS folder).
     pub lock_dir: Option<PathBuf>,
@@ -414,17 +416,28 @@ impl<'a> Change<'a> {
             removals: Vec::new(),
             other_roots: Vec::new(),
             in_place: false,
+            keep_mode: false,
             lock_dir: None,
         }
     }
 
     /// A change of files edited where they are (`check --fix`): only regular files inside
-    /// `dir`, never through a link, each keeping its mode; the lock is taken in `lock_dir`.
+    /// `dir`, never through a link; the lock is taken in `lock_dir`. The AWS files are
+    /// written 0600 as always.
     pub fn in_place(dir: &Path, lock_dir: &Path) -> Change<'a> {
         Change {
             in_place: true,
             lock_dir: Some(lock_dir.to_path_buf()),
             ..Change::new(dir)
+        }
+    }
+
+    /// `in_place` for the project's own files: each keeps its mode (a `.tf` file stays as
+    /// readable as it was).
+    pub fn in_place_keeping_modes(dir: &Path, lock_dir: &Path) -> Change<'a> {
+        Change {
+            keep_mode: true,
+            ..Change::in_place(dir, lock_dir)
         }
     }
 
@@ -586,7 +599,7 @@ impl<'a> Change<'a> {
             backups.push(backup(&e.path, now)?);
         }
         for ((e, text), backup) in writes.into_iter().zip(backups) {
-            if self.in_place {
+            if self.keep_mode {
                 let mode = file_mode(&e.path).map_err(|err| io(&e.path, err))?;
                 replace_keeping_mode(&e.path, text.as_bytes(), mode)?;
             } else {

@@ -221,6 +221,7 @@ fn an_exact_duplicate_key_is_deleted_and_a_different_one_is_not() {
         1,
     );
     std::fs::write(&config, &bad).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
     let before = check_all(&case);
     let found = diags(&before, "LD203");
     assert_eq!(found.len(), 2, "{before:#}");
@@ -238,6 +239,11 @@ fn an_exact_duplicate_key_is_deleted_and_a_different_one_is_not() {
         after_text,
         bad.replacen("output = json\noutput = json\n", "output = json\n", 1),
         "{said}"
+    );
+    // An AWS file is written 0600, as every write of the doctor (a project file keeps its mode).
+    assert_eq!(
+        std::fs::metadata(&config).unwrap().permissions().mode() & 0o777,
+        0o600
     );
     let after = check_all(&case);
     let left = diags(&after, "LD203");

@@ -123,12 +123,13 @@ fn fix(
     let plan = crate::fix::edits::plan(diagnostics, args.unsafe_fixes);
     // The project's AWS files, and the files of the checkout (a misspelt profile in a `.tf`
     // file or backend.tfvars): each edited where it is, never through a link, every other
-    // byte kept; the checkout's files keep their mode, and both lock the AWS folder.
+    // byte kept; the AWS files are written 0600, the checkout's keep their mode, and both
+    // lock the AWS folder.
     let mut change = crate::write::Change::in_place(&aws.dir, &aws.dir);
     let root = model.project.as_ref().map(|p| p.root.clone());
     let mut project_change = root
         .as_ref()
-        .map(|root| crate::write::Change::in_place(root, &aws.dir));
+        .map(|root| crate::write::Change::in_place_keeping_modes(root, &aws.dir));
     let mut elsewhere = 0;
     for (file, edits) in &plan {
         let source = model.sources.get(*file);
