@@ -276,7 +276,20 @@ fn source_of(
     if !aws.has_profile(profile) {
         return CredentialSource::Missing;
     }
-    if has(profile, "login_session") {
+    // Terraform's SDK does not know `login_session` and reads the profile's other credentials
+    // (keys, a role, SSO, a process) as if the line were not there: only a profile with
+    // nothing else is one it cannot use.
+    if has(profile, "login_session")
+        && ![
+            "sso_start_url",
+            "sso_session",
+            "role_arn",
+            "credential_process",
+            "aws_access_key_id",
+        ]
+        .iter()
+        .any(|k| has(profile, k))
+    {
         return CredentialSource::Unsupported {
             key: "login_session".into(),
         };

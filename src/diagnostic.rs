@@ -68,6 +68,9 @@ pub struct Diagnostic {
     pub fix: Option<String>,
     /// The fix as an edit `check --fix` can apply, when it is one.
     pub edit: Option<Edit>,
+    /// Further edits of the same fix (the same misspelt name at its other places): applied
+    /// with `edit`, all or none.
+    pub more_edits: Vec<Edit>,
 }
 
 impl Diagnostic {
@@ -84,6 +87,26 @@ impl Diagnostic {
             applicability,
         });
         self
+    }
+
+    /// One more place the same fix edits (after `edit`).
+    pub fn also_edit(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        applicability: Applicability,
+    ) -> Self {
+        self.more_edits.push(Edit {
+            span,
+            change: EditChange::Replace(replacement.into()),
+            applicability,
+        });
+        self
+    }
+
+    /// Every edit of the fix, `edit` first.
+    pub fn edits(&self) -> impl Iterator<Item = &Edit> {
+        self.edit.iter().chain(&self.more_edits)
     }
 
     /// The fix as a change of the file's permission bits.

@@ -224,6 +224,29 @@ fn remove_stale_temps(dir: &Path, name: &str) {
 /// Replaces the file's content atomically: readers see the old file or the new one, never a mix.
 /// Only a regular file (or nothing) is replaced; a symlink is written through to its target.
 pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    replace(path, contents, 0o600)
+}
+
+/// The permission bits of the file itself (not of what a link points at).
+fn file_mode(path: &Path) -> std::io::Result<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(std::fs::symlink_metadata(path)?.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::symlink_metadata(path).map(|_| 0o644)
+    }
+}
+
+/// `atomic_write` for a file of the project: the new content gets the mode the file had (a
+/// `.tf` file stays as readable as it was), not 0600.
+fn replace_keeping_mode(path: &Path, contents: &[u8], mode: u32) -> Result<(), WriteError> {
+    replace(path, contents, mode)
+}
+
+fn replace(path: &Path, contents: &[u8], mode: u32) -> Result<(), WriteError> {
     check_replaceable(path)?;
     let target = target_of(path);
     let dir = target.parent().unwrap_or(Path::new("."));
@@ -241,6 +264,12 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
     if let Err(e) = write_new(&tmp, contents) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
+    }
+    if mode != 0o600
+        && let Err(e) = set_mode(&tmp, mode)
+    {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(&tmp, e));
     }
     test_pause_before_rename();
     std::fs::rename(&tmp, &target).map_err(|e| {
@@ -363,6 +392,14 @@ pub struct Change<'a> {
     pub removals: Vec<PathBuf>,
     /// Other folders removals may reach (the AWS CLI caches with `--aws-cli-cache`).
     pub other_roots: Vec<PathBuf>,
+    /// `check --fix`: each file is edited where it is, never through a symlink (the link
+    /// itself or a linked folder leading out of `dir`).
+    pub in_place: bool,
+    /// The files keep their permission bits (a project's `.tf` files), instead of 0600.
+    pub keep_mode: bool,
+    /// Where the folder lock is taken, when not in `dir` (a project checkout gets no lock
+    /// file of ours: its edits lock the project's AWS folder).
+    pub lock_dir: Option<PathBuf>,
 }
 
 /// What `commit` did to one file.
@@ -383,6 +420,29 @@ impl<'a> Change<'a> {
             edits: Vec::new(),
             removals: Vec::new(),
             other_roots: Vec::new(),
+            in_place: false,
+            keep_mode: false,
+            lock_dir: None,
+        }
+    }
+
+    /// A change of files edited where they are (`check --fix`): only regular files inside
+    /// `dir`, never through a link; the lock is taken in `lock_dir`. The AWS files are
+    /// written 0600 as always.
+    pub fn in_place(dir: &Path, lock_dir: &Path) -> Change<'a> {
+        Change {
+            in_place: true,
+            lock_dir: Some(lock_dir.to_path_buf()),
+            ..Change::new(dir)
+        }
+    }
+
+    /// `in_place` for the project's own files: each keeps its mode (a `.tf` file stays as
+    /// readable as it was).
+    pub fn in_place_keeping_modes(dir: &Path, lock_dir: &Path) -> Change<'a> {
+        Change {
+            keep_mode: true,
+            ..Change::in_place(dir, lock_dir)
         }
     }
 
@@ -431,6 +491,9 @@ impl<'a> Change<'a> {
     pub fn check(&self) -> Result<(), WriteError> {
         for e in &self.edits {
             self.inside(&e.path, &[])?;
+            if self.in_place {
+                self.not_linked(&e.path)?;
+            }
             check_replaceable(&e.path)?;
         }
         for r in &self.removals {
@@ -467,6 +530,36 @@ impl<'a> Change<'a> {
         }
     }
 
+    /// An in-place edit refuses a symlink (whatever it points at) and a path whose folders
+    /// lead out of `dir` through a link: the file edited is the one the diff named.
+    fn not_linked(&self, path: &Path) -> Result<(), WriteError> {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(refused(
+                    path,
+                    "is a symlink: --fix edits files where they are, never through a link; edit the file it points at yourself",
+                ));
+            }
+            Ok(m) if !m.file_type().is_file() => {
+                return Err(refused(path, "is not a regular file: it is never edited"));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(io(path, e)),
+        }
+        let real = std::fs::canonicalize(path).map_err(|e| io(path, e))?;
+        let dir = std::fs::canonicalize(&self.dir).map_err(|e| io(&self.dir, e))?;
+        if !real.starts_with(&dir) {
+            return Err(refused(
+                path,
+                format!(
+                    "leads out of {} through a linked folder: it is never edited",
+                    crate::read::fs::display_home(&self.dir)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Does the change: `under_lock` runs first, holding the folder lock (sso-reset logs out
     /// there), then each file is re-read and written. Nothing is written unless every file can be.
     pub fn commit(
@@ -475,12 +568,15 @@ impl<'a> Change<'a> {
         under_lock: impl FnOnce(),
     ) -> Result<Vec<Done>, WriteError> {
         self.check()?;
-        let _lock = FolderLock::acquire(&self.dir)?;
+        let _lock = FolderLock::acquire(self.lock_dir.as_deref().unwrap_or(&self.dir))?;
         under_lock();
         // Decide every file before writing any.
         let mut writes: Vec<(&FileEdit, String)> = Vec::new();
         let mut done = Vec::new();
         for e in &self.edits {
+            if self.in_place {
+                self.not_linked(&e.path)?;
+            }
             check_replaceable(&e.path)?;
             let current = read_current(&e.path)?;
             if current == e.before {
@@ -508,7 +604,12 @@ impl<'a> Change<'a> {
             backups.push(backup(&e.path, now)?);
         }
         for ((e, text), backup) in writes.into_iter().zip(backups) {
-            atomic_write(&e.path, text.as_bytes())?;
+            if self.keep_mode {
+                let mode = file_mode(&e.path).map_err(|err| io(&e.path, err))?;
+                replace_keeping_mode(&e.path, text.as_bytes(), mode)?;
+            } else {
+                atomic_write(&e.path, text.as_bytes())?;
+            }
             done.push(Done::Written {
                 shown: e.shown.clone(),
                 backup,

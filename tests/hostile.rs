@@ -1786,3 +1786,149 @@ fn with_no_aws_config_no_profile_is_ok() {
         .unwrap_or_else(|| panic!("no row: {text}"));
     assert!(row.contains("error") && !row.contains("ok"), "{row}");
 }
+
+// ---- check --fix against a second writer, links, and its backup ----------------------------
+
+/// Another process edits the credentials file after `check --fix` showed its diff and before
+/// it writes: under the lock the doctor reads the file again, finds it changed, and writes
+/// nothing; the other writer's lines survive and the doctor's fix is left for the next run.
+#[test]
+fn check_fix_does_not_clobber_an_edit_made_while_it_waits() {
+    let case = Case::new("broken-iam");
+    let credentials = case.aws().join("credentials");
+    let lock = leverage_doctor::write::FolderLock::acquire(&case.aws()).unwrap();
+    let mut child = spawn(&case, &["check", "--offline", "--fix", "--yes"], &[]);
+    let rx = until_waiting(&mut child);
+    let mut text = std::fs::read_to_string(&credentials).unwrap();
+    text.push_str("\n[mine]\naws_access_key_id = AKIALDFIXTURESECRET9\naws_secret_access_key = LDFIXTURESECRETmineSecret000000000000000\n");
+    std::fs::write(&credentials, &text).unwrap();
+    drop(lock);
+    let (code, said) = finish(child, rx);
+    assert!(code == 1 || code == 2, "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&credentials).unwrap(),
+        text,
+        "the other writer's file is kept byte for byte:\n{said}"
+    );
+    assert!(
+        said.contains("changed since it was read") || said.contains("changed while"),
+        "{said}"
+    );
+    // Run again: now the fix applies on top of the other writer's text.
+    let again = run(&case, &["check", "--offline", "--fix", "--yes"]);
+    let after = std::fs::read_to_string(&credentials).unwrap();
+    assert_eq!(
+        after,
+        text.replace("[profile bb-extra]", "[bb-extra]"),
+        "{}",
+        again.stderr
+    );
+}
+
+/// The credentials file is a symlink — to a file inside the AWS folder, or outside it —:
+/// `check --fix` refuses it before writing anything, and the target is untouched (no backup,
+/// no rewrite through the link).
+#[test]
+fn check_fix_refuses_a_linked_aws_file() {
+    for inside in [true, false] {
+        let case = Case::new("broken-iam");
+        let credentials = case.aws().join("credentials");
+        let text = std::fs::read_to_string(&credentials).unwrap();
+        let target = if inside {
+            case.aws().join("credentials.real")
+        } else {
+            case.dir.path().join("elsewhere-credentials")
+        };
+        std::fs::rename(&credentials, &target).unwrap();
+        std::os::unix::fs::symlink(&target, &credentials).unwrap();
+        let (_, r) = check_json(case.cmd("").args(["check", "--offline"]));
+        let has_edit = diags(&r, "LD204").iter().any(|d| !d["edit"].is_null());
+        let out = run(&case, &["check", "--offline", "--fix", "--yes"]);
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            text,
+            "inside={inside}"
+        );
+        assert!(
+            std::fs::symlink_metadata(&credentials)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let backups = std::fs::read_dir(target.parent().unwrap())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().contains(".bak-"))
+            .count();
+        assert_eq!(backups, 0, "inside={inside}");
+        assert!(has_edit, "inside={inside}: the fix is offered\n{r:#}");
+        assert_eq!(out.code, 2, "inside={inside}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("is a symlink"),
+            "inside={inside}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// The backup `check --fix` leaves beside an AWS file holds the text before the fix, 0600.
+#[test]
+fn check_fix_leaves_a_backup_of_the_old_text() {
+    let case = Case::new("broken-iam");
+    let credentials = case.aws().join("credentials");
+    let before = std::fs::read_to_string(&credentials).unwrap();
+    let out = run(&case, &["check", "--offline", "--fix", "--yes"]);
+    let after = std::fs::read_to_string(&credentials).unwrap();
+    assert_ne!(after, before, "{}", out.stderr);
+    let backups: Vec<_> = std::fs::read_dir(case.aws())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("credentials.bak-")
+        })
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(std::fs::read_to_string(&backups[0]).unwrap(), before);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&backups[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(out.stderr.contains("backup:"), "{}", out.stderr);
+}
+
+/// The same for a file of the project: `--fix --unsafe-fixes` waits for the AWS folder's lock
+/// (no lock file in the checkout), reads backend.tfvars again, finds another edit and writes
+/// nothing over it.
+#[test]
+fn check_fix_of_a_project_file_does_not_clobber_an_edit_made_while_it_waits() {
+    let case = Case::new("iam-mfa-healthy");
+    let backend = case.project().join("shared/config/backend.tfvars");
+    let bad = std::fs::read_to_string(&backend).unwrap().replacen(
+        "\"bb-shared-devops\"",
+        "\"bb-shared-devop\"",
+        1,
+    );
+    std::fs::write(&backend, &bad).unwrap();
+    let lock = leverage_doctor::write::FolderLock::acquire(&case.aws()).unwrap();
+    let mut child = spawn(
+        &case,
+        &["check", "--offline", "--fix", "--unsafe-fixes", "--yes"],
+        &[],
+    );
+    let rx = until_waiting(&mut child);
+    let theirs = format!("{bad}# kept by the other writer\n");
+    std::fs::write(&backend, &theirs).unwrap();
+    drop(lock);
+    let (_, said) = finish(child, rx);
+    assert_eq!(std::fs::read_to_string(&backend).unwrap(), theirs, "{said}");
+    assert!(said.contains("changed since it was read"), "{said}");
+    assert!(
+        !case.project().join(".leverage-doctor.lock").exists(),
+        "no lock file in the checkout"
+    );
+}

@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod explain;
 mod failures;
+mod fixes;
 mod fixtures;
 mod generations;
 mod hostile;

@@ -443,3 +443,86 @@ fn ld402_leftover_fix_resolves_it() {
     );
     assert_eq!(code, 0, "{after:#}");
 }
+
+/// `login_session` beside the profile's own static keys: Terraform's SDK ignores the line and
+/// uses the keys, so LD311 stays silent.
+#[test]
+fn ld311_is_silent_when_static_keys_sit_beside_login_session() {
+    let case = Case::new("iam-mfa-healthy");
+    let credentials = case.aws().join("credentials");
+    let text = std::fs::read_to_string(&credentials).unwrap();
+    assert!(text.contains("[bb-security]\n"), "{text}");
+    std::fs::write(
+        &credentials,
+        text.replacen(
+            "[bb-security]\n",
+            "[bb-security]\nlogin_session = arn:aws:iam::444444444444:user/jane.doe\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let (_, r) = check_json(case.cmd("shared/us-east-1/base-network").args([
+        "check",
+        "--offline",
+        "--select",
+        "LD311",
+    ]));
+    assert!(crate::support::diags(&r, "LD311").is_empty(), "{r:#}");
+}
+
+/// project.yaml `short_name` must match the CLI's `^[a-z]{2,4}$` (`leverage credentials
+/// configure` stops otherwise), though `bb1` is a fine folder name.
+#[test]
+fn ld009_names_the_cli_check_of_the_yaml_short_name() {
+    let case = Case::new("iam-mfa-healthy");
+    let yaml = case.project().join("project.yaml");
+    std::fs::write(&yaml, "project_name: binbash\nshort_name: bb1\n").unwrap();
+    let (_, r) = check_json(
+        case.cmd("")
+            .args(["check", "--offline", "--select", "LD009"]),
+    );
+    let found = crate::support::diags(&r, "LD009");
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 to 4 lower-case letters"),
+        "{r:#}"
+    );
+    std::fs::write(&yaml, "project_name: binbash\nshort_name: bb\n").unwrap();
+    let (_, r) = check_json(
+        case.cmd("")
+            .args(["check", "--offline", "--select", "LD009"]),
+    );
+    assert!(crate::support::diags(&r, "LD009").is_empty(), "{r:#}");
+}
+
+/// LD302 for a source without a role names the role ARN the profile's name designates: the
+/// account id from common.tfvars, the role as the project's other role profiles spell it.
+#[test]
+fn ld302_names_the_role_the_profile_designates() {
+    let case = Case::new("iam-mfa-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("role_arn = arn:aws:iam::222222222222:role/DevOps\n", "", 1),
+    )
+    .unwrap();
+    let (_, r) = check_json(case.cmd("shared/us-east-1/base-network").args([
+        "check",
+        "--offline",
+        "--select",
+        "LD302",
+    ]));
+    let found = crate::support::diags(&r, "LD302");
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert!(
+        found[0]["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("role_arn = arn:aws:iam::222222222222:role/DevOps "),
+        "{r:#}"
+    );
+}

@@ -205,7 +205,13 @@ fn check_fix_applies_safe_edits_and_unsafe_ones_only_when_asked() {
     run(&["--unsafe-fixes", "--yes"]);
     assert_eq!(
         std::fs::read_to_string(&config).unwrap(),
-        config_before.replace("[bb-orphan]", "[profile bb-orphan]")
+        // …and a misspelt source_profile with one obvious match (LD304).
+        config_before
+            .replace("[bb-orphan]", "[profile bb-orphan]")
+            .replace(
+                "source_profile = bb-securty",
+                "source_profile = bb-security"
+            )
     );
 }
 

@@ -121,19 +121,33 @@ fn fix(
         anyhow::bail!("no project AWS folder to fix: see `leverage-doctor check`");
     };
     let plan = crate::fix::edits::plan(diagnostics, args.unsafe_fixes);
-    let mut change = crate::write::Change::new(&aws.dir);
+    // The project's AWS files, and the files of the checkout (a misspelt profile in a `.tf`
+    // file or backend.tfvars): each edited where it is, never through a link, every other
+    // byte kept; the AWS files are written 0600, the checkout's keep their mode, and both
+    // lock the AWS folder.
+    let mut change = crate::write::Change::in_place(&aws.dir, &aws.dir);
+    let root = model.project.as_ref().map(|p| p.root.clone());
+    let mut project_change = root
+        .as_ref()
+        .map(|root| crate::write::Change::in_place_keeping_modes(root, &aws.dir));
     let mut elsewhere = 0;
     for (file, edits) in &plan {
         let source = model.sources.get(*file);
-        // Only the project's AWS files: never a file of the checkout, never through a link.
-        if source.path.parent() != Some(aws.dir.as_path()) {
-            elsewhere += edits.len();
-            continue;
-        }
+        let target = if source.path.parent() == Some(aws.dir.as_path()) {
+            &mut change
+        } else {
+            match (&mut project_change, &root) {
+                (Some(c), Some(root)) if source.path.starts_with(root) => c,
+                _ => {
+                    elsewhere += edits.len();
+                    continue;
+                }
+            }
+        };
         let before = source.text.clone();
         let edits = edits.clone();
         let original = before.clone();
-        change.edit(
+        target.edit(
             source.path.clone(),
             source.display.clone(),
             Some(before),
@@ -158,9 +172,8 @@ fn fix(
     let (_, unsafe_count) = crate::fix::edits::counts(diagnostics);
     if elsewhere > 0 {
         crate::say!(
-            "{} in project files {} not applied by --fix yet: see their fix lines",
-            crate::time::count_of(elsewhere, "fix", "fixes"),
-            if elsewhere == 1 { "is" } else { "are" }
+            "{} outside the project and its AWS folder not applied: see their fix lines",
+            crate::time::count_of(elsewhere, "fix", "fixes")
         );
     }
     if !args.unsafe_fixes && unsafe_count > 0 {
@@ -169,11 +182,15 @@ fn fix(
             crate::time::count_of(unsafe_count, "unsafe fix", "unsafe fixes")
         );
     }
-    if change.is_empty() && modes.is_empty() {
+    let project_change = project_change.filter(|c| !c.is_empty());
+    if change.is_empty() && modes.is_empty() && project_change.is_none() {
         crate::say!("nothing to fix automatically");
         return Ok(Exit::Clean);
     }
     let colour = use_color(global.color);
+    if let Some(c) = &project_change {
+        print_coloured(&c.preview(colour), colour)?;
+    }
     print_coloured(&change.preview(colour), colour)?;
     for (_, shown, mode) in &modes {
         crate::commands::print(&format!("chmod {mode:o} {shown}\n"))?;
@@ -183,6 +200,9 @@ fn fix(
         return Ok(Exit::Clean);
     }
     change.check()?;
+    if let Some(c) = &project_change {
+        c.check()?;
+    }
     let write = crate::cli::WriteArgs {
         dry_run: false,
         yes: args.yes,
@@ -191,11 +211,13 @@ fn fix(
         crate::say!("nothing written");
         return Ok(Exit::Clean);
     }
-    let done = if change.is_empty() {
-        Vec::new()
-    } else {
-        change.commit(model.now, || {})?
-    };
+    let mut done = Vec::new();
+    if let Some(c) = &project_change {
+        done.extend(c.commit(model.now, || {})?);
+    }
+    if !change.is_empty() {
+        done.extend(change.commit(model.now, || {})?);
+    }
     if !modes.is_empty() {
         let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
         for (path, shown, mode) in &modes {

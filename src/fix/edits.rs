@@ -14,23 +14,38 @@ pub fn plan(
 ) -> BTreeMap<FileId, Vec<(Range<usize>, String)>> {
     let mut out: BTreeMap<FileId, Vec<(Range<usize>, String)>> = BTreeMap::new();
     for d in diagnostics {
-        let Some(edit) = &d.edit else { continue };
-        if edit.applicability == Applicability::Unsafe && !unsafe_too {
+        // A fix's edits go in together or not at all.
+        let mut taken: Vec<(FileId, Range<usize>, String)> = Vec::new();
+        let mut whole = true;
+        for edit in d.edits() {
+            if edit.applicability == Applicability::Unsafe && !unsafe_too {
+                whole = false;
+                break;
+            }
+            let (Some(range), EditChange::Replace(replacement)) =
+                (edit.span.range.clone(), &edit.change)
+            else {
+                continue;
+            };
+            let overlaps = |r: &Range<usize>| r.start < range.end && range.start < r.end;
+            let clash = out
+                .get(&edit.span.file)
+                .is_some_and(|edits| edits.iter().any(|(r, _)| overlaps(r)))
+                || taken
+                    .iter()
+                    .any(|(f, r, _)| *f == edit.span.file && overlaps(r));
+            if clash {
+                whole = false;
+                break;
+            }
+            taken.push((edit.span.file, range, replacement.clone()));
+        }
+        if !whole {
             continue;
         }
-        let (Some(range), EditChange::Replace(replacement)) =
-            (edit.span.range.clone(), &edit.change)
-        else {
-            continue;
-        };
-        let edits = out.entry(edit.span.file).or_default();
-        if edits
-            .iter()
-            .any(|(r, _)| r.start < range.end && range.start < r.end)
-        {
-            continue;
+        for (file, range, replacement) in taken {
+            out.entry(file).or_default().push((range, replacement));
         }
-        edits.push((range, replacement.clone()));
     }
     out
 }

@@ -17,8 +17,8 @@ pub use files::{
     mfa_cache_dir, mfa_cache_path, sso_cache_dir, token_path,
 };
 pub use names::{
-    MFA_SECTION_SUFFIX, RefKind, account_of_profile, cli_account_of, is_role_credentials_name,
-    is_sso_profile_name, sso_account_prefix, sso_base_profile,
+    MFA_SECTION_SUFFIX, RefKind, accepts_yaml_short_name, account_of_profile, cli_account_of,
+    is_role_credentials_name, is_sso_profile_name, sso_account_prefix, sso_base_profile,
 };
 
 /// A generation of the Leverage CLI.

@@ -15,6 +15,13 @@ pub enum RefKind {
 /// The account a profile designates, as every generation's CLI works it out: the text between
 /// the first and the last `-`, whatever the prefix (`bb-apps-devstg-devops` → `apps-devstg`,
 /// `other-shared-devops` → `shared`, `bb-bootstrap` → ``).
+/// Whether the CLI accepts a project.yaml `short_name`: `^[a-z]{2,4}$` (2.1.1 and 3.1.0
+/// `credentials.py` `_load_configs_for_credentials`, `project.py` `create`). build.env `PROJECT`
+/// and common.tfvars `project` are not checked by it.
+pub fn accepts_yaml_short_name(name: &str) -> bool {
+    (2..=4).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase())
+}
+
 pub fn cli_account_of(profile: &str) -> &str {
     match (profile.find('-'), profile.rfind('-')) {
         (Some(first), Some(last)) if first < last => &profile[first + 1..last],

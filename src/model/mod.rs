@@ -38,6 +38,9 @@ pub struct Model {
     pub start_file: crate::source::FileId,
     /// `None` when no Leverage project encloses `start` (LD001).
     pub project: Option<project::Project>,
+    /// With no project: the nearest folder at or above `start` that has one of `build.env`
+    /// and `config/` but not the other (as shown, and what it lacks), for LD001 to name.
+    pub half_root: Option<(String, &'static str)>,
     /// `None` when the project has no name to find its AWS folder by.
     pub aws: Option<aws::AwsFiles>,
     pub env: Vec<EnvVar>,

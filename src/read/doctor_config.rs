@@ -119,7 +119,7 @@ impl Parser {
                 },
                 other => self.problem(
                     key.span(),
-                    format!("unknown key `{other}` (known: ignore, fail-on, severity, per-path)"),
+                    format!("unknown key `{other}` (known: ignore, fail-on, leverage-version, severity, per-path)"),
                 ),
             }
         }

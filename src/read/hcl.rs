@@ -38,13 +38,7 @@ pub fn parse_body(text: &str, file: FileId) -> Result<Body, ParseError> {
     }
     match rx.recv_timeout(PARSE_LIMIT) {
         Ok(Ok(body)) => Ok(body),
-        Ok(Err((at, message))) => {
-            let at = at.min(text.len());
-            Err(ParseError {
-                span: Span::new(file, at..at),
-                message,
-            })
-        }
+        Ok(Err((at, message))) => Err(located(text, file, at, message)),
         Err(_) => Err(ParseError {
             span: Span::whole(file),
             message: format!(
@@ -57,13 +51,74 @@ pub fn parse_body(text: &str, file: FileId) -> Result<Body, ParseError> {
 
 /// Parses on this thread, with no time limit: for callers that bound it themselves.
 pub fn parse_body_unbounded(text: &str, file: FileId) -> Result<Body, ParseError> {
-    hcl::edit::parser::parse_body(text).map_err(|e| {
-        let at = e.location().offset().min(text.len());
-        ParseError {
-            span: Span::new(file, at..at),
-            message: e.message().to_string(),
+    hcl::edit::parser::parse_body(text)
+        .map_err(|e| located(text, file, e.location().offset(), e.message().to_string()))
+}
+
+/// The parser's error where people look for it: an error at the end of the file with a block
+/// left open points at that block's first line, as Terraform does ("Unclosed configuration
+/// block"), not at the end of the file.
+fn located(text: &str, file: FileId, at: usize, message: String) -> ParseError {
+    let at = at.min(text.len());
+    // Only a parser that was waiting for a `}` at the end (not, say, for a value).
+    let at_end =
+        text.get(at..).is_some_and(|rest| rest.trim().is_empty()) && message.contains("`}`");
+    if at_end && let Some(open) = unclosed_block(text) {
+        let line_start = text[..open].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let first =
+            line_start + (text[line_start..open].len() - text[line_start..open].trim_start().len());
+        return ParseError {
+            span: Span::new(file, first..open + 1),
+            message: "unclosed block: there is no `}` for this block before the end of the file"
+                .into(),
+        };
+    }
+    ParseError {
+        span: Span::new(file, at..at),
+        message,
+    }
+}
+
+/// The byte offset of the outermost `{` never closed, skipping strings and comments (a
+/// heredoc's braces are taken as they come: JSON in one balances them).
+fn unclosed_block(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
         }
-    })
+        i += 1;
+    }
+    open.first().copied()
 }
 
 /// Whether an expression is free of arithmetic. The doctor never needs arithmetic, and hcl's
@@ -952,6 +1007,12 @@ organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
         let id = s.add(PathBuf::from("c"), "c".into(), text.into());
         let err = parse_body(text, id).unwrap_err();
         assert!(s.start_of(&err.span).unwrap().0 >= 3);
+        // A block left open to the end: its first line, as Terraform says it.
+        let text = "a = 1\nprovider \"aws\" {\n  profile = \"x\"\n\nlocals {\n  b = \"{\"\n}\n";
+        let id = s.add(PathBuf::from("d"), "d".into(), text.into());
+        let err = parse_body(text, id).unwrap_err();
+        assert_eq!(s.start_of(&err.span).unwrap().0, 2, "{}", err.message);
+        assert!(err.message.starts_with("unclosed block"), "{}", err.message);
     }
 
     #[test]

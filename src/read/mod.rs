@@ -182,11 +182,21 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         let start_file = reader
             .sources
             .add_opaque(start.clone(), given.display().to_string());
+        // Shown from the start folder: `.`, `..`, `../..`.
+        let half_root = project::half_root(&start).map(|(dir, missing)| {
+            let up = start.ancestors().position(|a| a == dir).unwrap_or(0);
+            let shown = match up {
+                0 => ".".to_string(),
+                n => vec![".."; n].join("/"),
+            };
+            (shown, missing)
+        });
         return Ok(Model {
             sources: reader.sources,
             start,
             start_file,
             project: None,
+            half_root,
             aws: None,
             env,
             now,
@@ -287,6 +297,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         start,
         start_file,
         project: Some(project),
+        half_root: None,
         aws,
         env,
         now,

@@ -28,6 +28,25 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
     found
 }
 
+/// The topmost folder at or above `start` (not above the git top level) that has `build.env`
+/// or `config/` but not both, and which of the two it lacks: topmost, as `find_root`, since
+/// each account folder has a `config/` of its own.
+pub fn half_root(start: &Path) -> Option<(PathBuf, &'static str)> {
+    let mut found = None;
+    for dir in start.ancestors() {
+        let (env, config) = (dir.join("build.env").is_file(), dir.join("config").is_dir());
+        match (env, config) {
+            (true, false) => found = Some((dir.to_path_buf(), "config/")),
+            (false, true) => found = Some((dir.to_path_buf(), "build.env")),
+            _ => {}
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    found
+}
+
 impl Reader {
     pub fn project(&mut self, root: &Path, start: &Path, all: bool) -> Project {
         let mut parse_errors = Vec::new();

@@ -64,6 +64,9 @@ struct DiagnosticOut<'a> {
     /// The fix as an edit `check --fix` applies, when it is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     edit: Option<EditOut<'a>>,
+    /// The same fix's edits at its other places (applied with `edit`, all or none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    more_edits: Vec<EditOut<'a>>,
     file: Option<String>,
     fix: Option<&'a str>,
     help: Option<&'a str>,
@@ -94,6 +97,24 @@ struct RelatedOut<'a> {
     file: String,
     line: Option<usize>,
     message: &'a str,
+}
+
+fn edit_out<'a>(sources: &crate::source::Sources, e: &'a crate::diagnostic::Edit) -> EditOut<'a> {
+    let at = place(sources, &e.span);
+    EditOut {
+        applicability: e.applicability,
+        column: at.column,
+        file: at.file,
+        line: at.line,
+        mode: match e.change {
+            crate::diagnostic::EditChange::Mode(m) => Some(format!("{m:04o}")),
+            crate::diagnostic::EditChange::Replace(_) => None,
+        },
+        replacement: match &e.change {
+            crate::diagnostic::EditChange::Replace(r) => Some(r.as_str()),
+            crate::diagnostic::EditChange::Mode(_) => None,
+        },
+    }
 }
 
 pub fn render(report: &Report) -> String {
@@ -177,23 +198,8 @@ pub fn render(report: &Report) -> String {
             let p = d.primary.as_ref().map(|l| place(sources, &l.span));
             DiagnosticOut {
                 column: p.as_ref().and_then(|p| p.column),
-                edit: d.edit.as_ref().map(|e| {
-                    let at = place(sources, &e.span);
-                    EditOut {
-                        applicability: e.applicability,
-                        column: at.column,
-                        file: at.file,
-                        line: at.line,
-                        mode: match e.change {
-                            crate::diagnostic::EditChange::Mode(m) => Some(format!("{m:04o}")),
-                            crate::diagnostic::EditChange::Replace(_) => None,
-                        },
-                        replacement: match &e.change {
-                            crate::diagnostic::EditChange::Replace(r) => Some(r.as_str()),
-                            crate::diagnostic::EditChange::Mode(_) => None,
-                        },
-                    }
-                }),
+                edit: d.edit.as_ref().map(|e| edit_out(sources, e)),
+                more_edits: d.more_edits.iter().map(|e| edit_out(sources, e)).collect(),
                 line: p.as_ref().and_then(|p| p.line),
                 file: p.map(|p| p.file),
                 fix: d.fix.as_deref(),

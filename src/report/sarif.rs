@@ -10,9 +10,32 @@ use serde_sarif::sarif::{
     ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
-/// A text edit as a SARIF `fix`: the region it replaces and the text it puts there.
+/// A fix's text edits as a SARIF `fix`: per edit, the region it replaces and the text it
+/// puts there (the same misspelt name in several files: one change each).
 fn fix_of(sources: &crate::source::Sources, d: &crate::diagnostic::Diagnostic) -> Option<Fix> {
-    let edit = d.edit.as_ref()?;
+    let changes: Vec<ArtifactChange> = d
+        .edits()
+        .filter_map(|edit| artifact_change(sources, edit))
+        .collect();
+    if changes.is_empty() {
+        return None;
+    }
+    Some(
+        Fix::builder()
+            .description(
+                Message::builder()
+                    .text(d.fix.clone().unwrap_or_default())
+                    .build(),
+            )
+            .artifact_changes(changes)
+            .build(),
+    )
+}
+
+fn artifact_change(
+    sources: &crate::source::Sources,
+    edit: &crate::diagnostic::Edit,
+) -> Option<ArtifactChange> {
     let crate::diagnostic::EditChange::Replace(text) = &edit.change else {
         return None;
     };
@@ -34,18 +57,10 @@ fn fix_of(sources: &crate::source::Sources, d: &crate::diagnostic::Diagnostic) -
         .deleted_region(region)
         .inserted_content(ArtifactContent::builder().text(text.clone()).build())
         .build();
-    let change = ArtifactChange::builder()
-        .artifact_location(artifact)
-        .replacements(vec![replacement])
-        .build();
     Some(
-        Fix::builder()
-            .description(
-                Message::builder()
-                    .text(d.fix.clone().unwrap_or_default())
-                    .build(),
-            )
-            .artifact_changes(vec![change])
+        ArtifactChange::builder()
+            .artifact_location(artifact)
+            .replacements(vec![replacement])
             .build(),
     )
 }

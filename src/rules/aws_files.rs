@@ -97,21 +97,73 @@ fn duplicate_section(cx: &Context, out: &mut Vec<Diagnostic>) {
         for section in &file.sections {
             let key = normalized(&section.raw);
             match first.get(&key) {
-                Some(earlier) => out.push(
-                    LD202
+                Some(earlier) => {
+                    let d = LD202
                         .diag(format!("section `[{}]` is defined twice", section.raw))
                         .profile(section.name.profile_name().unwrap_or(&section.raw).to_string())
                         .at(section.header.clone(), "defined again here")
                         .related(earlier.header.clone(), "first defined here")
-                        .help("the AWS CLI refuses the file (\"Unable to parse config file\"); Terraform and the SDKs silently merge both, the later values winning")
-                        .fix("merge the two sections into one and delete the other"),
-                ),
+                        .help("the AWS CLI refuses the file (\"Unable to parse config file\"); Terraform and the SDKs silently merge both, the later values winning");
+                    out.push(match exact_repeat(cx, file, earlier, section) {
+                        // Every reader ends with the same values without it: safe.
+                        Some(span) => d
+                            .fix("delete the later section: it repeats the first one line for line")
+                            .edit(span, "", Applicability::Safe),
+                        None => d.fix("merge the two sections into one and delete the other"),
+                    });
+                }
                 None => {
                     first.insert(key, section);
                 }
             }
         }
     }
+}
+
+/// The lines of `later` (header to last entry, line breaks included) when it repeats `earlier`
+/// exactly: the same header and the same lines in the same order, and nothing else between them
+/// but blank lines (no comment, no line a reader refuses, which deleting would lose).
+fn exact_repeat(
+    cx: &Context,
+    file: &IniFile,
+    earlier: &crate::model::aws::IniSection,
+    later: &crate::model::aws::IniSection,
+) -> Option<Span> {
+    let text = &cx.model.sources.get(file.file).text;
+    let line = |span: &Span| {
+        span.range
+            .as_ref()
+            .and_then(|r| text.get(r.clone()))
+            .map(str::trim)
+    };
+    if earlier.raw != later.raw || earlier.entries.len() != later.entries.len() {
+        return None;
+    }
+    if !earlier
+        .entries
+        .iter()
+        .zip(&later.entries)
+        .all(|(a, b)| line(&a.line_span).is_some() && line(&a.line_span) == line(&b.line_span))
+    {
+        return None;
+    }
+    let start = later.header.range.as_ref()?.start;
+    let last = later
+        .entries
+        .last()
+        .map(|e| e.line_span.clone())
+        .unwrap_or_else(|| later.header.clone());
+    let end = cx.whole_line(&last).range?.end;
+    let body = text.get(start..end)?;
+    let entry_lines = later.entries.len() + 1;
+    let content_lines = body.lines().filter(|l| !l.trim().is_empty()).count();
+    let problem_inside = file.problems.iter().any(|p| {
+        p.span
+            .range
+            .as_ref()
+            .is_some_and(|r| r.start >= start && r.start < end)
+    });
+    (content_lines == entry_lines && !problem_inside).then(|| Span::new(file.file, start..end))
 }
 
 fn duplicate_key(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -133,14 +185,25 @@ fn duplicate_key(cx: &Context, out: &mut Vec<Diagnostic>) {
                 } else {
                     format!("{} and {}", shown_value(earlier), shown_value(entry))
                 };
-                out.push(
-                    LD203
-                        .diag(format!("`{}` is set twice in `[{}]`: {values}", entry.key, section.raw))
-                        .at(entry.line_span.clone(), "the SDKs (Terraform, Rust) use this one")
-                        .related(earlier.line_span.clone(), "first set here")
-                        .help("the AWS CLI refuses the file (DuplicateOptionError); the SDKs take the last value; rust-ini based tools take the first")
-                        .fix("keep one of the two lines"),
-                );
+                let d = LD203
+                    .diag(format!("`{}` is set twice in `[{}]`: {values}", entry.key, section.raw))
+                    .at(entry.line_span.clone(), "the SDKs (Terraform, Rust) use this one")
+                    .related(earlier.line_span.clone(), "first set here")
+                    .help("the AWS CLI refuses the file (DuplicateOptionError); the SDKs take the last value; rust-ini based tools take the first");
+                // The same line twice: every reader reads the same value without the later.
+                let text = |e: &crate::model::aws::IniEntry| {
+                    e.line_span
+                        .range
+                        .as_ref()
+                        .and_then(|r| cx.model.sources.get(e.line_span.file).text.get(r.clone()))
+                        .map(str::trim)
+                };
+                out.push(if text(entry).is_some() && text(entry) == text(earlier) {
+                    d.fix("delete the later line: it repeats the first one exactly")
+                        .edit(cx.whole_line(&entry.line_span), "", Applicability::Safe)
+                } else {
+                    d.fix("keep one of the two lines")
+                });
             }
         }
     }

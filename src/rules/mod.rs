@@ -40,6 +40,7 @@ impl Rule {
             help: None,
             fix: None,
             edit: None,
+            more_edits: Vec::new(),
         }
     }
 
@@ -149,6 +150,25 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// A line's span with its line break: what deleting the line removes.
+    pub fn whole_line(&self, line: &crate::source::Span) -> crate::source::Span {
+        let text = &self.model.sources.get(line.file).text;
+        match &line.range {
+            Some(r) => {
+                let after = text.get(r.end..).unwrap_or("");
+                let end = if after.starts_with("\r\n") {
+                    r.end + 2
+                } else if after.starts_with('\n') {
+                    r.end + 1
+                } else {
+                    r.end
+                };
+                crate::source::Span::new(line.file, r.start..end)
+            }
+            None => line.clone(),
+        }
+    }
+
     pub fn new(model: &'a Model, analysis: &'a Analysis) -> Context<'a> {
         let project = model.project.as_ref();
         let refs: Vec<&ProfileRef> = project
@@ -371,9 +391,33 @@ pub fn nearest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         .map(|(_, c)| c)
 }
 
+/// `nearest`, when no other candidate is as near: the one obvious match a fix may apply.
+pub fn obvious_match<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str> + Clone,
+) -> Option<&'c str> {
+    let near = nearest(name, candidates.clone())?;
+    let distance = strsim::levenshtein(name, near);
+    let ties = candidates
+        .into_iter()
+        .filter(|c| *c != name && strsim::levenshtein(name, c) == distance)
+        .count();
+    (ties == 1).then_some(near)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_obvious_match_has_no_tie() {
+        let names = ["bb-shared-devops", "bb-shared-devopz", "bb-security-devops"];
+        assert_eq!(obvious_match("bb-shared-devop", names), None);
+        assert_eq!(
+            obvious_match("bb-security-devop", names),
+            Some("bb-security-devops")
+        );
+    }
 
     #[test]
     fn registry_is_sorted_and_unique() {

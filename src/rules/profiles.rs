@@ -1,6 +1,6 @@
 //! LD3xx: each profile the scope uses, and every profile its chain reaches.
 
-use super::{Context, nearest, rule};
+use super::{Context, nearest, obvious_match, rule};
 use crate::diagnostic::Diagnostic;
 use crate::model::aws::AwsFiles;
 use crate::model::project::Mode;
@@ -130,24 +130,102 @@ fn region_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(at) = anchor(aws, name) else {
             continue;
         };
-        let region = cx
+        // The region Leverage writes into the profiles it makes (`primary_region`:
+        // region_primary, else region, of the project; 3.1.0 credentials.py).
+        let known = cx
             .project
             .and_then(|p| {
                 p.common_str("region_primary")
                     .or_else(|| p.common_str("region"))
             })
             .map(|r| r.value)
-            .unwrap_or_else(|| "us-east-1".into());
-        out.push(
-            LD301
-                .diag(format!("profile `{name}` has no `region`, and there is no `[default]` region"))
-                .profile(name.clone())
-                .at(at, "no region")
-                .related(refs[0].span.clone(), "used here")
-                .help("AWS calls through it fail with a missing signing region (`aws sts get-caller-identity` too)")
-                .fix(format!("region = {region}")),
-        );
+            .filter(|r| {
+                !r.is_empty()
+                    && r.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            });
+        let mut d = LD301
+            .diag(format!("profile `{name}` has no `region`, and there is no `[default]` region"))
+            .profile(name.clone())
+            .at(at, "no region")
+            // The place that needs it: a reference whose block gives no region of its own.
+            .related(
+                refs.iter()
+                    .find(|r| !r.region_given)
+                    .unwrap_or(&refs[0])
+                    .span
+                    .clone(),
+                "used here, with no region of its own",
+            )
+            .help("AWS calls through it fail with a missing signing region (`aws sts get-caller-identity` too)");
+        d = match &known {
+            Some(region) => match region_insertion(cx, aws, name, region) {
+                Some((span, text, fix)) => d
+                    .fix(fix)
+                    .edit(span, text, crate::diagnostic::Applicability::Safe),
+                None => d.fix(format!("region = {region}   # the project's primary region (common.tfvars)")),
+            },
+            None => d.fix("region = <the region of the account's resources>   # config/common.tfvars has no region_primary or region to take it from"),
+        };
+        out.push(d);
     }
+}
+
+/// Where `region = <region>` goes for profile `name`: under its last config section, or in a
+/// new `[profile name]` section at the end of the config when only the credentials file has it.
+/// (span, text to insert, the fix line.)
+fn region_insertion(
+    cx: &Context,
+    aws: &AwsFiles,
+    name: &str,
+    region: &str,
+) -> Option<(Span, String, String)> {
+    let config = aws.config.parsed()?;
+    let text = &cx.model.sources.get(config.file).text;
+    let line = format!("region = {region}");
+    if let Some(section) = config.profile_sections(name).last() {
+        let header = section.header.range.clone()?;
+        let whole = cx.whole_line(&section.header).range?;
+        let (at, insert) = if whole.end > header.end {
+            let eol = if text.get(header.end..whole.end) == Some("\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            (whole.end, format!("{line}{eol}"))
+        } else {
+            (header.end, format!("\n{line}\n"))
+        };
+        return Some((
+            Span::new(config.file, at..at),
+            insert,
+            format!(
+                "{line}   # under [{}] in {}: the project's primary region (common.tfvars)",
+                section.raw,
+                cx.model.sources.get(config.file).display
+            ),
+        ));
+    }
+    let header = if name == "default" {
+        "[default]".to_string()
+    } else {
+        format!("[profile {name}]")
+    };
+    let lead = match text.as_str() {
+        "" => "",
+        t if t.ends_with("\n\n") => "",
+        t if t.ends_with('\n') => "\n",
+        _ => "\n\n",
+    };
+    let end = text.len();
+    Some((
+        Span::new(config.file, end..end),
+        format!("{lead}{header}\n{line}\n"),
+        format!(
+            "add to {}:\n{header}\n{line}   # the project's primary region (common.tfvars)",
+            cx.model.sources.get(config.file).display
+        ),
+    ))
 }
 
 fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -173,7 +251,7 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .fix(if own_keys {
                             format!("delete the `{key}` line (the profile's own keys are used)")
                         } else {
-                            "role_arn = arn:aws:iam::<account id>:role/<role>   # the role to assume with the source's credentials".to_string()
+                            role_arn_fix(cx, aws, &name)
                         }),
                 );
             }
@@ -188,7 +266,8 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                 ..base.clone()
             }
             .at(role.line_span.clone(), "nothing to assume the role with")
-            .fix(format!("source_profile = {}-security", cx.name))),
+            .help("the AWS CLI and Terraform's SDK have no credentials to call AssumeRole with: the profile gives none")
+            .fix(source_profile_fix(cx, aws, &name))),
             (Some(s), Some(c)) => out.push(Diagnostic {
                 message: format!("`{name}` has both `source_profile` and `credential_source`"),
                 ..base.clone()
@@ -224,7 +303,92 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
 /// The MFA device ARN to write: the security account's id when common.tfvars declares it; the
 /// device's name is the user's to look up (IAM → Security credentials), it need not be the
 /// user's name. regen writes it into every profile at once.
+/// `source_profile = …` for a role profile without one: the profile the project's other role
+/// profiles take their keys from when they agree on one, else Leverage's own (`<p>-management`
+/// for `-oaar`, `<p>-security` otherwise) when it is defined; else what to find out.
+fn source_profile_fix(cx: &Context, aws: &AwsFiles, name: &str) -> String {
+    let mut used: Vec<&str> = aws
+        .files()
+        .flat_map(|f| f.sections.iter())
+        .filter(|s| s.name.profile_name() != Some(name))
+        .filter_map(|s| s.get("source_profile"))
+        .map(|e| e.value.as_str())
+        .filter(|p| aws.has_profile(p))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    if let [source] = used.as_slice() {
+        return format!(
+            "source_profile = {source}   # the profile the project's other role profiles take their keys from"
+        );
+    }
+    let leverage = if name.ends_with("-oaar") {
+        format!("{}-management", cx.name)
+    } else {
+        format!("{}-security", cx.name)
+    };
+    if aws.has_profile(&leverage) {
+        format!(
+            "source_profile = {leverage}   # the profile with your IAM user's keys, as Leverage writes it"
+        )
+    } else {
+        "source_profile = <the profile with your IAM user's keys>   # none of the usual names is defined: see `leverage credentials configure`".to_string()
+    }
+}
+
+/// `role_arn = …` for a profile with a source and no role: the account from the profile's name
+/// (common.tfvars), the role as the project's other role profiles spell it for the same
+/// `-<role>` suffix; a placeholder for what is not known.
+fn role_arn_fix(cx: &Context, aws: &AwsFiles, name: &str) -> String {
+    let id = cx.account_of(name).and_then(|a| cx.account_id(a));
+    let suffix = name.rsplit('-').next().unwrap_or("");
+    let mut roles: Vec<&str> = aws
+        .files()
+        .flat_map(|f| f.sections.iter())
+        .filter_map(|s| s.get("role_arn"))
+        .filter_map(|e| e.value.rsplit_once(":role/").map(|(_, r)| r))
+        .filter(|r| !suffix.is_empty() && r.eq_ignore_ascii_case(suffix))
+        .filter(|r| {
+            r.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b))
+        })
+        .collect();
+    roles.sort_unstable();
+    roles.dedup();
+    let role = match roles.as_slice() {
+        [role] => *role,
+        _ => "<role>",
+    };
+    format!(
+        "role_arn = arn:aws:iam::{}:role/{role}   # the role to assume with the source's credentials{}",
+        id.unwrap_or("<account id>"),
+        match (id, role) {
+            (Some(_), "<role>") => " (the account is the one the profile's name designates)",
+            (Some(_), _) => " (account and role as the profile's name designates them)",
+            (None, _) => "",
+        }
+    )
+}
+
 fn mfa_serial_fix(cx: &Context) -> String {
+    // The one device the project's other profiles already name is the one to use.
+    let mut known: Vec<&str> = cx
+        .aws
+        .into_iter()
+        .flat_map(|a| a.files())
+        .flat_map(|f| f.sections.iter())
+        .filter_map(|s| s.get("mfa_serial"))
+        .map(|e| e.value.as_str())
+        .filter(|v| arn_account(v, "iam", "mfa").is_some())
+        .collect();
+    known.sort_unstable();
+    known.dedup();
+    if let [arn] = known.as_slice() {
+        let arn = crate::secrets::escape_controls(arn, false);
+        return format!(
+            "leverage-doctor regen-config --iam --mfa-serial {arn}   (the device the project's other role profiles name)\nor by hand: mfa_serial = {arn}"
+        );
+    }
     let id = cx.account_id("security").unwrap_or("<security account id>");
     let arn = format!("arn:aws:iam::{id}:mfa/<your MFA device's name>");
     format!(
@@ -379,14 +543,49 @@ fn credentials_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
             ))
             .profile(name.clone())
             .at(entry.line_span.clone(), "only the AWS CLI reads this");
-        if let Some(r) = cx.used.get(name).and_then(|r| r.first()) {
+        let used = cx.used.get(name).and_then(|r| r.first());
+        if let Some(r) = used {
             d = d.related(r.span.clone(), "used here");
         }
+        // The profiles that take their keys from it (`source_profile = name`).
+        let mut sourced: Vec<&str> = aws
+            .profile_names()
+            .into_iter()
+            .filter(|p| {
+                *p != name.as_str()
+                    && aws
+                        .profile_value(p, "source_profile")
+                        .is_some_and(|s| s.value == *name)
+            })
+            .collect();
+        sourced.dedup();
+        let tf = format!("{name}-tf");
+        let new_profile = format!(
+            "a profile Terraform can read that asks the AWS CLI for the keys:\n[profile {tf}]\ncredential_process = aws configure export-credentials --profile {name} --format process"
+        );
+        // The new profile helps only where something names it.
+        let then = match (used.is_some(), sourced.as_slice()) {
+            (_, []) => format!("\nthen name `{tf}` instead of `{name}` where the layer uses it"),
+            (false, users) => format!(
+                "\nthen take the keys from it: source_profile = {tf}   # in {}",
+                users
+                    .iter()
+                    .map(|u| format!("[profile {u}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (true, users) => format!(
+                "\nthen name `{tf}` instead of `{name}` where the layer uses it, and take the keys from it: source_profile = {tf}   # in {}",
+                users
+                    .iter()
+                    .map(|u| format!("[profile {u}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         out.push(
             d.help("Terraform fails with \"no valid credential sources found\"; the AWS CLI itself works, which makes it confusing")
-                .fix(format!(
-                    "a profile Terraform can read that asks the AWS CLI for the keys:\n[profile {name}-tf]\ncredential_process = aws configure export-credentials --profile {name} --format process"
-                )),
+                .fix(format!("{new_profile}{then}")),
         );
     }
 }
@@ -493,6 +692,14 @@ fn source_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             .at(source.value_span.clone(), "no such profile")
             .help("the Leverage CLI stops with exit code 152; the AWS CLI says \"The source profile … could not be found\"");
         d = match nearest(&source.value, names.iter().copied()) {
+            // One obvious match: `--fix --unsafe-fixes` writes it (which was meant is a guess).
+            Some(near) if obvious_match(&source.value, names.iter().copied()) == Some(near) => d
+                .fix(format!("source_profile = {near}"))
+                .edit(
+                    source.value_span.clone(),
+                    near,
+                    crate::diagnostic::Applicability::Unsafe,
+                ),
             Some(near) => d.fix(format!("source_profile = {near}")),
             None => d.fix(format!(
                 "add `[{}]` with aws_access_key_id and aws_secret_access_key to credentials (leverage credentials configure)",

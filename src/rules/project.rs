@@ -70,7 +70,7 @@ fn doctor_config_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             LD008
                 .diag(message.clone())
                 .at(span.clone(), "here")
-                .help("the doctor's own settings: keys are ignore, fail-on, [severity], [[per-path]] (path, ignore); rule ids as `leverage-doctor explain` lists them")
+                .help("the doctor's own settings: keys are ignore, fail-on, leverage-version, [severity], [[per-path]] (path, ignore); rule ids as `leverage-doctor explain` lists them")
                 .fix("correct or delete this entry"),
         );
     }
@@ -80,13 +80,26 @@ fn project_not_found(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.project.is_some() {
         return;
     }
-    out.push(
-        LD001
-            .diag("no Leverage project (a folder with `build.env` and `config/`) at or above this folder")
-            .at(Span::whole(cx.model.start_file), "searched from here up to the git top level")
+    let d = LD001
+        .diag(
+            "no Leverage project (a folder with `build.env` and `config/`) at or above this folder",
+        )
+        .at(
+            Span::whole(cx.model.start_file),
+            "searched from here up to the git top level",
+        );
+    // A folder with one of the two: the project is here, and the other is what is missing.
+    out.push(match &cx.model.half_root {
+        Some((dir, "build.env")) => d
+            .help(format!("`{dir}` has `config/` but no `build.env`: the Leverage CLI finds a project by both (a fresh clone may hold only `build.env.example`, or it was deleted)"))
+            .fix(format!("create `{dir}/build.env` with at least PROJECT=<the project's short name> (copy build.env.example if the project has one)")),
+        Some((dir, missing)) => d
+            .help(format!("`{dir}` has `build.env` but no `{missing}`: the Leverage CLI finds a project by both"))
+            .fix(format!("create `{dir}/config/` with the project's common.tfvars, or run the doctor from the project root if `{dir}` is a nested build.env")),
+        None => d
             .help("run the doctor inside a Leverage project, or give its path: `leverage-doctor check PATH`")
             .fix("cd <your Leverage project> && leverage-doctor check"),
-    );
+    });
 }
 
 /// 3.x `leverage tf` runs only a binary whose `--version` says OpenTofu (`tfrunner.py`).
@@ -140,14 +153,29 @@ fn tf_binary_not_opentofu(
 fn parse_error(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
     for e in &project.parse_errors {
+        let unclosed = e.message.starts_with("unclosed block");
+        let unread = e.message.starts_with("cannot read the file");
         out.push(
             LD002
                 .diag(format!("cannot parse: {}", e.message))
-                .at(e.span.clone(), e.message.clone())
+                .at(
+                    e.span.clone(),
+                    if unclosed {
+                        "this block is never closed".to_string()
+                    } else {
+                        e.message.clone()
+                    },
+                )
                 .help(
                     "the Leverage CLI and Terraform stop on this file; nothing it defines is known",
                 )
-                .fix("fix the syntax at the marked place (`terraform fmt` shows the same error)"),
+                .fix(if unclosed {
+                    "add the `}` that closes this block where its body ends (`terraform fmt` shows the same error)"
+                } else if unread {
+                    "make it a readable regular file inside the project (the reason is in the message); its syntax was not looked at"
+                } else {
+                    "fix the syntax at the marked place (`terraform fmt` shows the same error)"
+                }),
         );
     }
 }
@@ -188,6 +216,31 @@ fn project_name_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 /// The short name becomes a folder (`~/.aws/<name>/`) and every profile's prefix: a name
 /// with `/`, `..` or other characters would send reads and writes elsewhere.
+/// `sso_role = "…"` with the permission set the account's SSO profile already names, or what to
+/// find out when no profile says it.
+fn sso_role_fix(cx: &Context, account: &str) -> String {
+    let section = cx.sso_account_profile(account);
+    let role = cx
+        .aws
+        // Leverage writes the account's role as `role_name` (`leverage aws configure sso`).
+        .and_then(|a| {
+            a.profile_value(&section, "role_name")
+                .or_else(|| a.profile_value(&section, "sso_role_name"))
+        })
+        .map(|e| e.value.clone())
+        .filter(|r| {
+            !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b))
+        });
+    match role {
+        Some(role) => format!("sso_role = \"{role}\"   # the role [profile {section}] names"),
+        None => format!(
+            "sso_role = \"<permission set>\"   # the permission set you use in account `{account}`: the AWS access portal lists it under the account (e.g. DevOps)"
+        ),
+    }
+}
+
 fn project_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(project) = cx.project else { return };
     let mut names: Vec<(&str, Located<String>)> = Vec::new();
@@ -219,6 +272,28 @@ fn project_name_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .fix(format!("{what}: a short name such as `bb`")),
             );
         }
+    }
+    // project.yaml's short name is checked by the CLI itself.
+    if let Some(y) = &project.project_yaml_short_name
+        && crate::values::project_name(&y.value).is_ok()
+        && !crate::leverage::accepts_yaml_short_name(&y.value)
+    {
+        out.push(
+            LD009
+                .diag(format!(
+                    "project.yaml `short_name` `{}` is not 2 to 4 lower-case letters, which the Leverage CLI requires",
+                    crate::secrets::escape_controls(&y.value, false)
+                ))
+                .at(y.span.clone(), "refused by the Leverage CLI")
+                // Only the IAM commands read it; an SSO project meets it at `project create`.
+                .severity(if cx.mode == Mode::Sso {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                })
+                .help("`leverage credentials configure` (and `leverage project create`) check it against ^[a-z]{2,4}$ and stop: \"Invalid or missing project short name in project.yaml file.\"")
+                .fix("project.yaml `short_name`: 2 to 4 lower-case letters, the same as build.env `PROJECT` and common.tfvars `project` (e.g. `bb`)"),
+        );
     }
 }
 
@@ -459,7 +534,7 @@ fn account_config_incomplete(cx: &Context, out: &mut Vec<Diagnostic>) {
                         Span::whole(tfvars.file),
                         "add the permission set this account uses",
                     )
-                    .fix("sso_role = \"DevOps\"   # the permission set you use in this account");
+                    .fix(sso_role_fix(cx, &account.name));
                 d = if cx.cli.crashes_without_account_files(true) {
                     d.severity(Severity::Error).help(format!(
                         "Leverage CLI {} builds the token's path from `sso_role` before every run of a layer: without it `leverage tf` crashes (TypeError) before Terraform starts",

@@ -1,7 +1,7 @@
 //! LD1xx: the profiles the project's files name.
 
-use super::{Context, nearest, rule};
-use crate::diagnostic::{Diagnostic, Severity};
+use super::{Context, nearest, obvious_match, rule};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::model::aws::AwsFile;
 use crate::model::project::{Mode, ProfileRef, RefSite, Resolution};
 use crate::source::Span;
@@ -163,6 +163,24 @@ fn profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .find(|r| r.site == RefSite::Backend)
                 .unwrap_or(&refs[0]);
             d = d.fix(renamed_reference(cx, site, name, near));
+            // One obvious match and a plain string: `check --fix --unsafe-fixes` writes it.
+            // Unsafe: which profile the user meant is a guess, however near.
+            if obvious_match(name, names.iter().copied()) == Some(near)
+                && let Some(literal) = renamed_literal(&site.expr, name, near)
+            {
+                d = d.edit(site.span.clone(), literal, Applicability::Unsafe);
+                // The same name written elsewhere (other layers, other blocks): the same fix.
+                let mut seen = vec![site.span.clone()];
+                for r in refs.iter() {
+                    if seen.contains(&r.span) {
+                        continue;
+                    }
+                    seen.push(r.span.clone());
+                    if let Some(literal) = renamed_literal(&r.expr, name, near) {
+                        d = d.also_edit(r.span.clone(), literal, Applicability::Unsafe);
+                    }
+                }
+            }
         } else {
             d = d
                 .help("Terraform fails with \"failed to get shared config profile\"")
@@ -192,6 +210,34 @@ fn renamed_reference(cx: &Context, r: &ProfileRef, name: &str, near: &str) -> St
         "{value}   # instead of {}",
         crate::secrets::escape_controls(&was, false)
     )
+}
+
+/// The string literal `written` (which evaluates to `name`) rewritten to evaluate to `near`,
+/// in the form it is written: `"bb-x"` → `"bb-y"`, `"${var.project}-x"` →
+/// `"${var.project}-y"`. `None` for anything else (a variable, a function, escapes, other
+/// interpolations): the fix line then says what to change.
+fn renamed_literal(written: &str, name: &str, near: &str) -> Option<String> {
+    let inner = written.strip_prefix('"')?.strip_suffix('"')?;
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@' | ':' | '+')
+            })
+    };
+    if !plain(near) {
+        return None;
+    }
+    if inner == name && plain(inner) {
+        return Some(format!("\"{near}\""));
+    }
+    let tail = inner.strip_prefix("${var.project}")?;
+    if !plain(tail) {
+        return None;
+    }
+    // What `${var.project}` stood for, and the same prefix on the match.
+    let project = name.strip_suffix(tail)?;
+    let new_tail = near.strip_prefix(project)?;
+    plain(new_tail).then(|| format!("\"${{var.project}}{new_tail}\""))
 }
 
 /// The lines Leverage would have written for a missing IAM role profile.
@@ -623,6 +669,20 @@ fn profile_variable_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let step = if cx.mode == Mode::Sso { "SSO" } else { "MFA" };
+        // What Terraform resolves it to, written so the CLI reads the same name.
+        let fix = match r.resolved() {
+            Some(name) => {
+                let literal = match name.strip_prefix(&format!("{}-", cx.name)) {
+                    Some(rest) => format!("${{var.project}}-{rest}"),
+                    None => name.to_string(),
+                };
+                format!(
+                    "profile = \"{}\"   # what Terraform resolves it to here, written so the CLI reads it too",
+                    crate::secrets::escape_controls(&literal, false)
+                )
+            }
+            None => "write the account literally: profile = \"${var.project}-<account>-<role>\" (or use var.profile)".to_string(),
+        };
         out.push(
             LD106
                 .diag(format!(
@@ -633,7 +693,7 @@ fn profile_variable_unsupported(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .help(format!(
                     "its {step} step substitutes only `${{var.profile}}` and `${{var.project}}`, looks for a profile with `${{var.{first}}}` in its name and stops with exit code 40, although Terraform alone would resolve it"
                 ))
-                .fix("write the account literally: profile = \"${var.project}-<account>-<role>\" (or use var.profile)"),
+                .fix(fix),
         );
     }
 }

@@ -227,7 +227,7 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .at(exp.line_span.clone(), "says the credentials are fresh")
                     .help("the Leverage CLI trusts `expiration` (more than 30 minutes away), fetches nothing and writes nothing, and Terraform finds no credentials: the run fails")
                     .fix("delete this `expiration` line: the next `leverage tf` run fetches and writes the credentials")
-                    .edit(whole_line(cx, &exp.line_span), "", crate::diagnostic::Applicability::Safe),
+                    .edit(cx.whole_line(&exp.line_span), "", crate::diagnostic::Applicability::Safe),
             );
         } else if left <= Duration::zero() && has_keys {
             out.push(
@@ -420,24 +420,5 @@ fn sso_token_foreign(cx: &Context, out: &mut Vec<Diagnostic>) {
             d.help("GetRoleCredentials fails for this project's accounts, and `regen-config --sso` would list the other organisation's accounts (it refuses to)")
                 .fix("leverage-doctor sso-reset --login   (signs in to the project's start URL)"),
         );
-    }
-}
-
-/// A line's span with its line break: what deleting the line removes.
-fn whole_line(cx: &Context, line: &Span) -> Span {
-    let text = &cx.model.sources.get(line.file).text;
-    match &line.range {
-        Some(r) => {
-            let after = text.get(r.end..).unwrap_or("");
-            let end = if after.starts_with("\r\n") {
-                r.end + 2
-            } else if after.starts_with('\n') {
-                r.end + 1
-            } else {
-                r.end
-            };
-            Span::new(line.file, r.start..end)
-        }
-        None => line.clone(),
     }
 }
