@@ -181,8 +181,8 @@ impl Reader {
         }
         // Reading and parsing hundreds of layer files is the bulk of the work: spread it over
         // the cores, then register the files in a fixed order.
-        let parsed = parse_layers_parallel(root, &jobs);
-        for (job, files) in jobs.iter().zip(parsed) {
+        parse_layers_parallel(root, &jobs, |at, files| {
+            let job = &jobs[at];
             let mut refs = Vec::new();
             let mut iterations = Vec::new();
             let mut local_maps = Vec::new();
@@ -297,7 +297,7 @@ impl Reader {
                 providers_without_profile,
                 aws_provider,
             });
-        }
+        });
         layers.sort_by(|a, b| a.path.cmp(&b.path));
 
         let common_file = match &common {
@@ -723,7 +723,11 @@ fn may_name_a_profile(text: &str) -> bool {
 /// parse runs past `tf::PARSE_LIMIT` as skipped (LD002) and starts a fresh worker, so one
 /// pathological file cannot hang the run; the stuck thread ends with the process. Workers
 /// store results in shared state and wake the caller once, when all are in.
-fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>> {
+fn parse_layers_parallel(
+    root: &Path,
+    jobs: &[LayerJob],
+    mut deliver: impl FnMut(usize, Vec<ParsedFile>),
+) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::{Duration, Instant};
@@ -731,7 +735,8 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
     struct State {
         results: Vec<Option<ParsedFile>>,
         started: Vec<Option<Instant>>,
-        done: usize,
+        /// Files before it have been handed to `deliver` (their slots are empty for good).
+        delivered: usize,
     }
     let work: Arc<Vec<Item>> = Arc::new(
         jobs.iter()
@@ -749,7 +754,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
         Mutex::new(State {
             results: (0..n).map(|_| None).collect(),
             started: vec![None; n],
-            done: 0,
+            delivered: 0,
         }),
         Condvar::new(),
     ));
@@ -768,10 +773,10 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
                 }
                 let file = parse_layer_file(&root, path, *is_link, vars, owner);
                 let Ok(mut state) = lock.lock() else { break };
-                if state.results[i].is_none() {
+                // A file the watchdog gave up on keeps its verdict.
+                if i >= state.delivered && state.results[i].is_none() {
                     state.results[i] = Some(file);
-                    state.done += 1;
-                    if state.done == n {
+                    if i == state.delivered {
                         all_in.notify_all();
                     }
                 }
@@ -785,22 +790,69 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
         .min(n.div_ceil(16).max(1));
     let spawned = (0..threads).filter(|_| spawn_worker().is_ok()).count();
     let (lock, all_in) = &*shared;
-    let Ok(mut state) = lock.lock() else {
-        return jobs.iter().map(|_| Vec::new()).collect();
+    // Layers are handed over in order as soon as their files are in, so a large project's
+    // parsed files do not pile up: each is registered and dropped while the rest are parsed.
+    let mut layer: Option<(usize, Vec<ParsedFile>)> = None;
+    let mut hand_over = |i: usize, file: ParsedFile| {
+        let job = work[i].0;
+        match &mut layer {
+            Some((current, files)) if *current == job => files.push(file),
+            _ => {
+                if let Some((done, files)) = layer.replace((job, vec![file])) {
+                    deliver(done, files);
+                }
+            }
+        }
     };
     if spawned == 0 {
         // No threads to be had: parse here, without the watchdog.
         for (i, (_, (path, is_link), vars, owner)) in work.iter().enumerate() {
-            state.results[i] = Some(parse_layer_file(&root, path, *is_link, vars, owner));
+            hand_over(i, parse_layer_file(&root, path, *is_link, vars, owner));
         }
-        state.done = n;
+        if let Some((job, files)) = layer {
+            deliver(job, files);
+        }
+        return;
     }
-    while state.done < n {
+    let Ok(mut state) = lock.lock() else {
+        return;
+    };
+    loop {
+        let mut ready = Vec::new();
+        while state.delivered < n {
+            let at = state.delivered;
+            match state.results[at].take() {
+                Some(file) => {
+                    ready.push((at, file));
+                    state.delivered += 1;
+                }
+                None => break,
+            }
+        }
+        let finished = state.delivered == n;
+        if !ready.is_empty() {
+            drop(state);
+            for (i, file) in ready {
+                hand_over(i, file);
+            }
+            state = match lock.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if !finished {
+                // More may have come in meanwhile (their wake-up found no one waiting).
+                continue;
+            }
+        }
+        if finished {
+            break;
+        }
         state = match all_in.wait_timeout(state, Duration::from_millis(200)) {
             Ok((s, _)) => s,
             Err(poisoned) => poisoned.into_inner().0,
         };
-        let stuck: Vec<usize> = (0..n)
+        let from = state.delivered;
+        let stuck: Vec<usize> = (from..n)
             .filter(|&i| {
                 state.results[i].is_none()
                     && state.started[i].is_some_and(|t| t.elapsed() > tf::PARSE_LIMIT)
@@ -823,19 +875,13 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
                     ),
                 }),
             });
-            state.done += 1;
             let _ = spawn_worker();
         }
     }
-    let results = std::mem::take(&mut state.results);
     drop(state);
-    let mut out: Vec<Vec<ParsedFile>> = jobs.iter().map(|_| Vec::new()).collect();
-    for ((job, ..), file) in work.iter().zip(results) {
-        if let Some(file) = file {
-            out[*job].push(file);
-        }
+    if let Some((job, files)) = layer {
+        deliver(job, files);
     }
-    out
 }
 
 #[cfg(test)]
