@@ -1932,3 +1932,44 @@ fn check_fix_of_a_project_file_does_not_clobber_an_edit_made_while_it_waits() {
         "no lock file in the checkout"
     );
 }
+
+/// A file the HCL parser never finishes (found by fuzzing) is given up on after the parse
+/// limit and reported; every other layer, before and after it, is read and judged as usual
+/// (the layers stream through registration in order, around the stuck one).
+#[test]
+fn a_file_the_parser_never_finishes_is_skipped_and_the_rest_is_judged() {
+    let case = Case::new("broken-iam");
+    let (_, before) = check_json(case.cmd("").args(["check", "--all", "--offline"]));
+    std::fs::write(
+        case.project().join("shared/us-east-1/base-network/zz.tf"),
+        format!("provider \"aws\" {{}}\n{}", "w=111-1%{".repeat(40)),
+    )
+    .unwrap();
+    let (_, after) = check_json(case.cmd("").args(["check", "--all", "--offline"]));
+    let stuck: Vec<_> = diags(&after, "LD002")
+        .into_iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("did not finish")
+        })
+        .collect();
+    assert_eq!(stuck.len(), 1, "{after:#}");
+    assert_eq!(stuck[0]["file"], "shared/us-east-1/base-network/zz.tf");
+    let without = |report: &serde_json::Value| -> Vec<String> {
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                !d["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("did not finish")
+            })
+            .map(|d| format!("{} {} {}", d["rule"], d["file"], d["line"]))
+            .collect()
+    };
+    assert_eq!(without(&before), without(&after));
+}
