@@ -181,6 +181,7 @@ impl Reader {
         }
         // Reading and parsing hundreds of layer files is the bulk of the work: spread it over
         // the cores, then register the files in a fixed order.
+        let jobs = std::sync::Arc::new(jobs);
         parse_layers_parallel(root, &jobs, |at, files| {
             let job = &jobs[at];
             let mut refs = Vec::new();
@@ -725,27 +726,24 @@ fn may_name_a_profile(text: &str) -> bool {
 /// store results in shared state and wake the caller once, when all are in.
 fn parse_layers_parallel(
     root: &Path,
-    jobs: &[LayerJob],
+    jobs: &std::sync::Arc<Vec<LayerJob>>,
     mut deliver: impl FnMut(usize, Vec<ParsedFile>),
 ) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::{Duration, Instant};
-    type Item = (usize, TfEntry, Arc<hcl::Map<String, hcl::Value>>, String);
     struct State {
         results: Vec<Option<ParsedFile>>,
         started: Vec<Option<Instant>>,
         /// Files before it have been handed to `deliver` (their slots are empty for good).
         delivered: usize,
     }
-    let work: Arc<Vec<Item>> = Arc::new(
+    // Each file as (layer, file of the layer): the workers read the jobs through one Arc
+    // instead of a copy of every path, variable map and owner per file.
+    let work: Arc<Vec<(u32, u32)>> = Arc::new(
         jobs.iter()
             .enumerate()
-            .flat_map(|(i, j)| {
-                j.files
-                    .iter()
-                    .map(move |f| (i, f.clone(), j.vars.clone(), j.path.clone()))
-            })
+            .flat_map(|(j, job)| (0..job.files.len()).map(move |f| (j as u32, f as u32)))
             .collect(),
     );
     let n = work.len();
@@ -760,18 +758,26 @@ fn parse_layers_parallel(
     ));
     let root: Arc<PathBuf> = Arc::new(root.to_path_buf());
     let spawn_worker = || {
-        let (work, next, shared, root) = (work.clone(), next.clone(), shared.clone(), root.clone());
+        let (work, next, shared, root, jobs) = (
+            work.clone(),
+            next.clone(),
+            shared.clone(),
+            root.clone(),
+            jobs.clone(),
+        );
         std::thread::Builder::new().spawn(move || {
             let (lock, all_in) = &*shared;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((_, (path, is_link), vars, owner)) = work.get(i) else {
+                let Some(&(j, f)) = work.get(i) else {
                     break;
                 };
+                let job = &jobs[j as usize];
+                let (path, is_link) = &job.files[f as usize];
                 if let Ok(mut state) = lock.lock() {
                     state.started[i] = Some(Instant::now());
                 }
-                let file = parse_layer_file(&root, path, *is_link, vars, owner);
+                let file = parse_layer_file(&root, path, *is_link, &job.vars, &job.path);
                 let Ok(mut state) = lock.lock() else { break };
                 // A file the watchdog gave up on keeps its verdict.
                 if i >= state.delivered && state.results[i].is_none() {
@@ -794,7 +800,7 @@ fn parse_layers_parallel(
     // parsed files do not pile up: each is registered and dropped while the rest are parsed.
     let mut layer: Option<(usize, Vec<ParsedFile>)> = None;
     let mut hand_over = |i: usize, file: ParsedFile| {
-        let job = work[i].0;
+        let job = work[i].0 as usize;
         match &mut layer {
             Some((current, files)) if *current == job => files.push(file),
             _ => {
@@ -806,8 +812,10 @@ fn parse_layers_parallel(
     };
     if spawned == 0 {
         // No threads to be had: parse here, without the watchdog.
-        for (i, (_, (path, is_link), vars, owner)) in work.iter().enumerate() {
-            hand_over(i, parse_layer_file(&root, path, *is_link, vars, owner));
+        for (i, &(j, f)) in work.iter().enumerate() {
+            let job = &jobs[j as usize];
+            let (path, is_link) = &job.files[f as usize];
+            hand_over(i, parse_layer_file(&root, path, *is_link, &job.vars, &job.path));
         }
         if let Some((job, files)) = layer {
             deliver(job, files);
@@ -860,7 +868,7 @@ fn parse_layers_parallel(
             .collect();
         for i in stuck {
             state.results[i] = Some(ParsedFile {
-                path: work[i].1.0.clone(),
+                path: jobs[work[i].0 as usize].files[work[i].1 as usize].0.clone(),
                 text: Ok(Some(String::new())),
                 refs: tf::FileRefs::default(),
                 s3_backend: false,
