@@ -66,6 +66,11 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
                 verbose: global.verbose,
                 quiet: global.quiet,
                 width: super::terminal_width(),
+                here: model
+                    .project
+                    .as_ref()
+                    .map(|p| super::here(&p.root))
+                    .unwrap_or_default(),
             },
         )
     };

@@ -815,7 +815,10 @@ fn parse_layers_parallel(
         for (i, &(j, f)) in work.iter().enumerate() {
             let job = &jobs[j as usize];
             let (path, is_link) = &job.files[f as usize];
-            hand_over(i, parse_layer_file(&root, path, *is_link, &job.vars, &job.path));
+            hand_over(
+                i,
+                parse_layer_file(&root, path, *is_link, &job.vars, &job.path),
+            );
         }
         if let Some((job, files)) = layer {
             deliver(job, files);

@@ -6,13 +6,54 @@ use crate::model::live::LiveOutcome;
 use crate::source::Sources;
 use std::fmt::Write;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Style {
     pub color: bool,
     pub verbose: bool,
     pub quiet: bool,
     /// The terminal's columns: tables wrap their cells to fit (None: a pipe or a file, no limit).
     pub width: Option<u16>,
+    /// Where the user stands: file paths are shown so that they open from there.
+    pub here: Here,
+}
+
+/// The current folder as the report sees it (INTERFACE.md: the human report shows every file
+/// relative to the current folder, or `~/…`). Project files are known relative to the root.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Here {
+    /// At the project root (or not known): project paths as they are.
+    #[default]
+    Root,
+    /// Inside the project: the current folder's components below the root.
+    Inside(Vec<String>),
+    /// Outside it: the root as reached from the current folder (`../p`, `~/p` or absolute).
+    Outside(String),
+}
+
+impl Here {
+    /// A file as the report names it (project-relative, `~/…` or absolute), from here.
+    pub fn path(&self, shown: &str) -> String {
+        if shown.starts_with("~/") || shown.starts_with('/') {
+            return shown.to_string();
+        }
+        match self {
+            Here::Root => shown.to_string(),
+            Here::Outside(root) => format!("{}/{shown}", root.trim_end_matches('/')),
+            Here::Inside(parts) => {
+                let mut file: Vec<&str> = shown.split('/').collect();
+                let name = file.pop().unwrap_or_default();
+                let common = parts
+                    .iter()
+                    .zip(&file)
+                    .take_while(|(a, b)| a.as_str() == **b)
+                    .count();
+                let mut out: Vec<&str> = vec![".."; parts.len() - common];
+                out.extend(&file[common..]);
+                out.push(name);
+                out.join("/")
+            }
+        }
+    }
 }
 
 struct Paint(bool);
@@ -111,12 +152,12 @@ pub fn render(report: &Report, style: Style) -> String {
             });
             let _ = writeln!(out, "{}\n", paint.bold(&format!("── {title} ──")));
             for d in diags {
-                diagnostic(&mut out, sources, d, &paint, style.verbose);
+                diagnostic(&mut out, sources, d, &paint, &style);
             }
         }
     } else {
         for d in shown {
-            diagnostic(&mut out, sources, d, &paint, style.verbose);
+            diagnostic(&mut out, sources, d, &paint, &style);
         }
     }
     if !style.quiet {
@@ -129,7 +170,8 @@ pub fn render(report: &Report, style: Style) -> String {
 /// Places of one kind ("also used here") shown before the rest is counted; `-v` shows all.
 const RELATED_SHOWN: usize = 3;
 
-fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint, verbose: bool) {
+fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint, style: &Style) {
+    let (verbose, here) = (style.verbose, &style.here);
     let head = paint.severity(d.severity, &format!("{}[{}]", d.severity.as_str(), d.rule));
     let _ = writeln!(out, "{head}{} {}", paint.bold(":"), paint.bold(&d.message));
     let width = std::iter::once(d.primary.as_ref())
@@ -141,7 +183,9 @@ fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint
         .unwrap_or(1);
     let pad = " ".repeat(width);
     match &d.primary {
-        Some(label) => snippet(out, sources, label, "-->", '^', d.severity, &pad, paint),
+        Some(label) => snippet(
+            out, sources, label, "-->", '^', d.severity, &pad, paint, here,
+        ),
         None => {
             let _ = writeln!(out, "{pad}{} environment", paint.blue("-->"));
         }
@@ -162,7 +206,17 @@ fn diagnostic(out: &mut String, sources: &Sources, d: &Diagnostic, paint: &Paint
             }
         };
         if verbose || n <= RELATED_SHOWN {
-            snippet(out, sources, label, "-->", '-', Severity::Info, &pad, paint);
+            snippet(
+                out,
+                sources,
+                label,
+                "-->",
+                '-',
+                Severity::Info,
+                &pad,
+                paint,
+                here,
+            );
         } else if n == RELATED_SHOWN + 1 {
             let more = total(&label.message) - RELATED_SHOWN;
             let what = if label.message.is_empty() {
@@ -212,8 +266,10 @@ fn snippet(
     sev: Severity,
     pad: &str,
     paint: &Paint,
+    here: &Here,
 ) {
-    let p = place(sources, &label.span);
+    let mut p = place(sources, &label.span);
+    p.file = here.path(&p.file);
     let file = sources.get(label.span.file);
     let (Some(line), Some(col), Some(range), true) =
         (p.line, p.column, label.span.range.as_ref(), file.showable)
@@ -270,8 +326,8 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
             .referenced_by
             .iter()
             .map(|p| match p.line {
-                Some(l) => format!("{}:{l}", p.file),
-                None => p.file.clone(),
+                Some(l) => format!("{}:{l}", style.here.path(&p.file)),
+                None => style.here.path(&p.file),
             })
             .collect();
         if !style.verbose && refs.len() > 2 {
@@ -407,4 +463,43 @@ fn summary(out: &mut String, report: &Report, paint: &Paint) {
         paint.wrap("1;32", "ok")
     };
     let _ = writeln!(out, "{verdict}: {what}: {counts}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Here;
+
+    #[test]
+    fn paths_open_from_where_the_user_stands() {
+        let layer = Here::Inside(vec![
+            "shared".into(),
+            "us-east-1".into(),
+            "base-network".into(),
+        ]);
+        assert_eq!(
+            layer.path("shared/us-east-1/base-network/config.tf"),
+            "config.tf"
+        );
+        assert_eq!(
+            layer.path("shared/config/backend.tfvars"),
+            "../../config/backend.tfvars"
+        );
+        assert_eq!(
+            layer.path("config/common.tfvars"),
+            "../../../config/common.tfvars"
+        );
+        assert_eq!(layer.path("~/.aws/bb/config"), "~/.aws/bb/config");
+        assert_eq!(layer.path("/etc/x"), "/etc/x");
+        assert_eq!(Here::Root.path("build.env"), "build.env");
+        assert_eq!(
+            Here::Outside("~/src/p".into()).path("build.env"),
+            "~/src/p/build.env"
+        );
+        // a folder named like a file's folder further down is not a common part
+        let other = Here::Inside(vec!["apps-prd".into()]);
+        assert_eq!(
+            other.path("shared/us-east-1/l/config.tf"),
+            "../shared/us-east-1/l/config.tf"
+        );
+    }
 }
