@@ -83,32 +83,38 @@ fn line_blocks(text: &str, size: usize) -> impl Iterator<Item = &str> {
 
 /// Where the user stands relative to the project `root`, for the human report's paths.
 pub fn here(root: &std::path::Path) -> crate::report::human::Here {
-    use crate::report::human::Here;
-    let (Ok(cwd), Ok(root)) = (
+    use crate::report::human::{Here, Where};
+    let here = |at| Here {
+        root: root.to_path_buf(),
+        at,
+    };
+    let (Ok(cwd), Ok(real_root)) = (
         std::env::current_dir().and_then(std::fs::canonicalize),
         std::fs::canonicalize(root),
     ) else {
-        return Here::Root;
+        return here(Where::Root);
     };
-    if let Ok(below) = cwd.strip_prefix(&root) {
+    if let Ok(below) = cwd.strip_prefix(&real_root) {
         let parts: Vec<String> = below
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        return if parts.is_empty() {
-            Here::Root
+        return here(if parts.is_empty() {
+            Where::Root
         } else {
-            Here::Inside(parts)
-        };
+            Where::Inside(parts)
+        });
     }
-    if let Ok(down) = root.strip_prefix(&cwd) {
-        return Here::Outside(down.to_string_lossy().into_owned());
+    if let Ok(down) = real_root.strip_prefix(&cwd) {
+        return here(Where::Outside(down.to_string_lossy().into_owned()));
     }
     let home = crate::read::home_dir().and_then(|h| std::fs::canonicalize(h).ok());
-    match home.as_ref().and_then(|h| root.strip_prefix(h).ok()) {
-        Some(rest) => Here::Outside(format!("~/{}", rest.to_string_lossy())),
-        None => Here::Outside(root.to_string_lossy().into_owned()),
-    }
+    here(
+        match home.as_ref().and_then(|h| real_root.strip_prefix(h).ok()) {
+            Some(rest) => Where::Outside(format!("~/{}", rest.to_string_lossy())),
+            None => Where::Outside(real_root.to_string_lossy().into_owned()),
+        },
+    )
 }
 
 /// The columns tables may take: `COLUMNS` when set (as `ls` and `git` honour it), else the

@@ -18,9 +18,17 @@ pub struct Style {
 }
 
 /// The current folder as the report sees it (INTERFACE.md: the human report shows every file
-/// relative to the current folder, or `~/…`). Project files are known relative to the root.
+/// relative to the current folder, or `~/…`). Project files are known relative to the root,
+/// the rest (AWS files) already as they open from here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Here {
+pub struct Here {
+    /// The project's root as the reader was given it: the files below it are project files.
+    pub root: std::path::PathBuf,
+    pub at: Where,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Where {
     /// At the project root (or not known): project paths as they are.
     #[default]
     Root,
@@ -31,15 +39,24 @@ pub enum Here {
 }
 
 impl Here {
-    /// A file as the report names it (project-relative, `~/…` or absolute), from here.
+    /// A file as it opens from here.
+    pub fn file(&self, file: &crate::source::SourceFile) -> String {
+        if !self.root.as_os_str().is_empty() && file.path.starts_with(&self.root) {
+            self.path(&file.display)
+        } else {
+            file.display.clone()
+        }
+    }
+
+    /// A project file (as the report names it: relative to the root), from here.
     pub fn path(&self, shown: &str) -> String {
         if shown.starts_with("~/") || shown.starts_with('/') {
             return shown.to_string();
         }
-        match self {
-            Here::Root => shown.to_string(),
-            Here::Outside(root) => format!("{}/{shown}", root.trim_end_matches('/')),
-            Here::Inside(parts) => {
+        match &self.at {
+            Where::Root => shown.to_string(),
+            Where::Outside(root) => format!("{}/{shown}", root.trim_end_matches('/')),
+            Where::Inside(parts) => {
                 let mut file: Vec<&str> = shown.split('/').collect();
                 let name = file.pop().unwrap_or_default();
                 let common = parts
@@ -269,7 +286,7 @@ fn snippet(
     here: &Here,
 ) {
     let mut p = place(sources, &label.span);
-    p.file = here.path(&p.file);
+    p.file = here.file(sources.get(label.span.file));
     let file = sources.get(label.span.file);
     let (Some(line), Some(col), Some(range), true) =
         (p.line, p.column, label.span.range.as_ref(), file.showable)
@@ -467,15 +484,22 @@ fn summary(out: &mut String, report: &Report, paint: &Paint) {
 
 #[cfg(test)]
 mod tests {
-    use super::Here;
+    use super::{Here, Where};
+
+    fn at(at: Where) -> Here {
+        Here {
+            root: "/p".into(),
+            at,
+        }
+    }
 
     #[test]
     fn paths_open_from_where_the_user_stands() {
-        let layer = Here::Inside(vec![
+        let layer = at(Where::Inside(vec![
             "shared".into(),
             "us-east-1".into(),
             "base-network".into(),
-        ]);
+        ]));
         assert_eq!(
             layer.path("shared/us-east-1/base-network/config.tf"),
             "config.tf"
@@ -490,13 +514,13 @@ mod tests {
         );
         assert_eq!(layer.path("~/.aws/bb/config"), "~/.aws/bb/config");
         assert_eq!(layer.path("/etc/x"), "/etc/x");
-        assert_eq!(Here::Root.path("build.env"), "build.env");
+        assert_eq!(at(Where::Root).path("build.env"), "build.env");
         assert_eq!(
-            Here::Outside("~/src/p".into()).path("build.env"),
+            at(Where::Outside("~/src/p".into())).path("build.env"),
             "~/src/p/build.env"
         );
         // a folder named like a file's folder further down is not a common part
-        let other = Here::Inside(vec!["apps-prd".into()]);
+        let other = at(Where::Inside(vec!["apps-prd".into()]));
         assert_eq!(
             other.path("shared/us-east-1/l/config.tf"),
             "../shared/us-east-1/l/config.tf"
