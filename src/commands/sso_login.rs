@@ -89,7 +89,6 @@ pub fn login(
     let (project, aws) = super::project_and_aws(model)?;
     read::endpoints::require_valid_env()?;
     let (start_url, region) = super::sso_settings(project)?;
-    let cache = crate::leverage::sso_cache_dir(&aws.dir);
     let state_path = aws.dir.join(STATE_DIR).join(STATE_FILE);
     let unit = Duration::from_millis(args.poll_unit_ms.max(1));
     let deadline = Duration::from_secs(args.login_timeout);
@@ -171,36 +170,14 @@ pub fn login(
             return Ok(Exit::Findings);
         }
     };
-    let expires = token.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let json = serde_json::json!({
-        "startUrl": start_url,
-        "region": region,
-        "accessToken": token.access_token,
-        "expiresAt": expires,
-    })
-    .to_string();
-    private_dir(&cache)?;
-    let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
-    crate::write::atomic_write(&crate::leverage::token_path(&aws.dir), json.as_bytes())
-        .context("writing the SSO token")?;
-    // The registration and the refresh token, privately and outside sso/cache/ (where the
-    // Leverage CLI takes any file for a token).
-    let keep = SavedSession {
-        start_url: start_url.clone(),
+    let json = keep_token(
+        &aws.dir,
+        &start_url,
+        &region,
+        &token,
         registration,
-        refresh_token: token
-            .refresh_token
-            .clone()
-            .or_else(|| saved.as_ref().and_then(|s| s.refresh_token.clone())),
-    };
-    private_dir(&aws.dir.join(STATE_DIR))?;
-    crate::write::atomic_write(&state_path, serde_json::to_string_pretty(&keep)?.as_bytes())
-        .context("keeping the SSO session")?;
-    // An older leverage-doctor kept its registration in sso/cache/: not any more.
-    let old = cache.join(OLD_REGISTRATION_FILE);
-    if old.is_file() {
-        crate::write::remove(&old)?;
-    }
+        saved.as_ref(),
+    )?;
     if aws_cli_cache && let Some(home) = read::home_dir() {
         let cli_cache = home.join(".aws").join("sso").join("cache");
         private_dir(&cli_cache)?;
@@ -216,6 +193,53 @@ pub fn login(
         aws.dir_display
     );
     Ok(Exit::Clean)
+}
+
+/// Writes the token the Leverage CLI reads (`sso/cache/token`, under the folder lock) and keeps
+/// the registration and the refresh token privately, outside sso/cache/ (where the Leverage CLI
+/// takes any file for a token). Returns the token file's JSON. Shared with `refresh`.
+pub fn keep_token(
+    aws_dir: &Path,
+    start_url: &str,
+    region: &str,
+    token: &NewToken,
+    registration: Registration,
+    saved: Option<&SavedSession>,
+) -> anyhow::Result<String> {
+    let expires = token.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let json = serde_json::json!({
+        "startUrl": start_url,
+        "region": region,
+        "accessToken": token.access_token,
+        "expiresAt": expires,
+    })
+    .to_string();
+    let cache = crate::leverage::sso_cache_dir(aws_dir);
+    let state_path = aws_dir.join(STATE_DIR).join(STATE_FILE);
+    private_dir(&cache)?;
+    let _lock = crate::write::FolderLock::acquire(aws_dir)?;
+    crate::write::atomic_write(&crate::leverage::token_path(aws_dir), json.as_bytes())
+        .context("writing the SSO token")?;
+    let keep = SavedSession {
+        start_url: start_url.to_string(),
+        registration,
+        refresh_token: token
+            .refresh_token
+            .clone()
+            .or_else(|| saved.and_then(|s| s.refresh_token.clone())),
+    };
+    if let Some(r) = &keep.refresh_token {
+        crate::secrets::register(r);
+    }
+    private_dir(&aws_dir.join(STATE_DIR))?;
+    crate::write::atomic_write(&state_path, serde_json::to_string_pretty(&keep)?.as_bytes())
+        .context("keeping the SSO session")?;
+    // An older leverage-doctor kept its registration in sso/cache/: not any more.
+    let old = cache.join(OLD_REGISTRATION_FILE);
+    if old.is_file() {
+        crate::write::remove(&old)?;
+    }
+    Ok(json)
 }
 
 /// A folder only its owner can read (0700).
