@@ -215,3 +215,58 @@ async fn after_refresh_leverage_3_makes_no_portal_call() {
     assert!(ok, "{said}");
     assert!(server.received_requests().await.unwrap_or_default().len() > before);
 }
+
+/// `leverage-doctor ARGS` as a plain process in `project/<rel>` (to start many at once).
+fn process(case: &Case, server: &MockServer, rel: &str, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("leverage-doctor"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", case.home())
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_SSO", server.uri())
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", server.uri())
+        .current_dir(case.project().join(rel))
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// Single flight: 20 `refresh` processes started together make one CreateToken and fetch each
+/// role once; every one of them ends ready.
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_refreshes_at_once_sign_in_once_and_fetch_each_role_once() {
+    let server = MockServer::start().await;
+    portal(&server, 8).await;
+    oidc_refresh(&server).await;
+    let case = Case::new("v3-sso-healthy");
+    expiring_with_refresh_token(&case, 10);
+    let children: Vec<std::process::Child> = (0..20)
+        .map(|_| {
+            process(&case, &server, BASE_NETWORK, &["refresh"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for out in &outs {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(calls(&server, "/token").await, 1);
+    assert_eq!(calls(&server, "/federation/credentials").await, 2);
+    let creds = read(&case, "credentials");
+    assert_eq!(creds.matches("[bb-shared-devops]").count(), 1, "{creds}");
+}
