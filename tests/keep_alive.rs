@@ -270,3 +270,265 @@ async fn twenty_refreshes_at_once_sign_in_once_and_fetch_each_role_once() {
     let creds = read(&case, "credentials");
     assert_eq!(creds.matches("[bb-shared-devops]").count(), 1, "{creds}");
 }
+
+fn output(mut cmd: std::process::Command, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_refreshes_then_runs_the_command_with_the_projects_files() {
+    let server = MockServer::start().await;
+    portal(&server, 8).await;
+    let case = Case::new("v3-sso-healthy");
+    let cmd = process(
+        &case,
+        &server,
+        BASE_NETWORK,
+        &[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "cat; echo \"$AWS_CONFIG_FILE|$AWS_SHARED_CREDENTIALS_FILE\"; exit 7",
+        ],
+    );
+    let out = tokio::task::spawn_blocking(move || output(cmd, "from stdin\n"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "from stdin\n{}|{}\n",
+            case.aws().join("config").display(),
+            case.aws().join("credentials").display()
+        )
+    );
+    // The refresh came first.
+    assert!(read(&case, "credentials").contains("[bb-shared-devops]"));
+    assert_eq!(calls(&server, "/federation/credentials").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_passes_signals_and_missing_commands_through() {
+    let server = MockServer::start().await;
+    portal(&server, 8).await;
+    let case = Case::new("v3-sso-healthy");
+    for (args, code) in [
+        (vec!["sh", "-c", "kill -TERM $$"], 128 + 15),
+        (vec!["sh", "-c", "kill -KILL $$"], 128 + 9),
+        (vec!["true"], 0),
+        (vec!["/nonexistent/command"], 127),
+    ] {
+        let mut all = vec!["exec", "--"];
+        all.extend(args.iter().copied());
+        let cmd = process(&case, &server, BASE_NETWORK, &all);
+        let out = tokio::task::spawn_blocking(move || output(cmd, ""))
+            .await
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_refuses_to_start_when_the_sessions_cannot_cover_the_time() {
+    let server = MockServer::start().await;
+    portal(&server, 8).await;
+    let case = Case::new("v3-sso-healthy");
+    let mark = case.dir.path().join("ran");
+    let script = format!("touch '{}'", mark.display());
+    let cmd = process(
+        &case,
+        &server,
+        BASE_NETWORK,
+        &["exec", "--min-remaining", "10h", "--", "sh", "-c", &script],
+    );
+    let out = tokio::task::spawn_blocking(move || output(cmd, ""))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!mark.exists());
+    assert!(stderr.contains("10h asked"), "{stderr}");
+    assert!(stderr.contains("not starting the command"), "{stderr}");
+    assert!(!stderr.contains("LDFIXTURESECRET"), "{stderr}");
+}
+
+/// `env` quotes for each shell: a path with a space and a quote comes through as it is (run
+/// through the shells installed here; the others' text is checked).
+#[test]
+fn env_exports_quote_for_each_shell() {
+    let case = Case::new("v3-sso-healthy");
+    let odd = case.home().join("it's a dir");
+    crate::support::copy_dir(&case.aws(), &odd.join("bb"));
+    let aws_dir = odd.join("bb");
+    let config = aws_dir.join("config").display().to_string();
+    let credentials = aws_dir.join("credentials").display().to_string();
+    let env = |shell: &str, profile: bool| {
+        let mut cmd = case.cmd(BASE_NETWORK);
+        cmd.args(["env", "--shell", shell, "--aws-dir"])
+            .arg(&aws_dir);
+        if profile {
+            cmd.arg("--profile");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for shell in ["bash", "zsh", "sh"] {
+        let text = env(if shell == "sh" { "bash" } else { shell }, true);
+        let Ok(out) = std::process::Command::new(shell)
+            .arg("-c")
+            .arg(format!(
+                "{text}\nprintf '%s\\n%s\\n%s\\n' \"$AWS_CONFIG_FILE\" \"$AWS_SHARED_CREDENTIALS_FILE\" \"$AWS_PROFILE\""
+            ))
+            .output()
+        else {
+            continue; // not installed here
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{config}\n{credentials}\nbb-shared-devops\n"),
+            "{shell}: {text}"
+        );
+    }
+    let q = |s: &str| s.replace('\'', "\\'");
+    assert_eq!(
+        env("fish", false),
+        format!(
+            "set -gx AWS_CONFIG_FILE '{}'\nset -gx AWS_SHARED_CREDENTIALS_FILE '{}'\n",
+            q(&config),
+            q(&credentials)
+        )
+    );
+    let q = |s: &str| s.replace('\'', "''");
+    assert_eq!(
+        env("powershell", true),
+        format!(
+            "$Env:AWS_CONFIG_FILE = '{}'\n$Env:AWS_SHARED_CREDENTIALS_FILE = '{}'\n$Env:AWS_PROFILE = 'bb-shared-devops'\n",
+            q(&config),
+            q(&credentials)
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credential_process_prints_the_json_and_nothing_else() {
+    let server = MockServer::start().await;
+    portal(&server, 8).await;
+    let case = Case::new("v3-sso-healthy");
+    let run = |args: &[&str]| {
+        let mut all = vec!["credential-process"];
+        all.extend(args.iter().copied());
+        let cmd = process(&case, &server, "", &all);
+        async move {
+            tokio::task::spawn_blocking(move || output(cmd, ""))
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(&["--profile", "bb-shared-devops"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["Version"], 1);
+    assert_eq!(json["AccessKeyId"], "ASIAREFRESHREFRESH01");
+    assert_eq!(json["SecretAccessKey"], "LDFIXTURESECRET-refresh-secret");
+    assert_eq!(json["SessionToken"], "LDFIXTURESECRET-refresh-session");
+    let expiration = json["Expiration"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(expiration).is_ok(),
+        "{expiration}"
+    );
+    // Only the role asked for was fetched; fresh, it is not fetched again.
+    assert_eq!(calls(&server, "/federation/credentials").await, 1);
+    let again = run(&["--profile", "bb-shared-devops"]).await;
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(again.stdout, out.stdout);
+    assert_eq!(calls(&server, "/federation/credentials").await, 1);
+    // Not a profile Leverage writes: exit 1, nothing on stdout.
+    let unknown = run(&["--profile", "bb-nowhere-devops"]).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(unknown.stdout.is_empty());
+    assert!(!String::from_utf8_lossy(&unknown.stderr).contains("LDFIXTURESECRET"));
+}
+
+/// An SDK reads it: botocore (the AWS CLI's engine) with `credential_process` calls STS (moto)
+/// with the keys the doctor printed.
+#[tokio::test(flavor = "multi_thread")]
+async fn botocore_uses_credential_process() {
+    let server = MockServer::start().await;
+    portal(&server, 8).await;
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let case = Case::new("v3-sso-healthy");
+    let python = crate::oracle::venv().join("bin/python3");
+    if !python.exists() {
+        panic!("the Leverage venv (with boto3) is not installed: run ./scripts/test.sh");
+    }
+    let doctor = assert_cmd::cargo::cargo_bin("leverage-doctor");
+    let config = case.dir.path().join("user-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile via-doctor]\ncredential_process = {} credential-process --profile bb-shared-devops {}\n",
+            doctor.display(),
+            case.project().display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(python);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", case.home())
+        .env("CI", "true")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", case.dir.path().join("none"))
+        .env("AWS_ENDPOINT_URL_SSO", server.uri())
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .args([
+            "-c",
+            "import boto3; print(boto3.Session(profile_name='via-doctor', region_name='us-east-1').client('sts').get_caller_identity()['Account'])",
+        ]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(calls(&server, "/federation/credentials").await, 1);
+}
