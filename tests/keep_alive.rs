@@ -484,6 +484,10 @@ async fn credential_process_prints_the_json_and_nothing_else() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(unknown.stdout.is_empty());
     assert!(!String::from_utf8_lossy(&unknown.stderr).contains("LDFIXTURESECRET"));
+    // No project there: exit 1 too (never 2: credential_process knows only 0 and not 0).
+    let outside = run(&["--profile", "bb-shared-devops", "/"]).await;
+    assert_eq!(outside.status.code(), Some(1));
+    assert!(outside.stdout.is_empty());
 }
 
 /// An SDK reads it: botocore (the AWS CLI's engine) with `credential_process` calls STS (moto)

@@ -8,7 +8,19 @@ use crate::read::ReadSettings;
 use std::io::Write;
 use std::time::Duration;
 
+/// Every failure is exit 1 (with the reason on stderr), as `credential_process` expects.
 pub fn run(args: &CredentialProcessArgs, global: &Global) -> anyhow::Result<Exit> {
+    match print_credentials(args, global) {
+        Ok(exit) => Ok(exit),
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            crate::say!("leverage-doctor: error: {}", chain.join(": "));
+            Ok(Exit::Findings)
+        }
+    }
+}
+
+fn print_credentials(args: &CredentialProcessArgs, global: &Global) -> anyhow::Result<Exit> {
     let settings = ReadSettings {
         all: true,
         ..super::read_settings(args.path.as_ref(), global)
@@ -28,8 +40,17 @@ pub fn run(args: &CredentialProcessArgs, global: &Global) -> anyhow::Result<Exit
             Duration::from_secs(args.timeout),
             Some(&args.profile),
         )?;
-        if !ready.short.is_empty() {
-            ready.exit();
+        // Said on stderr; credentials that are still valid are still printed.
+        for s in &ready.short {
+            crate::say!("warning: {s}");
+        }
+        let valid = ready
+            .model
+            .aws
+            .as_ref()
+            .and_then(|aws| super::refresh::lasts_for(aws, &args.profile, ready.model.now))
+            .is_some_and(|left| left > 0);
+        if !valid {
             return Ok(Exit::Findings);
         }
         ready.model
