@@ -536,3 +536,81 @@ async fn botocore_uses_credential_process() {
     );
     assert_eq!(calls(&server, "/federation/credentials").await, 1);
 }
+
+/// SIGTERM sent to `exec` reaches the command, whose exit code comes back.
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_forwards_sigterm_to_the_command() {
+    let server = MockServer::start().await;
+    portal(&server, 8).await;
+    let case = Case::new("v3-sso-healthy");
+    let ready = case.dir.path().join("trap-set");
+    let script = format!(
+        "trap 'exit 42' TERM; touch '{}'; while :; do sleep 0.05; done",
+        ready.display()
+    );
+    let mut cmd = process(
+        &case,
+        &server,
+        BASE_NETWORK,
+        &["exec", "--", "sh", "-c", &script],
+    );
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !ready.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pid = i32::try_from(child.id()).unwrap();
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(42),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `sso-login` shares the single flight: ten at once, renewing with the refresh token, make one
+/// CreateToken; the others use the session the first one wrote.
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_sso_logins_at_once_make_one_create_token() {
+    let server = MockServer::start().await;
+    oidc_refresh(&server).await;
+    let case = Case::new("v3-sso-healthy");
+    expiring_with_refresh_token(&case, 10);
+    let children: Vec<std::process::Child> = (0..10)
+        .map(|_| {
+            process(&case, &server, "", &["sso-login", "--no-browser"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for out in &outs {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(calls(&server, "/token").await, 1);
+    assert!(read(&case, "sso/cache/token").contains("LDFIXTURESECRET-renewed-token"));
+}

@@ -44,16 +44,45 @@ pub fn run(args: &ExecArgs, global: &Global) -> anyhow::Result<Exit> {
             }));
         }
     };
-    // The terminal's Ctrl-C and Ctrl-\ reach the command (same process group): the doctor
-    // waits for it to end instead of dying first.
     #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to "ignore" has no handler to race with.
+    pass_signals(&child);
+    let status = child.wait()?;
+    Ok(Exit::Code(exit_code(status)))
+}
+
+/// The child `pass_signals` sends to (0: none yet).
+#[cfg(unix)]
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+#[cfg(unix)]
+extern "C" fn forward(signal: libc::c_int) {
+    let pid = CHILD.load(std::sync::atomic::Ordering::SeqCst);
+    if pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe; the pid is our own child's.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
+/// SIGTERM and SIGHUP sent to the doctor go on to the command; the terminal's Ctrl-C and
+/// Ctrl-\ reach it by themselves (same process group). The doctor waits for it to end
+/// instead of dying first.
+#[cfg(unix)]
+fn pass_signals(child: &std::process::Child) {
+    CHILD.store(
+        i32::try_from(child.id()).unwrap_or(0),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    let handler = forward as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only reads an atomic and calls kill(2), both async-signal-safe;
+    // ignoring a signal has no handler at all.
     unsafe {
+        libc::signal(libc::SIGTERM, handler);
+        libc::signal(libc::SIGHUP, handler);
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGQUIT, libc::SIG_IGN);
     }
-    let status = child.wait()?;
-    Ok(Exit::Code(exit_code(status)))
 }
 
 /// The command's exit code; on unix 128 + the signal that killed it.

@@ -92,6 +92,17 @@ pub fn login(
     let state_path = aws.dir.join(STATE_DIR).join(STATE_FILE);
     let unit = Duration::from_millis(args.poll_unit_ms.max(1));
     let deadline = Duration::from_secs(args.login_timeout);
+    // Single flight with `refresh` and other sign-ins: one at a time per project; one that
+    // finished while this one waited is used, not repeated.
+    let started = std::time::SystemTime::now();
+    let _flight = crate::write::FolderLock::acquire_named(&aws.dir, crate::write::REFRESH_LOCK)?;
+    if let Some(until) = signed_in_since(&aws.dir, started) {
+        crate::say!(
+            "another leverage-doctor signed in to {start_url} while this one waited: its session lasts until {}",
+            until.format("%Y-%m-%d %H:%M UTC")
+        );
+        return Ok(Exit::Clean);
+    }
     let saved: Option<SavedSession> = read::fs::read_text(&state_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t.text).ok())
@@ -193,6 +204,25 @@ pub fn login(
         aws.dir_display
     );
     Ok(Exit::Clean)
+}
+
+/// The expiry of a token written after `since` that lasts at least an hour more: another
+/// process's sign-in.
+fn signed_in_since(
+    aws_dir: &Path,
+    since: std::time::SystemTime,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let path = crate::leverage::token_path(aws_dir);
+    let written = std::fs::symlink_metadata(&path).ok()?.modified().ok()?;
+    if written < since {
+        return None;
+    }
+    let text = read::fs::read_text(&path).ok()?.text;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let until = chrono::DateTime::parse_from_rfc3339(json.get("expiresAt")?.as_str()?)
+        .ok()?
+        .with_timezone(&chrono::Utc);
+    (until > chrono::Utc::now() + chrono::Duration::hours(1)).then_some(until)
 }
 
 /// Writes the token the Leverage CLI reads (`sso/cache/token`, under the folder lock) and keeps
