@@ -614,3 +614,42 @@ async fn ten_sso_logins_at_once_make_one_create_token() {
     assert_eq!(calls(&server, "/token").await, 1);
     assert!(read(&case, "sso/cache/token").contains("LDFIXTURESECRET-renewed-token"));
 }
+
+/// Names per generation, for a permission set `DevOpsPrd`: 3.x writes `var.profile` as
+/// `<p>-<account>-devopsprd`; 2.x keeps the backend's name for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_names_what_each_generation_names() {
+    for (fixture, shared) in [
+        ("v3-sso-healthy", "bb-shared-devopsprd"),
+        ("sso-healthy", "bb-shared-devops"),
+    ] {
+        let server = MockServer::start().await;
+        portal(&server, 8).await;
+        let case = Case::new(fixture);
+        let config = case.aws().join("config");
+        let text = std::fs::read_to_string(&config).unwrap().replacen(
+            "account_id = 222222222222\nrole_name = DevOps",
+            "account_id = 222222222222\nrole_name = DevOpsPrd",
+            1,
+        );
+        std::fs::write(&config, text).unwrap();
+        let run = run_with_sso_server(&case, server.uri(), &["refresh", BASE_NETWORK]).await;
+        assert_eq!(run.code, 0, "{fixture}: {}", run.stderr);
+        let creds = read(&case, "credentials");
+        let mut sections: Vec<&str> = creds.lines().filter(|l| l.starts_with('[')).collect();
+        sections.sort_unstable();
+        let shared_section = format!("[{shared}]");
+        let mut want = vec!["[bb-management-devops]", shared_section.as_str()];
+        want.sort_unstable();
+        assert_eq!(sections, want, "{fixture}");
+        let requests = server.received_requests().await.unwrap_or_default();
+        assert!(
+            requests.iter().any(|r| r
+                .url
+                .query_pairs()
+                .any(|(k, v)| k == "role_name" && v == "DevOpsPrd")),
+            "{fixture}"
+        );
+        assert!(read(&case, "config").contains(&format!("[profile {shared}]\nexpiration = ")));
+    }
+}
