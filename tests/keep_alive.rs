@@ -653,3 +653,62 @@ async fn refresh_names_what_each_generation_names() {
         assert!(read(&case, "config").contains(&format!("[profile {shared}]\nexpiration = ")));
     }
 }
+
+/// `--all`: every layer's runs, each role once; an account without its SSO profile is said
+/// (exit 1) while the others are still written.
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_all_fetches_each_role_once_and_names_a_missing_sso_profile() {
+    let server = MockServer::start().await;
+    portal(&server, 8).await;
+    let case = Case::new("v3-sso-healthy");
+    let run = run_with_sso_server(&case, server.uri(), &["refresh", "--all"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let requests = server.received_requests().await.unwrap_or_default();
+    let mut accounts: Vec<String> = requests
+        .iter()
+        .filter_map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "account_id")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect();
+    accounts.sort();
+    let mut unique = accounts.clone();
+    unique.dedup();
+    assert_eq!(accounts, unique, "each role once");
+    assert!(accounts.len() >= 2, "{accounts:?}");
+
+    let case = Case::new("v3-sso-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "[profile bb-sso-management]",
+        "[profile bb-sso-elsewhere]",
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let run = run_with_sso_server(&case, server.uri(), &["refresh", BASE_NETWORK]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("[profile bb-sso-management]"),
+        "{}",
+        run.stderr
+    );
+    assert!(read(&case, "credentials").contains("[bb-shared-devops]"));
+}
+
+/// An IAM project has nothing of SSO to renew: no call, exit 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_in_an_iam_project_calls_nothing() {
+    let server = MockServer::start().await;
+    let case = Case::new("v3-iam-healthy");
+    let run = run_with_sso_server(&case, server.uri(), &["refresh", "--all"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
