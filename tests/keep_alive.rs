@@ -123,6 +123,13 @@ async fn refresh_writes_what_leverage_3_writes() {
     // Fresh now: a second run fetches nothing.
     let again = run_with_sso_server(&case, server.uri(), &["refresh", BASE_NETWORK]).await;
     assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("ready: every session the scope needs lasts at least 30m"),
+        "{}",
+        again.stderr
+    );
     assert_eq!(calls(&server, "/federation/credentials").await, 2);
     // Asking for more than the credentials last fetches again, and says they stay short.
     let long = run_with_sso_server(

@@ -37,7 +37,14 @@ pub fn run(args: &RefreshArgs, global: &Global) -> anyhow::Result<Exit> {
         Duration::from_secs(args.timeout),
         None,
     )?;
-    Ok(ready.exit())
+    let exit = ready.exit();
+    if exit == Exit::Clean {
+        crate::say!(
+            "ready: every session the scope needs lasts at least {}",
+            crate::time::human_duration(crate::time::seconds(args.min_remaining))
+        );
+    }
+    Ok(exit)
 }
 
 /// What `ensure` left: the files as they are now, and what is still short (said on stderr).
