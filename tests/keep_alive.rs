@@ -719,3 +719,52 @@ async fn refresh_in_an_iam_project_calls_nothing() {
             .is_empty()
     );
 }
+
+/// A token the portal refuses (revoked, signed out elsewhere) is renewed once with the refresh
+/// token and the roles asked again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_token_is_renewed_and_the_roles_asked_again() {
+    use wiremock::matchers::header;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/federation/credentials"))
+        .and(header(
+            "x-amz-sso_bearer_token",
+            "LDFIXTURESECRET-old-token",
+        ))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("x-amzn-errortype", "UnauthorizedException")
+                .set_body_json(
+                    serde_json::json!({"message": "Session token not found or invalid"}),
+                ),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    portal(&server, 8).await;
+    oidc_refresh(&server).await;
+    let case = Case::new("v3-sso-healthy");
+    expiring_with_refresh_token(&case, 600);
+    let run = run_with_sso_server(&case, server.uri(), &["refresh", BASE_NETWORK]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(calls(&server, "/token").await, 1);
+    assert_eq!(calls(&server, "/federation/credentials").await, 4);
+    assert!(read(&case, "credentials").contains("[bb-shared-devops]"));
+    // Without a refresh token: the sign-in is named.
+    let case = Case::new("v3-sso-healthy");
+    expiring_with_refresh_token(&case, 600);
+    std::fs::remove_dir_all(case.aws().join("leverage-doctor")).unwrap();
+    let run = run_with_sso_server(&case, server.uri(), &["refresh", BASE_NETWORK]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the portal refused the SSO token"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`leverage-doctor sso-login`"),
+        "{}",
+        run.stderr
+    );
+}

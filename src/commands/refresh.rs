@@ -105,14 +105,13 @@ pub fn ensure(
         .as_ref()
         .ok()
         .map(|t| (t.expires_at - model.now).num_seconds());
+    let portal_of = Portal {
+        aws_dir: aws_dir.clone(),
+        start_url: start_url.clone(),
+        region: region.clone(),
+    };
+    let mut renewed = false;
     let model = if left.is_none_or(|l| l < min_s.max(SLACK_S)) {
-        let state_path = aws_dir
-            .join(super::sso_login::STATE_DIR)
-            .join(super::sso_login::STATE_FILE);
-        let saved: Option<SavedSession> = read::fs::read_text(&state_path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t.text).ok())
-            .filter(|s: &SavedSession| s.renews(&start_url, &region, model.now));
         let now_state = match (&token, left) {
             (Err(e), _) => e.to_string(),
             (Ok(_), Some(l)) => format!(
@@ -122,48 +121,13 @@ pub fn ensure(
             ),
             (Ok(_), None) => "the SSO token is unreadable".to_string(),
         };
-        let sign_in = "sign in with `leverage aws sso login` or `leverage-doctor sso-login`";
-        let Some(saved) = saved else {
+        if let Err(why) = renew(&runtime, &portal_of, timeout, model.now, &now_state)? {
             return Ok(Ready {
                 model,
-                short: vec![format!(
-                    "{now_state}, and no refresh token kept by `leverage-doctor sso-login` can renew it: {sign_in}"
-                )],
+                short: vec![why],
             });
-        };
-        if let Some(r) = &saved.refresh_token {
-            crate::secrets::register(r);
         }
-        crate::secrets::register(&saved.registration.client_secret);
-        let renewed = runtime.block_on(async {
-            let oidc = crate::read::sso_oidc::Oidc::new(&region, timeout).await;
-            let refresh = saved.refresh_token.as_deref().unwrap_or_default();
-            oidc.refresh(&saved.registration, refresh).await
-        });
-        let token = match renewed {
-            Ok(t) => t,
-            Err(e) => {
-                return Ok(Ready {
-                    model,
-                    short: vec![format!(
-                        "{now_state}, and the refresh token was refused ({e}): {sign_in}"
-                    )],
-                });
-            }
-        };
-        crate::secrets::register(&token.access_token);
-        super::sso_login::keep_token(
-            &aws_dir,
-            &start_url,
-            &region,
-            &token,
-            saved.registration.clone(),
-            Some(&saved),
-        )?;
-        crate::say!(
-            "renewed the SSO session with the refresh token: it lasts until {}",
-            token.expires_at.format("%Y-%m-%d %H:%M UTC")
-        );
+        renewed = true;
         read::load(settings)?
     } else {
         model
@@ -202,20 +166,45 @@ pub fn ensure(
         .profile_value(&crate::leverage::sso_base_profile(&name), "sso_region")
         .map(|e| e.value.clone())
         .unwrap_or(region);
-    let fetched: Vec<(&RoleFetch, Result<RoleCredentials, RoleError>)> = runtime.block_on(async {
-        let portal = read::sso_portal::Portal::new(
-            &token,
-            &sso_region,
+    let mut fetched: Vec<(&RoleFetch, Result<RoleCredentials, RoleError>)> =
+        fetch_roles(&runtime, &token, &sso_region, timeout, &stale);
+    // A token the portal refuses (signed out, revoked) is renewed once, and those roles asked
+    // again.
+    let refused: Vec<&RoleFetch> = fetched
+        .iter()
+        .filter(|(_, r)| matches!(r, Err(RoleError::TokenRefused)))
+        .map(|(f, _)| *f)
+        .collect();
+    if !refused.is_empty() && !renewed {
+        match renew(
+            &runtime,
+            &portal_of,
             timeout,
-            Arc::new(RateLimit::new(20)),
-        )
-        .await;
-        let calls = stale.iter().map(|f| {
-            let portal = &portal;
-            async move { (*f, portal.role_credentials(&f.account_id, &f.role).await) }
-        });
-        futures::future::join_all(calls).await
-    });
+            model.now,
+            "the portal refused the SSO token",
+        )? {
+            Ok(()) => {
+                let again = read::load(settings)?;
+                let token = again
+                    .aws
+                    .as_ref()
+                    .ok_or_else(|| anyhow::anyhow!("the project's AWS folder is gone"))
+                    .and_then(|aws| {
+                        read::sso_portal::leverage_token(aws, again.now)
+                            .map_err(|e| anyhow::anyhow!("{e}"))
+                    })?;
+                fetched.retain(|(_, r)| !matches!(r, Err(RoleError::TokenRefused)));
+                fetched.extend(fetch_roles(
+                    &runtime,
+                    &token,
+                    &sso_region,
+                    timeout,
+                    &refused,
+                ));
+            }
+            Err(why) => short.push(why),
+        }
+    }
     let mut sections: Vec<(String, RoleCredentials)> = Vec::new();
     for (f, result) in fetched {
         match result {
@@ -259,6 +248,89 @@ pub fn ensure(
     short.append(&mut ready.short);
     ready.short = short;
     Ok(ready)
+}
+
+/// GetRoleCredentials for each role, at once (within a shared rate limit).
+fn fetch_roles<'a>(
+    runtime: &tokio::runtime::Runtime,
+    token: &read::sso_portal::LeverageToken,
+    sso_region: &str,
+    timeout: Duration,
+    roles: &[&'a RoleFetch],
+) -> Vec<(&'a RoleFetch, Result<RoleCredentials, RoleError>)> {
+    runtime.block_on(async {
+        let portal =
+            read::sso_portal::Portal::new(token, sso_region, timeout, Arc::new(RateLimit::new(20)))
+                .await;
+        let calls = roles.iter().map(|f| {
+            let portal = &portal;
+            async move { (*f, portal.role_credentials(&f.account_id, &f.role).await) }
+        });
+        futures::future::join_all(calls).await
+    })
+}
+
+/// The project's SSO portal, as `refresh` renews its token.
+struct Portal {
+    aws_dir: std::path::PathBuf,
+    start_url: String,
+    region: String,
+}
+
+/// Renews the token with the refresh token `sso-login` kept (no browser) and writes it where
+/// the Leverage CLI reads it. `Err(text)`: why not, naming the sign-in that is needed.
+fn renew(
+    runtime: &tokio::runtime::Runtime,
+    portal: &Portal,
+    timeout: Duration,
+    now: chrono::DateTime<chrono::Utc>,
+    now_state: &str,
+) -> anyhow::Result<Result<(), String>> {
+    let sign_in = "sign in with `leverage aws sso login` or `leverage-doctor sso-login`";
+    let state_path = portal
+        .aws_dir
+        .join(super::sso_login::STATE_DIR)
+        .join(super::sso_login::STATE_FILE);
+    let saved: Option<SavedSession> = read::fs::read_text(&state_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t.text).ok())
+        .filter(|s: &SavedSession| s.renews(&portal.start_url, &portal.region, now));
+    let Some(saved) = saved else {
+        return Ok(Err(format!(
+            "{now_state}, and no refresh token kept by `leverage-doctor sso-login` can renew it: {sign_in}"
+        )));
+    };
+    if let Some(r) = &saved.refresh_token {
+        crate::secrets::register(r);
+    }
+    crate::secrets::register(&saved.registration.client_secret);
+    let renewed = runtime.block_on(async {
+        let oidc = crate::read::sso_oidc::Oidc::new(&portal.region, timeout).await;
+        let refresh = saved.refresh_token.as_deref().unwrap_or_default();
+        oidc.refresh(&saved.registration, refresh).await
+    });
+    let token = match renewed {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(Err(format!(
+                "{now_state}, and the refresh token was refused ({e}): {sign_in}"
+            )));
+        }
+    };
+    crate::secrets::register(&token.access_token);
+    super::sso_login::keep_token(
+        &portal.aws_dir,
+        &portal.start_url,
+        &portal.region,
+        &token,
+        saved.registration.clone(),
+        Some(&saved),
+    )?;
+    crate::say!(
+        "renewed the SSO session with the refresh token: it lasts until {}",
+        token.expires_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    Ok(Ok(()))
 }
 
 /// Seconds left of the role credentials Leverage wrote for `name`: keys in credentials and
