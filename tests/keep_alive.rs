@@ -428,6 +428,8 @@ fn env_exports_quote_for_each_shell() {
             "{shell}: {text}"
         );
     }
+    // zsh reads the POSIX quoting too (run above where zsh is installed).
+    assert_eq!(env("zsh", true), env("bash", true));
     let q = |s: &str| s.replace('\'', "\\'");
     assert_eq!(
         env("fish", false),
