@@ -182,6 +182,85 @@ impl Analysis {
     }
 }
 
+/// One role Leverage's SSO step would fetch for the scope's runs (GetRoleCredentials), and
+/// the names it writes the result under, as the project's generation names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleFetch {
+    pub account: String,
+    pub account_id: String,
+    pub role: String,
+    /// Credentials section and `[profile <name>] expiration`, one per name (2.x keeps the
+    /// backend's name for `var.profile` beside `<p>-<account>-<role>`).
+    pub names: Vec<String>,
+}
+
+/// What `refresh` does for a scope, decided from the files: the roles to fetch, and what the
+/// CLI's own step would stop on (exit 40: no `[profile <p>-sso-<account>]`).
+#[derive(Debug, Clone, Default)]
+pub struct RefreshPlan {
+    pub roles: Vec<RoleFetch>,
+    pub problems: Vec<String>,
+}
+
+/// The roles the SSO step of every layer run in scope fetches (`LayerRun::refreshed`), each
+/// once: `account_id`/`role_name` of the account's SSO profile, written under the names
+/// `LeverageCli::sso_credentials_name` gives. Empty unless the project runs in SSO mode.
+pub fn refresh_plan(model: &Model, analysis: &Analysis) -> RefreshPlan {
+    let mut out = RefreshPlan::default();
+    let (Some(project), Some(aws)) = (model.project.as_ref(), model.aws.as_ref()) else {
+        return out;
+    };
+    let cli = model.cli();
+    if project.mode(cli) != Mode::Sso {
+        return out;
+    }
+    let name = project.name().unwrap_or_default();
+    for run in &analysis.runs {
+        for (profile, r) in &run.refreshed {
+            let account = crate::leverage::cli_account_of(profile).to_string();
+            let section = cli.sso_account_section(&name, &account, None);
+            let value = |key: &str| aws.profile_value(&section, key).map(|e| e.value.clone());
+            let (Some(account_id), Some(role)) = (value("account_id"), value("role_name")) else {
+                let problem = format!(
+                    "layer {}: `{profile}` needs [profile {section}] with account_id and role_name (the Leverage CLI stops with exit 40): run `leverage-doctor regen-config --sso`",
+                    run.layer
+                );
+                if !out.problems.contains(&problem) {
+                    out.problems.push(problem);
+                }
+                continue;
+            };
+            let kind = if r.site == crate::model::project::RefSite::Backend
+                || r.expr == "var.profile"
+                || r.expr == "each.value.profile"
+            {
+                crate::leverage::RefKind::VarProfile
+            } else {
+                crate::leverage::RefKind::Named
+            };
+            let written = cli.sso_credentials_name(kind, profile, &name, &account, &role);
+            match out
+                .roles
+                .iter_mut()
+                .find(|f| f.account_id == account_id && f.role == role)
+            {
+                Some(f) => {
+                    if !f.names.contains(&written) {
+                        f.names.push(written);
+                    }
+                }
+                None => out.roles.push(RoleFetch {
+                    account,
+                    account_id,
+                    role,
+                    names: vec![written],
+                }),
+            }
+        }
+    }
+    out
+}
+
 /// Whether the Leverage CLI reads a reference before Terraform runs: the backend's `profile`,
 /// or a `profile` its search reaches in a layer file its generation scans (not a command's
 /// `--profile`, not one hidden beside its block's own `profile`).

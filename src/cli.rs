@@ -56,6 +56,10 @@ impl Command {
             Command::SsoReset(a) => Global::of(Some(&a.project), Format::Human, Some(a.color)),
             Command::SsoLogin(a) => Global::of(Some(&a.project), Format::Human, None),
             Command::Status(a) => Global::of(Some(&a.project), a.format.into(), Some(a.color)),
+            Command::Refresh(a) => Global::of(Some(&a.project), Format::Human, None),
+            Command::Exec(a) => Global::of(Some(&a.project), Format::Human, None),
+            Command::Env(a) => Global::of(Some(&a.project), Format::Human, None),
+            Command::CredentialProcess(a) => Global::of(Some(&a.project), Format::Human, None),
             Command::Explain { format, color, .. } => {
                 Global::of(None, (*format).into(), Some(*color))
             }
@@ -128,6 +132,26 @@ pub enum Command {
     SsoLogin(SsoLoginArgs),
     /// Every credential session of the project with its expiry; --min-remaining gates on it
     Status(StatusArgs),
+    /// Renew the SSO token (refresh token, no browser) and write the role credentials the
+    /// scope's runs need, as the project's Leverage CLI writes them
+    ///
+    /// Exit 0: every session the scope needs lasts at least --min-remaining; 1: a sign-in is
+    /// needed (`leverage aws sso login` or `leverage-doctor sso-login`) or a session stays
+    /// short; 2: bad input.
+    Refresh(RefreshArgs),
+    /// Refresh, then run COMMAND with AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE set to the
+    /// project's files; exits with COMMAND's exit code
+    ///
+    /// Refuses to start COMMAND (exit 1) when the sessions cannot cover --min-remaining. A
+    /// COMMAND killed by a signal gives 128 + the signal's number.
+    Exec(ExecArgs),
+    /// Print the shell exports of the project's AWS files, for `eval "$(leverage-doctor env)"`
+    Env(EnvArgs),
+    /// Print a profile's credentials as the AWS `credential_process` JSON (refreshed when stale)
+    ///
+    /// For `credential_process = leverage-doctor credential-process --profile NAME`: stdout
+    /// holds the JSON and nothing else; errors go to stderr with exit 1.
+    CredentialProcess(CredentialProcessArgs),
     /// Shell completions, generated from these definitions
     Completions {
         #[arg(value_enum)]
@@ -175,6 +199,81 @@ pub struct StatusArgs {
     /// When to use colours (NO_COLOR is honoured)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RefreshArgs {
+    /// A layer, an account folder or the project root (default: the current folder)
+    pub path: Option<PathBuf>,
+    /// Every layer of the project, wherever PATH is inside it
+    #[arg(long)]
+    pub all: bool,
+    /// Renew what has less than this left (90m, 2h, 1h30m)
+    #[arg(long, value_name = "DURATION", value_parser = min_remaining, default_value = "30m")]
+    pub min_remaining: i64,
+    /// Seconds each AWS call may take
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The layer or folder whose runs to refresh for (default: the current folder)
+    #[arg(long, short = 'C', value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Refuse to start COMMAND unless every session it needs lasts this long (after renewal)
+    #[arg(long, value_name = "DURATION", value_parser = min_remaining, default_value = "30m")]
+    pub min_remaining: i64,
+    /// Seconds each AWS call may take
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// The command and its arguments (after `--`)
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// The shells `env` writes exports for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// A layer or any folder of the project (default: the current folder)
+    pub path: Option<PathBuf>,
+    /// The shell to quote for
+    #[arg(long, value_enum, default_value_t = EnvShell::Bash)]
+    pub shell: EnvShell,
+    /// Also AWS_PROFILE: the layer's backend profile (backend.tfvars `profile`)
+    #[arg(long)]
+    pub profile: bool,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    /// Any folder of the project (default: the current folder)
+    pub path: Option<PathBuf>,
+    /// The profile whose credentials to print (a name Leverage writes role credentials under)
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Refresh (as `refresh` does) when the credentials have less than this left
+    #[arg(long, value_name = "DURATION", value_parser = min_remaining, default_value = "15m")]
+    pub min_remaining: i64,
+    /// Seconds each AWS call may take
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub project: ProjectOpts,
 }
 
 fn min_remaining(v: &str) -> Result<i64, String> {

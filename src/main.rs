@@ -23,6 +23,10 @@ fn main() -> ExitCode {
         Command::SsoReset(args) => commands::sso_reset::run(args, &global),
         Command::SsoLogin(args) => commands::sso_login::run(args, &global),
         Command::Status(args) => commands::status::run(args, &global),
+        Command::Refresh(args) => commands::refresh::run(args, &global),
+        Command::Exec(args) => commands::exec::run(args, &global),
+        Command::Env(args) => commands::env::run(args, &global),
+        Command::CredentialProcess(args) => commands::credential_process::run(args, &global),
         Command::Completions { shell } => commands::completions::completions(*shell),
         Command::Man { command, out_dir } => {
             commands::completions::man(command.as_deref(), out_dir.as_deref())
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Exit::Clean) => ExitCode::SUCCESS,
         Ok(Exit::Findings) => ExitCode::from(1),
+        Ok(Exit::Code(c)) => ExitCode::from(c),
         Err(e) => {
             let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
             leverage_doctor::say!("leverage-doctor: error: {}", chain.join(": "));

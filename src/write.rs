@@ -42,10 +42,19 @@ pub struct FolderLock {
     _file: File,
 }
 
+/// The lock `refresh` holds around the whole renewal (token, then roles): one per project, apart
+/// from the writers' lock it takes inside.
+pub const REFRESH_LOCK: &str = ".leverage-doctor.refresh.lock";
+
 impl FolderLock {
     pub fn acquire(dir: &Path) -> Result<FolderLock, WriteError> {
+        FolderLock::acquire_named(dir, ".leverage-doctor.lock")
+    }
+
+    /// The lock file `name` in `dir`, waited for when another process holds it.
+    pub fn acquire_named(dir: &Path, name: &str) -> Result<FolderLock, WriteError> {
         private_dir(dir)?;
-        let path = dir.join(".leverage-doctor.lock");
+        let path = dir.join(name);
         if let Ok(meta) = std::fs::symlink_metadata(&path)
             && !meta.file_type().is_file()
         {
@@ -400,6 +409,9 @@ pub struct Change<'a> {
     /// Where the folder lock is taken, when not in `dir` (a project checkout gets no lock
     /// file of ours: its edits lock the project's AWS folder).
     pub lock_dir: Option<PathBuf>,
+    /// No backup copy: `refresh` writes what the Leverage CLI itself rewrites on every run
+    /// (short-lived credentials), which a backup would only leave lying around.
+    pub no_backup: bool,
 }
 
 /// What `commit` did to one file.
@@ -423,6 +435,7 @@ impl<'a> Change<'a> {
             in_place: false,
             keep_mode: false,
             lock_dir: None,
+            no_backup: false,
         }
     }
 
@@ -601,7 +614,11 @@ impl<'a> Change<'a> {
         }
         let mut backups = Vec::new();
         for (e, _) in &writes {
-            backups.push(backup(&e.path, now)?);
+            backups.push(if self.no_backup {
+                None
+            } else {
+                backup(&e.path, now)?
+            });
         }
         for ((e, text), backup) in writes.into_iter().zip(backups) {
             if self.keep_mode {

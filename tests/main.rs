@@ -11,6 +11,7 @@ mod fixtures;
 mod generations;
 mod hostile;
 mod human_snapshots;
+mod keep_alive;
 mod layers;
 mod live;
 mod man;

@@ -109,7 +109,14 @@ fn each_page_lists_its_options_and_exit_codes() {
             .collect();
         let fails = matches!(
             name,
-            "check" | "regen-config" | "sso-reset" | "sso-login" | "status"
+            "check"
+                | "regen-config"
+                | "sso-reset"
+                | "sso-login"
+                | "status"
+                | "refresh"
+                | "exec"
+                | "credential-process"
         );
         assert_eq!(
             codes,

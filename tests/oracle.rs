@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn venv() -> PathBuf {
+pub(crate) fn venv() -> PathBuf {
     std::env::var_os("LEVERAGE_DOCTOR_LEVERAGE_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-leverage"))
@@ -126,15 +126,15 @@ sys.exit(0 if ok else 1)
 /// A case: what it is, whether `leverage tf plan` must work, and how it changes the fixture.
 type Twin = (&'static str, bool, Box<dyn Fn(&Oracle) + Send>);
 
-struct Oracle {
-    case: Case,
+pub(crate) struct Oracle {
+    pub(crate) case: Case,
     mark: PathBuf,
 }
 
 impl Oracle {
     /// A fixture copied, made a git repository (the CLI needs its top level), with the stub as
     /// TF_BINARY.
-    fn new(fixture: &str) -> Oracle {
+    pub(crate) fn new(fixture: &str) -> Oracle {
         let venv = venv();
         assert!(
             venv.join("bin/leverage").exists(),
@@ -209,7 +209,7 @@ impl Oracle {
     }
 
     /// Whether `leverage tf plan` got Terraform (the stub) every credential it needs.
-    fn cli(&self, layer: &str, tz: &str, env: &[(&str, String)]) -> (bool, String) {
+    pub(crate) fn cli(&self, layer: &str, tz: &str, env: &[(&str, String)]) -> (bool, String) {
         let _ = std::fs::remove_file(&self.mark);
         let mut cmd = std::process::Command::new(venv().join("bin/leverage"));
         cmd.args(["tf", "plan"])

@@ -156,6 +156,21 @@ fn exit_status(sub: Option<&str>) -> Vec<(u8, &'static str)> {
             "the sessions were listed; with --min-remaining: every session the scope needs has at least that long left",
             Some("with --min-remaining: a session the scope needs is missing or has less left"),
         ),
+        Some("refresh") => (
+            "every session the scope needs lasts at least --min-remaining (renewed where needed)",
+            Some(
+                "a sign-in is needed (`leverage aws sso login` or `leverage-doctor sso-login`), a role was refused or has no SSO profile, or a session still has less than --min-remaining left",
+            ),
+        ),
+        Some("exec") => (
+            "COMMAND ran and succeeded; otherwise COMMAND's own exit code (128 + N when signal N killed it, 127 when not found, 126 when it could not start)",
+            Some("the sessions cannot cover --min-remaining: COMMAND was not started"),
+        ),
+        Some("env") => ("the exports were printed", None),
+        Some("credential-process") => (
+            "the credential_process JSON was printed",
+            Some("no credentials could be printed (any reason, said on stderr; nothing on stdout)"),
+        ),
         Some("explain") => ("the page (or the list) was printed", None),
         Some("completions") => ("the script was printed", None),
         Some("man") => ("the page was printed or the pages written", None),

@@ -2,7 +2,11 @@
 
 pub mod check;
 pub mod completions;
+pub mod credential_process;
+pub mod env;
+pub mod exec;
 pub mod explain;
+pub mod refresh;
 pub mod regen_config;
 pub mod sso_login;
 pub mod sso_reset;
@@ -19,6 +23,8 @@ pub enum Exit {
     Clean,
     /// Findings that fail the run.
     Findings,
+    /// A child's exit code, passed through (`exec`).
+    Code(u8),
 }
 
 /// Writes to stdout through the output gate (secrets scrubbed, controls escaped, no workflow

@@ -89,10 +89,20 @@ pub fn login(
     let (project, aws) = super::project_and_aws(model)?;
     read::endpoints::require_valid_env()?;
     let (start_url, region) = super::sso_settings(project)?;
-    let cache = crate::leverage::sso_cache_dir(&aws.dir);
     let state_path = aws.dir.join(STATE_DIR).join(STATE_FILE);
     let unit = Duration::from_millis(args.poll_unit_ms.max(1));
     let deadline = Duration::from_secs(args.login_timeout);
+    // Single flight with `refresh` and other sign-ins: one at a time per project; one that
+    // finished while this one waited is used, not repeated.
+    let started = std::time::SystemTime::now();
+    let _flight = crate::write::FolderLock::acquire_named(&aws.dir, crate::write::REFRESH_LOCK)?;
+    if let Some(until) = signed_in_since(&aws.dir, started) {
+        crate::say!(
+            "another leverage-doctor signed in to {start_url} while this one waited: its session lasts until {}",
+            until.format("%Y-%m-%d %H:%M UTC")
+        );
+        return Ok(Exit::Clean);
+    }
     let saved: Option<SavedSession> = read::fs::read_text(&state_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t.text).ok())
@@ -171,36 +181,14 @@ pub fn login(
             return Ok(Exit::Findings);
         }
     };
-    let expires = token.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let json = serde_json::json!({
-        "startUrl": start_url,
-        "region": region,
-        "accessToken": token.access_token,
-        "expiresAt": expires,
-    })
-    .to_string();
-    private_dir(&cache)?;
-    let _lock = crate::write::FolderLock::acquire(&aws.dir)?;
-    crate::write::atomic_write(&crate::leverage::token_path(&aws.dir), json.as_bytes())
-        .context("writing the SSO token")?;
-    // The registration and the refresh token, privately and outside sso/cache/ (where the
-    // Leverage CLI takes any file for a token).
-    let keep = SavedSession {
-        start_url: start_url.clone(),
+    let json = keep_token(
+        &aws.dir,
+        &start_url,
+        &region,
+        &token,
         registration,
-        refresh_token: token
-            .refresh_token
-            .clone()
-            .or_else(|| saved.as_ref().and_then(|s| s.refresh_token.clone())),
-    };
-    private_dir(&aws.dir.join(STATE_DIR))?;
-    crate::write::atomic_write(&state_path, serde_json::to_string_pretty(&keep)?.as_bytes())
-        .context("keeping the SSO session")?;
-    // An older leverage-doctor kept its registration in sso/cache/: not any more.
-    let old = cache.join(OLD_REGISTRATION_FILE);
-    if old.is_file() {
-        crate::write::remove(&old)?;
-    }
+        saved.as_ref(),
+    )?;
     if aws_cli_cache && let Some(home) = read::home_dir() {
         let cli_cache = home.join(".aws").join("sso").join("cache");
         private_dir(&cli_cache)?;
@@ -216,6 +204,72 @@ pub fn login(
         aws.dir_display
     );
     Ok(Exit::Clean)
+}
+
+/// The expiry of a token written after `since` that lasts at least an hour more: another
+/// process's sign-in.
+fn signed_in_since(
+    aws_dir: &Path,
+    since: std::time::SystemTime,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let path = crate::leverage::token_path(aws_dir);
+    let written = std::fs::symlink_metadata(&path).ok()?.modified().ok()?;
+    if written < since {
+        return None;
+    }
+    let text = read::fs::read_text(&path).ok()?.text;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let until = chrono::DateTime::parse_from_rfc3339(json.get("expiresAt")?.as_str()?)
+        .ok()?
+        .with_timezone(&chrono::Utc);
+    (until > chrono::Utc::now() + chrono::Duration::hours(1)).then_some(until)
+}
+
+/// Writes the token the Leverage CLI reads (`sso/cache/token`, under the folder lock) and keeps
+/// the registration and the refresh token privately, outside sso/cache/ (where the Leverage CLI
+/// takes any file for a token). Returns the token file's JSON. Shared with `refresh`.
+pub fn keep_token(
+    aws_dir: &Path,
+    start_url: &str,
+    region: &str,
+    token: &NewToken,
+    registration: Registration,
+    saved: Option<&SavedSession>,
+) -> anyhow::Result<String> {
+    let expires = token.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let json = serde_json::json!({
+        "startUrl": start_url,
+        "region": region,
+        "accessToken": token.access_token,
+        "expiresAt": expires,
+    })
+    .to_string();
+    let cache = crate::leverage::sso_cache_dir(aws_dir);
+    let state_path = aws_dir.join(STATE_DIR).join(STATE_FILE);
+    private_dir(&cache)?;
+    let _lock = crate::write::FolderLock::acquire(aws_dir)?;
+    crate::write::atomic_write(&crate::leverage::token_path(aws_dir), json.as_bytes())
+        .context("writing the SSO token")?;
+    let keep = SavedSession {
+        start_url: start_url.to_string(),
+        registration,
+        refresh_token: token
+            .refresh_token
+            .clone()
+            .or_else(|| saved.and_then(|s| s.refresh_token.clone())),
+    };
+    if let Some(r) = &keep.refresh_token {
+        crate::secrets::register(r);
+    }
+    private_dir(&aws_dir.join(STATE_DIR))?;
+    crate::write::atomic_write(&state_path, serde_json::to_string_pretty(&keep)?.as_bytes())
+        .context("keeping the SSO session")?;
+    // An older leverage-doctor kept its registration in sso/cache/: not any more.
+    let old = cache.join(OLD_REGISTRATION_FILE);
+    if old.is_file() {
+        crate::write::remove(&old)?;
+    }
+    Ok(json)
 }
 
 /// A folder only its owner can read (0700).

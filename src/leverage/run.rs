@@ -89,4 +89,14 @@ impl LeverageCli {
             Generation::V3 => true,
         }
     }
+
+    /// 1.12 → writes SSO role credentials into the project's files itself (credentials section,
+    /// config `expiration` in ms: 2.1.1 and 3.1.0 `modules/auth.py`); the 1.x toolbox leaves them
+    /// to the AWS CLI's cache inside its container.
+    pub fn writes_sso_role_credentials(self) -> bool {
+        match self.generation {
+            Generation::V1 => false,
+            Generation::V2 | Generation::V3 => true,
+        }
+    }
 }

@@ -262,6 +262,89 @@ impl Portal {
     }
 }
 
+/// Role credentials from GetRoleCredentials, as the Leverage CLI writes them.
+#[derive(Clone)]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Milliseconds since the epoch (the service's `expiration`, written as is).
+    pub expiration_ms: i64,
+}
+
+impl std::fmt::Debug for RoleCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleCredentials")
+            .field("expiration_ms", &self.expiration_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why GetRoleCredentials gave nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RoleError {
+    /// AccessDenied / Forbidden: the user has no such role in the account.
+    #[error("no permission for the role (the portal said {0})")]
+    Denied(String),
+    /// Unauthorized: the token was refused (expired or signed out).
+    #[error("the SSO token was refused (UnauthorizedException): sign in again")]
+    TokenRefused,
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Portal {
+    /// GetRoleCredentials for one account and role (the secrets are registered for masking).
+    pub async fn role_credentials(
+        &self,
+        account_id: &str,
+        role: &str,
+    ) -> Result<RoleCredentials, RoleError> {
+        self.limit.wait().await;
+        let out = self
+            .client
+            .get_role_credentials()
+            .access_token(&self.token)
+            .account_id(account_id)
+            .role_name(role)
+            .send()
+            .await
+            .map_err(|e| {
+                let code = e
+                    .as_service_error()
+                    .and_then(aws_sdk_sso::error::ProvideErrorMetadata::code)
+                    .unwrap_or("")
+                    .to_string();
+                match code.as_str() {
+                    "AccessDeniedException" | "ForbiddenException" => RoleError::Denied(code),
+                    "UnauthorizedException" => RoleError::TokenRefused,
+                    "" => {
+                        RoleError::Other(super::failure::sanitize(&super::failure::error_text(&e)))
+                    }
+                    _ => RoleError::Other(code),
+                }
+            })?;
+        let c = out
+            .role_credentials
+            .ok_or_else(|| RoleError::Other("GetRoleCredentials returned no credentials".into()))?;
+        let (Some(access_key_id), Some(secret_access_key), Some(session_token)) =
+            (c.access_key_id, c.secret_access_key, c.session_token)
+        else {
+            return Err(RoleError::Other(
+                "GetRoleCredentials returned incomplete credentials".into(),
+            ));
+        };
+        crate::secrets::register(&secret_access_key);
+        crate::secrets::register(&session_token);
+        Ok(RoleCredentials {
+            access_key_id,
+            secret_access_key,
+            session_token,
+            expiration_ms: c.expiration,
+        })
+    }
+}
+
 /// A portal call, within the rate limit; throttled calls are retried, and so are server errors
 /// (5xx) when `server_errors` (listings, which are idempotent reads).
 async fn retry<T, E, F, Fut>(

@@ -1,0 +1,99 @@
+//! `credential-process --profile NAME`: the AWS `credential_process` JSON of a profile Leverage
+//! writes role credentials under, renewed first when stale. stdout holds the JSON and nothing
+//! else; every message goes to stderr.
+
+use super::Exit;
+use crate::cli::{CredentialProcessArgs, Global};
+use crate::read::ReadSettings;
+use std::io::Write;
+use std::time::Duration;
+
+/// Every failure is exit 1 (with the reason on stderr), as `credential_process` expects.
+pub fn run(args: &CredentialProcessArgs, global: &Global) -> anyhow::Result<Exit> {
+    match print_credentials(args, global) {
+        Ok(exit) => Ok(exit),
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            crate::say!("leverage-doctor: error: {}", chain.join(": "));
+            Ok(Exit::Findings)
+        }
+    }
+}
+
+fn print_credentials(args: &CredentialProcessArgs, global: &Global) -> anyhow::Result<Exit> {
+    let settings = ReadSettings {
+        all: true,
+        ..super::read_settings(args.path.as_ref(), global)
+    };
+    let quick = crate::read::load(&settings)?;
+    let fresh = quick
+        .aws
+        .as_ref()
+        .and_then(|aws| super::refresh::lasts_for(aws, &args.profile, quick.now))
+        .is_some_and(|left| left >= args.min_remaining);
+    let model = if fresh {
+        quick
+    } else {
+        let ready = super::refresh::ensure(
+            &settings,
+            args.min_remaining,
+            Duration::from_secs(args.timeout),
+            Some(&args.profile),
+        )?;
+        // Said on stderr; credentials that are still valid are still printed.
+        for s in &ready.short {
+            crate::say!("warning: {s}");
+        }
+        let valid = ready
+            .model
+            .aws
+            .as_ref()
+            .and_then(|aws| super::refresh::lasts_for(aws, &args.profile, ready.model.now))
+            .is_some_and(|left| left > 0);
+        if !valid {
+            return Ok(Exit::Findings);
+        }
+        ready.model
+    };
+    let Some(json) = process_json(&model, &args.profile) else {
+        crate::say!(
+            "leverage-doctor: no role credentials for `{}` in the project's credentials file",
+            crate::secrets::escape_controls(&args.profile, false)
+        );
+        return Ok(Exit::Findings);
+    };
+    // The credentials are the output: not through the gate that masks them.
+    let mut out = std::io::stdout().lock();
+    out.write_all(json.as_bytes())?;
+    out.flush()?;
+    Ok(Exit::Clean)
+}
+
+/// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}` from the
+/// credentials section and config `expiration` Leverage wrote for `name`.
+fn process_json(model: &crate::model::Model, name: &str) -> Option<String> {
+    let aws = model.aws.as_ref()?;
+    let section = aws
+        .credentials
+        .parsed()?
+        .profile_sections(name)
+        .find(|s| s.get("aws_access_key_id").is_some())?;
+    let value = |k: &str| section.get(k).map(|e| e.value.clone());
+    let expiration = aws
+        .profile_value(name, "expiration")
+        .and_then(|e| e.value.trim().parse::<i64>().ok())
+        .and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let mut json = serde_json::json!({
+        "Version": 1,
+        "AccessKeyId": value("aws_access_key_id")?,
+        "SecretAccessKey": value("aws_secret_access_key")?,
+    });
+    if let Some(token) = value("aws_session_token") {
+        json["SessionToken"] = token.into();
+    }
+    if let Some(e) = expiration {
+        json["Expiration"] = e.into();
+    }
+    Some(format!("{json}\n"))
+}
