@@ -190,6 +190,9 @@ impl Reader {
             let mut s3_backend = false;
             let mut providers_without_profile = Vec::new();
             let mut aws_constraint = None;
+            let mut needs = Vec::new();
+            let mut required = Vec::new();
+            let mut module_sources = Vec::new();
             for done in files {
                 s3_backend |= done.s3_backend;
                 let display = self.display_path(&done.path);
@@ -267,7 +270,49 @@ impl Reader {
                     c.span.file = file;
                     aws_constraint.get_or_insert(c);
                 }
+                let found = done.credentials;
+                for mut need in found.needs {
+                    need.block.file = file;
+                    if let Some(a) = &mut need.attr {
+                        a.span.file = file;
+                        // A token written in the file: never shown.
+                        if let crate::model::credentials::AttrValue::Literal(value) = &a.value
+                            && need.spec.what == "token"
+                        {
+                            crate::secrets::register(value);
+                            if let Some(range) = a.span.range.clone() {
+                                self.sources.mark_secret(file, range);
+                            }
+                        }
+                    }
+                    needs.push(need);
+                }
+                required.extend(found.required.into_iter().map(|(p, mut span)| {
+                    span.file = file;
+                    (p, span)
+                }));
+                module_sources.extend(found.module_sources.into_iter().map(|mut m| {
+                    m.span.file = file;
+                    m
+                }));
             }
+            // A provider the layer requires but configures nowhere: Terraform configures it
+            // empty, from the environment alone.
+            let mut seen = std::collections::BTreeSet::new();
+            for (provider, span) in required {
+                if needs.iter().any(|n| n.provider == provider) || !seen.insert(provider) {
+                    continue;
+                }
+                needs.extend(tf::provider_needs(
+                    provider,
+                    None,
+                    span,
+                    None,
+                    FileId::DETACHED,
+                    &job.path,
+                ));
+            }
+            self.resolve_credential_vars(root, job, &mut needs);
             tf::resolve_iterations(&mut refs, iterations, &local_maps);
             // What `init` installs: the lock file's version, else the newest the constraint allows.
             let lock = root.join(&job.path).join(".terraform.lock.hcl");
@@ -296,6 +341,8 @@ impl Reader {
                 s3_backend,
                 providers_without_profile,
                 aws_provider,
+                credentials: needs,
+                module_sources,
             });
         }
         layers.sort_by(|a, b| a.path.cmp(&b.path));
@@ -339,6 +386,68 @@ impl Reader {
             backend_refs: backend_refs.into_iter().map(std::sync::Arc::new).collect(),
             scope,
             parse_errors,
+        }
+    }
+
+    /// What sets each `var.<name>` a credential attribute names: the `config/*.tfvars` the run
+    /// passes (their string values are secrets), and the layer's `variable` declaration (read
+    /// again here, only for such layers, from the files that mention it).
+    fn resolve_credential_vars(
+        &mut self,
+        root: &Path,
+        job: &LayerJob,
+        needs: &mut [crate::model::credentials::CredentialNeed],
+    ) {
+        use crate::model::credentials::AttrValue;
+        let wanted: Vec<String> = needs
+            .iter()
+            .filter_map(|n| match n.attr.as_ref().map(|a| &a.value) {
+                Some(AttrValue::Var(v)) => Some(v.name.clone()),
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let mut declared: std::collections::BTreeMap<String, bool> = Default::default();
+        for (path, is_link) in &job.files {
+            let text = if *is_link {
+                super::fs::read_in_project(root, path)
+            } else {
+                super::fs::read_entry(path)
+            };
+            let Ok(text) = text else { continue };
+            if !wanted
+                .iter()
+                .any(|name| text.text.contains(&format!("variable \"{name}\"")))
+            {
+                continue;
+            }
+            let Ok(body) = tf::parse_body(&text.text, FileId::DETACHED) else {
+                continue;
+            };
+            for name in &wanted {
+                if let Some(default) = tf::variable_declaration(&body, name) {
+                    let entry = declared.entry(name.clone()).or_insert(false);
+                    *entry |= default;
+                }
+            }
+        }
+        for need in needs.iter_mut() {
+            let Some(AttrValue::Var(v)) = need.attr.as_mut().map(|a| &mut a.value) else {
+                continue;
+            };
+            if let Some(value) = job.vars.get(&v.name) {
+                v.in_tfvars = !matches!(value, hcl::Value::Null);
+                if let hcl::Value::String(s) = value {
+                    crate::secrets::register(s);
+                    v.tfvars = Some(s.clone());
+                }
+            }
+            if let Some(default) = declared.get(&v.name) {
+                v.declared = true;
+                v.has_default = *default;
+            }
         }
     }
 
@@ -609,6 +718,8 @@ struct ParsedFile {
     aws_constraint: Option<Located<String>>,
     /// Files its `data "sops_file"` blocks decrypt, and their KMS keys' `aws_profile`s.
     sops: Vec<SopsFile>,
+    /// Non-AWS credentials its providers need, and its git module sources.
+    credentials: tf::FileCredentials,
     error: Option<ParseError>,
 }
 
@@ -634,6 +745,7 @@ fn parse_layer_file(
         without_profile: Vec::new(),
         aws_constraint: None,
         sops: Vec::new(),
+        credentials: tf::FileCredentials::default(),
         error: None,
     };
     // An entry of a real folder of the project is read as it is (never through a link that
@@ -672,6 +784,7 @@ fn parse_layer_file(
                         done.s3_backend = tf::declares_s3_backend(&body);
                         done.without_profile = tf::providers_without_profile(&body, detached);
                         done.aws_constraint = tf::aws_provider_constraint(&body, detached);
+                        done.credentials = tf::credentials(&body, detached, owner);
                         let dir = path.parent().unwrap_or(root);
                         done.sops = tf::sops_files(&body)
                             .into_iter()
@@ -701,7 +814,7 @@ fn parse_layer_file(
 
 /// Whether a file can hold what the reader looks for — a `profile` attribute or object key
 /// (`profile =`, `profile:`), an exec `--profile`, a `provider`, `backend` or `sops_file`
-/// block — so that
+/// block, a module source fetched with git (`git@`, `git::`) — so that
 /// the many files that cannot (`main.tf`, `variables.tf` declaring `variable "profile"`) are
 /// not parsed at all.
 fn may_name_a_profile(text: &str) -> bool {
@@ -709,6 +822,8 @@ fn may_name_a_profile(text: &str) -> bool {
         || text.contains("backend")
         || text.contains("--profile")
         || text.contains("sops_file")
+        || text.contains("git@")
+        || text.contains("git::")
     {
         return true;
     }
@@ -815,6 +930,7 @@ fn parse_layers_parallel(root: &Path, jobs: &[LayerJob]) -> Vec<Vec<ParsedFile>>
                 without_profile: Vec::new(),
                 aws_constraint: None,
                 sops: Vec::new(),
+                credentials: tf::FileCredentials::default(),
                 error: Some(ParseError {
                     span: Span::whole(FileId::DETACHED),
                     message: format!(

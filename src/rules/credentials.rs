@@ -1,0 +1,409 @@
+//! LD7xx: credentials other than AWS profiles — the tokens and settings a layer's github,
+//! gitlab, vault, tfe, hcp, kubernetes and helm providers read, and the SSH key a git module
+//! source needs at `terraform init`.
+
+use super::{Context, rule};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::credentials::{
+    AttrValue, CredentialNeed, GitTransport, Provider, VarValue, token_shape_problem,
+};
+use crate::model::project::Layer;
+use crate::source::Span;
+use std::collections::BTreeSet;
+
+rule!(
+    LD701,
+    "LD701",
+    "credential-missing",
+    Error,
+    credential_missing
+);
+rule!(LD702, "LD702", "token-malformed", Warning, token_malformed);
+rule!(LD703, "LD703", "ssh-key-missing", Error, ssh_key_missing);
+
+fn layers<'a>(cx: &Context<'a>) -> Vec<&'a Layer> {
+    cx.project
+        .map(|p| p.layers_in_scope().collect())
+        .unwrap_or_default()
+}
+
+/// `provider "vault"` / `provider "vault" (alias "x")`, as the findings name it.
+fn provider_label(need: &CredentialNeed) -> String {
+    match &need.alias {
+        Some(alias) => format!("provider \"{}\" (alias \"{alias}\")", need.provider.name()),
+        None => format!("provider \"{}\"", need.provider.name()),
+    }
+}
+
+/// What happens without the credential, in the provider's own terms.
+fn consequence(need: &CredentialNeed) -> &'static str {
+    match (need.provider, need.spec.what) {
+        (Provider::Vault, "address") => {
+            "the vault provider requires an address and stops when Terraform configures it"
+        }
+        (Provider::Vault, _) => {
+            "the vault provider stops when Terraform configures it (\"no vault token set on Client\")"
+        }
+        (Provider::Tfe, _) => {
+            "the tfe provider stops when Terraform configures it (\"required token could not be found\")"
+        }
+        (Provider::Github, _) => {
+            "the github provider goes on anonymously: only public data can be read, nothing written, and requests are rate-limited"
+        }
+        (Provider::Gitlab, _) => {
+            "every request of the gitlab provider is refused (401 Unauthorized)"
+        }
+        (Provider::Hcp, _) => "the hcp provider fails to authenticate at its first request",
+        (Provider::Kubernetes | Provider::Helm, _) => {
+            "the provider reads no kubeconfig by default (since kubernetes 2.0 / helm 2.0): it talks to no cluster and fails at the first resource"
+        }
+    }
+}
+
+/// Where the provider reads it, in the words of its documentation.
+fn sources_text(need: &CredentialNeed) -> String {
+    let mut parts: Vec<String> = need.spec.attrs.iter().map(|a| format!("`{a}`")).collect();
+    parts.extend(need.spec.env.iter().map(|e| e.to_string()));
+    parts.extend(need.spec.home_files.iter().map(|f| f.to_string()));
+    parts.join(", ")
+}
+
+/// The fix: what to set, where Terraform will see it.
+fn missing_fix(need: &CredentialNeed, sees_host: bool) -> String {
+    let attr = need.spec.attrs.first().copied().unwrap_or("token");
+    if !sees_host {
+        let var = format!("{}_{}", need.provider.name(), attr);
+        return format!(
+            "in {}: {attr} = var.{var}, with variable \"{var}\" {{ sensitive = true }} in the layer and {var} = \"…\" in a config/*.tfvars kept out of git (the Leverage toolbox container does not get the shell's environment nor the home folder)",
+            provider_label(need)
+        );
+    }
+    match (need.provider, need.spec.what) {
+        (Provider::Vault, "address") => "export VAULT_ADDR=https://<vault host>:8200".into(),
+        (Provider::Vault, _) => {
+            "vault login   (writes ~/.vault-token), or: export VAULT_TOKEN=<token>".into()
+        }
+        (Provider::Github, _) => "gh auth login   (or: export GITHUB_TOKEN=<token>)".into(),
+        (Provider::Gitlab, _) => "export GITLAB_TOKEN=<token>".into(),
+        (Provider::Tfe, _) => {
+            "terraform login   (writes ~/.terraform.d/credentials.tfrc.json), or: export TFE_TOKEN=<token>".into()
+        }
+        (Provider::Hcp, _) => {
+            "hcp auth login, or: export HCP_CLIENT_ID=<id> HCP_CLIENT_SECRET=<secret>   (a service principal key)".into()
+        }
+        (Provider::Kubernetes | Provider::Helm, _) => format!(
+            "in {}: host = data.aws_eks_cluster.<name>.endpoint with a token or an `exec` block, or config_path = \"~/.kube/config\"; or: export KUBE_CONFIG_PATH=~/.kube/config",
+            provider_label(need)
+        ),
+    }
+}
+
+fn var_is_set(v: &VarValue, cx: &Context) -> bool {
+    v.in_tfvars
+        || v.has_default
+        || (cx.cli.terraform_sees_host_credentials()
+            && cx.model.credentials.tf_vars.contains(&v.name))
+}
+
+fn credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let env = &cx.model.credentials;
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            if need.other_way {
+                continue;
+            }
+            let label = provider_label(need);
+            match need.attr.as_ref().map(|a| (&a.value, a)) {
+                Some((AttrValue::Literal(_) | AttrValue::Computed, _)) => {}
+                Some((AttrValue::Var(v), attr)) if !v.declared => {
+                    out.push(
+                        LD701
+                            .diag(format!(
+                                "{label} takes its {} from var.{}, which the layer does not declare",
+                                need.spec.what, v.name
+                            ))
+                            .at(attr.span.clone(), "declared in no file of the layer")
+                            .help(
+                                "Terraform stops before anything else: \"Reference to undeclared input variable\" (a value in a config/*.tfvars does not declare it: Terraform only warns \"Value for undeclared variable\")",
+                            )
+                            .fix(format!(
+                                "variable \"{}\" {{\n  type      = string\n  sensitive = true\n}}   (in the layer's variables.tf)",
+                                v.name
+                            )),
+                    );
+                }
+                Some((AttrValue::Var(v), attr)) if !var_is_set(v, cx) => {
+                    let tf_var = format!("TF_VAR_{}", v.name);
+                    let env_note = if env.tf_vars.contains(&v.name) && !sees_host {
+                        format!(
+                            "; {tf_var} is set in this shell, but the Leverage toolbox container does not get it"
+                        )
+                    } else if sees_host {
+                        format!(", and {tf_var} is not set")
+                    } else {
+                        String::new()
+                    };
+                    let fix = if sees_host {
+                        format!(
+                            "{} = \"…\"   (in a config/*.tfvars kept out of git), or: export {tf_var}=…",
+                            v.name
+                        )
+                    } else {
+                        format!(
+                            "{} = \"…\"   (in a config/*.tfvars kept out of git: the toolbox container gets every config/*.tfvars)",
+                            v.name
+                        )
+                    };
+                    out.push(
+                        LD701
+                            .diag(format!(
+                                "{label} takes its {} from var.{}, which has no value for this run",
+                                need.spec.what, v.name
+                            ))
+                            .at(attr.span.clone(), "set nowhere")
+                            .help(format!(
+                                "no config/*.tfvars the Leverage CLI passes sets it and its declaration has no default{env_note}: Terraform asks for the value, and stops when nobody can answer (\"No value for required variable\")"
+                            ))
+                            .fix(fix),
+                    );
+                }
+                Some((AttrValue::Var(_), _)) => {}
+                None => {
+                    let from_env = sees_host && need.spec.env.iter().any(|e| env.var(e).is_some());
+                    let from_file = sees_host
+                        && need
+                            .spec
+                            .home_files
+                            .iter()
+                            .any(|f| env.home_file(f).is_some());
+                    if from_env || from_file {
+                        continue;
+                    }
+                    let severity = if need.spec.required {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
+                    let unseen = if sees_host {
+                        String::new()
+                    } else {
+                        let mut host: Vec<&str> = need
+                            .spec
+                            .env
+                            .iter()
+                            .copied()
+                            .filter(|e| env.var(e).is_some())
+                            .collect();
+                        host.extend(
+                            need.spec
+                                .home_files
+                                .iter()
+                                .copied()
+                                .filter(|f| env.home_file(f).is_some()),
+                        );
+                        if host.is_empty() {
+                            " (before Leverage 3.x the toolbox container sees neither the shell's variables nor the home folder)".to_string()
+                        } else {
+                            format!(
+                                " ({} is there on this machine, but before Leverage 3.x the toolbox container sees neither the shell's variables nor the home folder)",
+                                host.join(", ")
+                            )
+                        }
+                    };
+                    out.push(
+                        LD701
+                            .diag(format!(
+                                "{label} has no {}: none of {} gives it{unseen}",
+                                need.spec.what,
+                                sources_text(need)
+                            ))
+                            .severity(severity)
+                            .at(need.block.clone(), "configured here")
+                            .help(format!(
+                                "{}; where the provider reads it: {}",
+                                consequence(need),
+                                need.spec.doc
+                            ))
+                            .fix(missing_fix(need, sees_host)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Where the token a provider will use comes from, and its value (never shown).
+enum TokenFrom<'a> {
+    /// Written in the provider block.
+    Literal(&'a str, Span),
+    /// A config/*.tfvars value of `var.<name>`.
+    Tfvars(&'a str, &'a str, Span),
+    Env(&'static str, &'a str),
+    File(&'static str, &'a str),
+}
+
+fn token_of<'a>(cx: &Context<'a>, need: &'a CredentialNeed) -> Option<TokenFrom<'a>> {
+    if need.spec.what != "token" || need.other_way {
+        return None;
+    }
+    let env = &cx.model.credentials;
+    match need.attr.as_ref() {
+        Some(a) => match &a.value {
+            AttrValue::Literal(v) => Some(TokenFrom::Literal(v, a.span.clone())),
+            AttrValue::Var(VarValue {
+                name,
+                tfvars: Some(v),
+                ..
+            }) => Some(TokenFrom::Tfvars(name, v, a.span.clone())),
+            _ => None,
+        },
+        None if cx.cli.terraform_sees_host_credentials() => {
+            if let Some((name, value)) = need
+                .spec
+                .env
+                .iter()
+                .find_map(|e| env.var(e).map(|v| (*e, v)))
+                .filter(|(e, _)| crate::model::credentials::SECRET_ENV_VARS.contains(e))
+            {
+                return Some(TokenFrom::Env(name, value));
+            }
+            need.spec.home_files.iter().find_map(|f| {
+                env.home_file(f)
+                    .and_then(|h| h.token.as_deref())
+                    // The Vault CLI's token helper trims the file's white space.
+                    .map(|t| TokenFrom::File(f, t.trim()))
+            })
+        }
+        None => None,
+    }
+}
+
+fn token_malformed(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let mut seen = BTreeSet::new();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            let Some(from) = token_of(cx, need) else {
+                continue;
+            };
+            let value = match &from {
+                TokenFrom::Literal(v, _)
+                | TokenFrom::Tfvars(_, v, _)
+                | TokenFrom::Env(_, v)
+                | TokenFrom::File(_, v) => *v,
+            };
+            let Some(problem) = token_shape_problem(need.provider, value) else {
+                continue;
+            };
+            let provider = need.provider.name();
+            let d = match &from {
+                TokenFrom::Literal(_, span) => LD702
+                    .diag(format!(
+                        "the {provider} token written in {} does not look like a {provider} token: {problem}",
+                        provider_label(need)
+                    ))
+                    .at(span.clone(), "this token"),
+                TokenFrom::Tfvars(name, _, span) => LD702
+                    .diag(format!(
+                        "the {provider} token in var.{name} (from config/*.tfvars) does not look like a {provider} token: {problem}"
+                    ))
+                    .at(span.clone(), "given by config/*.tfvars"),
+                TokenFrom::Env(name, _) => {
+                    if !seen.insert((need.provider, *name)) {
+                        continue;
+                    }
+                    LD702
+                        .diag(format!(
+                            "{name} does not look like a {provider} token: {problem}"
+                        ))
+                        .at(Span::whole(cx.model.start_file), "environment")
+                }
+                TokenFrom::File(shown, _) => {
+                    if !seen.insert((need.provider, *shown)) {
+                        continue;
+                    }
+                    LD702
+                        .diag(format!(
+                            "{shown} does not look like a {provider} token: {problem}"
+                        ))
+                        .at(Span::whole(cx.model.start_file), *shown)
+                }
+            };
+            out.push(
+                d.help(format!(
+                    "{provider} rejects it at the first request (401/403); a token copied with its quotes or a line break, or one of another service, is the usual cause. Documented shapes: {}",
+                    shape_doc(need.provider)
+                ))
+                .fix(format!(
+                    "replace it with a {provider} token as the provider's page says: {}",
+                    need.spec.doc
+                )),
+            );
+        }
+    }
+}
+
+fn shape_doc(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Github => {
+            "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/about-authentication-to-github#githubs-token-formats"
+        }
+        Provider::Gitlab => "https://docs.gitlab.com/security/tokens/#token-prefixes",
+        Provider::Vault => {
+            "https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes"
+        }
+        Provider::Tfe => {
+            "https://developer.hashicorp.com/terraform/cloud-docs/users-teams-organizations/api-tokens"
+        }
+        Provider::Hcp | Provider::Kubernetes | Provider::Helm => "",
+    }
+}
+
+fn ssh_key_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let env = &cx.model.credentials;
+    if env.ssh_agent {
+        return;
+    }
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    let keys_work = sees_host && (!env.ssh_keys.is_empty() || env.ssh_config_identity);
+    if keys_work {
+        return;
+    }
+    for layer in layers(cx) {
+        let ssh: Vec<_> = layer
+            .module_sources
+            .iter()
+            .filter(|m| m.transport == GitTransport::Ssh)
+            .collect();
+        let Some(first) = ssh.first() else { continue };
+        let hosts: BTreeSet<&str> = ssh.iter().map(|m| m.host.as_str()).collect();
+        let hosts: Vec<&str> = hosts.into_iter().collect();
+        let why = if sees_host {
+            "SSH_AUTH_SOCK names no running agent and there is no ~/.ssh/id_* key nor an IdentityFile in ~/.ssh/config".to_string()
+        } else if env.ssh_keys.is_empty() {
+            "SSH_AUTH_SOCK names no running agent, the one SSH credential the Leverage toolbox container gets".to_string()
+        } else {
+            format!(
+                "SSH_AUTH_SOCK names no running agent, the one SSH credential the Leverage toolbox container gets ({} stays on this machine: ~/.ssh is not mounted)",
+                env.ssh_keys.join(", ")
+            )
+        };
+        let mut d = LD703
+            .diag(format!(
+                "`terraform init` fetches modules over SSH from {} with no SSH key to offer",
+                hosts.join(", ")
+            ))
+            .at(first.span.clone(), "fetched with git over SSH")
+            .help(format!(
+                "{why}: git fails with \"Permission denied (publickey)\" and init stops"
+            ))
+            .fix(match env.ssh_keys.first() {
+                Some(key) => format!("eval \"$(ssh-agent -s)\" && ssh-add {key}"),
+                None => "ssh-keygen -t ed25519, add the public key to your account on the git host, then: eval \"$(ssh-agent -s)\" && ssh-add ~/.ssh/id_ed25519".into(),
+            });
+        for m in ssh.iter().skip(1) {
+            d = d.related(m.span.clone(), "also over SSH");
+        }
+        out.push(d);
+    }
+}
