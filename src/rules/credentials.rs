@@ -303,11 +303,17 @@ fn token_malformed(cx: &Context, out: &mut Vec<Diagnostic>) {
                         provider_label(need)
                     ))
                     .at(span.clone(), "this token"),
-                TokenFrom::Tfvars(name, _, span) => LD702
-                    .diag(format!(
+                TokenFrom::Tfvars(name, _, span) => {
+                    let d = LD702.diag(format!(
                         "the {provider} token in var.{name} (from config/*.tfvars) does not look like a {provider} token: {problem}"
-                    ))
-                    .at(span.clone(), "given by config/*.tfvars"),
+                    ));
+                    match tfvars_value(cx, layer, name) {
+                        Some(at) => d
+                            .at(at, "this token")
+                            .related(span.clone(), format!("read by {}", provider_label(need))),
+                        None => d.at(span.clone(), "given by config/*.tfvars"),
+                    }
+                }
                 TokenFrom::Env(name, _) => {
                     if !seen.insert((need.provider, *name)) {
                         continue;
@@ -341,6 +347,24 @@ fn token_malformed(cx: &Context, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// Where the value Terraform gets for `var.<name>` is written: the last `config/*.tfvars` that
+/// sets it (the account's files come after the project's).
+fn tfvars_value(cx: &Context, layer: &Layer, name: &str) -> Option<Span> {
+    let project = cx.project?;
+    let account = project
+        .account_dirs
+        .iter()
+        .filter(|a| a.name == layer.account)
+        .flat_map(|a| a.var_files.iter());
+    project
+        .root_var_files
+        .iter()
+        .chain(account)
+        .rev()
+        .find_map(|f| f.get(name))
+        .map(|v| v.value_span.clone())
 }
 
 fn shape_doc(provider: Provider) -> &'static str {

@@ -1,0 +1,133 @@
+//! Fires/silent pairs of the LD7xx family (see tests/rule_cases.rs): a layer modelled on the
+//! reference architecture's vault layers (binbashar/le-tf-infra-aws
+//! `shared/us-east-1/tools-github-selfhosted-runners/config.tf`: `provider "vault"` with
+//! `address = var.vault_address` and `token = var.vault_token`, the token from the HCP portal),
+//! plus a github provider and a module fetched over SSH.
+
+use super::Edit::*;
+use super::RuleCase;
+
+const VAULT: &str = "shared/us-east-1/tools-vault";
+const CONFIG_TF: &str = "project/shared/us-east-1/tools-vault/config.tf";
+const VARIABLES_TF: &str = "project/shared/us-east-1/tools-vault/variables.tf";
+const MAIN_TF: &str = "project/shared/us-east-1/tools-vault/main.tf";
+const VAULT_TFVARS: &str = "project/shared/config/vault.tfvars";
+
+const CONFIG: &str = r#"provider "aws" {
+  region  = var.region
+  profile = var.profile
+}
+
+#=============================#
+# Vault Provider Settings     #
+#=============================#
+provider "vault" {
+  address = var.vault_address
+
+  /*
+  Vault token that will be used by Terraform to authenticate.
+  admin token from https://portal.cloud.hashicorp.com/.
+  */
+  token = var.vault_token
+}
+
+terraform {
+  required_version = "~> 1.6"
+
+  required_providers {
+    aws   = "~> 5.24"
+    vault = "~> 3.6"
+  }
+
+  backend "s3" {
+    key = "shared/tools-vault/terraform.tfstate"
+  }
+}
+"#;
+
+const VARIABLES: &str = r#"variable "vault_address" {
+  type = string
+}
+
+variable "vault_token" {
+  type      = string
+  sensitive = true
+}
+"#;
+
+const ADDRESS: &str = "vault_address = \"https://bb-vault.vault.11eb.aws.hashicorp.cloud:8200\"\n";
+/// A made-up token of the documented shape (`hvs.` and 24+ characters).
+const GOOD_TOKEN: &str = "vault_token = \"hvs.LDFIXTURESECRETvaultTokenAbc123\"\n";
+
+pub const CASES: &[RuleCase] = &[
+    // The HCP portal token was never put in a tfvars file: Terraform asks for it.
+    RuleCase {
+        rule: "LD701",
+        base: "sso-healthy",
+        scope: VAULT,
+        fires: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+        ],
+        twin: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(VAULT_TFVARS, GOOD_TOKEN),
+        ],
+        args: &[],
+        env: &[],
+    },
+    // The unseal key pasted where the token goes.
+    RuleCase {
+        rule: "LD702",
+        base: "sso-healthy",
+        scope: VAULT,
+        fires: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(
+                VAULT_TFVARS,
+                "vault_token = \"LDFIXTURESECRETunsealKey0000000000000000\"\n",
+            ),
+        ],
+        twin: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(VAULT_TFVARS, GOOD_TOKEN),
+        ],
+        args: &[],
+        env: &[],
+    },
+    // A private module over SSH, and no agent for the toolbox container to use.
+    RuleCase {
+        rule: "LD703",
+        base: "sso-healthy",
+        scope: VAULT,
+        fires: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(VAULT_TFVARS, GOOD_TOKEN),
+            Write(
+                MAIN_TF,
+                "module \"secrets\" {\n  source = \"git@github.com:binbashar/terraform-vault-secrets.git?ref=v1.0.0\"\n}\n",
+            ),
+        ],
+        twin: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(VAULT_TFVARS, GOOD_TOKEN),
+            Write(
+                MAIN_TF,
+                "module \"secrets\" {\n  source = \"git::https://github.com/binbashar/terraform-vault-secrets.git?ref=v1.0.0\"\n}\n",
+            ),
+        ],
+        args: &[],
+        env: &[],
+    },
+];
