@@ -391,3 +391,36 @@ pub fn token_shape_problem(provider: Provider, token: &str) -> Option<String> {
         Provider::Hcp | Provider::Kubernetes | Provider::Helm => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_shapes() {
+        let ok = [
+            (Provider::Github, "ghp_0123456789abcdefghijABCDEFGHIJ012345"),
+            (Provider::Github, "github_pat_11ABCDEFG0123456789_abcdef"),
+            (Provider::Github, "0123456789abcdef0123456789abcdef01234567"),
+            (Provider::Gitlab, "glpat-0123456789abcdefghij"),
+            (Provider::Vault, "hvs.CAESIabcdef"),
+            (Provider::Vault, "s.abcdefghijklmnop"),
+            (Provider::Tfe, "abcdef.atlasv1.0123456789"),
+        ];
+        for (p, t) in ok {
+            assert_eq!(token_shape_problem(p, t), None, "{t}");
+        }
+        let bad = [
+            (Provider::Github, "glpat-0123456789abcdefghij"),
+            (Provider::Github, "ghp_abc\n"),
+            (Provider::Gitlab, "ghp_0123456789abcdefghij"),
+            (Provider::Vault, "\"hvs.abc\""),
+            (Provider::Vault, "unseal-key-0000"),
+            (Provider::Vault, ""),
+            (Provider::Tfe, "just-a-token"),
+        ];
+        for (p, t) in bad {
+            assert!(token_shape_problem(p, t).is_some(), "{t}");
+        }
+    }
+}

@@ -1219,6 +1219,117 @@ organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
         assert!(err.message.starts_with("unclosed block"), "{}", err.message);
     }
 
+    /// Provider blocks as the reference architecture writes them (vault from variables,
+    /// kubernetes/helm through EKS data sources), a GitHub App, a provider only required, and
+    /// module sources over SSH and HTTPS.
+    #[test]
+    fn credentials_of_a_layer_file() {
+        let text = r#"
+provider "vault" {
+  address = var.vault_address
+  token   = var.vault_token
+}
+provider "kubernetes" {
+  host  = data.aws_eks_cluster.cluster.endpoint
+  token = data.aws_eks_cluster_auth.cluster.token
+}
+provider "helm" {
+  kubernetes {
+    host = data.aws_eks_cluster.cluster.endpoint
+  }
+}
+provider "github" {
+  alias = "app"
+  app_auth {}
+}
+provider "gitlab" {
+  token = "glpat-literal-token-000"
+}
+terraform {
+  required_providers {
+    tfe    = { source = "hashicorp/tfe", version = "~> 0.50" }
+    random = { source = "hashicorp/random" }
+    aws    = "~> 5.0"
+  }
+}
+module "a" { source = "git@github.com:org/a.git?ref=v1" }
+module "b" { source = "git::ssh://git@gitlab.example.com:2222/org/b.git" }
+module "c" { source = "git::https://github.com/org/c.git" }
+module "d" { source = "github.com/org/d" }
+"#;
+        let body = parse_body(text, FileId::DETACHED).unwrap();
+        let found = credentials(&body, FileId::DETACHED, "l");
+        let got: Vec<String> = found
+            .needs
+            .iter()
+            .map(|n| {
+                let attr = match n.attr.as_ref().map(|a| &a.value) {
+                    None => "-".to_string(),
+                    Some(AttrValue::Literal(_)) => "literal".into(),
+                    Some(AttrValue::Var(v)) => format!("var.{}", v.name),
+                    Some(AttrValue::Computed) => "computed".into(),
+                };
+                format!(
+                    "{} {} {attr}{}",
+                    n.provider.name(),
+                    n.spec.what,
+                    if n.other_way { " other-way" } else { "" }
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "vault address var.vault_address",
+                "vault token var.vault_token",
+                "kubernetes cluster configuration computed",
+                "helm cluster configuration computed",
+                "github token - other-way",
+                "gitlab token literal",
+            ]
+        );
+        assert_eq!(found.needs[4].alias.as_deref(), Some("app"));
+        let required: Vec<&str> = found.required.iter().map(|(p, _)| p.name()).collect();
+        assert_eq!(required, ["tfe"]);
+        let sources: Vec<(GitTransport, &str)> = found
+            .module_sources
+            .iter()
+            .map(|m| (m.transport, m.host.as_str()))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                (GitTransport::Ssh, "github.com"),
+                (GitTransport::Ssh, "gitlab.example.com"),
+                (GitTransport::Https, "github.com"),
+            ]
+        );
+        // A provider configured nowhere but required: its needs, with no attribute.
+        let empty = provider_needs(
+            Provider::Tfe,
+            None,
+            Span::whole(FileId::DETACHED),
+            None,
+            FileId::DETACHED,
+            "l",
+        );
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].attr.is_none() && !empty[0].other_way);
+    }
+
+    #[test]
+    fn variable_declarations_and_defaults() {
+        let body = parse_body(
+            "variable \"a\" {\n  type = string\n}\nvariable \"b\" {\n  default = \"x\"\n}\nvariable \"c\" {\n  default = null\n}\n",
+            FileId::DETACHED,
+        )
+        .unwrap();
+        assert_eq!(variable_declaration(&body, "a"), Some(false));
+        assert_eq!(variable_declaration(&body, "b"), Some(true));
+        assert_eq!(variable_declaration(&body, "c"), Some(false));
+        assert_eq!(variable_declaration(&body, "d"), None);
+    }
+
     #[test]
     fn sops_files_and_their_profiles() {
         let body = parse_body(

@@ -969,6 +969,8 @@ mod parse_trigger_tests {
             "args = [\"eks\", \"--profile\", var.p]",
             "profile=var.profile",
             "data \"sops_file\" \"s\" { source_file = \"s.enc.yaml\" }",
+            "module \"m\" { source = \"git@github.com:org/m.git\" }",
+            "module \"m\" { source = \"git::https://github.com/org/m.git\" }",
         ] {
             assert!(may_name_a_profile(yes), "{yes}");
         }
