@@ -431,3 +431,143 @@ fn ssh_key_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
         out.push(d);
     }
 }
+
+/// One credential a layer needs, as the report lists it: where it comes from, and whether it
+/// is there.
+#[derive(Debug, Clone)]
+pub struct CredentialStatus {
+    pub layer: String,
+    /// `vault`, `github`…, or `git-ssh` for modules fetched over SSH.
+    pub provider: &'static str,
+    pub alias: Option<String>,
+    pub credential: &'static str,
+    /// The provider block, the attribute, or the module source.
+    pub span: Span,
+    /// Where it comes from (`var.vault_token via config/*.tfvars`, `VAULT_TOKEN`,
+    /// `~/.vault-token`, `app_auth`…), `none` when nowhere. Never a value.
+    pub source: String,
+    /// `ok`, `missing`, `malformed`, `unchecked` (computed when Terraform runs) or `not-needed`
+    /// (the block authenticates another way).
+    pub status: &'static str,
+}
+
+/// Every credential the layers in scope need, judged as LD701–LD703 judge them.
+pub fn statuses(cx: &Context) -> Vec<CredentialStatus> {
+    let env = &cx.model.credentials;
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    let mut out = Vec::new();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            let malformed = token_of(cx, need).is_some_and(|from| {
+                let value = match &from {
+                    TokenFrom::Literal(v, _)
+                    | TokenFrom::Tfvars(_, v, _)
+                    | TokenFrom::Env(_, v)
+                    | TokenFrom::File(_, v) => *v,
+                };
+                token_shape_problem(need.provider, value).is_some()
+            });
+            let (source, status, span) = if need.other_way {
+                let way = need
+                    .spec
+                    .other_ways
+                    .first()
+                    .copied()
+                    .unwrap_or("another way");
+                (way.to_string(), "not-needed", need.block.clone())
+            } else {
+                match need.attr.as_ref() {
+                    Some(a) => {
+                        let (source, status) = match &a.value {
+                            AttrValue::Literal(_) => (format!("`{}` attribute", a.name), "ok"),
+                            AttrValue::Computed => (format!("`{}` attribute", a.name), "unchecked"),
+                            AttrValue::Var(v) => {
+                                let by = if v.in_tfvars {
+                                    "config/*.tfvars"
+                                } else if v.has_default {
+                                    "its default"
+                                } else if sees_host && env.tf_vars.contains(&v.name) {
+                                    "TF_VAR_"
+                                } else {
+                                    ""
+                                };
+                                let source = match by {
+                                    "" => format!("var.{}", v.name),
+                                    "TF_VAR_" => format!("var.{} via TF_VAR_{}", v.name, v.name),
+                                    by => format!("var.{} via {by}", v.name),
+                                };
+                                let ok = v.declared && !by.is_empty();
+                                (source, if ok { "ok" } else { "missing" })
+                            }
+                        };
+                        (source, status, a.span.clone())
+                    }
+                    None => {
+                        let found = sees_host
+                            .then(|| {
+                                need.spec
+                                    .env
+                                    .iter()
+                                    .copied()
+                                    .find(|e| env.var(e).is_some())
+                                    .or_else(|| {
+                                        need.spec
+                                            .home_files
+                                            .iter()
+                                            .copied()
+                                            .find(|f| env.home_file(f).is_some())
+                                    })
+                            })
+                            .flatten();
+                        match found {
+                            Some(from) => (from.to_string(), "ok", need.block.clone()),
+                            None => ("none".to_string(), "missing", need.block.clone()),
+                        }
+                    }
+                }
+            };
+            let status = if malformed && status == "ok" {
+                "malformed"
+            } else {
+                status
+            };
+            out.push(CredentialStatus {
+                layer: layer.path.clone(),
+                provider: need.provider.name(),
+                alias: need.alias.clone(),
+                credential: need.spec.what,
+                span,
+                source,
+                status,
+            });
+        }
+        let agent = env.ssh_agent;
+        let key = sees_host
+            .then(|| env.ssh_keys.first().cloned())
+            .flatten()
+            .or_else(|| {
+                (sees_host && env.ssh_config_identity).then(|| "~/.ssh/config IdentityFile".into())
+            });
+        for m in layer
+            .module_sources
+            .iter()
+            .filter(|m| m.transport == GitTransport::Ssh)
+        {
+            let (source, status) = match (agent, &key) {
+                (true, _) => ("SSH_AUTH_SOCK".to_string(), "ok"),
+                (false, Some(k)) => (k.clone(), "ok"),
+                (false, None) => ("none".to_string(), "missing"),
+            };
+            out.push(CredentialStatus {
+                layer: layer.path.clone(),
+                provider: "git-ssh",
+                alias: None,
+                credential: "ssh key",
+                span: m.span.clone(),
+                source,
+                status,
+            });
+        }
+    }
+    out
+}

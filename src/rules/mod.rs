@@ -3,6 +3,7 @@
 
 mod aws_files;
 mod credentials;
+pub use credentials::{CredentialStatus, statuses as credential_statuses};
 mod live;
 mod mode;
 mod profiles;

@@ -131,3 +131,57 @@ pub const CASES: &[RuleCase] = &[
         env: &[],
     },
 ];
+
+/// The report lists each credential with where it comes from and its status (JSON
+/// `credentials`, a line each in the human report), and leaves the field out where no layer
+/// needs one.
+#[test]
+fn credentials_are_listed() {
+    use crate::support::{Case, check_json};
+    let case = Case::new("sso-healthy");
+    let (_, json) = check_json(
+        case.cmd("shared/us-east-1/base-network")
+            .args(["check", "--offline"]),
+    );
+    assert!(json.get("credentials").is_none(), "{json}");
+    super::apply(
+        &case,
+        &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+        ],
+    );
+    let (code, json) = check_json(case.cmd(VAULT).args(["check", "--offline"]));
+    assert_eq!(code, 1);
+    let rows: Vec<(String, String, String, String)> = json["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+            (s("provider"), s("credential"), s("source"), s("status"))
+        })
+        .collect();
+    let want = [
+        (
+            "vault",
+            "address",
+            "var.vault_address via config/*.tfvars",
+            "ok",
+        ),
+        ("vault", "token", "var.vault_token", "missing"),
+    ]
+    .map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into()));
+    assert_eq!(rows, want);
+    let out = case
+        .cmd(VAULT)
+        .args(["check", "--offline", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("  vault token: missing, from var.vault_token  "),
+        "{text}"
+    );
+}
