@@ -63,9 +63,10 @@ pub enum AttrValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VarValue {
     pub name: String,
-    /// The value a `config/*.tfvars` the run passes gives it (a string; registered as a secret).
+    /// The value a `config/*.tfvars` the run passes, or the layer's `terraform.tfvars` /
+    /// `*.auto.tfvars`, gives it (a string; registered as a secret).
     pub tfvars: Option<String>,
-    /// Some `*.tfvars` the run passes sets it (to any value).
+    /// One of those files sets it (to any value).
     pub in_tfvars: bool,
     /// A `variable "<name>"` block of the layer declares it.
     pub declared: bool,
@@ -99,6 +100,19 @@ pub struct CredentialNeed {
     /// Another way to authenticate is configured in the block (`app_auth`, `auth_login*`…):
     /// this credential is not needed.
     pub other_way: bool,
+    /// What of the layer uses the provider: Terraform configures no provider nothing uses.
+    pub used: Usage,
+}
+
+/// What of a layer uses a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    /// A `resource`, `data` or `ephemeral` block of its type.
+    Direct,
+    /// Nothing of its type, but module calls, which inherit the provider and may use it.
+    MaybeModules,
+    /// Nothing: Terraform never configures it.
+    Unused,
 }
 
 /// How a layer's module `source` is fetched by `terraform init`.

@@ -524,6 +524,8 @@ pub fn provider_needs(
                 block: block.clone(),
                 attr,
                 other_way,
+                // Decided for the whole layer (`Reader::resolve_credential_vars`).
+                used: crate::model::credentials::Usage::Direct,
             }
         })
         .collect()

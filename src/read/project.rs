@@ -297,7 +297,7 @@ impl Reader {
                 }));
             }
             // A provider the layer requires but configures nowhere: Terraform configures it
-            // empty, from the environment alone.
+            // empty, from the environment alone (when something uses it: see below).
             let mut seen = std::collections::BTreeSet::new();
             for (provider, span) in required {
                 if needs.iter().any(|n| n.provider == provider) || !seen.insert(provider) {
@@ -389,9 +389,13 @@ impl Reader {
         }
     }
 
-    /// What sets each `var.<name>` a credential attribute names: the `config/*.tfvars` the run
-    /// passes (their string values are secrets), and the layer's `variable` declaration (read
-    /// again here, only for such layers, from the files that mention it).
+    /// What the layer's run gives each credential: what sets each `var.<name>` an attribute
+    /// names (the `config/*.tfvars` the run passes, whose string values are secrets; the
+    /// layer's own `terraform.tfvars` and `*.auto.tfvars`, which Terraform loads by itself; the
+    /// `variable` declaration and its default), and whether anything uses the provider (a
+    /// `resource`, `data` or `ephemeral` of its type, or any module call, which inherits it):
+    /// Terraform configures no provider nothing uses. The layer's files are read again here,
+    /// only for layers with such providers.
     fn resolve_credential_vars(
         &mut self,
         root: &Path,
@@ -399,6 +403,9 @@ impl Reader {
         needs: &mut [crate::model::credentials::CredentialNeed],
     ) {
         use crate::model::credentials::AttrValue;
+        if needs.is_empty() {
+            return;
+        }
         let wanted: Vec<String> = needs
             .iter()
             .filter_map(|n| match n.attr.as_ref().map(|a| &a.value) {
@@ -406,10 +413,8 @@ impl Reader {
                 _ => None,
             })
             .collect();
-        if wanted.is_empty() {
-            return;
-        }
         let mut declared: std::collections::BTreeMap<String, bool> = Default::default();
+        let mut texts = Vec::new();
         for (path, is_link) in &job.files {
             let text = if *is_link {
                 super::fs::read_in_project(root, path)
@@ -417,19 +422,63 @@ impl Reader {
                 super::fs::read_entry(path)
             };
             let Ok(text) = text else { continue };
-            if !wanted
+            if wanted
                 .iter()
                 .any(|name| text.text.contains(&format!("variable \"{name}\"")))
+                && let Ok(body) = tf::parse_body(&text.text, FileId::DETACHED)
             {
-                continue;
+                for name in &wanted {
+                    if let Some(default) = tf::variable_declaration(&body, name) {
+                        let entry = declared.entry(name.clone()).or_insert(false);
+                        *entry |= default;
+                    }
+                }
             }
-            let Ok(body) = tf::parse_body(&text.text, FileId::DETACHED) else {
-                continue;
+            texts.push(text.text);
+        }
+        let calls_modules = texts.iter().any(|t| t.contains("module \""));
+        for need in needs.iter_mut() {
+            let name = need.provider.name();
+            let typed = [
+                format!("resource \"{name}_"),
+                format!("data \"{name}_"),
+                format!("ephemeral \"{name}_"),
+            ];
+            use crate::model::credentials::Usage;
+            need.used = if texts
+                .iter()
+                .any(|t| typed.iter().any(|prefix| t.contains(prefix.as_str())))
+            {
+                Usage::Direct
+            } else if calls_modules {
+                Usage::MaybeModules
+            } else {
+                Usage::Unused
             };
-            for name in &wanted {
-                if let Some(default) = tf::variable_declaration(&body, name) {
-                    let entry = declared.entry(name.clone()).or_insert(false);
-                    *entry |= default;
+        }
+        // The layer's own variable files, which Terraform loads without -var-file.
+        let mut local_vars = hcl::Map::new();
+        if !wanted.is_empty()
+            && let Ok(entries) = std::fs::read_dir(root.join(&job.path))
+        {
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n == "terraform.tfvars" || n.ends_with(".auto.tfvars"))
+                })
+                .collect();
+            paths.sort();
+            for path in paths {
+                let Ok(text) = super::fs::read_in_project(root, &path) else {
+                    continue;
+                };
+                if let Ok((vars, _)) = tf::tfvars(&text.text, FileId::DETACHED) {
+                    for var in vars.vars {
+                        local_vars.insert(var.name, var.value);
+                    }
                 }
             }
         }
@@ -437,7 +486,7 @@ impl Reader {
             let Some(AttrValue::Var(v)) = need.attr.as_mut().map(|a| &mut a.value) else {
                 continue;
             };
-            if let Some(value) = job.vars.get(&v.name) {
+            if let Some(value) = local_vars.get(&v.name).or_else(|| job.vars.get(&v.name)) {
                 v.in_tfvars = !matches!(value, hcl::Value::Null);
                 if let hcl::Value::String(s) = value {
                     crate::secrets::register(s);

@@ -5,7 +5,7 @@
 use super::{Context, rule};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::credentials::{
-    AttrValue, CredentialNeed, GitTransport, Provider, VarValue, token_shape_problem,
+    AttrValue, CredentialNeed, GitTransport, Provider, Usage, VarValue, token_shape_problem,
 };
 use crate::model::project::Layer;
 use crate::source::Span;
@@ -169,6 +169,8 @@ fn credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     );
                 }
                 Some((AttrValue::Var(_), _)) => {}
+                // Terraform configures no provider that nothing uses.
+                None if need.used == Usage::Unused => {}
                 None => {
                     let from_env = sees_host && need.spec.env.iter().any(|e| env.var(e).is_some());
                     let from_file = sees_host
@@ -180,10 +182,16 @@ fn credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if from_env || from_file {
                         continue;
                     }
-                    let severity = if need.spec.required {
+                    // Only through modules: whether Terraform configures it depends on them.
+                    let severity = if need.spec.required && need.used == Usage::Direct {
                         Severity::Error
                     } else {
                         Severity::Warning
+                    };
+                    let maybe = if need.used == Usage::MaybeModules {
+                        "no resource of the layer uses the provider, but its modules may (they inherit it): if one does, "
+                    } else {
+                        ""
                     };
                     let unseen = if sees_host {
                         String::new()
@@ -221,7 +229,7 @@ fn credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                             .severity(severity)
                             .at(need.block.clone(), "configured here")
                             .help(format!(
-                                "{}; where the provider reads it: {}",
+                                "{maybe}{}; where the provider reads it: {}",
                                 consequence(need),
                                 need.spec.doc
                             ))
@@ -258,7 +266,7 @@ fn token_of<'a>(cx: &Context<'a>, need: &'a CredentialNeed) -> Option<TokenFrom<
             }) => Some(TokenFrom::Tfvars(name, v, a.span.clone())),
             _ => None,
         },
-        None if cx.cli.terraform_sees_host_credentials() => {
+        None if cx.cli.terraform_sees_host_credentials() && need.used != Usage::Unused => {
             if let Some((name, value)) = need
                 .spec
                 .env
@@ -502,6 +510,11 @@ pub fn statuses(cx: &Context) -> Vec<CredentialStatus> {
                         };
                         (source, status, a.span.clone())
                     }
+                    None if need.used == Usage::Unused => (
+                        "nothing in the layer uses the provider".to_string(),
+                        "not-needed",
+                        need.block.clone(),
+                    ),
                     None => {
                         let found = sees_host
                             .then(|| {

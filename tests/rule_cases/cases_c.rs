@@ -185,3 +185,85 @@ fn credentials_are_listed() {
         "{text}"
     );
 }
+
+/// A provider only `required_providers` names is configured only when something uses it; the
+/// layer's own terraform.tfvars / *.auto.tfvars give its variables (Terraform loads them).
+#[test]
+fn usage_and_the_layers_own_tfvars() {
+    use crate::support::{Case, check_json};
+    let rules = |case: &Case| -> Vec<(String, String)> {
+        let (_, json) = check_json(case.cmd("shared/us-east-1/tools-tfe").args([
+            "check",
+            "--offline",
+            "--select",
+            "LD701",
+        ]));
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["severity"].as_str().unwrap_or("").to_string(),
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let required =
+        "terraform {\n  required_providers {\n    tfe = { source = \"hashicorp/tfe\" }\n  }\n}\n";
+    let case = Case::new("sso-healthy");
+    super::apply(
+        &case,
+        &[Write(
+            "project/shared/us-east-1/tools-tfe/config.tf",
+            required,
+        )],
+    );
+    assert!(rules(&case).is_empty(), "{:?}", rules(&case));
+    super::apply(
+        &case,
+        &[Write(
+            "project/shared/us-east-1/tools-tfe/main.tf",
+            "resource \"tfe_workspace\" \"w\" {\n  name = \"w\"\n}\n",
+        )],
+    );
+    let found = rules(&case);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "error");
+    assert!(
+        found[0].1.contains("provider \"tfe\" has no token"),
+        "{found:?}"
+    );
+    // Only a module call: it may use the provider, or not.
+    super::apply(
+        &case,
+        &[Write(
+            "project/shared/us-east-1/tools-tfe/main.tf",
+            "module \"m\" {\n  source = \"./m\"\n}\n",
+        )],
+    );
+    let found = rules(&case);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "warning");
+    // A variable the layer's own terraform.tfvars gives.
+    let case = Case::new("sso-healthy");
+    super::apply(
+        &case,
+        &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Write(
+                "project/shared/us-east-1/tools-vault/terraform.tfvars",
+                GOOD_TOKEN,
+            ),
+        ],
+    );
+    let (code, json) =
+        check_json(
+            case.cmd(VAULT)
+                .args(["check", "--offline", "--select", "LD701"]),
+        );
+    assert_eq!(code, 0, "{json}");
+}
