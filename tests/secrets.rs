@@ -114,12 +114,13 @@ fn provider_tokens_never_print() {
         "provider \"vault\" {\n  address = \"https://vault.example.com:8200\"\n  token   = \"LDFIXTURESECRETliteralVault\"\n}\n\
          provider \"github\" {\n  owner = \"bb\"\n}\n\
          provider \"gitlab\" {\n  token = var.gitlab_token\n}\n\
-         provider \"tfe\" {}\n",
+         provider \"tfe\" {\n  token = var.tfe_token\n}\n\
+         resource \"github_repository\" \"r\" {\n  name = \"r\"\n}\n",
     )
     .unwrap();
     std::fs::write(
         layer.join("variables.tf"),
-        "variable \"gitlab_token\" {\n  type = string\n}\n",
+        "variable \"gitlab_token\" {\n  type = string\n}\nvariable \"tfe_token\" {\n  type = string\n}\n",
     )
     .unwrap();
     std::fs::write(
@@ -139,7 +140,7 @@ fn provider_tokens_never_print() {
             let mut cmd = case.cmd("shared/us-east-1/tools-tokens");
             cmd.env("GITHUB_TOKEN", "LDFIXTURESECRETgithubEnv")
                 .env("TFE_TOKEN", "LDFIXTURESECRETtfeEnv")
-                .env("TF_VAR_other", "LDFIXTURESECRETtfVar")
+                .env("TF_VAR_tfe_token", "LDFIXTURESECRETtfVar")
                 .args([
                     "check",
                     "--offline",
@@ -156,6 +157,11 @@ fn provider_tokens_never_print() {
             let text = String::from_utf8_lossy(&out.stdout).into_owned()
                 + &String::from_utf8_lossy(&out.stderr);
             fired |= text.contains("LD702");
+            if format == "human" {
+                for source in ["TF_VAR_tfe_token", "GITHUB_TOKEN", "var.gitlab_token"] {
+                    assert!(text.contains(source), "{source} not reported:\n{text}");
+                }
+            }
             assert!(
                 !text.contains(MARKER),
                 "{format}: {}",

@@ -4,7 +4,6 @@
 //! at their shape, never print them.
 
 use crate::source::Span;
-use std::collections::BTreeSet;
 
 /// A Terraform provider that authenticates with a credential of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -155,8 +154,8 @@ pub struct HomeFile {
 pub struct CredentialEnv {
     /// Set and not empty.
     pub vars: Vec<CredEnvVar>,
-    /// `TF_VAR_<name>` set (names without the prefix).
-    pub tf_vars: BTreeSet<String>,
+    /// `TF_VAR_<name>` set: names without the prefix, and values (registered as secrets).
+    pub tf_vars: std::collections::BTreeMap<String, String>,
     /// The documented credential files that exist.
     pub home_files: Vec<HomeFile>,
     /// `SSH_AUTH_SOCK` names a socket that exists.

@@ -168,8 +168,9 @@ fn credential_env(home: Option<&Path>) -> crate::model::credentials::CredentialE
         };
         if let Some(var) = name.strip_prefix("TF_VAR_") {
             // Terraform gives these to the variable of that name; they may hold tokens.
-            crate::secrets::register(&value.to_string_lossy());
-            out.tf_vars.insert(var.to_string());
+            let value = value.to_string_lossy().into_owned();
+            crate::secrets::register(&value);
+            out.tf_vars.insert(var.to_string(), value);
         }
     }
     if let Some(home) = home {

@@ -486,7 +486,8 @@ impl Reader {
             let Some(AttrValue::Var(v)) = need.attr.as_mut().map(|a| &mut a.value) else {
                 continue;
             };
-            if let Some(value) = local_vars.get(&v.name).or_else(|| job.vars.get(&v.name)) {
+            // The -var-file the Leverage CLI passes beat the files Terraform loads by itself.
+            if let Some(value) = job.vars.get(&v.name).or_else(|| local_vars.get(&v.name)) {
                 v.in_tfvars = !matches!(value, hcl::Value::Null);
                 if let hcl::Value::String(s) = value {
                     crate::secrets::register(s);

@@ -102,7 +102,7 @@ fn var_is_set(v: &VarValue, cx: &Context) -> bool {
     v.in_tfvars
         || v.has_default
         || (cx.cli.terraform_sees_host_credentials()
-            && cx.model.credentials.tf_vars.contains(&v.name))
+            && cx.model.credentials.tf_vars.contains_key(&v.name))
 }
 
 fn credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -135,7 +135,7 @@ fn credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                 }
                 Some((AttrValue::Var(v), attr)) if !var_is_set(v, cx) => {
                     let tf_var = format!("TF_VAR_{}", v.name);
-                    let env_note = if env.tf_vars.contains(&v.name) && !sees_host {
+                    let env_note = if env.tf_vars.contains_key(&v.name) && !sees_host {
                         format!(
                             "; {tf_var} is set in this shell, but the Leverage toolbox container does not get it"
                         )
@@ -247,7 +247,8 @@ enum TokenFrom<'a> {
     Literal(&'a str, Span),
     /// A config/*.tfvars value of `var.<name>`.
     Tfvars(&'a str, &'a str, Span),
-    Env(&'static str, &'a str),
+    /// An environment variable: the provider's own, or `TF_VAR_<name>` for `var.<name>`.
+    Env(String, &'a str),
     File(&'static str, &'a str),
 }
 
@@ -264,6 +265,16 @@ fn token_of<'a>(cx: &Context<'a>, need: &'a CredentialNeed) -> Option<TokenFrom<
                 tfvars: Some(v),
                 ..
             }) => Some(TokenFrom::Tfvars(name, v, a.span.clone())),
+            // No file gives it and no default: TF_VAR_<name>, which Terraform reads last.
+            AttrValue::Var(VarValue {
+                name,
+                in_tfvars: false,
+                has_default: false,
+                ..
+            }) if cx.cli.terraform_sees_host_credentials() => env
+                .tf_vars
+                .get(name)
+                .map(|v| TokenFrom::Env(format!("TF_VAR_{name}"), v)),
             _ => None,
         },
         None if cx.cli.terraform_sees_host_credentials() && need.used != Usage::Unused => {
@@ -274,7 +285,7 @@ fn token_of<'a>(cx: &Context<'a>, need: &'a CredentialNeed) -> Option<TokenFrom<
                 .find_map(|e| env.var(e).map(|v| (*e, v)))
                 .filter(|(e, _)| crate::model::credentials::SECRET_ENV_VARS.contains(e))
             {
-                return Some(TokenFrom::Env(name, value));
+                return Some(TokenFrom::Env(name.to_string(), value));
             }
             need.spec.home_files.iter().find_map(|f| {
                 env.home_file(f)
@@ -323,7 +334,7 @@ fn token_malformed(cx: &Context, out: &mut Vec<Diagnostic>) {
                     }
                 }
                 TokenFrom::Env(name, _) => {
-                    if !seen.insert((need.provider, *name)) {
+                    if !seen.insert((need.provider, name.clone())) {
                         continue;
                     }
                     LD702
@@ -333,7 +344,7 @@ fn token_malformed(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .at(Span::whole(cx.model.start_file), "environment")
                 }
                 TokenFrom::File(shown, _) => {
-                    if !seen.insert((need.provider, *shown)) {
+                    if !seen.insert((need.provider, shown.to_string())) {
                         continue;
                     }
                     LD702
@@ -494,7 +505,7 @@ pub fn statuses(cx: &Context) -> Vec<CredentialStatus> {
                                     "config/*.tfvars"
                                 } else if v.has_default {
                                     "its default"
-                                } else if sees_host && env.tf_vars.contains(&v.name) {
+                                } else if sees_host && env.tf_vars.contains_key(&v.name) {
                                     "TF_VAR_"
                                 } else {
                                     ""
