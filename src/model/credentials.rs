@@ -80,7 +80,24 @@ pub struct CredAttr {
     pub value: AttrValue,
     /// The attribute's value.
     pub span: Span,
+    /// A literal path (`config_path`, `credential_file`) and what is there.
+    pub file: Option<PathCheck>,
 }
+
+/// A file a provider attribute names, as Terraform's run would find it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathCheck {
+    /// There, on this machine.
+    Found,
+    /// Not there (relative paths are taken from the layer, `~/` from the home folder).
+    Missing,
+    /// Under the home folder (`~/…`), which the Leverage toolbox container (before 3.x) does
+    /// not mount: found here or not, Terraform there does not see it.
+    InHome { found: bool },
+}
+
+/// Attributes that name a file the provider reads.
+pub const PATH_ATTRS: &[&str] = &["config_path", "credential_file"];
 
 /// One credential a provider block needs, and every place its provider documents reading it.
 #[derive(Debug, Clone)]

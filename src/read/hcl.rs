@@ -507,6 +507,8 @@ pub fn provider_needs(
                         name: name.to_string(),
                         value: attr_value(value),
                         span: span_of(file, value),
+                        // Looked at with the layer (`Reader::resolve_credential_vars`).
+                        file: None,
                     });
                     break;
                 }

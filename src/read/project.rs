@@ -456,6 +456,38 @@ impl Reader {
                 Usage::Unused
             };
         }
+        // Files the provider blocks name (kubeconfig, HCP credential file): relative to the
+        // layer, `~/` in the home folder.
+        for need in needs.iter_mut() {
+            use crate::model::credentials::{PATH_ATTRS, PathCheck};
+            let Some(attr) = need.attr.as_mut() else {
+                continue;
+            };
+            let AttrValue::Literal(path) = &attr.value else {
+                continue;
+            };
+            if !PATH_ATTRS.contains(&attr.name.as_str()) || path.is_empty() {
+                continue;
+            }
+            attr.file = Some(match path.strip_prefix("~/") {
+                Some(rest) => PathCheck::InHome {
+                    found: self.home.as_ref().is_some_and(|h| h.join(rest).exists()),
+                },
+                None => {
+                    let p = Path::new(path);
+                    let full = if p.is_absolute() {
+                        p.to_path_buf()
+                    } else {
+                        root.join(&job.path).join(p)
+                    };
+                    if full.exists() {
+                        PathCheck::Found
+                    } else {
+                        PathCheck::Missing
+                    }
+                }
+            });
+        }
         // The layer's own variable files, which Terraform loads without -var-file.
         let mut local_vars = hcl::Map::new();
         if !wanted.is_empty()

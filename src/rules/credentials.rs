@@ -98,6 +98,44 @@ fn missing_fix(need: &CredentialNeed, sees_host: bool) -> String {
     }
 }
 
+/// How to give the provider the file it names.
+fn path_fix(
+    need: &CredentialNeed,
+    path: &str,
+    file: Option<crate::model::credentials::PathCheck>,
+    sees_host: bool,
+) -> String {
+    use crate::model::credentials::PathCheck;
+    if !sees_host && matches!(file, Some(PathCheck::InHome { .. })) {
+        return "name a file inside the project (the toolbox container mounts the project, not the home folder), or configure the cluster with host = data.aws_eks_cluster.<name>.endpoint and a token".into();
+    }
+    match need.provider {
+        Provider::Kubernetes | Provider::Helm => format!(
+            "write it: aws eks update-kubeconfig --name <cluster> --kubeconfig {path}   (kops: kops export kubecfg --kubeconfig {path}), or name the kubeconfig you have"
+        ),
+        _ => format!(
+            "write the credential file at {path} (hcp: a service principal's credential file from the HCP portal), or name the one you have"
+        ),
+    }
+}
+
+/// Why Terraform will not find the file an attribute names, if it will not.
+fn file_unseen(
+    file: Option<crate::model::credentials::PathCheck>,
+    sees_host: bool,
+) -> Option<&'static str> {
+    use crate::model::credentials::PathCheck;
+    match file? {
+        PathCheck::Found => None,
+        PathCheck::Missing => Some("which does not exist"),
+        PathCheck::InHome { found: false } => Some("which does not exist"),
+        PathCheck::InHome { found: true } if sees_host => None,
+        PathCheck::InHome { found: true } => Some(
+            "in the home folder, which the Leverage toolbox container (before 3.x) does not mount",
+        ),
+    }
+}
+
 fn var_is_set(v: &VarValue, cx: &Context) -> bool {
     v.in_tfvars
         || v.has_default
@@ -115,6 +153,31 @@ fn credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
             let label = provider_label(need);
             match need.attr.as_ref().map(|a| (&a.value, a)) {
+                Some((AttrValue::Literal(path), attr))
+                    if need.used != Usage::Unused
+                        && file_unseen(attr.file, sees_host).is_some() =>
+                {
+                    let why = file_unseen(attr.file, sees_host).unwrap_or_default();
+                    let severity = if need.used == Usage::Direct {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
+                    out.push(
+                        LD701
+                            .diag(format!(
+                                "{label} reads its {} from `{}` = \"{path}\", {why}",
+                                need.spec.what, attr.name
+                            ))
+                            .severity(severity)
+                            .at(attr.span.clone(), "this file")
+                            .help(format!(
+                                "the provider opens the file when Terraform configures it and stops without it (kubernetes: \"'config_path' refers to an invalid path\"); a relative path is taken from the layer's folder, where Terraform runs; where the provider reads it: {}",
+                                need.spec.doc
+                            ))
+                            .fix(path_fix(need, path, attr.file, sees_host)),
+                    );
+                }
                 Some((AttrValue::Literal(_) | AttrValue::Computed, _)) => {}
                 Some((AttrValue::Var(v), attr)) if !v.declared => {
                     out.push(
@@ -498,6 +561,12 @@ pub fn statuses(cx: &Context) -> Vec<CredentialStatus> {
                 match need.attr.as_ref() {
                     Some(a) => {
                         let (source, status) = match &a.value {
+                            AttrValue::Literal(_)
+                                if need.used != Usage::Unused
+                                    && file_unseen(a.file, sees_host).is_some() =>
+                            {
+                                (format!("`{}` attribute", a.name), "missing")
+                            }
                             AttrValue::Literal(_) => (format!("`{}` attribute", a.name), "ok"),
                             AttrValue::Computed => (format!("`{}` attribute", a.name), "unchecked"),
                             AttrValue::Var(v) => {

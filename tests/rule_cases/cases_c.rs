@@ -267,3 +267,40 @@ fn usage_and_the_layers_own_tfvars() {
         );
     assert_eq!(code, 0, "{json}");
 }
+
+/// A kubeconfig the provider names: missing, or in the home folder the toolbox container
+/// (before 3.x) does not mount; found with 3.x, which runs Terraform on this machine.
+#[test]
+fn kubeconfig_paths() {
+    use crate::support::{Case, check_json};
+    let config = "provider \"kubernetes\" {\n  config_path = \"~/.kube/config\"\n}\nresource \"kubernetes_namespace\" \"n\" {\n  metadata {\n    name = \"n\"\n  }\n}\n";
+    let messages = |base: &str, kubeconfig: bool| -> Vec<String> {
+        let case = Case::new(base);
+        super::apply(
+            &case,
+            &[Write("project/shared/us-east-1/k8s/config.tf", config)],
+        );
+        if kubeconfig {
+            super::apply(&case, &[Write("home/.kube/config", "apiVersion: v1\n")]);
+        }
+        let (_, json) = check_json(case.cmd("shared/us-east-1/k8s").args([
+            "check",
+            "--offline",
+            "--select",
+            "LD701",
+        ]));
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let container = messages("sso-healthy", true);
+    assert_eq!(container.len(), 1, "{container:?}");
+    assert!(container[0].contains("does not mount"), "{container:?}");
+    assert!(messages("v3-sso-healthy", true).is_empty());
+    let missing = messages("v3-sso-healthy", false);
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(missing[0].contains("which does not exist"), "{missing:?}");
+}
