@@ -100,3 +100,76 @@ fn explain_and_listing_are_clean() {
     let out = crate::support::doctor().arg("explain").output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains(MARKER));
 }
+
+/// Tokens of the other providers (LD7xx) are secrets too: written in a provider block, given
+/// by a tfvars file, in the environment or in ~/.vault-token, malformed so that LD702 speaks of
+/// each, in every format.
+#[test]
+fn provider_tokens_never_print() {
+    let case = Case::new("v3-sso-healthy");
+    let layer = case.project().join("shared/us-east-1/tools-tokens");
+    std::fs::create_dir_all(&layer).unwrap();
+    std::fs::write(
+        layer.join("config.tf"),
+        "provider \"vault\" {\n  address = \"https://vault.example.com:8200\"\n  token   = \"LDFIXTURESECRETliteralVault\"\n}\n\
+         provider \"github\" {\n  owner = \"bb\"\n}\n\
+         provider \"gitlab\" {\n  token = var.gitlab_token\n}\n\
+         provider \"tfe\" {\n  token = var.tfe_token\n}\n\
+         resource \"github_repository\" \"r\" {\n  name = \"r\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        layer.join("variables.tf"),
+        "variable \"gitlab_token\" {\n  type = string\n}\nvariable \"tfe_token\" {\n  type = string\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        case.project().join("shared/config/tokens.tfvars"),
+        "gitlab_token = \"LDFIXTURESECRETgitlabFromTfvars\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        case.home().join(".vault-token"),
+        "LDFIXTURESECRETvaultFile\n",
+    )
+    .unwrap();
+    let mut runs = 0;
+    let mut fired = false;
+    for format in ["human", "json", "sarif", "github", "junit"] {
+        for verbose in [false, true] {
+            let mut cmd = case.cmd("shared/us-east-1/tools-tokens");
+            cmd.env("GITHUB_TOKEN", "LDFIXTURESECRETgithubEnv")
+                .env("TFE_TOKEN", "LDFIXTURESECRETtfeEnv")
+                .env("TF_VAR_tfe_token", "LDFIXTURESECRETtfVar")
+                .args([
+                    "check",
+                    "--offline",
+                    "--fail-on",
+                    "info",
+                    "--format",
+                    format,
+                ]);
+            if verbose {
+                cmd.arg("-v");
+            }
+            let out = cmd.output().unwrap();
+            runs += 1;
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            fired |= text.contains("LD702");
+            if format == "human" {
+                for source in ["TF_VAR_tfe_token", "GITHUB_TOKEN", "var.gitlab_token"] {
+                    assert!(text.contains(source), "{source} not reported:\n{text}");
+                }
+            }
+            assert!(
+                !text.contains(MARKER),
+                "{format}: {}",
+                text.lines().find(|l| l.contains(MARKER)).unwrap_or("")
+            );
+            assert_ne!(out.status.code(), Some(101));
+        }
+    }
+    assert_eq!(runs, 10);
+    assert!(fired, "LD702 never fired: the test checks nothing");
+}

@@ -47,6 +47,20 @@ impl LeverageCli {
         }
     }
 
+    /// Whether Terraform sees the user's environment (GITHUB_TOKEN, VAULT_TOKEN, TF_VAR_…) and
+    /// home folder (~/.vault-token, ~/.ssh keys). Before 3.x the toolbox container gets a fixed
+    /// environment (project and AWS file variables, `SSH_AUTH_SOCK=/ssh-agent`) and only the
+    /// project, the AWS folder, ~/.gitconfig and the SSH agent's socket are mounted (2.1.1
+    /// `container.py` `TerraformContainer.__init__`): the agent is the one credential of the
+    /// host that reaches it.
+    pub fn terraform_sees_host_credentials(self) -> bool {
+        match self.generation {
+            Generation::V1 => false,
+            Generation::V2 => false,
+            Generation::V3 => true,
+        }
+    }
+
     /// 3.x compares the token's `expiresAt` (UTC) with the local time.
     pub fn token_check_in_local_time(self) -> bool {
         match self.generation {

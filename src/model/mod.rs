@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod credentials;
 pub mod endpoints;
 pub mod live;
 pub mod project;
@@ -50,6 +51,8 @@ pub struct Model {
     /// The user's own AWS config (`AWS_CONFIG_FILE`, else `~/.aws/config`), read only when
     /// `AWS_PROFILE` or `AWS_DEFAULT_PROFILE` is set: 3.x builds its SSO client from it.
     pub host_config: Option<HostConfig>,
+    /// What the environment and the home folder hold for non-AWS credentials.
+    pub credentials: credentials::CredentialEnv,
     /// Whether a run started here could answer a prompt (stdin is a terminal and not in CI):
     /// the MFA step's code prompt aborts the run otherwise.
     pub interactive: bool,

@@ -158,6 +158,11 @@ pub struct Layer {
     /// Which AWS provider plugin the layer may run: `.terraform.lock.hcl`, else the
     /// `required_providers` constraint.
     pub aws_provider: Option<ProviderPin>,
+    /// Non-AWS credentials the layer's providers need (github, gitlab, vault, tfe, hcp,
+    /// kubernetes, helm), one per credential and provider configuration.
+    pub credentials: Vec<crate::model::credentials::CredentialNeed>,
+    /// Module sources `terraform init` fetches with git.
+    pub module_sources: Vec<crate::model::credentials::ModuleSource>,
 }
 
 /// The AWS provider version a layer is held to, as written.

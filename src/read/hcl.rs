@@ -1,5 +1,8 @@
 //! Terraform files: variables from .tfvars, and every `profile` a layer names.
 
+use crate::model::credentials::{
+    AttrValue, CredAttr, CredentialNeed, GitTransport, ModuleSource, Provider, VarValue,
+};
 use crate::model::project::{
     AccountDecl, ParseError, ProfileRef, RefSite, Resolution, TfVar, TfvarsFile,
 };
@@ -392,6 +395,211 @@ pub fn providers_without_profile(body: &Body, file: FileId) -> Vec<Span> {
         })
         .map(|b| span_of(file, &b.ident))
         .collect()
+}
+
+/// The non-AWS credentials one layer file's `provider` blocks need, and the providers its
+/// `required_providers` names (for a layer that has no block for one: Terraform configures it
+/// empty, from the environment alone).
+#[derive(Debug, Default)]
+pub struct FileCredentials {
+    pub needs: Vec<CredentialNeed>,
+    pub required: Vec<(Provider, Span)>,
+    pub module_sources: Vec<ModuleSource>,
+}
+
+pub fn credentials(body: &Body, file: FileId, owner: &str) -> FileCredentials {
+    let mut out = FileCredentials::default();
+    for block in body.blocks() {
+        match (block.ident.as_str(), block.labels.first()) {
+            ("provider", Some(label)) => {
+                let Some(provider) = Provider::from_name(label.as_str()) else {
+                    continue;
+                };
+                let alias = block
+                    .body
+                    .get_attribute("alias")
+                    .and_then(|a| a.value.as_str().map(str::to_string));
+                out.needs.extend(provider_needs(
+                    provider,
+                    Some(&block.body),
+                    span_of(file, &block.ident),
+                    alias,
+                    file,
+                    owner,
+                ));
+            }
+            ("terraform", _) => {
+                for required in block
+                    .body
+                    .blocks()
+                    .filter(|b| b.ident.as_str() == "required_providers")
+                {
+                    for attr in required.body.attributes() {
+                        let by_source = object_get(&attr.value, "source")
+                            .and_then(Expression::as_str)
+                            .and_then(|s| s.rsplit('/').next())
+                            .and_then(Provider::from_name);
+                        if let Some(p) = Provider::from_name(attr.key.as_str()).or(by_source) {
+                            out.required.push((p, span_of(file, &attr.key)));
+                        }
+                    }
+                }
+            }
+            ("module", _) => {
+                let Some(attr) = block.body.get_attribute("source") else {
+                    continue;
+                };
+                let Some(source) = attr.value.as_str() else {
+                    continue;
+                };
+                if let Some((transport, host)) = git_source(source) {
+                    out.module_sources.push(ModuleSource {
+                        layer: owner.to_string(),
+                        transport,
+                        host,
+                        span: span_of(file, &attr.value),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The needs of one provider configuration (`body` is `None` for a provider configured empty).
+pub fn provider_needs(
+    provider: Provider,
+    body: Option<&Body>,
+    block: Span,
+    alias: Option<String>,
+    file: FileId,
+    owner: &str,
+) -> Vec<CredentialNeed> {
+    // helm: the cluster settings sit in a nested `kubernetes` block (2.x) or object (3.x).
+    let nested = body.and_then(|b| {
+        b.blocks()
+            .find(|k| k.ident.as_str() == "kubernetes")
+            .map(|k| &k.body)
+    });
+    let nested_object = body
+        .and_then(|b| b.get_attribute("kubernetes"))
+        .map(|a| &a.value);
+    crate::model::credentials::needs(provider)
+        .iter()
+        .map(|spec| {
+            let mut attr = None;
+            let mut other_way = false;
+            for name in spec.attrs {
+                let found = match (provider, body) {
+                    (Provider::Helm, _) => nested
+                        .and_then(|n| n.get_attribute(name))
+                        .map(|a| &a.value)
+                        .or_else(|| nested_object.and_then(|o| object_get(o, name))),
+                    (_, Some(b)) => b.get_attribute(name).map(|a| &a.value),
+                    (_, None) => None,
+                };
+                if let Some(value) = found {
+                    if matches!(value, Expression::Null(_)) {
+                        continue;
+                    }
+                    attr = Some(CredAttr {
+                        name: name.to_string(),
+                        value: attr_value(value),
+                        span: span_of(file, value),
+                        // Looked at with the layer (`Reader::resolve_credential_vars`).
+                        file: None,
+                    });
+                    break;
+                }
+            }
+            if let Some(b) = body {
+                other_way = spec.other_ways.iter().any(|w| {
+                    b.get_attribute(w).is_some() || b.blocks().any(|x| x.ident.as_str() == *w)
+                });
+            }
+            CredentialNeed {
+                layer: owner.to_string(),
+                provider,
+                alias: alias.clone(),
+                spec,
+                block: block.clone(),
+                attr,
+                other_way,
+                // Decided for the whole layer (`Reader::resolve_credential_vars`).
+                used: crate::model::credentials::Usage::Direct,
+            }
+        })
+        .collect()
+}
+
+fn attr_value(expr: &Expression) -> AttrValue {
+    use hcl::edit::expr::TraversalOperator as Op;
+    match expr {
+        Expression::String(s) => AttrValue::Literal(s.as_str().to_string()),
+        Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
+            (Expression::Variable(v), [op]) if v.as_str() == "var" => match op.value() {
+                Op::GetAttr(name) => AttrValue::Var(VarValue {
+                    name: name.as_str().to_string(),
+                    tfvars: None,
+                    in_tfvars: false,
+                    declared: false,
+                    has_default: false,
+                }),
+                _ => AttrValue::Computed,
+            },
+            _ => AttrValue::Computed,
+        },
+        Expression::Parenthesis(p) => attr_value(p.inner()),
+        _ => AttrValue::Computed,
+    }
+}
+
+/// A module source fetched with git, and its host: `git@host:org/repo`, `git::ssh://[user@]host/…`
+/// (SSH), `git::https://host/…` (HTTPS). Other sources (registry, `github.com/…` shorthands
+/// fetched over anonymous HTTPS, local paths) need no credential of the user's.
+pub fn git_source(source: &str) -> Option<(GitTransport, String)> {
+    let host_of = |rest: &str, stops: &[char]| -> String {
+        let rest = rest.split_once('@').map_or(
+            rest,
+            |(user, after)| {
+                if user.contains('/') { rest } else { after }
+            },
+        );
+        rest.split(stops).next().unwrap_or("").to_string()
+    };
+    if let Some(rest) = source.strip_prefix("git@") {
+        return Some((
+            GitTransport::Ssh,
+            rest.split(':').next().unwrap_or("").to_string(),
+        ));
+    }
+    if let Some(rest) = source.strip_prefix("git::ssh://") {
+        return Some((GitTransport::Ssh, host_of(rest, &['/', ':'])));
+    }
+    if let Some(rest) = source.strip_prefix("git::git@") {
+        return Some((
+            GitTransport::Ssh,
+            rest.split(':').next().unwrap_or("").to_string(),
+        ));
+    }
+    if let Some(rest) = source.strip_prefix("git::https://") {
+        return Some((GitTransport::Https, host_of(rest, &['/', ':'])));
+    }
+    None
+}
+
+/// Whether `variable "<name>"` is declared in a layer file, and with a non-null `default`.
+pub fn variable_declaration(body: &Body, name: &str) -> Option<bool> {
+    body.blocks()
+        .find(|b| {
+            b.ident.as_str() == "variable" && b.labels.first().is_some_and(|l| l.as_str() == name)
+        })
+        .map(|b| {
+            b.body
+                .get_attribute("default")
+                .is_some_and(|d| !matches!(d.value, Expression::Null(_)))
+        })
 }
 
 /// What one layer file says about profiles: its `profile` attributes, resolved with the
@@ -1013,6 +1221,117 @@ organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
         let err = parse_body(text, id).unwrap_err();
         assert_eq!(s.start_of(&err.span).unwrap().0, 2, "{}", err.message);
         assert!(err.message.starts_with("unclosed block"), "{}", err.message);
+    }
+
+    /// Provider blocks as the reference architecture writes them (vault from variables,
+    /// kubernetes/helm through EKS data sources), a GitHub App, a provider only required, and
+    /// module sources over SSH and HTTPS.
+    #[test]
+    fn credentials_of_a_layer_file() {
+        let text = r#"
+provider "vault" {
+  address = var.vault_address
+  token   = var.vault_token
+}
+provider "kubernetes" {
+  host  = data.aws_eks_cluster.cluster.endpoint
+  token = data.aws_eks_cluster_auth.cluster.token
+}
+provider "helm" {
+  kubernetes {
+    host = data.aws_eks_cluster.cluster.endpoint
+  }
+}
+provider "github" {
+  alias = "app"
+  app_auth {}
+}
+provider "gitlab" {
+  token = "glpat-literal-token-000"
+}
+terraform {
+  required_providers {
+    tfe    = { source = "hashicorp/tfe", version = "~> 0.50" }
+    random = { source = "hashicorp/random" }
+    aws    = "~> 5.0"
+  }
+}
+module "a" { source = "git@github.com:org/a.git?ref=v1" }
+module "b" { source = "git::ssh://git@gitlab.example.com:2222/org/b.git" }
+module "c" { source = "git::https://github.com/org/c.git" }
+module "d" { source = "github.com/org/d" }
+"#;
+        let body = parse_body(text, FileId::DETACHED).unwrap();
+        let found = credentials(&body, FileId::DETACHED, "l");
+        let got: Vec<String> = found
+            .needs
+            .iter()
+            .map(|n| {
+                let attr = match n.attr.as_ref().map(|a| &a.value) {
+                    None => "-".to_string(),
+                    Some(AttrValue::Literal(_)) => "literal".into(),
+                    Some(AttrValue::Var(v)) => format!("var.{}", v.name),
+                    Some(AttrValue::Computed) => "computed".into(),
+                };
+                format!(
+                    "{} {} {attr}{}",
+                    n.provider.name(),
+                    n.spec.what,
+                    if n.other_way { " other-way" } else { "" }
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "vault address var.vault_address",
+                "vault token var.vault_token",
+                "kubernetes cluster configuration computed",
+                "helm cluster configuration computed",
+                "github token - other-way",
+                "gitlab token literal",
+            ]
+        );
+        assert_eq!(found.needs[4].alias.as_deref(), Some("app"));
+        let required: Vec<&str> = found.required.iter().map(|(p, _)| p.name()).collect();
+        assert_eq!(required, ["tfe"]);
+        let sources: Vec<(GitTransport, &str)> = found
+            .module_sources
+            .iter()
+            .map(|m| (m.transport, m.host.as_str()))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                (GitTransport::Ssh, "github.com"),
+                (GitTransport::Ssh, "gitlab.example.com"),
+                (GitTransport::Https, "github.com"),
+            ]
+        );
+        // A provider configured nowhere but required: its needs, with no attribute.
+        let empty = provider_needs(
+            Provider::Tfe,
+            None,
+            Span::whole(FileId::DETACHED),
+            None,
+            FileId::DETACHED,
+            "l",
+        );
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].attr.is_none() && !empty[0].other_way);
+    }
+
+    #[test]
+    fn variable_declarations_and_defaults() {
+        let body = parse_body(
+            "variable \"a\" {\n  type = string\n}\nvariable \"b\" {\n  default = \"x\"\n}\nvariable \"c\" {\n  default = null\n}\n",
+            FileId::DETACHED,
+        )
+        .unwrap();
+        assert_eq!(variable_declaration(&body, "a"), Some(false));
+        assert_eq!(variable_declaration(&body, "b"), Some(true));
+        assert_eq!(variable_declaration(&body, "c"), Some(false));
+        assert_eq!(variable_declaration(&body, "d"), None);
     }
 
     #[test]

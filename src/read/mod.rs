@@ -137,6 +137,97 @@ fn host_config() -> Option<crate::model::HostConfig> {
     })
 }
 
+/// What the environment and the home folder hold for non-AWS credentials: the variables each
+/// provider documents (token values registered as secrets), `TF_VAR_*` names, the documented
+/// credential files, and whether git over SSH has an agent or a key.
+fn credential_env(home: Option<&Path>) -> crate::model::credentials::CredentialEnv {
+    use crate::model::credentials::{
+        CREDENTIAL_ENV_VARS, CredEnvVar, CredentialEnv, HOME_FILES, HomeFile, SECRET_ENV_VARS,
+        VAULT_TOKEN_FILE,
+    };
+    let mut out = CredentialEnv::default();
+    for name in CREDENTIAL_ENV_VARS {
+        let Some(value) = std::env::var_os(name) else {
+            continue;
+        };
+        let value = value.to_string_lossy().into_owned();
+        if value.is_empty() {
+            continue;
+        }
+        if SECRET_ENV_VARS.contains(name) {
+            crate::secrets::register(&value);
+        }
+        out.vars.push(CredEnvVar {
+            name: name.to_string(),
+            value,
+        });
+    }
+    for (name, value) in std::env::vars_os() {
+        let (Some(name), false) = (name.to_str(), value.is_empty()) else {
+            continue;
+        };
+        if let Some(var) = name.strip_prefix("TF_VAR_") {
+            // Terraform gives these to the variable of that name; they may hold tokens.
+            let value = value.to_string_lossy().into_owned();
+            crate::secrets::register(&value);
+            out.tf_vars.insert(var.to_string(), value);
+        }
+    }
+    if let Some(home) = home {
+        for shown in HOME_FILES {
+            let path = home.join(shown.trim_start_matches("~/"));
+            if !path.is_file() {
+                continue;
+            }
+            // `~/.vault-token` holds the token alone (the Vault CLI's token helper writes it).
+            let token = (*shown == VAULT_TOKEN_FILE)
+                .then(|| fs::read_text(&path).ok())
+                .flatten()
+                .map(|t| {
+                    crate::secrets::register(&t.text);
+                    t.text
+                });
+            out.home_files.push(HomeFile { shown, token });
+        }
+        // OpenSSH's default identities (ssh(1) `-i`).
+        for key in [
+            "id_rsa",
+            "id_ecdsa",
+            "id_ecdsa_sk",
+            "id_ed25519",
+            "id_ed25519_sk",
+            "id_dsa",
+        ] {
+            if home.join(".ssh").join(key).is_file() {
+                out.ssh_keys.push(format!("~/.ssh/{key}"));
+            }
+        }
+        out.ssh_config_identity = fs::read_text(&home.join(".ssh").join("config"))
+            .map(|t| {
+                t.text.lines().any(|l| {
+                    l.trim_start()
+                        .to_ascii_lowercase()
+                        .starts_with("identityfile")
+                })
+            })
+            .unwrap_or(false);
+    }
+    out.ssh_agent = std::env::var_os("SSH_AUTH_SOCK")
+        .filter(|s| !s.is_empty())
+        .is_some_and(|s| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::FileTypeExt;
+                std::fs::metadata(&s).is_ok_and(|m| m.file_type().is_socket())
+            }
+            #[cfg(not(unix))]
+            {
+                std::path::Path::new(&s).exists()
+            }
+        });
+    out
+}
+
 /// Whether a prompt could be answered here: stdin is a terminal and `CI` is not set.
 fn interactive() -> bool {
     use std::io::IsTerminal;
@@ -203,6 +294,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             local_utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
             interactive: interactive(),
             host_config: None,
+            credentials: Default::default(),
             live: Vec::new(),
             after_regen: false,
             config: Default::default(),
@@ -304,6 +396,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         local_utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
         interactive: interactive(),
         host_config: host_config(),
+        credentials: credential_env(home.as_deref()),
         live: Vec::new(),
         after_regen: false,
         config,

@@ -191,6 +191,9 @@ impl Reader {
             let mut s3_backend = false;
             let mut providers_without_profile = Vec::new();
             let mut aws_constraint = None;
+            let mut needs = Vec::new();
+            let mut required = Vec::new();
+            let mut module_sources = Vec::new();
             for done in files {
                 s3_backend |= done.s3_backend;
                 let display = self.display_path(&done.path);
@@ -268,7 +271,49 @@ impl Reader {
                     c.span.file = file;
                     aws_constraint.get_or_insert(c);
                 }
+                let found = done.credentials;
+                for mut need in found.needs {
+                    need.block.file = file;
+                    if let Some(a) = &mut need.attr {
+                        a.span.file = file;
+                        // A token written in the file: never shown.
+                        if let crate::model::credentials::AttrValue::Literal(value) = &a.value
+                            && need.spec.what == "token"
+                        {
+                            crate::secrets::register(value);
+                            if let Some(range) = a.span.range.clone() {
+                                self.sources.mark_secret(file, range);
+                            }
+                        }
+                    }
+                    needs.push(need);
+                }
+                required.extend(found.required.into_iter().map(|(p, mut span)| {
+                    span.file = file;
+                    (p, span)
+                }));
+                module_sources.extend(found.module_sources.into_iter().map(|mut m| {
+                    m.span.file = file;
+                    m
+                }));
             }
+            // A provider the layer requires but configures nowhere: Terraform configures it
+            // empty, from the environment alone (when something uses it: see below).
+            let mut seen = std::collections::BTreeSet::new();
+            for (provider, span) in required {
+                if needs.iter().any(|n| n.provider == provider) || !seen.insert(provider) {
+                    continue;
+                }
+                needs.extend(tf::provider_needs(
+                    provider,
+                    None,
+                    span,
+                    None,
+                    FileId::DETACHED,
+                    &job.path,
+                ));
+            }
+            self.resolve_credential_vars(root, job, &mut needs);
             tf::resolve_iterations(&mut refs, iterations, &local_maps);
             // What `init` installs: the lock file's version, else the newest the constraint allows.
             let lock = root.join(&job.path).join(".terraform.lock.hcl");
@@ -297,6 +342,8 @@ impl Reader {
                 s3_backend,
                 providers_without_profile,
                 aws_provider,
+                credentials: needs,
+                module_sources,
             });
         });
         layers.sort_by(|a, b| a.path.cmp(&b.path));
@@ -340,6 +387,150 @@ impl Reader {
             backend_refs: backend_refs.into_iter().map(std::sync::Arc::new).collect(),
             scope,
             parse_errors,
+        }
+    }
+
+    /// What the layer's run gives each credential: what sets each `var.<name>` an attribute
+    /// names (the `config/*.tfvars` the run passes, whose string values are secrets; the
+    /// layer's own `terraform.tfvars` and `*.auto.tfvars`, which Terraform loads by itself; the
+    /// `variable` declaration and its default), and whether anything uses the provider (a
+    /// `resource`, `data` or `ephemeral` of its type, or any module call, which inherits it):
+    /// Terraform configures no provider nothing uses. The layer's files are read again here,
+    /// only for layers with such providers.
+    fn resolve_credential_vars(
+        &mut self,
+        root: &Path,
+        job: &LayerJob,
+        needs: &mut [crate::model::credentials::CredentialNeed],
+    ) {
+        use crate::model::credentials::AttrValue;
+        if needs.is_empty() {
+            return;
+        }
+        let wanted: Vec<String> = needs
+            .iter()
+            .filter_map(|n| match n.attr.as_ref().map(|a| &a.value) {
+                Some(AttrValue::Var(v)) => Some(v.name.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut declared: std::collections::BTreeMap<String, bool> = Default::default();
+        let mut texts = Vec::new();
+        for (path, is_link) in &job.files {
+            let text = if *is_link {
+                super::fs::read_in_project(root, path)
+            } else {
+                super::fs::read_entry(path)
+            };
+            let Ok(text) = text else { continue };
+            if wanted
+                .iter()
+                .any(|name| text.text.contains(&format!("variable \"{name}\"")))
+                && let Ok(body) = tf::parse_body(&text.text, FileId::DETACHED)
+            {
+                for name in &wanted {
+                    if let Some(default) = tf::variable_declaration(&body, name) {
+                        let entry = declared.entry(name.clone()).or_insert(false);
+                        *entry |= default;
+                    }
+                }
+            }
+            texts.push(text.text);
+        }
+        let calls_modules = texts.iter().any(|t| t.contains("module \""));
+        for need in needs.iter_mut() {
+            let name = need.provider.name();
+            let typed = [
+                format!("resource \"{name}_"),
+                format!("data \"{name}_"),
+                format!("ephemeral \"{name}_"),
+            ];
+            use crate::model::credentials::Usage;
+            need.used = if texts
+                .iter()
+                .any(|t| typed.iter().any(|prefix| t.contains(prefix.as_str())))
+            {
+                Usage::Direct
+            } else if calls_modules {
+                Usage::MaybeModules
+            } else {
+                Usage::Unused
+            };
+        }
+        // Files the provider blocks name (kubeconfig, HCP credential file): relative to the
+        // layer, `~/` in the home folder.
+        for need in needs.iter_mut() {
+            use crate::model::credentials::{PATH_ATTRS, PathCheck};
+            let Some(attr) = need.attr.as_mut() else {
+                continue;
+            };
+            let AttrValue::Literal(path) = &attr.value else {
+                continue;
+            };
+            if !PATH_ATTRS.contains(&attr.name.as_str()) || path.is_empty() {
+                continue;
+            }
+            attr.file = Some(match path.strip_prefix("~/") {
+                Some(rest) => PathCheck::InHome {
+                    found: self.home.as_ref().is_some_and(|h| h.join(rest).exists()),
+                },
+                None => {
+                    let p = Path::new(path);
+                    let full = if p.is_absolute() {
+                        p.to_path_buf()
+                    } else {
+                        root.join(&job.path).join(p)
+                    };
+                    if full.exists() {
+                        PathCheck::Found
+                    } else {
+                        PathCheck::Missing
+                    }
+                }
+            });
+        }
+        // The layer's own variable files, which Terraform loads without -var-file.
+        let mut local_vars = hcl::Map::new();
+        if !wanted.is_empty()
+            && let Ok(entries) = std::fs::read_dir(root.join(&job.path))
+        {
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n == "terraform.tfvars" || n.ends_with(".auto.tfvars"))
+                })
+                .collect();
+            paths.sort();
+            for path in paths {
+                let Ok(text) = super::fs::read_in_project(root, &path) else {
+                    continue;
+                };
+                if let Ok((vars, _)) = tf::tfvars(&text.text, FileId::DETACHED) {
+                    for var in vars.vars {
+                        local_vars.insert(var.name, var.value);
+                    }
+                }
+            }
+        }
+        for need in needs.iter_mut() {
+            let Some(AttrValue::Var(v)) = need.attr.as_mut().map(|a| &mut a.value) else {
+                continue;
+            };
+            // The -var-file the Leverage CLI passes beat the files Terraform loads by itself.
+            if let Some(value) = job.vars.get(&v.name).or_else(|| local_vars.get(&v.name)) {
+                v.in_tfvars = !matches!(value, hcl::Value::Null);
+                if let hcl::Value::String(s) = value {
+                    crate::secrets::register(s);
+                    v.tfvars = Some(s.clone());
+                }
+            }
+            if let Some(default) = declared.get(&v.name) {
+                v.declared = true;
+                v.has_default = *default;
+            }
         }
     }
 
@@ -610,6 +801,8 @@ struct ParsedFile {
     aws_constraint: Option<Located<String>>,
     /// Files its `data "sops_file"` blocks decrypt, and their KMS keys' `aws_profile`s.
     sops: Vec<SopsFile>,
+    /// Non-AWS credentials its providers need, and its git module sources.
+    credentials: tf::FileCredentials,
     error: Option<ParseError>,
 }
 
@@ -635,6 +828,7 @@ fn parse_layer_file(
         without_profile: Vec::new(),
         aws_constraint: None,
         sops: Vec::new(),
+        credentials: tf::FileCredentials::default(),
         error: None,
     };
     // An entry of a real folder of the project is read as it is (never through a link that
@@ -673,6 +867,7 @@ fn parse_layer_file(
                         done.s3_backend = tf::declares_s3_backend(&body);
                         done.without_profile = tf::providers_without_profile(&body, detached);
                         done.aws_constraint = tf::aws_provider_constraint(&body, detached);
+                        done.credentials = tf::credentials(&body, detached, owner);
                         let dir = path.parent().unwrap_or(root);
                         done.sops = tf::sops_files(&body)
                             .into_iter()
@@ -702,7 +897,7 @@ fn parse_layer_file(
 
 /// Whether a file can hold what the reader looks for — a `profile` attribute or object key
 /// (`profile =`, `profile:`), an exec `--profile`, a `provider`, `backend` or `sops_file`
-/// block — so that
+/// block, a module source fetched with git (`git@`, `git::`) — so that
 /// the many files that cannot (`main.tf`, `variables.tf` declaring `variable "profile"`) are
 /// not parsed at all.
 fn may_name_a_profile(text: &str) -> bool {
@@ -710,6 +905,8 @@ fn may_name_a_profile(text: &str) -> bool {
         || text.contains("backend")
         || text.contains("--profile")
         || text.contains("sops_file")
+        || text.contains("git@")
+        || text.contains("git::")
     {
         return true;
     }
@@ -878,6 +1075,7 @@ fn parse_layers_parallel(
                 without_profile: Vec::new(),
                 aws_constraint: None,
                 sops: Vec::new(),
+                credentials: tf::FileCredentials::default(),
                 error: Some(ParseError {
                     span: Span::whole(FileId::DETACHED),
                     message: format!(
@@ -910,6 +1108,8 @@ mod parse_trigger_tests {
             "args = [\"eks\", \"--profile\", var.p]",
             "profile=var.profile",
             "data \"sops_file\" \"s\" { source_file = \"s.enc.yaml\" }",
+            "module \"m\" { source = \"git@github.com:org/m.git\" }",
+            "module \"m\" { source = \"git::https://github.com/org/m.git\" }",
         ] {
             assert!(may_name_a_profile(yes), "{yes}");
         }

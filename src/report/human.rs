@@ -179,6 +179,7 @@ pub fn render(report: &Report, style: Style) -> String {
     }
     if !style.quiet {
         profiles_table(&mut out, report, style);
+        credentials_lines(&mut out, report);
     }
     summary(&mut out, report, &paint);
     out
@@ -445,6 +446,35 @@ fn profiles_table(out: &mut String, report: &Report, style: Style) {
         for place in row[3].lines() {
             let _ = writeln!(out, "    {place}");
         }
+    }
+    out.push('\n');
+}
+
+/// The layers' other credentials (LD7xx), one line each under the profiles: provider, what,
+/// where it comes from, its status, and where it is configured.
+fn credentials_lines(out: &mut String, report: &Report) {
+    if report.credentials.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "other credentials:");
+    for c in &report.credentials {
+        let provider = match &c.alias {
+            Some(alias) => format!("{}.{alias}", c.provider),
+            None => c.provider.to_string(),
+        };
+        let at = match c.place.line {
+            Some(line) => format!("{}:{line}", c.place.file),
+            None => c.place.file.clone(),
+        };
+        let from = match c.source.as_str() {
+            "none" => "found nowhere".to_string(),
+            source => format!("from {source}"),
+        };
+        let _ = writeln!(
+            out,
+            "  {provider} {}: {}, {from}  {at}",
+            c.credential, c.status
+        );
     }
     out.push('\n');
 }

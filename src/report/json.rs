@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 // Fields in alphabetical order: the order of the keys in the output (schema version 1).
 #[derive(Serialize)]
 struct Doc<'a> {
+    /// Left out when no layer in scope needs one: reports without them stay as they were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    credentials: Vec<CredentialOut<'a>>,
     diagnostics: Vec<DiagnosticOut<'a>>,
     profiles: Vec<ProfileOut<'a>>,
     project: Option<Value>,
@@ -40,6 +43,19 @@ struct ProfileOut<'a> {
     live: LiveOut<'a>,
     name: &'a str,
     referenced_by: Vec<FileLine<'a>>,
+}
+
+/// A non-AWS credential a layer needs (LD7xx): additive to schema version 1.
+#[derive(Serialize)]
+struct CredentialOut<'a> {
+    alias: Option<&'a str>,
+    credential: &'a str,
+    file: &'a str,
+    layer: &'a str,
+    line: Option<usize>,
+    provider: &'a str,
+    source: &'a str,
+    status: &'a str,
 }
 
 #[derive(Serialize)]
@@ -225,7 +241,22 @@ pub fn render(report: &Report) -> String {
         })
         .collect();
     use crate::diagnostic::Severity::*;
+    let credentials = report
+        .credentials
+        .iter()
+        .map(|c| CredentialOut {
+            alias: c.alias.as_deref(),
+            credential: c.credential,
+            file: &c.place.file,
+            layer: &c.layer,
+            line: c.place.line,
+            provider: c.provider,
+            source: &c.source,
+            status: c.status,
+        })
+        .collect();
     let doc = Doc {
+        credentials,
         diagnostics,
         profiles,
         project,

@@ -54,10 +54,23 @@ pub struct ProfileRow {
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// A credential other than an AWS profile that a layer needs (LD7xx), as listed.
+pub struct CredentialRow {
+    pub layer: String,
+    pub provider: &'static str,
+    pub alias: Option<String>,
+    pub credential: &'static str,
+    pub place: Place,
+    pub source: String,
+    pub status: &'static str,
+}
+
 pub struct Report<'a> {
     pub model: &'a Model,
     pub diagnostics: Vec<Diagnostic>,
     pub profiles: Vec<ProfileRow>,
+    /// Non-AWS credentials the layers in scope need.
+    pub credentials: Vec<CredentialRow>,
     pub mode: Option<Mode>,
     pub name: Option<String>,
     /// Severity at or above which the run fails.
@@ -124,10 +137,23 @@ impl<'a> Report<'a> {
                 }
             })
             .collect();
+        let credentials = crate::rules::credential_statuses(&cx)
+            .into_iter()
+            .map(|c| CredentialRow {
+                place: place(sources, &c.span),
+                layer: c.layer,
+                provider: c.provider,
+                alias: c.alias,
+                credential: c.credential,
+                source: c.source,
+                status: c.status,
+            })
+            .collect();
         Report {
             model,
             diagnostics,
             profiles,
+            credentials,
             mode: model.project.as_ref().map(|p| p.mode(model.cli())),
             name: model.project.as_ref().and_then(|p| p.name()),
             fail_on,

@@ -2,6 +2,8 @@
 //! push diagnostics; they never read files or print.
 
 mod aws_files;
+mod credentials;
+pub use credentials::{CredentialStatus, statuses as credential_statuses};
 mod live;
 mod mode;
 mod profiles;
@@ -119,6 +121,9 @@ pub static RULES: &[&Rule] = &[
     &live::LD601,
     &live::LD602,
     &live::LD603,
+    &credentials::LD701,
+    &credentials::LD702,
+    &credentials::LD703,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {

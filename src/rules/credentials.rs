@@ -1,0 +1,666 @@
+//! LD7xx: credentials other than AWS profiles — the tokens and settings a layer's github,
+//! gitlab, vault, tfe, hcp, kubernetes and helm providers read, and the SSH key a git module
+//! source needs at `terraform init`.
+
+use super::{Context, rule};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::credentials::{
+    AttrValue, CredentialNeed, GitTransport, Provider, Usage, VarValue, token_shape_problem,
+};
+use crate::model::project::Layer;
+use crate::source::Span;
+use std::collections::BTreeSet;
+
+rule!(
+    LD701,
+    "LD701",
+    "credential-missing",
+    Error,
+    credential_missing
+);
+rule!(LD702, "LD702", "token-malformed", Warning, token_malformed);
+rule!(LD703, "LD703", "ssh-key-missing", Error, ssh_key_missing);
+
+fn layers<'a>(cx: &Context<'a>) -> Vec<&'a Layer> {
+    cx.project
+        .map(|p| p.layers_in_scope().collect())
+        .unwrap_or_default()
+}
+
+/// `provider "vault"` / `provider "vault" (alias "x")`, as the findings name it.
+fn provider_label(need: &CredentialNeed) -> String {
+    match &need.alias {
+        Some(alias) => format!("provider \"{}\" (alias \"{alias}\")", need.provider.name()),
+        None => format!("provider \"{}\"", need.provider.name()),
+    }
+}
+
+/// What happens without the credential, in the provider's own terms.
+fn consequence(need: &CredentialNeed) -> &'static str {
+    match (need.provider, need.spec.what) {
+        (Provider::Vault, "address") => {
+            "the vault provider requires an address and stops when Terraform configures it"
+        }
+        (Provider::Vault, _) => {
+            "the vault provider stops when Terraform configures it (\"no vault token set on Client\")"
+        }
+        (Provider::Tfe, _) => {
+            "the tfe provider stops when Terraform configures it (\"required token could not be found\")"
+        }
+        (Provider::Github, _) => {
+            "the github provider goes on anonymously: only public data can be read, nothing written, and requests are rate-limited"
+        }
+        (Provider::Gitlab, _) => {
+            "every request of the gitlab provider is refused (401 Unauthorized)"
+        }
+        (Provider::Hcp, _) => "the hcp provider fails to authenticate at its first request",
+        (Provider::Kubernetes | Provider::Helm, _) => {
+            "the provider reads no kubeconfig by default (since kubernetes 2.0 / helm 2.0): it talks to no cluster and fails at the first resource"
+        }
+    }
+}
+
+/// Where the provider reads it, in the words of its documentation.
+fn sources_text(need: &CredentialNeed) -> String {
+    let mut parts: Vec<String> = need.spec.attrs.iter().map(|a| format!("`{a}`")).collect();
+    parts.extend(need.spec.env.iter().map(|e| e.to_string()));
+    parts.extend(need.spec.home_files.iter().map(|f| f.to_string()));
+    parts.join(", ")
+}
+
+/// The fix: what to set, where Terraform will see it.
+fn missing_fix(need: &CredentialNeed, sees_host: bool) -> String {
+    let attr = need.spec.attrs.first().copied().unwrap_or("token");
+    if !sees_host {
+        let var = format!("{}_{}", need.provider.name(), attr);
+        return format!(
+            "in {}: {attr} = var.{var}, with variable \"{var}\" {{ sensitive = true }} in the layer and {var} = \"…\" in a config/*.tfvars kept out of git (the Leverage toolbox container does not get the shell's environment nor the home folder)",
+            provider_label(need)
+        );
+    }
+    match (need.provider, need.spec.what) {
+        (Provider::Vault, "address") => "export VAULT_ADDR=https://<vault host>:8200".into(),
+        (Provider::Vault, _) => {
+            "vault login   (writes ~/.vault-token), or: export VAULT_TOKEN=<token>".into()
+        }
+        (Provider::Github, _) => "gh auth login   (or: export GITHUB_TOKEN=<token>)".into(),
+        (Provider::Gitlab, _) => "export GITLAB_TOKEN=<token>".into(),
+        (Provider::Tfe, _) => {
+            "terraform login   (writes ~/.terraform.d/credentials.tfrc.json), or: export TFE_TOKEN=<token>".into()
+        }
+        (Provider::Hcp, _) => {
+            "hcp auth login, or: export HCP_CLIENT_ID=<id> HCP_CLIENT_SECRET=<secret>   (a service principal key)".into()
+        }
+        (Provider::Kubernetes | Provider::Helm, _) => format!(
+            "in {}: host = data.aws_eks_cluster.<name>.endpoint with a token or an `exec` block, or config_path = \"~/.kube/config\"; or: export KUBE_CONFIG_PATH=~/.kube/config",
+            provider_label(need)
+        ),
+    }
+}
+
+/// How to give the provider the file it names.
+fn path_fix(
+    need: &CredentialNeed,
+    path: &str,
+    file: Option<crate::model::credentials::PathCheck>,
+    sees_host: bool,
+) -> String {
+    use crate::model::credentials::PathCheck;
+    if !sees_host && matches!(file, Some(PathCheck::InHome { .. })) {
+        return "name a file inside the project (the toolbox container mounts the project, not the home folder), or configure the cluster with host = data.aws_eks_cluster.<name>.endpoint and a token".into();
+    }
+    match need.provider {
+        Provider::Kubernetes | Provider::Helm => format!(
+            "write it: aws eks update-kubeconfig --name <cluster> --kubeconfig {path}   (kops: kops export kubecfg --kubeconfig {path}), or name the kubeconfig you have"
+        ),
+        _ => format!(
+            "write the credential file at {path} (hcp: a service principal's credential file from the HCP portal), or name the one you have"
+        ),
+    }
+}
+
+/// Why Terraform will not find the file an attribute names, if it will not.
+fn file_unseen(
+    file: Option<crate::model::credentials::PathCheck>,
+    sees_host: bool,
+) -> Option<&'static str> {
+    use crate::model::credentials::PathCheck;
+    match file? {
+        PathCheck::Found => None,
+        PathCheck::Missing => Some("which does not exist"),
+        PathCheck::InHome { found: false } => Some("which does not exist"),
+        PathCheck::InHome { found: true } if sees_host => None,
+        PathCheck::InHome { found: true } => Some(
+            "in the home folder, which the Leverage toolbox container (before 3.x) does not mount",
+        ),
+    }
+}
+
+fn var_is_set(v: &VarValue, cx: &Context) -> bool {
+    v.in_tfvars
+        || v.has_default
+        || (cx.cli.terraform_sees_host_credentials()
+            && cx.model.credentials.tf_vars.contains_key(&v.name))
+}
+
+fn credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let env = &cx.model.credentials;
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            if need.other_way {
+                continue;
+            }
+            let label = provider_label(need);
+            match need.attr.as_ref().map(|a| (&a.value, a)) {
+                Some((AttrValue::Literal(path), attr))
+                    if need.used != Usage::Unused
+                        && file_unseen(attr.file, sees_host).is_some() =>
+                {
+                    let why = file_unseen(attr.file, sees_host).unwrap_or_default();
+                    let severity = if need.used == Usage::Direct {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
+                    out.push(
+                        LD701
+                            .diag(format!(
+                                "{label} reads its {} from `{}` = \"{path}\", {why}",
+                                need.spec.what, attr.name
+                            ))
+                            .severity(severity)
+                            .at(attr.span.clone(), "this file")
+                            .help(format!(
+                                "the provider opens the file when Terraform configures it and stops without it (kubernetes: \"'config_path' refers to an invalid path\"); a relative path is taken from the layer's folder, where Terraform runs; where the provider reads it: {}",
+                                need.spec.doc
+                            ))
+                            .fix(path_fix(need, path, attr.file, sees_host)),
+                    );
+                }
+                Some((AttrValue::Literal(_) | AttrValue::Computed, _)) => {}
+                Some((AttrValue::Var(v), attr)) if !v.declared => {
+                    out.push(
+                        LD701
+                            .diag(format!(
+                                "{label} takes its {} from var.{}, which the layer does not declare",
+                                need.spec.what, v.name
+                            ))
+                            .at(attr.span.clone(), "declared in no file of the layer")
+                            .help(
+                                "Terraform stops before anything else: \"Reference to undeclared input variable\" (a value in a config/*.tfvars does not declare it: Terraform only warns \"Value for undeclared variable\")",
+                            )
+                            .fix(format!(
+                                "variable \"{}\" {{\n  type      = string\n  sensitive = true\n}}   (in the layer's variables.tf)",
+                                v.name
+                            )),
+                    );
+                }
+                Some((AttrValue::Var(v), attr)) if !var_is_set(v, cx) => {
+                    let tf_var = format!("TF_VAR_{}", v.name);
+                    let env_note = if env.tf_vars.contains_key(&v.name) && !sees_host {
+                        format!(
+                            "; {tf_var} is set in this shell, but the Leverage toolbox container does not get it"
+                        )
+                    } else if sees_host {
+                        format!(", and {tf_var} is not set")
+                    } else {
+                        String::new()
+                    };
+                    let fix = if sees_host {
+                        format!(
+                            "{} = \"…\"   (in a config/*.tfvars kept out of git), or: export {tf_var}=…",
+                            v.name
+                        )
+                    } else {
+                        format!(
+                            "{} = \"…\"   (in a config/*.tfvars kept out of git: the toolbox container gets every config/*.tfvars)",
+                            v.name
+                        )
+                    };
+                    out.push(
+                        LD701
+                            .diag(format!(
+                                "{label} takes its {} from var.{}, which has no value for this run",
+                                need.spec.what, v.name
+                            ))
+                            .at(attr.span.clone(), "set nowhere")
+                            .help(format!(
+                                "no config/*.tfvars the Leverage CLI passes sets it and its declaration has no default{env_note}: Terraform asks for the value, and stops when nobody can answer (\"No value for required variable\")"
+                            ))
+                            .fix(fix),
+                    );
+                }
+                Some((AttrValue::Var(_), _)) => {}
+                // Terraform configures no provider that nothing uses.
+                None if need.used == Usage::Unused => {}
+                None => {
+                    let from_env = sees_host && need.spec.env.iter().any(|e| env.var(e).is_some());
+                    let from_file = sees_host
+                        && need
+                            .spec
+                            .home_files
+                            .iter()
+                            .any(|f| env.home_file(f).is_some());
+                    if from_env || from_file {
+                        continue;
+                    }
+                    // Only through modules: whether Terraform configures it depends on them.
+                    let severity = if need.spec.required && need.used == Usage::Direct {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
+                    let maybe = if need.used == Usage::MaybeModules {
+                        "no resource of the layer uses the provider, but its modules may (they inherit it): if one does, "
+                    } else {
+                        ""
+                    };
+                    let unseen = if sees_host {
+                        String::new()
+                    } else {
+                        let mut host: Vec<&str> = need
+                            .spec
+                            .env
+                            .iter()
+                            .copied()
+                            .filter(|e| env.var(e).is_some())
+                            .collect();
+                        host.extend(
+                            need.spec
+                                .home_files
+                                .iter()
+                                .copied()
+                                .filter(|f| env.home_file(f).is_some()),
+                        );
+                        if host.is_empty() {
+                            " (before Leverage 3.x the toolbox container sees neither the shell's variables nor the home folder)".to_string()
+                        } else {
+                            format!(
+                                " ({} is there on this machine, but before Leverage 3.x the toolbox container sees neither the shell's variables nor the home folder)",
+                                host.join(", ")
+                            )
+                        }
+                    };
+                    out.push(
+                        LD701
+                            .diag(format!(
+                                "{label} has no {}: none of {} gives it{unseen}",
+                                need.spec.what,
+                                sources_text(need)
+                            ))
+                            .severity(severity)
+                            .at(need.block.clone(), "configured here")
+                            .help(format!(
+                                "{maybe}{}; where the provider reads it: {}",
+                                consequence(need),
+                                need.spec.doc
+                            ))
+                            .fix(missing_fix(need, sees_host)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Where the token a provider will use comes from, and its value (never shown).
+enum TokenFrom<'a> {
+    /// Written in the provider block.
+    Literal(&'a str, Span),
+    /// A config/*.tfvars value of `var.<name>`.
+    Tfvars(&'a str, &'a str, Span),
+    /// An environment variable: the provider's own, or `TF_VAR_<name>` for `var.<name>`.
+    Env(String, &'a str),
+    File(&'static str, &'a str),
+}
+
+fn token_of<'a>(cx: &Context<'a>, need: &'a CredentialNeed) -> Option<TokenFrom<'a>> {
+    if need.spec.what != "token" || need.other_way {
+        return None;
+    }
+    let env = &cx.model.credentials;
+    match need.attr.as_ref() {
+        Some(a) => match &a.value {
+            AttrValue::Literal(v) => Some(TokenFrom::Literal(v, a.span.clone())),
+            AttrValue::Var(VarValue {
+                name,
+                tfvars: Some(v),
+                ..
+            }) => Some(TokenFrom::Tfvars(name, v, a.span.clone())),
+            // No file gives it and no default: TF_VAR_<name>, which Terraform reads last.
+            AttrValue::Var(VarValue {
+                name,
+                in_tfvars: false,
+                has_default: false,
+                ..
+            }) if cx.cli.terraform_sees_host_credentials() => env
+                .tf_vars
+                .get(name)
+                .map(|v| TokenFrom::Env(format!("TF_VAR_{name}"), v)),
+            _ => None,
+        },
+        None if cx.cli.terraform_sees_host_credentials() && need.used != Usage::Unused => {
+            if let Some((name, value)) = need
+                .spec
+                .env
+                .iter()
+                .find_map(|e| env.var(e).map(|v| (*e, v)))
+                .filter(|(e, _)| crate::model::credentials::SECRET_ENV_VARS.contains(e))
+            {
+                return Some(TokenFrom::Env(name.to_string(), value));
+            }
+            need.spec.home_files.iter().find_map(|f| {
+                env.home_file(f)
+                    .and_then(|h| h.token.as_deref())
+                    // The Vault CLI's token helper trims the file's white space.
+                    .map(|t| TokenFrom::File(f, t.trim()))
+            })
+        }
+        None => None,
+    }
+}
+
+fn token_malformed(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let mut seen = BTreeSet::new();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            let Some(from) = token_of(cx, need) else {
+                continue;
+            };
+            let value = match &from {
+                TokenFrom::Literal(v, _)
+                | TokenFrom::Tfvars(_, v, _)
+                | TokenFrom::Env(_, v)
+                | TokenFrom::File(_, v) => *v,
+            };
+            let Some(problem) = token_shape_problem(need.provider, value) else {
+                continue;
+            };
+            let provider = need.provider.name();
+            let d = match &from {
+                TokenFrom::Literal(_, span) => LD702
+                    .diag(format!(
+                        "the {provider} token written in {} does not look like a {provider} token: {problem}",
+                        provider_label(need)
+                    ))
+                    .at(span.clone(), "this token"),
+                TokenFrom::Tfvars(name, _, span) => {
+                    let d = LD702.diag(format!(
+                        "the {provider} token in var.{name} (from config/*.tfvars) does not look like a {provider} token: {problem}"
+                    ));
+                    match tfvars_value(cx, layer, name) {
+                        Some(at) => d
+                            .at(at, "this token")
+                            .related(span.clone(), format!("read by {}", provider_label(need))),
+                        None => d.at(span.clone(), "given by config/*.tfvars"),
+                    }
+                }
+                TokenFrom::Env(name, _) => {
+                    if !seen.insert((need.provider, name.clone())) {
+                        continue;
+                    }
+                    LD702
+                        .diag(format!(
+                            "{name} does not look like a {provider} token: {problem}"
+                        ))
+                        .at(Span::whole(cx.model.start_file), "environment")
+                }
+                TokenFrom::File(shown, _) => {
+                    if !seen.insert((need.provider, shown.to_string())) {
+                        continue;
+                    }
+                    LD702
+                        .diag(format!(
+                            "{shown} does not look like a {provider} token: {problem}"
+                        ))
+                        .at(Span::whole(cx.model.start_file), *shown)
+                }
+            };
+            out.push(
+                d.help(format!(
+                    "{provider} rejects it at the first request (401/403); a token copied with its quotes or a line break, or one of another service, is the usual cause. Documented shapes: {}",
+                    shape_doc(need.provider)
+                ))
+                .fix(format!(
+                    "replace it with a {provider} token as the provider's page says: {}",
+                    need.spec.doc
+                )),
+            );
+        }
+    }
+}
+
+/// Where the value Terraform gets for `var.<name>` is written: the last `config/*.tfvars` that
+/// sets it (the account's files come after the project's).
+fn tfvars_value(cx: &Context, layer: &Layer, name: &str) -> Option<Span> {
+    let project = cx.project?;
+    let account = project
+        .account_dirs
+        .iter()
+        .filter(|a| a.name == layer.account)
+        .flat_map(|a| a.var_files.iter());
+    project
+        .root_var_files
+        .iter()
+        .chain(account)
+        .rev()
+        .find_map(|f| f.get(name))
+        .map(|v| v.value_span.clone())
+}
+
+fn shape_doc(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Github => {
+            "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/about-authentication-to-github#githubs-token-formats"
+        }
+        Provider::Gitlab => "https://docs.gitlab.com/security/tokens/#token-prefixes",
+        Provider::Vault => {
+            "https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes"
+        }
+        Provider::Tfe => {
+            "https://developer.hashicorp.com/terraform/cloud-docs/users-teams-organizations/api-tokens"
+        }
+        Provider::Hcp | Provider::Kubernetes | Provider::Helm => "",
+    }
+}
+
+fn ssh_key_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let env = &cx.model.credentials;
+    if env.ssh_agent {
+        return;
+    }
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    let keys_work = sees_host && (!env.ssh_keys.is_empty() || env.ssh_config_identity);
+    if keys_work {
+        return;
+    }
+    for layer in layers(cx) {
+        let ssh: Vec<_> = layer
+            .module_sources
+            .iter()
+            .filter(|m| m.transport == GitTransport::Ssh)
+            .collect();
+        let Some(first) = ssh.first() else { continue };
+        let hosts: BTreeSet<&str> = ssh.iter().map(|m| m.host.as_str()).collect();
+        let hosts: Vec<&str> = hosts.into_iter().collect();
+        let why = if sees_host {
+            "SSH_AUTH_SOCK names no running agent and there is no ~/.ssh/id_* key nor an IdentityFile in ~/.ssh/config".to_string()
+        } else if env.ssh_keys.is_empty() {
+            "SSH_AUTH_SOCK names no running agent, the one SSH credential the Leverage toolbox container gets".to_string()
+        } else {
+            format!(
+                "SSH_AUTH_SOCK names no running agent, the one SSH credential the Leverage toolbox container gets ({} stays on this machine: ~/.ssh is not mounted)",
+                env.ssh_keys.join(", ")
+            )
+        };
+        let mut d = LD703
+            .diag(format!(
+                "`terraform init` fetches modules over SSH from {} with no SSH key to offer",
+                hosts.join(", ")
+            ))
+            .at(first.span.clone(), "fetched with git over SSH")
+            .help(format!(
+                "{why}: git fails with \"Permission denied (publickey)\" and init stops"
+            ))
+            .fix(match env.ssh_keys.first() {
+                Some(key) => format!("eval \"$(ssh-agent -s)\" && ssh-add {key}"),
+                None => "ssh-keygen -t ed25519, add the public key to your account on the git host, then: eval \"$(ssh-agent -s)\" && ssh-add ~/.ssh/id_ed25519".into(),
+            });
+        for m in ssh.iter().skip(1) {
+            d = d.related(m.span.clone(), "also over SSH");
+        }
+        out.push(d);
+    }
+}
+
+/// One credential a layer needs, as the report lists it: where it comes from, and whether it
+/// is there.
+#[derive(Debug, Clone)]
+pub struct CredentialStatus {
+    pub layer: String,
+    /// `vault`, `github`…, or `git-ssh` for modules fetched over SSH.
+    pub provider: &'static str,
+    pub alias: Option<String>,
+    pub credential: &'static str,
+    /// The provider block, the attribute, or the module source.
+    pub span: Span,
+    /// Where it comes from (`var.vault_token via config/*.tfvars`, `VAULT_TOKEN`,
+    /// `~/.vault-token`, `app_auth`…), `none` when nowhere. Never a value.
+    pub source: String,
+    /// `ok`, `missing`, `malformed`, `unchecked` (computed when Terraform runs) or `not-needed`
+    /// (the block authenticates another way).
+    pub status: &'static str,
+}
+
+/// Every credential the layers in scope need, judged as LD701–LD703 judge them.
+pub fn statuses(cx: &Context) -> Vec<CredentialStatus> {
+    let env = &cx.model.credentials;
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    let mut out = Vec::new();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            let malformed = token_of(cx, need).is_some_and(|from| {
+                let value = match &from {
+                    TokenFrom::Literal(v, _)
+                    | TokenFrom::Tfvars(_, v, _)
+                    | TokenFrom::Env(_, v)
+                    | TokenFrom::File(_, v) => *v,
+                };
+                token_shape_problem(need.provider, value).is_some()
+            });
+            let (source, status, span) = if need.other_way {
+                let way = need
+                    .spec
+                    .other_ways
+                    .first()
+                    .copied()
+                    .unwrap_or("another way");
+                (way.to_string(), "not-needed", need.block.clone())
+            } else {
+                match need.attr.as_ref() {
+                    Some(a) => {
+                        let (source, status) = match &a.value {
+                            AttrValue::Literal(_)
+                                if need.used != Usage::Unused
+                                    && file_unseen(a.file, sees_host).is_some() =>
+                            {
+                                (format!("`{}` attribute", a.name), "missing")
+                            }
+                            AttrValue::Literal(_) => (format!("`{}` attribute", a.name), "ok"),
+                            AttrValue::Computed => (format!("`{}` attribute", a.name), "unchecked"),
+                            AttrValue::Var(v) => {
+                                let by = if v.in_tfvars {
+                                    "config/*.tfvars"
+                                } else if v.has_default {
+                                    "its default"
+                                } else if sees_host && env.tf_vars.contains_key(&v.name) {
+                                    "TF_VAR_"
+                                } else {
+                                    ""
+                                };
+                                let source = match by {
+                                    "" => format!("var.{}", v.name),
+                                    "TF_VAR_" => format!("var.{} via TF_VAR_{}", v.name, v.name),
+                                    by => format!("var.{} via {by}", v.name),
+                                };
+                                let ok = v.declared && !by.is_empty();
+                                (source, if ok { "ok" } else { "missing" })
+                            }
+                        };
+                        (source, status, a.span.clone())
+                    }
+                    None if need.used == Usage::Unused => (
+                        "nothing in the layer uses the provider".to_string(),
+                        "not-needed",
+                        need.block.clone(),
+                    ),
+                    None => {
+                        let found = sees_host
+                            .then(|| {
+                                need.spec
+                                    .env
+                                    .iter()
+                                    .copied()
+                                    .find(|e| env.var(e).is_some())
+                                    .or_else(|| {
+                                        need.spec
+                                            .home_files
+                                            .iter()
+                                            .copied()
+                                            .find(|f| env.home_file(f).is_some())
+                                    })
+                            })
+                            .flatten();
+                        match found {
+                            Some(from) => (from.to_string(), "ok", need.block.clone()),
+                            None => ("none".to_string(), "missing", need.block.clone()),
+                        }
+                    }
+                }
+            };
+            let status = if malformed && status == "ok" {
+                "malformed"
+            } else {
+                status
+            };
+            out.push(CredentialStatus {
+                layer: layer.path.clone(),
+                provider: need.provider.name(),
+                alias: need.alias.clone(),
+                credential: need.spec.what,
+                span,
+                source,
+                status,
+            });
+        }
+        let agent = env.ssh_agent;
+        let key = sees_host
+            .then(|| env.ssh_keys.first().cloned())
+            .flatten()
+            .or_else(|| {
+                (sees_host && env.ssh_config_identity).then(|| "~/.ssh/config IdentityFile".into())
+            });
+        for m in layer
+            .module_sources
+            .iter()
+            .filter(|m| m.transport == GitTransport::Ssh)
+        {
+            let (source, status) = match (agent, &key) {
+                (true, _) => ("SSH_AUTH_SOCK".to_string(), "ok"),
+                (false, Some(k)) => (k.clone(), "ok"),
+                (false, None) => ("none".to_string(), "missing"),
+            };
+            out.push(CredentialStatus {
+                layer: layer.path.clone(),
+                provider: "git-ssh",
+                alias: None,
+                credential: "ssh key",
+                span: m.span.clone(),
+                source,
+                status,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,306 @@
+//! Fires/silent pairs of the LD7xx family (see tests/rule_cases.rs): a layer modelled on the
+//! reference architecture's vault layers (binbashar/le-tf-infra-aws
+//! `shared/us-east-1/tools-github-selfhosted-runners/config.tf`: `provider "vault"` with
+//! `address = var.vault_address` and `token = var.vault_token`, the token from the HCP portal),
+//! plus a github provider and a module fetched over SSH.
+
+use super::Edit::*;
+use super::RuleCase;
+
+const VAULT: &str = "shared/us-east-1/tools-vault";
+const CONFIG_TF: &str = "project/shared/us-east-1/tools-vault/config.tf";
+const VARIABLES_TF: &str = "project/shared/us-east-1/tools-vault/variables.tf";
+const MAIN_TF: &str = "project/shared/us-east-1/tools-vault/main.tf";
+const VAULT_TFVARS: &str = "project/shared/config/vault.tfvars";
+
+const CONFIG: &str = r#"provider "aws" {
+  region  = var.region
+  profile = var.profile
+}
+
+#=============================#
+# Vault Provider Settings     #
+#=============================#
+provider "vault" {
+  address = var.vault_address
+
+  /*
+  Vault token that will be used by Terraform to authenticate.
+  admin token from https://portal.cloud.hashicorp.com/.
+  */
+  token = var.vault_token
+}
+
+terraform {
+  required_version = "~> 1.6"
+
+  required_providers {
+    aws   = "~> 5.24"
+    vault = "~> 3.6"
+  }
+
+  backend "s3" {
+    key = "shared/tools-vault/terraform.tfstate"
+  }
+}
+"#;
+
+const VARIABLES: &str = r#"variable "vault_address" {
+  type = string
+}
+
+variable "vault_token" {
+  type      = string
+  sensitive = true
+}
+"#;
+
+const ADDRESS: &str = "vault_address = \"https://bb-vault.vault.11eb.aws.hashicorp.cloud:8200\"\n";
+/// A made-up token of the documented shape (`hvs.` and 24+ characters).
+const GOOD_TOKEN: &str = "vault_token = \"hvs.LDFIXTURESECRETvaultTokenAbc123\"\n";
+
+pub const CASES: &[RuleCase] = &[
+    // The HCP portal token was never put in a tfvars file: Terraform asks for it.
+    RuleCase {
+        rule: "LD701",
+        base: "sso-healthy",
+        scope: VAULT,
+        fires: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+        ],
+        twin: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(VAULT_TFVARS, GOOD_TOKEN),
+        ],
+        args: &[],
+        env: &[],
+    },
+    // The unseal key pasted where the token goes.
+    RuleCase {
+        rule: "LD702",
+        base: "sso-healthy",
+        scope: VAULT,
+        fires: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(
+                VAULT_TFVARS,
+                "vault_token = \"LDFIXTURESECRETunsealKey0000000000000000\"\n",
+            ),
+        ],
+        twin: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(VAULT_TFVARS, GOOD_TOKEN),
+        ],
+        args: &[],
+        env: &[],
+    },
+    // A private module over SSH, and no agent for the toolbox container to use.
+    RuleCase {
+        rule: "LD703",
+        base: "sso-healthy",
+        scope: VAULT,
+        fires: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(VAULT_TFVARS, GOOD_TOKEN),
+            Write(
+                MAIN_TF,
+                "module \"secrets\" {\n  source = \"git@github.com:binbashar/terraform-vault-secrets.git?ref=v1.0.0\"\n}\n",
+            ),
+        ],
+        twin: &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Append(VAULT_TFVARS, GOOD_TOKEN),
+            Write(
+                MAIN_TF,
+                "module \"secrets\" {\n  source = \"git::https://github.com/binbashar/terraform-vault-secrets.git?ref=v1.0.0\"\n}\n",
+            ),
+        ],
+        args: &[],
+        env: &[],
+    },
+];
+
+/// The report lists each credential with where it comes from and its status (JSON
+/// `credentials`, a line each in the human report), and leaves the field out where no layer
+/// needs one.
+#[test]
+fn credentials_are_listed() {
+    use crate::support::{Case, check_json};
+    let case = Case::new("sso-healthy");
+    let (_, json) = check_json(
+        case.cmd("shared/us-east-1/base-network")
+            .args(["check", "--offline"]),
+    );
+    assert!(json.get("credentials").is_none(), "{json}");
+    super::apply(
+        &case,
+        &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+        ],
+    );
+    let (code, json) = check_json(case.cmd(VAULT).args(["check", "--offline"]));
+    assert_eq!(code, 1);
+    let rows: Vec<(String, String, String, String)> = json["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+            (s("provider"), s("credential"), s("source"), s("status"))
+        })
+        .collect();
+    let want = [
+        (
+            "vault",
+            "address",
+            "var.vault_address via config/*.tfvars",
+            "ok",
+        ),
+        ("vault", "token", "var.vault_token", "missing"),
+    ]
+    .map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into()));
+    assert_eq!(rows, want);
+    let out = case
+        .cmd(VAULT)
+        .args(["check", "--offline", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("  vault token: missing, from var.vault_token  "),
+        "{text}"
+    );
+}
+
+/// A provider only `required_providers` names is configured only when something uses it; the
+/// layer's own terraform.tfvars / *.auto.tfvars give its variables (Terraform loads them).
+#[test]
+fn usage_and_the_layers_own_tfvars() {
+    use crate::support::{Case, check_json};
+    let rules = |case: &Case| -> Vec<(String, String)> {
+        let (_, json) = check_json(case.cmd("shared/us-east-1/tools-tfe").args([
+            "check",
+            "--offline",
+            "--select",
+            "LD701",
+        ]));
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["severity"].as_str().unwrap_or("").to_string(),
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let required =
+        "terraform {\n  required_providers {\n    tfe = { source = \"hashicorp/tfe\" }\n  }\n}\n";
+    let case = Case::new("sso-healthy");
+    super::apply(
+        &case,
+        &[Write(
+            "project/shared/us-east-1/tools-tfe/config.tf",
+            required,
+        )],
+    );
+    assert!(rules(&case).is_empty(), "{:?}", rules(&case));
+    super::apply(
+        &case,
+        &[Write(
+            "project/shared/us-east-1/tools-tfe/main.tf",
+            "resource \"tfe_workspace\" \"w\" {\n  name = \"w\"\n}\n",
+        )],
+    );
+    let found = rules(&case);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "error");
+    assert!(
+        found[0].1.contains("provider \"tfe\" has no token"),
+        "{found:?}"
+    );
+    // Only a module call: it may use the provider, or not.
+    super::apply(
+        &case,
+        &[Write(
+            "project/shared/us-east-1/tools-tfe/main.tf",
+            "module \"m\" {\n  source = \"./m\"\n}\n",
+        )],
+    );
+    let found = rules(&case);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "warning");
+    // A variable the layer's own terraform.tfvars gives.
+    let case = Case::new("sso-healthy");
+    super::apply(
+        &case,
+        &[
+            Write(CONFIG_TF, CONFIG),
+            Write(VARIABLES_TF, VARIABLES),
+            Write(VAULT_TFVARS, ADDRESS),
+            Write(
+                "project/shared/us-east-1/tools-vault/terraform.tfvars",
+                GOOD_TOKEN,
+            ),
+        ],
+    );
+    let (code, json) =
+        check_json(
+            case.cmd(VAULT)
+                .args(["check", "--offline", "--select", "LD701"]),
+        );
+    assert_eq!(code, 0, "{json}");
+}
+
+/// A kubeconfig the provider names: missing, or in the home folder the toolbox container
+/// (before 3.x) does not mount; found with 3.x, which runs Terraform on this machine.
+#[test]
+fn kubeconfig_paths() {
+    use crate::support::{Case, check_json};
+    let config = "provider \"kubernetes\" {\n  config_path = \"~/.kube/config\"\n}\nresource \"kubernetes_namespace\" \"n\" {\n  metadata {\n    name = \"n\"\n  }\n}\n";
+    let messages = |base: &str, kubeconfig: bool| -> Vec<String> {
+        let case = Case::new(base);
+        super::apply(
+            &case,
+            &[Write("project/shared/us-east-1/k8s/config.tf", config)],
+        );
+        if kubeconfig {
+            super::apply(&case, &[Write("home/.kube/config", "apiVersion: v1\n")]);
+        }
+        let (_, json) = check_json(case.cmd("shared/us-east-1/k8s").args([
+            "check",
+            "--offline",
+            "--select",
+            "LD701",
+        ]));
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let container = messages("sso-healthy", true);
+    assert_eq!(container.len(), 1, "{container:?}");
+    assert!(container[0].contains("does not mount"), "{container:?}");
+    assert!(messages("v3-sso-healthy", true).is_empty());
+    let missing = messages("v3-sso-healthy", false);
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(missing[0].contains("which does not exist"), "{missing:?}");
+}
