@@ -238,7 +238,7 @@ fn secret_assignments(text: &str) -> Vec<Range<usize>> {
         }
         let value = &body[eq + 1..];
         let lead = value.len() - value.trim_start().len();
-        if value.trim().is_empty() {
+        if value.trim().is_empty() || is_reference(value.trim()) {
             continue;
         }
         out.push(start + eq + 1 + lead..start + body.len());
@@ -246,9 +246,34 @@ fn secret_assignments(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// A Terraform reference (`token = var.vault_token`): it names where the secret is, it is not
+/// one, and the report shows it.
+fn is_reference(value: &str) -> bool {
+    let Some((root, rest)) = value.split_once('.') else {
+        return false;
+    };
+    ["var", "local", "data", "each", "module"].contains(&root)
+        && !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.[]\"".contains(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_is_shown_a_literal_is_masked() {
+        assert!(secret_assignments("token = var.vault_token\n").is_empty());
+        assert!(secret_assignments("token = local.t[\"a\"]\n").is_empty());
+        assert_eq!(secret_assignments("token = \"hvs.abc\"\n").len(), 1);
+        assert_eq!(secret_assignments("token = var.a + x\n").len(), 1);
+        assert_eq!(
+            secret_assignments("aws_secret_access_key = wJalr/x\n").len(),
+            1
+        );
+    }
 
     #[test]
     fn only_lines_that_may_hold_a_secret_are_masked() {
