@@ -510,6 +510,38 @@ fn summary(out: &mut String, report: &Report, paint: &Paint) {
         paint.wrap("1;32", "ok")
     };
     let _ = writeln!(out, "{verdict}: {what}: {counts}");
+    if let Some(next) = next_step(report) {
+        let _ = writeln!(out, "{} {next}", paint.bold("next:"));
+    }
+}
+
+/// The most useful next command: apply what `check --fix` can, else the first error's own
+/// command, else the first error's page.
+fn next_step(report: &Report) -> Option<String> {
+    use crate::diagnostic::Applicability;
+    let edits = || report.diagnostics.iter().filter_map(|d| d.edit.as_ref());
+    if edits().any(|e| e.applicability == Applicability::Safe) {
+        return Some(
+            "leverage-doctor check --fix   (applies the safe fixes, shows them first)".into(),
+        );
+    }
+    if edits().next().is_some() {
+        return Some(
+            "leverage-doctor check --fix --unsafe-fixes --diff   (shows the fixes that change what readers do)"
+                .into(),
+        );
+    }
+    let first = report
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::Error)?;
+    let command = first.fix.as_deref().and_then(|fix| {
+        let line = fix.lines().next()?.trim();
+        let command = line.split("   ").next()?.trim();
+        (command.starts_with("leverage-doctor ") || command.starts_with("leverage "))
+            .then(|| command.to_string())
+    });
+    Some(command.unwrap_or_else(|| format!("leverage-doctor explain {}", first.rule)))
 }
 
 #[cfg(test)]
