@@ -43,6 +43,24 @@ impl Session {
     pub fn remaining_s(&self, now: DateTime<Utc>) -> Option<i64> {
         self.expires_at.map(|t| (t - now).num_seconds())
     }
+
+    /// What it has left, for a session short of a wanted time: "sso-token: 45m left".
+    pub fn shortfall(&self, now: DateTime<Utc>) -> String {
+        let left = match self.remaining_s(now) {
+            None => "missing or unreadable".to_string(),
+            Some(left) if left <= 0 => "expired".to_string(),
+            Some(left) => format!(
+                "{} left",
+                crate::time::human_duration(crate::time::seconds(left))
+            ),
+        };
+        let profile = self
+            .profile
+            .as_deref()
+            .map(|p| format!(" `{p}`"))
+            .unwrap_or_default();
+        format!("{}{profile}: {left}", self.kind.as_str())
+    }
 }
 
 /// What the scope needs and has. Needed but missing sessions come back with no file.

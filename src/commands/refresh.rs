@@ -453,20 +453,8 @@ fn verdict(model: Model, min_s: i64, only: Option<&str>) -> Ready {
         .into_iter()
         .map(|s| {
             format!(
-                "{}{}: {}; {} asked",
-                s.kind.as_str(),
-                s.profile
-                    .as_deref()
-                    .map(|p| format!(" `{p}`"))
-                    .unwrap_or_default(),
-                match s.remaining_s(now) {
-                    None => "missing or unreadable".to_string(),
-                    Some(left) if left <= 0 => "expired".to_string(),
-                    Some(left) => format!(
-                        "{} left",
-                        crate::time::human_duration(crate::time::seconds(left))
-                    ),
-                },
+                "{}; {} asked",
+                s.shortfall(now),
                 crate::time::human_duration(crate::time::seconds(min_s))
             )
         })

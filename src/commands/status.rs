@@ -33,20 +33,8 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
     if let Some(min) = args.min_remaining {
         for s in &failing {
             crate::say!(
-                "{}{}: {}; --min-remaining asks for {}",
-                s.kind.as_str(),
-                s.profile
-                    .as_deref()
-                    .map(|p| format!(" `{p}`"))
-                    .unwrap_or_default(),
-                match s.remaining_s(now) {
-                    None => "missing or unreadable".to_string(),
-                    Some(left) if left <= 0 => "expired".to_string(),
-                    Some(left) => format!(
-                        "{} left",
-                        crate::time::human_duration(crate::time::seconds(left))
-                    ),
-                },
+                "{}; --min-remaining asks for {}",
+                s.shortfall(now),
                 crate::time::human_duration(crate::time::seconds(min))
             );
         }
