@@ -470,17 +470,27 @@ impl Reader {
             if !PATH_ATTRS.contains(&attr.name.as_str()) || path.is_empty() {
                 continue;
             }
+            // A checkout may name any path: only places inside the layer's project or the
+            // home folder's own files are looked at (no absolute path, no `..`), so that a
+            // pull request cannot learn through the report which files exist elsewhere.
+            let inside = |p: &Path| {
+                !p.is_absolute()
+                    && p.components().all(|c| {
+                        matches!(
+                            c,
+                            std::path::Component::Normal(_) | std::path::Component::CurDir
+                        )
+                    })
+            };
+            if !inside(Path::new(path.strip_prefix("~/").unwrap_or(path))) {
+                continue;
+            }
             attr.file = Some(match path.strip_prefix("~/") {
                 Some(rest) => PathCheck::InHome {
                     found: self.home.as_ref().is_some_and(|h| h.join(rest).exists()),
                 },
                 None => {
-                    let p = Path::new(path);
-                    let full = if p.is_absolute() {
-                        p.to_path_buf()
-                    } else {
-                        root.join(&job.path).join(p)
-                    };
+                    let full = root.join(&job.path).join(path);
                     if full.exists() {
                         PathCheck::Found
                     } else {

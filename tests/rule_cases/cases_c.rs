@@ -303,4 +303,27 @@ fn kubeconfig_paths() {
     let missing = messages("v3-sso-healthy", false);
     assert_eq!(missing.len(), 1, "{missing:?}");
     assert!(missing[0].contains("which does not exist"), "{missing:?}");
+    // A checkout naming a path outside the project and home (absolute, or climbing out with
+    // `..`) is not probed: the report must not tell a pull request which files exist there.
+    for outside in [
+        "/etc/hostname-nowhere",
+        "../../../../../../etc/nowhere",
+        "~/../../nowhere",
+    ] {
+        let case = Case::new("v3-sso-healthy");
+        let layer = case.project().join("shared/us-east-1/k8s");
+        std::fs::create_dir_all(&layer).unwrap();
+        std::fs::write(
+            layer.join("config.tf"),
+            config.replace("~/.kube/config", outside),
+        )
+        .unwrap();
+        let (_, json) = check_json(case.cmd("shared/us-east-1/k8s").args([
+            "check",
+            "--offline",
+            "--select",
+            "LD701",
+        ]));
+        assert_eq!(json["diagnostics"], serde_json::json!([]), "{outside}");
+    }
 }
