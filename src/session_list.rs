@@ -32,8 +32,10 @@ pub struct Session {
     pub profile: Option<String>,
     /// As reports show it (`~/.aws/bb/sso/cache/token`).
     pub file: String,
-    /// None when present but unreadable.
+    /// None when missing, or present with no expiry the readers can parse.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The file (or its section) exists: a `None` expiry then means unreadable, not missing.
+    pub present: bool,
     pub refreshable: bool,
     /// The scope cannot run without it: `--min-remaining` gates on these.
     pub needed: bool,
@@ -47,7 +49,8 @@ impl Session {
     /// What it has left, for a session short of a wanted time: "sso-token: 45m left".
     pub fn shortfall(&self, now: DateTime<Utc>) -> String {
         let left = match self.remaining_s(now) {
-            None => "missing or unreadable".to_string(),
+            None if self.present => "no readable expiry".to_string(),
+            None => "missing".to_string(),
             Some(left) if left <= 0 => "expired".to_string(),
             Some(left) => format!(
                 "{} left",
@@ -98,6 +101,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
             profile: None,
             file: shown(token.file),
             expires_at,
+            present: true,
             // Exactly when `sso-login` would renew it without a browser.
             refreshable: is_main && renewable,
             needed: is_main && mode == Mode::Sso,
@@ -109,6 +113,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
             profile: None,
             file: format!("{}/{}", aws.dir_display, crate::leverage::TOKEN_FILE),
             expires_at: None,
+            present: false,
             refreshable: false,
             needed: true,
         });
@@ -133,6 +138,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
                 file: shown(config.file),
                 expires_at,
                 // Leverage gets new ones from the SSO token by itself.
+                present: true,
                 refreshable: mode == Mode::Sso,
                 needed: false,
             });
@@ -149,6 +155,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
             profile: Some(cache.profile.clone()),
             file: shown(cache.file),
             expires_at: cache.expiration.as_ref().ok().copied(),
+            present: true,
             refreshable: false,
             needed,
         });
@@ -164,6 +171,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
                 profile: Some(name.clone()),
                 file: format!("{}/cache/{name}", aws.dir_display),
                 expires_at: None,
+                present: false,
                 refreshable: false,
                 needed: true,
             });
@@ -180,6 +188,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
                 .ok()
                 .and_then(|t| t.expires_at.clone())
                 .and_then(Result::ok),
+            present: true,
             refreshable: token.content.as_ref().is_ok_and(|t| t.refreshable),
             needed: false,
         });

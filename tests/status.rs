@@ -176,3 +176,33 @@ fn the_status_table_fits_the_terminal() {
         "{narrow}"
     );
 }
+
+/// A token file that is there but has no expiry the readers can parse is not "missing"; one
+/// that is not there is.
+#[test]
+fn a_present_file_without_an_expiry_is_not_called_missing() {
+    let case = Case::new("sso-healthy");
+    let token = case.aws().join("sso/cache/token");
+    let table = |case: &Case| {
+        let out = case
+            .cmd("")
+            .args(["status", "--color", "never"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    std::fs::write(&token, "{\"accessToken\": \"x\"}").unwrap();
+    let text = table(&case);
+    let row = text
+        .lines()
+        .find(|l| l.contains("sso-token"))
+        .unwrap_or_default();
+    assert!(row.contains("no readable expiry"), "{text}");
+    std::fs::remove_file(&token).unwrap();
+    let text = table(&case);
+    let row = text
+        .lines()
+        .find(|l| l.contains("sso-token"))
+        .unwrap_or_default();
+    assert!(row.contains("missing"), "{text}");
+}

@@ -79,6 +79,7 @@ pub fn human(
     ]);
     for s in list {
         let left = match s.remaining_s(now) {
+            None if s.present => "no readable expiry".to_string(),
             None => "missing".to_string(),
             Some(l) if l <= 0 => format!(
                 "expired {} ago",
