@@ -39,7 +39,30 @@ fn refused(path: &Path, reason: impl Into<String>) -> WriteError {
 
 /// Held while a command writes into an AWS folder; a second writer waits for it.
 pub struct FolderLock {
-    _file: File,
+    file: File,
+    path: PathBuf,
+}
+
+/// The lock file goes when its holder is done (none is left behind in `~/.aws/<p>/`): it is
+/// unlinked while still locked, and a waiter that then gets the lock of a file no longer at
+/// the path starts again on the path's file, so holders always lock the file the path names.
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if same_file(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether `path` still names the open `file` (not a link, not a newer file).
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
 }
 
 /// The lock `refresh` holds around the whole renewal (token, then roles): one per project, apart
@@ -60,26 +83,37 @@ impl FolderLock {
         {
             return Err(refused(&path, "the lock file is not a regular file"));
         }
-        let mut opts = OpenOptions::new();
-        opts.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let file = opts.open(&path).map_err(|e| io(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                crate::say!(
-                    "waiting for another leverage-doctor writing in {} …",
-                    crate::read::fs::display_home(dir)
-                );
-                file.lock().map_err(|e| io(&path, e))?;
+        let mut waited = false;
+        loop {
+            let mut opts = OpenOptions::new();
+            opts.create(true).truncate(false).write(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(&path, e)),
+            let file = opts.open(&path).map_err(|e| io(&path, e))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if !waited {
+                        crate::say!(
+                            "waiting for another leverage-doctor writing in {} …",
+                            crate::read::fs::display_home(dir)
+                        );
+                        waited = true;
+                    }
+                    file.lock().map_err(|e| io(&path, e))?;
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(&path, e)),
+            }
+            // The holder before us unlinked it on its way out: lock the file there now.
+            #[cfg(unix)]
+            if !same_file(&file, &path) {
+                continue;
+            }
+            return Ok(FolderLock { file, path });
         }
-        Ok(FolderLock { _file: file })
     }
 }
 

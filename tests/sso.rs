@@ -65,13 +65,11 @@ async fn reset_logs_out_each_token_and_removes_only_sso_derived_state() {
     let run = doctor(&case, &server, &["sso-reset", "--yes"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     server.verify().await;
-    // Token files gone; credentials and config edited with backups; nothing else.
+    // Token files gone; credentials and config edited with backups; nothing else (not even
+    // the writers' lock file).
     let mut remaining = files(&case.aws());
     remaining.retain(|f| !f.contains(".bak-"));
-    assert_eq!(
-        remaining,
-        [".leverage-doctor.lock", "config", "credentials"]
-    );
+    assert_eq!(remaining, ["config", "credentials"]);
     let creds = std::fs::read_to_string(case.aws().join("credentials")).unwrap();
     assert_eq!(
         creds,
