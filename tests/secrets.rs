@@ -173,3 +173,19 @@ fn provider_tokens_never_print() {
     assert_eq!(runs, 10);
     assert!(fired, "LD702 never fired: the test checks nothing");
 }
+
+/// A `TF_VAR_` value is a secret only when a provider takes a credential from that variable:
+/// one that happens to equal a profile name (or a region) must not blank it out of the report.
+#[test]
+fn a_tf_var_no_provider_takes_a_credential_from_stays_shown() {
+    let case = Case::new("sso-healthy");
+    let out = case
+        .cmd("")
+        .env("TF_VAR_note", "bb-apps-devstg-devops")
+        .args(["check", "--offline", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("bb-apps-devstg-devops"), "{text}");
+    assert!(!text.contains("****"), "{text}");
+}

@@ -167,10 +167,11 @@ fn credential_env(home: Option<&Path>) -> crate::model::credentials::CredentialE
             continue;
         };
         if let Some(var) = name.strip_prefix("TF_VAR_") {
-            // Terraform gives these to the variable of that name; they may hold tokens.
-            let value = value.to_string_lossy().into_owned();
-            crate::secrets::register(&value);
-            out.tf_vars.insert(var.to_string(), value);
+            // Terraform gives these to the variable of that name; the ones a provider takes
+            // a credential from are registered as secrets once the layers are read
+            // (`register_credential_tf_vars`): the others (regions, names) stay shown.
+            out.tf_vars
+                .insert(var.to_string(), value.to_string_lossy().into_owned());
         }
     }
     if let Some(home) = home {
@@ -226,6 +227,24 @@ fn credential_env(home: Option<&Path>) -> crate::model::credentials::CredentialE
             }
         });
     out
+}
+
+/// Registers as secrets the `TF_VAR_<name>` values of the variables a provider block of the
+/// project takes a credential (not a file path) from.
+fn register_credential_tf_vars(
+    project: &crate::model::project::Project,
+    env: &crate::model::credentials::CredentialEnv,
+) {
+    use crate::model::credentials::{AttrValue, PATH_ATTRS};
+    for need in project.layers.iter().flat_map(|l| &l.credentials) {
+        if let Some(attr) = &need.attr
+            && !PATH_ATTRS.contains(&attr.name.as_str())
+            && let AttrValue::Var(v) = &attr.value
+            && let Some(value) = env.tf_vars.get(&v.name)
+        {
+            crate::secrets::register(value);
+        }
+    }
 }
 
 /// Whether a prompt could be answered here: stdin is a terminal and `CI` is not set.
@@ -384,6 +403,8 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             None => project.tf_binary_kind = leverage::tf_binary_kind_by_name(&binary),
         }
     }
+    let credentials = credential_env(home.as_deref());
+    register_credential_tf_vars(&project, &credentials);
     Ok(Model {
         sources: reader.sources,
         start,
@@ -396,7 +417,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         local_utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
         interactive: interactive(),
         host_config: host_config(),
-        credentials: credential_env(home.as_deref()),
+        credentials,
         live: Vec::new(),
         after_regen: false,
         config,
