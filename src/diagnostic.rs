@@ -154,4 +154,40 @@ impl Diagnostic {
         self.fix = Some(fix.into());
         self
     }
+
+    /// How the fix may be applied: `None` when there is no fix, `Manual` when it is advice or a
+    /// command for a person, otherwise the least safe of its edits (all or none apply).
+    pub fn fix_applicability(&self) -> Option<FixApplicability> {
+        if self.edit.is_none() {
+            return self.fix.as_ref().map(|_| FixApplicability::Manual);
+        }
+        Some(
+            if self
+                .edits()
+                .any(|e| e.applicability == Applicability::Unsafe)
+            {
+                FixApplicability::Unsafe
+            } else {
+                FixApplicability::Safe
+            },
+        )
+    }
+
+    /// The command the fix runs, when its first line is one (`leverage-doctor …`, `leverage …`),
+    /// without the explanation that may follow it after three spaces.
+    pub fn fix_command(&self) -> Option<&str> {
+        let line = self.fix.as_deref()?.lines().next()?.trim();
+        let command = line.split("   ").next()?.trim();
+        (command.starts_with("leverage-doctor ") || command.starts_with("leverage "))
+            .then_some(command)
+    }
+}
+
+/// A fix's applicability in the reports: the two of an edit, or advice a person follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixApplicability {
+    Safe,
+    Unsafe,
+    Manual,
 }

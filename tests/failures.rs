@@ -593,7 +593,7 @@ async fn rejected_leverage_keys_name_the_record_that_keeps_them() {
             .unwrap()
             .iter()
             .find(|d| d["rule"] == "LD601" && d["profile"] == "bb-shared-devops")
-            .map(|d| d["fix"].as_str().unwrap_or("").to_string())
+            .map(|d| d["fix"]["text"].as_str().unwrap_or("").to_string())
             .unwrap_or_else(|| panic!("no LD601 for bb-shared-devops: {report:#}"))
     };
     let env = || {

@@ -68,9 +68,9 @@ fn a_misspelt_profile_in_a_tf_file_is_an_unsafe_fix_of_that_literal_alone() {
     let (_, before) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
     let found = diags(&before, "LD102");
     assert_eq!(found.len(), 1, "{before:#}");
-    assert_eq!(found[0]["edit"]["applicability"], "unsafe", "{before:#}");
+    assert_eq!(found[0]["fix"]["applicability"], "unsafe", "{before:#}");
     assert_eq!(
-        found[0]["edit"]["replacement"],
+        found[0]["fix"]["edits"][0]["replacement"],
         "\"${var.project}-security-devops\""
     );
     // Safe fixes only: the reference is left, and the run says why.
@@ -145,7 +145,8 @@ fn no_edit_when_two_profiles_are_as_near() {
     let (_, r) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
     let found = diags(&r, "LD102");
     assert_eq!(found.len(), 1, "{r:#}");
-    assert!(found[0]["edit"].is_null(), "{r:#}");
+    assert_eq!(found[0]["fix"]["applicability"], "manual", "{r:#}");
+    assert_eq!(found[0]["fix"]["edits"], serde_json::json!([]), "{r:#}");
     fix(&case, &["--unsafe-fixes", "--yes"]);
     assert_eq!(std::fs::read_to_string(&backend).unwrap(), bad);
 }
@@ -228,7 +229,7 @@ fn an_exact_duplicate_key_is_deleted_and_a_different_one_is_not() {
     assert_eq!(
         found
             .iter()
-            .filter(|d| d["edit"]["applicability"] == "safe")
+            .filter(|d| d["fix"]["applicability"] == "safe")
             .count(),
         1,
         "{before:#}"
@@ -275,7 +276,8 @@ fn an_exact_duplicate_section_is_deleted_unless_it_holds_a_comment() {
     let r = check_all(&case);
     let found = diags(&r, "LD202");
     assert_eq!(found.len(), 1, "{r:#}");
-    assert!(found[0]["edit"].is_null(), "{r:#}");
+    assert_eq!(found[0]["fix"]["applicability"], "manual", "{r:#}");
+    assert_eq!(found[0]["fix"]["edits"], serde_json::json!([]), "{r:#}");
     fix_all(&case);
     assert_eq!(std::fs::read_to_string(&config).unwrap(), bad);
 }
@@ -308,7 +310,7 @@ fn a_missing_region_is_added_under_the_profile_header() {
     let (_, before) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
     let found = diags(&before, "LD301");
     assert_eq!(found.len(), 1, "{before:#}");
-    assert_eq!(found[0]["edit"]["applicability"], "safe");
+    assert_eq!(found[0]["fix"]["applicability"], "safe");
     let (_, said) = fix(&case, &["--yes"]);
     assert_eq!(
         std::fs::read_to_string(&config).unwrap(),
@@ -329,7 +331,7 @@ fn a_missing_region_is_added_under_the_profile_header() {
 }
 
 /// The same misspelt name in two places of a layer: one fix, both literals rewritten (all or
-/// none), so the finding goes in one run; JSON lists the second edit in `more_edits`.
+/// none), so the finding goes in one run; JSON lists both edits in `fix.edits`.
 #[test]
 fn every_place_of_a_misspelt_profile_is_fixed_together() {
     let case = Case::new("iam-mfa-healthy");
@@ -348,8 +350,8 @@ fn every_place_of_a_misspelt_profile_is_fixed_together() {
     let found = diags(&before, "LD102");
     assert_eq!(found.len(), 1, "{before:#}");
     assert_eq!(
-        found[0]["more_edits"].as_array().map(Vec::len),
-        Some(1),
+        found[0]["fix"]["edits"].as_array().map(Vec::len),
+        Some(2),
         "{before:#}"
     );
     let (_, said) = fix(&case, &["--unsafe-fixes", "--yes"]);
@@ -376,4 +378,76 @@ fn every_place_of_a_misspelt_profile_is_fixed_together() {
         Some(2),
         "{ld102:#}"
     );
+}
+
+/// An SSO account section the config lacks (LD103) is the section regen-config --sso writes for
+/// that account alone, appended at the end: its id from common.tfvars, the one role every other
+/// account section names, the SSO region and start URL of `[profile bb-sso]`. Unsafe: offline,
+/// whether the portal gives that role is unknown. Every other byte stays.
+#[test]
+fn a_missing_sso_account_section_is_appended_as_regen_writes_it() {
+    let case = Case::new("sso-healthy");
+    let config = case.aws().join("config");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let section = "[profile bb-sso-management]\nsso_start_url = https://bb-fixture.awsapps.com/start\nsso_region = us-east-1\naccount_id = 111111111111\nrole_name = DevOps\n\n";
+    let bad = good.replace(section, "");
+    assert_ne!(good, bad);
+    std::fs::write(&config, &bad).unwrap();
+    let (_, before) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    let found = diags(&before, "LD103");
+    assert_eq!(found.len(), 1, "{before:#}");
+    assert_eq!(found[0]["fix"]["applicability"], "unsafe", "{before:#}");
+    // Safe fixes only: nothing written.
+    fix(&case, &["--yes"]);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), bad);
+    let (_, said) = fix(&case, &["--unsafe-fixes", "--yes"]);
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        after,
+        format!(
+            "{bad}\n[profile bb-sso-management]\nrole_name = DevOps\naccount_id = 111111111111\nsso_region = us-east-1\nsso_start_url = https://bb-fixture.awsapps.com/start\n"
+        ),
+        "{said}"
+    );
+    assert_eq!(backups(&config).len(), 1);
+    let (_, r) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    assert!(diags(&r, "LD103").is_empty(), "{r:#}");
+    assert!(errors(&r).is_subset(&errors(&before)), "{r:#}");
+    // Written as Leverage writes it: 0600.
+    let mode = std::fs::metadata(&config).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+/// When the other account sections name different roles and account.tfvars names none, the
+/// role is a guess: no edit, the fix is regen-config --sso (which asks the portal).
+#[test]
+fn no_sso_section_edit_when_the_role_is_unknown() {
+    let case = Case::new("sso-healthy");
+    let account = case.project().join("management/config/account.tfvars");
+    let tfvars = std::fs::read_to_string(&account).unwrap();
+    let without = tfvars.replace("sso_role    = \"DevOps\"", "");
+    assert_ne!(tfvars, without);
+    std::fs::write(&account, without).unwrap();
+    let config = case.aws().join("config");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let bad = good
+        .replace(
+            "[profile bb-sso-management]\nsso_start_url = https://bb-fixture.awsapps.com/start\nsso_region = us-east-1\naccount_id = 111111111111\nrole_name = DevOps\n\n",
+            "",
+        )
+        .replace(
+            "account_id = 333333333333\nrole_name = DevOps",
+            "account_id = 333333333333\nrole_name = Administrator",
+        );
+    std::fs::write(&config, &bad).unwrap();
+    let (_, r) = check_json(case.cmd(LAYER).args(["check", "--offline"]));
+    let found = diags(&r, "LD103");
+    assert_eq!(found.len(), 1, "{r:#}");
+    assert_eq!(found[0]["fix"]["applicability"], "manual", "{r:#}");
+    assert_eq!(
+        found[0]["fix"]["command"], "leverage-doctor regen-config --sso",
+        "{r:#}"
+    );
+    fix(&case, &["--unsafe-fixes", "--yes"]);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), bad);
 }

@@ -174,7 +174,7 @@ fn json_report_has_the_interface_shape() {
     let case = Case::new("broken-iam");
     let (code, r) = check_json(case.cmd("shared").args(["check", "--offline"]));
     assert_eq!(code, 1);
-    assert_eq!(r["version"], 1);
+    assert_eq!(r["version"], 2);
     assert_eq!(r["tool"]["name"], "leverage-doctor");
     assert_eq!(r["project"]["name"], "bb");
     assert_eq!(r["project"]["mode"], "iam-mfa");
@@ -212,8 +212,36 @@ fn json_report_has_the_interface_shape() {
     // The reference is what is misspelt: the fix names the profile that exists (it used to
     // propose adding the misspelt one).
     assert_eq!(
-        d["fix"],
+        d["fix"]["text"],
         "profile = \"bb-apps-prd-devops\"   # instead of \"bb-apps-prd-devop\""
+    );
+    // The fix as data (schema version 2): a rename `--unsafe-fixes` applies, at the quoted
+    // name's exact range (line 15, columns 13 to 32, end exclusive).
+    assert_eq!(d["fix"]["applicability"], "unsafe");
+    assert_eq!(d["fix"]["command"], serde_json::Value::Null);
+    assert_eq!(
+        d["fix"]["edits"],
+        serde_json::json!([{
+            "file": "shared/us-east-1/base-network/config.tf",
+            "start": {"line": 15, "column": 13},
+            "end": {"line": 15, "column": 32},
+            "replacement": "\"bb-apps-prd-devops\"",
+        }])
+    );
+    // A fix for a person names its command; it has no edits.
+    let manual = r["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["fix"]["applicability"] == "manual" && !d["fix"]["command"].is_null())
+        .expect("a manual fix with a command");
+    assert_eq!(manual["fix"]["edits"], serde_json::json!([]));
+    assert!(
+        manual["fix"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(manual["fix"]["command"].as_str().unwrap()),
+        "{manual:#}"
     );
     assert_eq!(d["related"][0]["file"], "~/.aws/bb/config");
     for key in ["errors", "warnings", "infos", "profiles", "live_ok"] {

@@ -394,7 +394,12 @@ fn a_source_profile_without_a_role_to_assume() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0]["profile"], "bb-apps-devstg-devops");
     assert_eq!(found[0]["severity"], "error");
-    assert!(found[0]["fix"].as_str().unwrap().starts_with("role_arn = "));
+    assert!(
+        found[0]["fix"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("role_arn = ")
+    );
 }
 
 /// 3.x `leverage tf` runs only a binary whose `--version` says OpenTofu. Offline the doctor
@@ -459,7 +464,7 @@ fn a_reference_to_an_undeclared_account_is_fixed_at_the_reference() {
     let (_, r) = check_json(case.cmd(layer).args(["check", "--offline"]));
     let found = diags(&r, "LD103");
     assert_eq!(found.len(), 1, "{r:#}");
-    let fix = found[0]["fix"].as_str().unwrap().to_string();
+    let fix = found[0]["fix"]["text"].as_str().unwrap().to_string();
     assert!(
         fix.contains("`root` is not an account of config/common.tfvars"),
         "{fix}"
@@ -493,7 +498,7 @@ fn a_misspelt_reference_is_fixed_by_its_fix_line() {
         .find(|d| d["profile"] == "bb-apps-prd-devop")
         .cloned()
         .expect("LD102 for the misspelt profile");
-    let fix = d["fix"].as_str().unwrap();
+    let fix = d["fix"]["text"].as_str().unwrap();
     let line = fix.split("   #").next().unwrap();
     assert_eq!(line, "profile = \"bb-apps-prd-devops\"");
     let file = case.project().join(d["file"].as_str().unwrap());

@@ -894,7 +894,7 @@ fn exposed_or_foreign_owned_secret_files_are_reported() {
             .unwrap()
             .contains("readable by every user (mode 0644)")
     );
-    assert_eq!(d[0]["fix"], "chmod 600 ~/.aws/bb/credentials");
+    assert_eq!(d[0]["fix"]["text"], "chmod 600 ~/.aws/bb/credentials");
     // Another owner (tests run as root in CI, which may give a file away).
     let status = std::process::Command::new("chown")
         .args(["65534", &creds.display().to_string()])
@@ -1842,7 +1842,9 @@ fn check_fix_refuses_a_linked_aws_file() {
         std::fs::rename(&credentials, &target).unwrap();
         std::os::unix::fs::symlink(&target, &credentials).unwrap();
         let (_, r) = check_json(case.cmd("").args(["check", "--offline"]));
-        let has_edit = diags(&r, "LD204").iter().any(|d| !d["edit"].is_null());
+        let has_edit = diags(&r, "LD204")
+            .iter()
+            .any(|d| !d["fix"]["edits"].as_array().is_none_or(Vec::is_empty));
         let out = run(&case, &["check", "--offline", "--fix", "--yes"]);
         assert_eq!(
             std::fs::read_to_string(&target).unwrap(),

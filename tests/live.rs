@@ -375,7 +375,7 @@ mod sso {
                 "{d}"
             );
             assert!(
-                d["fix"]
+                d["fix"]["text"]
                     .as_str()
                     .unwrap()
                     .contains("leverage-doctor sso-reset --login")

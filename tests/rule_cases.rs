@@ -355,7 +355,10 @@ fn every_edit_fix_resolves_its_finding() {
                 .cloned()
                 .collect()
         };
-        if !of_rule(&before).iter().any(|d| !d["edit"].is_null()) {
+        if !of_rule(&before)
+            .iter()
+            .any(|d| !d["fix"]["edits"].as_array().is_none_or(Vec::is_empty))
+        {
             continue;
         }
         applied += 1;
@@ -426,7 +429,7 @@ fn ld402_leftover_fix_resolves_it() {
     let (_, before) = check_json(case.cmd(scope).args(["check", "--offline"]));
     let found = crate::support::diags(&before, "LD402");
     assert_eq!(found.len(), 1, "{before:#}");
-    let fix = found[0]["fix"].as_str().unwrap();
+    let fix = found[0]["fix"]["text"].as_str().unwrap();
     assert!(fix.starts_with("delete the `role_arn`, `source_profile` and `mfa_serial` lines of [profile bb-management-devops]"), "{fix}");
     let fixed: String = leftover
         .lines()
@@ -521,7 +524,7 @@ fn ld302_names_the_role_the_profile_designates() {
     let found = crate::support::diags(&r, "LD302");
     assert_eq!(found.len(), 1, "{r:#}");
     assert!(
-        found[0]["fix"]
+        found[0]["fix"]["text"]
             .as_str()
             .unwrap()
             .starts_with("role_arn = arn:aws:iam::222222222222:role/DevOps "),

@@ -147,9 +147,9 @@ fn check_fix_applies_safe_edits_and_unsafe_ones_only_when_asked() {
     let edits: Vec<(String, String)> = crate::support::diags(&r, "LD204")
         .iter()
         .filter_map(|d| {
-            let e = &d["edit"];
+            let e = &d["fix"]["edits"][0];
             Some((
-                e["applicability"].as_str()?.to_string(),
+                d["fix"]["applicability"].as_str()?.to_string(),
                 e["replacement"].as_str()?.to_string(),
             ))
         })

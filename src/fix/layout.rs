@@ -383,12 +383,10 @@ pub fn sso_plan(i: &SsoInputs, prune: bool) -> (EditPlan, Vec<Note>) {
     for (name, (id, role)) in &chosen {
         plan.upsert.push(SectionSpec {
             header: format!("profile {}-sso-{name}", i.project),
-            keys: vec![
-                ("role_name".into(), role.clone()),
-                ("account_id".into(), id.clone()),
-                ("sso_region".into(), i.sso_region.into()),
-                ("sso_start_url".into(), i.start_url.into()),
-            ],
+            keys: crate::leverage::sso_account_section_keys(role, id, i.sso_region, i.start_url)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
         });
     }
     let prefix = format!("profile {}-sso-", i.project);

@@ -18,7 +18,8 @@ pub use files::{
 };
 pub use names::{
     MFA_SECTION_SUFFIX, RefKind, accepts_yaml_short_name, account_of_profile, cli_account_of,
-    is_role_credentials_name, is_sso_profile_name, sso_account_prefix, sso_base_profile,
+    is_role_credentials_name, is_sso_profile_name, sso_account_prefix, sso_account_section_keys,
+    sso_base_profile,
 };
 
 /// A generation of the Leverage CLI.

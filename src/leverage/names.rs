@@ -51,6 +51,22 @@ pub fn sso_account_prefix(project: &str) -> String {
     format!("{}-", sso_base_profile(project))
 }
 
+/// The keys of an SSO account section (`[profile <p>-sso-<account>]`) as `leverage aws configure
+/// sso` writes them, in its order (2.x, 3.x `add_sso_profile`); regen-config --sso writes the same.
+pub fn sso_account_section_keys(
+    role: &str,
+    account_id: &str,
+    sso_region: &str,
+    start_url: &str,
+) -> [(&'static str, String); 4] {
+    [
+        ("role_name", role.to_string()),
+        ("account_id", account_id.to_string()),
+        ("sso_region", sso_region.to_string()),
+        ("sso_start_url", start_url.to_string()),
+    ]
+}
+
 /// What 3.x appends to a profile's name for the config section its MFA step reads.
 pub const MFA_SECTION_SUFFIX: &str = "-mfa";
 

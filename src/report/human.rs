@@ -535,13 +535,10 @@ fn next_step(report: &Report) -> Option<String> {
         .diagnostics
         .iter()
         .find(|d| d.severity == Severity::Error)?;
-    let command = first.fix.as_deref().and_then(|fix| {
-        let line = fix.lines().next()?.trim();
-        let command = line.split("   ").next()?.trim();
-        (command.starts_with("leverage-doctor ") || command.starts_with("leverage "))
-            .then(|| command.to_string())
-    });
-    Some(command.unwrap_or_else(|| format!("leverage-doctor explain {}", first.rule)))
+    Some(match first.fix_command() {
+        Some(command) => command.to_string(),
+        None => format!("leverage-doctor explain {}", first.rule),
+    })
 }
 
 #[cfg(test)]

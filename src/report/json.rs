@@ -1,11 +1,12 @@
-//! `--format json`: the report of INTERFACE.md, schema version 1.
+//! `--format json`: the report of INTERFACE.md, schema version 2 (version 1 with `fix` an
+//! object: text, applicability, edits, command).
 
 use super::{Report, place};
 use crate::model::live::LiveOutcome;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-// Fields in alphabetical order: the order of the keys in the output (schema version 1).
+// Fields in alphabetical order: the order of the keys in the output.
 #[derive(Serialize)]
 struct Doc<'a> {
     /// Left out when no layer in scope needs one: reports without them stay as they were.
@@ -45,7 +46,7 @@ struct ProfileOut<'a> {
     referenced_by: Vec<FileLine<'a>>,
 }
 
-/// A non-AWS credential a layer needs (LD7xx): additive to schema version 1.
+/// A non-AWS credential a layer needs (LD7xx): left out when there is none.
 #[derive(Serialize)]
 struct CredentialOut<'a> {
     alias: Option<&'a str>,
@@ -77,14 +78,8 @@ struct LiveOut<'a> {
 #[derive(Serialize)]
 struct DiagnosticOut<'a> {
     column: Option<usize>,
-    /// The fix as an edit `check --fix` applies, when it is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    edit: Option<EditOut<'a>>,
-    /// The same fix's edits at its other places (applied with `edit`, all or none).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    more_edits: Vec<EditOut<'a>>,
     file: Option<String>,
-    fix: Option<&'a str>,
+    fix: Option<FixOut<'a>>,
     help: Option<&'a str>,
     line: Option<usize>,
     message: &'a str,
@@ -95,17 +90,37 @@ struct DiagnosticOut<'a> {
     severity: &'static str,
 }
 
+/// A finding's fix as data: what to do (`text`), whether `check --fix` may apply it
+/// (`safe`, `unsafe` with `--unsafe-fixes`, `manual` for a person), its edits (all or none)
+/// and the command it runs.
+#[derive(Serialize)]
+struct FixOut<'a> {
+    applicability: crate::diagnostic::FixApplicability,
+    command: Option<&'a str>,
+    edits: Vec<EditOut<'a>>,
+    text: Option<&'a str>,
+}
+
+/// One edit: the text in place of `start`..`end`, or the file's permission bits (`mode`, no
+/// positions: the whole file).
 #[derive(Serialize)]
 struct EditOut<'a> {
-    applicability: crate::diagnostic::Applicability,
-    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<Position>,
     file: String,
-    line: Option<usize>,
     /// `0600`: the permission bits to set.
     #[serde(skip_serializing_if = "Option::is_none")]
     mode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     replacement: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<Position>,
+}
+
+#[derive(Serialize)]
+struct Position {
+    column: usize,
+    line: usize,
 }
 
 #[derive(Serialize)]
@@ -115,13 +130,28 @@ struct RelatedOut<'a> {
     message: &'a str,
 }
 
+fn fix_out<'a>(
+    sources: &crate::source::Sources,
+    d: &'a crate::diagnostic::Diagnostic,
+) -> Option<FixOut<'a>> {
+    Some(FixOut {
+        applicability: d.fix_applicability()?,
+        command: d.fix_command(),
+        edits: d.edits().map(|e| edit_out(sources, e)).collect(),
+        text: d.fix.as_deref(),
+    })
+}
+
 fn edit_out<'a>(sources: &crate::source::Sources, e: &'a crate::diagnostic::Edit) -> EditOut<'a> {
-    let at = place(sources, &e.span);
+    let file = sources.get(e.span.file);
+    let position = |offset: usize| {
+        let (line, column) = file.line_col(offset);
+        Position { column, line }
+    };
     EditOut {
-        applicability: e.applicability,
-        column: at.column,
-        file: at.file,
-        line: at.line,
+        end: e.span.range.as_ref().map(|r| position(r.end)),
+        file: place(sources, &e.span).file,
+        start: e.span.range.as_ref().map(|r| position(r.start)),
         mode: match e.change {
             crate::diagnostic::EditChange::Mode(m) => Some(format!("{m:04o}")),
             crate::diagnostic::EditChange::Replace(_) => None,
@@ -214,11 +244,9 @@ pub fn render(report: &Report) -> String {
             let p = d.primary.as_ref().map(|l| place(sources, &l.span));
             DiagnosticOut {
                 column: p.as_ref().and_then(|p| p.column),
-                edit: d.edit.as_ref().map(|e| edit_out(sources, e)),
-                more_edits: d.more_edits.iter().map(|e| edit_out(sources, e)).collect(),
                 line: p.as_ref().and_then(|p| p.line),
                 file: p.map(|p| p.file),
-                fix: d.fix.as_deref(),
+                fix: fix_out(sources, d),
                 help: d.help.as_deref(),
                 message: &d.message,
                 name: d.name,
@@ -272,7 +300,7 @@ pub fn render(report: &Report) -> String {
             name: "leverage-doctor",
             version: env!("CARGO_PKG_VERSION"),
         },
-        version: 1,
+        version: 2,
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');

@@ -5,7 +5,7 @@ use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::model::aws::AwsFile;
 use crate::model::project::{Mode, ProfileRef, RefSite, Resolution};
 use crate::source::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 rule!(
     LD101,
@@ -363,19 +363,104 @@ fn sso_account_profile_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                 ),
             )
         };
-        out.push(
-            LD103
-                .diag(message)
-                .profile(name.clone())
-                .at(refs[0].span.clone(), format!("account `{account}` for the CLI"))
-                .help(help)
-                .fix(if cx.account_of(name).is_some() {
-                    cx.sso_account_fix(name, account)
-                } else {
-                    format!("name the profile `{}-<account>-<role>` (e.g. \"${{var.project}}-shared-devops\"), or move it into locals.tf, which the CLI skips", cx.name)
-                }),
-        );
+        let mut d = LD103
+            .diag(message)
+            .profile(name.clone())
+            .at(refs[0].span.clone(), format!("account `{account}` for the CLI"))
+            .help(help)
+            .fix(if cx.account_of(name).is_some() {
+                cx.sso_account_fix(name, account)
+            } else {
+                format!("name the profile `{}-<account>-<role>` (e.g. \"${{var.project}}-shared-devops\"), or move it into locals.tf, which the CLI skips", cx.name)
+            });
+        if cx.account_of(name).is_some()
+            && let Some((span, text)) = sso_account_section(cx, account, &sso_profile)
+        {
+            // Unsafe: offline, whether the portal gives you that role in that account is
+            // unknown (the live check tells; regen-config --sso asks the portal).
+            let fix = format!(
+                "{}\nor add to {}/config (check --fix --unsafe-fixes; the role is the one the project names, the portal must give it to you):\n{}",
+                cx.sso_account_fix(name, account),
+                aws.dir_display,
+                text.trim().replace("\r\n", "\n")
+            );
+            d = d.fix(fix).edit(span, text, Applicability::Unsafe);
+        }
+        out.push(d);
     }
+}
+
+/// The section regen-config --sso (and `leverage aws configure sso`) would add for one account
+/// the config lacks, appended at the end of the config file, when every value is known offline
+/// and valid: the id from common.tfvars `accounts`, the role from the account's account.tfvars
+/// `sso_role` or else the one role every other SSO account section names, the SSO region and
+/// start URL from `[profile <p>-sso]` (where the CLI takes them) or else common.tfvars. `None`
+/// when any is unknown: the fix stays the command.
+fn sso_account_section(cx: &Context, account: &str, sso_profile: &str) -> Option<(Span, String)> {
+    let aws = cx.aws?;
+    let project = cx.project?;
+    let config = aws.config.parsed()?;
+    // Only where the section's name is the account's alone (1.6–1.11 add the role to it).
+    if !cx
+        .cli
+        .is_sso_account_section(&cx.name, account, sso_profile)
+    {
+        return None;
+    }
+    let id = cx.account_id(account)?;
+    crate::values::account_id(id).ok()?;
+    let prefix = crate::leverage::sso_account_prefix(&cx.name);
+    let role = match project
+        .account_dir(account)
+        .and_then(|a| a.account_tfvars.as_ref()?.get_str("sso_role"))
+    {
+        Some(role) => role.value,
+        None => {
+            let roles: BTreeSet<&str> = config
+                .sections
+                .iter()
+                .filter(|s| {
+                    s.name
+                        .profile_name()
+                        .is_some_and(|n| n.starts_with(&prefix))
+                })
+                .filter_map(|s| s.get("role_name"))
+                .map(|e| e.value.as_str())
+                .collect();
+            let mut roles = roles.into_iter();
+            match (roles.next(), roles.next()) {
+                (Some(only), None) => only.to_string(),
+                _ => return None,
+            }
+        }
+    };
+    crate::values::role_name(&role).ok()?;
+    let base = crate::leverage::sso_base_profile(&cx.name);
+    let from = |key: &str, common: &str| {
+        aws.profile_value(&base, key)
+            .map(|e| e.value.clone())
+            .or_else(|| project.common_str(common).map(|l| l.value))
+    };
+    let sso_region = from("sso_region", "sso_region")?;
+    crate::values::region(&sso_region).ok()?;
+    let start_url = from("sso_start_url", "sso_start_url")?;
+    crate::values::start_url(&start_url).ok()?;
+    let text = &cx.model.sources.get(config.file).text;
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut section = String::new();
+    if !text.is_empty() {
+        if !text.ends_with('\n') {
+            section.push_str(eol);
+        }
+        section.push_str(eol);
+    }
+    section.push_str(&format!("[{}]{eol}", cx.cli.section_header(sso_profile)));
+    for (key, value) in
+        crate::leverage::sso_account_section_keys(&role, id, &sso_region, &start_url)
+    {
+        section.push_str(&format!("{key} = {value}{eol}"));
+    }
+    Some((Span::new(config.file, text.len()..text.len()), section))
 }
 
 /// How a reference names its profile, as the CLI tells them apart.
