@@ -398,6 +398,32 @@ pub fn write_report(path: &Path, text: &str, aws_dirs: &[PathBuf]) -> Result<(),
 }
 
 /// A folder for generated files (`man --out-dir`), created with its parents when missing.
+/// Where `path` really is: its longest existing ancestor with links and `..` resolved by the
+/// file system, then the rest as written (a rest that still holds `..` stays so, and is
+/// refused by the caller). `--aws-dir ../../home/.aws/bb` and the files under it then compare
+/// as the same place, and a folder that is a link to elsewhere counts as where it leads.
+fn resolved(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut base = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(base) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                base = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
 pub fn create_dir_all(dir: &Path) -> Result<(), WriteError> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))
 }
@@ -555,15 +581,21 @@ impl<'a> Change<'a> {
     }
 
     fn inside(&self, path: &Path, others: &[PathBuf]) -> Result<(), WriteError> {
-        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        // The folders resolved, the file's own name kept: a file that is itself a link is
+        // `not_linked`'s to refuse, with its own message.
+        let abs = match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+                resolved(parent).join(name)
+            }
+            (_, Some(name)) => resolved(Path::new(".")).join(name),
+            _ => resolved(path),
+        };
         let clean = !abs
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir));
         if clean
-            && (abs.starts_with(&self.dir)
-                || others
-                    .iter()
-                    .any(|o| abs.starts_with(std::path::absolute(o).unwrap_or_else(|_| o.clone()))))
+            && (abs.starts_with(resolved(&self.dir))
+                || others.iter().any(|o| abs.starts_with(resolved(o))))
         {
             Ok(())
         } else {

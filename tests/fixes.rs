@@ -451,3 +451,31 @@ fn no_sso_section_edit_when_the_role_is_unknown() {
     fix(&case, &["--unsafe-fixes", "--yes"]);
     assert_eq!(std::fs::read_to_string(&config).unwrap(), bad);
 }
+
+/// `--aws-dir` given relative, through `..` (from a layer to a folder beside the project): the
+/// fixes go to that folder's files (they were refused as "outside" it, the path compared with
+/// its `..` left in).
+#[test]
+fn a_relative_aws_dir_through_dotdot_is_written() {
+    let case = Case::new("broken-iam");
+    let credentials = case.aws().join("credentials");
+    let before = std::fs::read_to_string(&credentials).unwrap();
+    let out = case
+        .cmd("shared")
+        .env("CI", "true")
+        .args([
+            "check",
+            "--offline",
+            "--aws-dir",
+            "../../home/.aws/bb",
+            "--fix",
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("is outside"), "{said}");
+    let after = std::fs::read_to_string(&credentials).unwrap();
+    assert_ne!(before, after, "{said}");
+    assert!(after.contains("\n[bb-extra]\n"), "{after}");
+}
