@@ -531,3 +531,122 @@ fn ld302_names_the_role_the_profile_designates() {
         "{r:#}"
     );
 }
+
+/// LD311's fix done as it says (the `-tf` profile added, `source_profile` moved to it in the
+/// sections it names): the finding is gone and no error appears. The sections are the ones the
+/// fix line names, read from it.
+#[test]
+fn ld311_fix_resolves_it() {
+    let c = cases()
+        .into_iter()
+        .find(|c| c.rule == "LD311")
+        .expect("LD311 case");
+    let case = prepared(c, c.fires);
+    let run = |case: &Case| check_json(case.cmd(c.scope).args(["check", "--offline"])).1;
+    let errors = |r: &serde_json::Value| {
+        r["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .map(|d| format!("{} {}", d["rule"], d["message"]))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let before = run(&case);
+    let found = crate::support::diags(&before, "LD311");
+    assert_eq!(found.len(), 1, "{before:#}");
+    let fix = found[0]["fix"]["text"].as_str().unwrap().to_string();
+    let lines: Vec<&str> = fix.lines().collect();
+    // "[profile X-tf]" and its credential_process line, then where to take the keys from it.
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("[profile "))
+        .unwrap();
+    let section = format!("\n{}\n{}\n", lines[header], lines[header + 1]);
+    let then = lines[header + 2];
+    let (assignment, sections) = then
+        .split_once("source_profile = ")
+        .and_then(|(_, rest)| rest.split_once("   # in "))
+        .expect("the fix names the sections");
+    let config = case.aws().join("config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    for name in sections.split(", ") {
+        let name = name.trim_start_matches("[profile ").trim_end_matches(']');
+        let at = text
+            .find(&format!("[profile {name}]"))
+            .expect("named section");
+        let key = at
+            + text[at..]
+                .find("source_profile = ")
+                .expect("its source_profile");
+        let end = key + text[key..].find('\n').unwrap();
+        text.replace_range(key..end, &format!("source_profile = {assignment}"));
+    }
+    text.push_str(&section);
+    std::fs::write(&config, &text).unwrap();
+    let after = run(&case);
+    assert!(
+        crate::support::diags(&after, "LD311").is_empty(),
+        "{fix}\n{after:#}"
+    );
+    let new: Vec<_> = errors(&after)
+        .difference(&errors(&before))
+        .cloned()
+        .collect();
+    assert!(new.is_empty(), "{fix}\nnew errors: {new:?}");
+}
+
+/// LD311 on a profile a layer names itself (the backend's): the fix's `-tf` profile, named
+/// instead in backend.tfvars, resolves it in an IAM+MFA project with no new error (the
+/// Leverage CLI's MFA step reads only `[profile X-mfa]` sections, and there is none for it).
+#[test]
+fn ld311_fix_resolves_it_where_a_layer_names_the_profile() {
+    let case = Case::new("iam-mfa-healthy");
+    let config = case.aws().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let role = "[profile bb-shared-devops]\noutput = json\nregion = us-east-1\nrole_arn = arn:aws:iam::222222222222:role/DevOps\nsource_profile = bb-security\nmfa_serial = arn:aws:iam::444444444444:mfa/jane.doe";
+    assert!(text.contains(role), "{text}");
+    let text = text.replace(
+        role,
+        "[profile bb-shared-devops]\nregion = us-east-1\nlogin_session = arn:aws:iam::444444444444:user/jane",
+    );
+    std::fs::write(&config, &text).unwrap();
+    let scope = "shared/us-east-1/base-network";
+    let (_, before) = check_json(case.cmd(scope).args(["check", "--offline"]));
+    let found = crate::support::diags(&before, "LD311");
+    assert_eq!(found.len(), 1, "{before:#}");
+    let fix = found[0]["fix"]["text"].as_str().unwrap().to_string();
+    assert!(
+        fix.contains("then name `bb-shared-devops-tf` instead of `bb-shared-devops`"),
+        "{fix}"
+    );
+    let lines: Vec<&str> = fix.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("[profile "))
+        .unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n{}\n{}\n", lines[header], lines[header + 1]),
+    )
+    .unwrap();
+    let backend = case.project().join("shared/config/backend.tfvars");
+    let tfvars = std::fs::read_to_string(&backend).unwrap();
+    std::fs::write(
+        &backend,
+        tfvars.replace("\"bb-shared-devops\"", "\"bb-shared-devops-tf\""),
+    )
+    .unwrap();
+    let (_, after) = check_json(case.cmd(scope).args(["check", "--offline"]));
+    assert!(
+        crate::support::diags(&after, "LD311").is_empty(),
+        "{after:#}"
+    );
+    let errors: Vec<_> = after["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert!(errors.is_empty(), "{fix}\n{after:#}");
+}
