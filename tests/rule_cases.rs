@@ -650,3 +650,121 @@ fn ld311_fix_resolves_it_where_a_layer_names_the_profile() {
         .collect();
     assert!(errors.is_empty(), "{fix}\n{after:#}");
 }
+
+/// A portal test server (its wire format) listing the fixtures' three accounts, each with the
+/// DevOps role, for the bearer token of the SSO fixtures.
+async fn fixture_portal() -> wiremock::MockServer {
+    use wiremock::matchers::{header, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let token = "LDFIXTURESECRET-sso-access-token-healthy";
+    let accounts = [
+        ("111111111111", "management"),
+        ("222222222222", "shared"),
+        ("333333333333", "apps-devstg"),
+    ];
+    let list: Vec<_> = accounts
+        .iter()
+        .map(|(id, name)| serde_json::json!({"accountId": id, "accountName": name, "emailAddress": "x@example.com"}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/assignment/accounts"))
+        .and(header("x-amz-sso_bearer_token", token))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"accountList": list})),
+        )
+        .mount(&server)
+        .await;
+    for (id, _) in accounts {
+        Mock::given(method("GET"))
+            .and(path("/assignment/roles"))
+            .and(query_param("account_id", id))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"roleList": [{"roleName": "DevOps", "accountId": id}]}),
+            ))
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+/// Every fix that is a `leverage-doctor regen-config` command, run as its fix line writes it
+/// (plus `--yes`; `--sso` against the portal test server) where the finding was made: the
+/// finding is gone and no new error appears. The other commands fix lines name are sign-ins
+/// (`leverage aws sso login`, `sso-reset --login`: tests/sso.rs and tests/keep_alive.rs run
+/// them against the portal and OIDC test servers) or `leverage credentials configure` with the
+/// user's own keys file (a person's step: the fix names the file it needs).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_regen_fix_resolves_its_finding() {
+    let server = fixture_portal().await;
+    let mut failures = Vec::new();
+    let mut ran = Vec::new();
+    for c in selected() {
+        let case = prepared(c, c.fires);
+        let check = |case: &Case| {
+            check_json(
+                case.cmd(c.scope)
+                    .envs(c.env.iter().copied())
+                    .args(["check", "--offline"])
+                    .args(c.args),
+            )
+            .1
+        };
+        let before = check(&case);
+        let commands: Vec<String> = crate::support::diags(&before, c.rule)
+            .iter()
+            .filter_map(|d| d["fix"]["command"].as_str().map(str::to_string))
+            .filter(|cmd| cmd.starts_with("leverage-doctor regen-config"))
+            .collect();
+        let Some(command) = commands.first() else {
+            continue;
+        };
+        ran.push(c.rule);
+        let mut cmd = case.cmd(c.scope);
+        cmd.envs(c.env.iter().copied())
+            .env("AWS_ENDPOINT_URL_SSO", server.uri())
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", server.uri())
+            .env("CI", "true")
+            .args(command.split_whitespace().skip(1))
+            .arg("--yes");
+        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+            .await
+            .expect("join");
+        let after = check(&case);
+        let errors = |r: &serde_json::Value| {
+            r["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["severity"] == "error")
+                .map(|d| format!("{} {}", d["rule"], d["message"]))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        let new: Vec<_> = errors(&after)
+            .difference(&errors(&before))
+            .cloned()
+            .collect();
+        let left = crate::support::diags(&after, c.rule);
+        if !out.status.success() || !left.is_empty() || !new.is_empty() {
+            failures.push(format!(
+                "{}: `{command}` exit {:?}; still {:?}; new errors {new:?}\n{}{}",
+                c.rule,
+                out.status.code(),
+                left.iter()
+                    .map(|d| d["message"].clone())
+                    .collect::<Vec<_>>(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    assert!(
+        !ran.is_empty() || std::env::var_os("RULE_CASE").is_some(),
+        "no case's fix is a regen-config command"
+    );
+    assert!(
+        failures.is_empty(),
+        "ran for {ran:?}\n{}",
+        failures.join("\n\n")
+    );
+}
