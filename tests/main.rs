@@ -26,4 +26,5 @@ mod sso;
 mod sso_browser;
 mod status;
 mod support;
+mod token_live;
 mod writes;

@@ -189,3 +189,38 @@ fn a_tf_var_no_provider_takes_a_credential_from_stays_shown() {
     assert!(text.contains("bb-apps-devstg-devops"), "{text}");
     assert!(!text.contains("****"), "{text}");
 }
+
+/// The live token checks (LD704–LD706) keep every token out of every format: refused, expired
+/// and valid tokens, sent to test servers speaking GitHub's, GitLab's and Vault's wire format.
+#[test]
+fn live_token_checks_never_print_a_token() {
+    use crate::token_live::*;
+    let server = providers();
+    let case = case_with_providers("");
+    let mut fired = false;
+    for (gh, gl, vault) in [(GH_BAD, GL_EXPIRED, VAULT_OK), (GH_SOON, GL_OK, VAULT_BAD)] {
+        for format in ["human", "json", "sarif", "github", "junit"] {
+            let mut cmd = case.cmd("shared/us-east-1/tools-tokens");
+            cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+                .env("GITHUB_TOKEN", gh)
+                .env("GITHUB_BASE_URL", format!("{}/", server.url()))
+                .env("GITLAB_TOKEN", gl)
+                .env("GITLAB_BASE_URL", format!("{}/api/v4/", server.url()))
+                .env("VAULT_TOKEN", vault)
+                .env("VAULT_ADDR", server.url())
+                .args(["check", "-v", "--fail-on", "info", "--format", format]);
+            let out = cmd.output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            fired |= text.contains("LD704") && text.contains("LD705");
+            assert!(
+                !text.contains(MARKER),
+                "{format}: {}",
+                text.lines().find(|l| l.contains(MARKER)).unwrap_or("")
+            );
+            assert_ne!(out.status.code(), Some(101));
+        }
+    }
+    assert!(fired, "LD704/LD705 never fired: the test checks nothing");
+    assert!(server.requests().len() >= 10);
+}

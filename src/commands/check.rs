@@ -37,6 +37,8 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
             !ci && !global.quiet && std::io::stderr().is_terminal(),
         );
         model.live = read::live::probe_all(&model, &analysis, &live, &console);
+        let plans = crate::rules::token_plan(&crate::rules::Context::new(&model, &analysis));
+        model.token_live = read::token_live::check_all(plans, live.timeout, model.now);
     }
     for (flag, ids) in [("--ignore", &args.ignore), ("--select", &args.select)] {
         for id in ids {

@@ -118,6 +118,9 @@ pub struct CredentialNeed {
     pub other_way: bool,
     /// What of the layer uses the provider: Terraform configures no provider nothing uses.
     pub used: Usage,
+    /// The attribute naming the provider's API (github/gitlab `base_url`, tfe `hostname`),
+    /// when the block writes it.
+    pub base: Option<CredAttr>,
 }
 
 /// What of a layer uses a provider.
@@ -215,6 +218,9 @@ pub const CREDENTIAL_ENV_VARS: &[&str] = &[
     "TF_TOKEN_app_terraform_io",
     "TF_CLI_CONFIG_FILE",
     "SSH_AUTH_SOCK",
+    "GITHUB_BASE_URL",
+    "GITLAB_BASE_URL",
+    "TFE_HOSTNAME",
 ];
 
 /// Of those, the ones whose values are secrets.
@@ -359,6 +365,27 @@ pub fn needs(provider: Provider) -> &'static [NeedSpec] {
             required: false,
             doc: "https://registry.terraform.io/providers/hashicorp/kubernetes/latest/docs#authentication",
         }],
+    }
+}
+
+/// The provider block attribute naming the API a token is sent to, the environment variable
+/// the provider reads it from, and the default (each provider's "Argument Reference"). Vault
+/// has no default: its `address` is a need of its own.
+pub fn api_base(provider: Provider) -> Option<(&'static str, &'static str, Option<&'static str>)> {
+    match provider {
+        Provider::Github => Some((
+            "base_url",
+            "GITHUB_BASE_URL",
+            Some("https://api.github.com/"),
+        )),
+        Provider::Gitlab => Some((
+            "base_url",
+            "GITLAB_BASE_URL",
+            Some("https://gitlab.com/api/v4/"),
+        )),
+        Provider::Vault => Some(("address", "VAULT_ADDR", None)),
+        Provider::Tfe => Some(("hostname", "TFE_HOSTNAME", Some("app.terraform.io"))),
+        Provider::Hcp | Provider::Kubernetes | Provider::Helm => None,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod live;
 pub mod project;
 pub mod sign_in;
+pub mod token_live;
 
 use crate::source::Sources;
 use chrono::{DateTime, Utc};
@@ -58,6 +59,8 @@ pub struct Model {
     pub interactive: bool,
     /// Live probe results; empty with `--offline`.
     pub live: Vec<live::LiveResult>,
+    /// Live checks of the other providers' tokens; empty with `--offline`.
+    pub token_live: Vec<token_live::TokenCheck>,
     /// The team's `.leverage-doctor.toml` (empty when there is none).
     pub config: config::DoctorConfig,
     /// The Leverage CLI generation the project runs, and why it is assumed.

@@ -518,7 +518,20 @@ pub fn provider_needs(
                     b.get_attribute(w).is_some() || b.blocks().any(|x| x.ident.as_str() == *w)
                 });
             }
+            // The API address attribute (github/gitlab `base_url`, tfe `hostname`).
+            let base = crate::model::credentials::api_base(provider)
+                .filter(|(name, ..)| *name != "address")
+                .and_then(|(name, ..)| {
+                    let value = body?.get_attribute(name).map(|a| &a.value)?;
+                    (!matches!(value, Expression::Null(_))).then(|| CredAttr {
+                        name: name.to_string(),
+                        value: attr_value(value),
+                        span: span_of(file, value),
+                        file: None,
+                    })
+                });
             CredentialNeed {
+                base,
                 layer: owner.to_string(),
                 provider,
                 alias: alias.clone(),

@@ -33,3 +33,25 @@ pub fn client() -> Option<SharedHttpClient> {
         ),
     )
 }
+
+/// A plain HTTP connector for the other providers' "who am I" calls, set up as the AWS
+/// client is: the system's roots plus `AWS_CA_BUNDLE`, proxies from `HTTPS_PROXY`/
+/// `HTTP_PROXY`/`NO_PROXY`. It follows no redirect (hyper never does): a token goes to the
+/// one URL it is given.
+pub fn connector() -> aws_smithy_http_client::Connector {
+    let mut trust = TrustStore::empty().with_native_roots(true);
+    if let Some(pem) = std::env::var_os("AWS_CA_BUNDLE")
+        .filter(|p| !p.is_empty())
+        .and_then(|p| super::fs::read_bytes(std::path::Path::new(&p)).ok())
+    {
+        trust = trust.with_pem_certificate(pem);
+    }
+    let mut builder = aws_smithy_http_client::ConnectorBuilder::default().tls_provider(
+        tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
+    );
+    if let Ok(context) = TlsContext::builder().with_trust_store(trust).build() {
+        builder = builder.tls_context(context);
+    }
+    builder.set_proxy_config(Some(ProxyConfig::from_env()));
+    builder.build()
+}

@@ -15,6 +15,7 @@ pub mod live;
 pub mod project;
 pub mod sso_oidc;
 pub mod sso_portal;
+pub mod token_live;
 
 use crate::model::{EnvVar, Model};
 use crate::source::Sources;
@@ -315,6 +316,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             host_config: None,
             credentials: Default::default(),
             live: Vec::new(),
+            token_live: Vec::new(),
             after_regen: false,
             config: Default::default(),
             leverage: crate::leverage::detect(&Default::default()),
@@ -419,6 +421,7 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
         host_config: host_config(),
         credentials,
         live: Vec::new(),
+        token_live: Vec::new(),
         after_regen: false,
         config,
         leverage,

@@ -470,9 +470,13 @@ fn credentials_lines(out: &mut String, report: &Report) {
             "none" => "found nowhere".to_string(),
             source => format!("from {source}"),
         };
+        let live = c
+            .live_summary(report.model.now)
+            .map(|l| format!(", {l}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {provider} {}: {}, {from}  {at}",
+            "  {provider} {}: {}, {from}{live}  {at}",
             c.credential, c.status
         );
     }

@@ -57,6 +57,9 @@ struct CredentialOut<'a> {
     provider: &'a str,
     source: &'a str,
     status: &'a str,
+    /// The live token check (left out with `--offline` or when none was planned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -281,6 +284,10 @@ pub fn render(report: &Report) -> String {
             provider: c.provider,
             source: &c.source,
             status: c.status,
+            live: c
+                .live
+                .as_ref()
+                .map(|l| token_live_json(l, report.model.now)),
         })
         .collect();
     let doc = Doc {
@@ -305,4 +312,34 @@ pub fn render(report: &Report) -> String {
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// A token's live check: `status` ok/failed/skipped, `failure` (its class), `detail`, the
+/// service's `expires_at` and `remaining_s`, `identity`, `scopes`, `renewable`, the `base`
+/// called and `ms`.
+fn token_live_json(
+    l: &crate::model::token_live::TokenCheck,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Value {
+    use crate::model::token_live::{TokenInfo, TokenOutcome};
+    let empty = TokenInfo::default();
+    let (status, failure, detail, info) = match &l.outcome {
+        TokenOutcome::Ok(info) => ("ok", None, None, info),
+        TokenOutcome::Failed { kind, detail, info } => {
+            ("failed", Some(kind.as_str()), Some(detail.as_str()), info)
+        }
+        TokenOutcome::Skipped(why) => ("skipped", None, Some(why.as_str()), &empty),
+    };
+    json!({
+        "base": l.base,
+        "detail": detail,
+        "expires_at": info.expires_at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        "failure": failure,
+        "identity": info.identity,
+        "ms": l.millis,
+        "remaining_s": info.expires_at.map(|t| (t - now).num_seconds()),
+        "renewable": info.renewable,
+        "scopes": info.scopes,
+        "status": status,
+    })
 }

@@ -63,6 +63,36 @@ pub struct CredentialRow {
     pub place: Place,
     pub source: String,
     pub status: &'static str,
+    /// The live check of its token (LD704–LD706), when one was planned.
+    pub live: Option<crate::model::token_live::TokenCheck>,
+}
+
+impl CredentialRow {
+    /// `ok`, `failed` or `skipped` and, for people, what the live check found: the identity,
+    /// time left, or the failure.
+    pub fn live_summary(&self, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+        use crate::model::token_live::TokenOutcome;
+        let live = self.live.as_ref()?;
+        Some(match &live.outcome {
+            TokenOutcome::Ok(info) => {
+                let mut s = "live ok".to_string();
+                if let Some(who) = &info.identity {
+                    s.push_str(&format!(" as {who}"));
+                }
+                match info.expires_at {
+                    Some(at) if at > now => s.push_str(&format!(
+                        ", expires in {}",
+                        crate::time::human_duration(crate::time::seconds((at - now).num_seconds()))
+                    )),
+                    Some(_) => s.push_str(", expired"),
+                    None => s.push_str(", no expiry"),
+                }
+                s
+            }
+            TokenOutcome::Failed { kind, .. } => format!("live failed: {}", kind.as_str()),
+            TokenOutcome::Skipped(why) => format!("live skipped: {why}"),
+        })
+    }
 }
 
 pub struct Report<'a> {
@@ -139,14 +169,27 @@ impl<'a> Report<'a> {
             .collect();
         let credentials = crate::rules::credential_statuses(&cx)
             .into_iter()
-            .map(|c| CredentialRow {
-                place: place(sources, &c.span),
-                layer: c.layer,
-                provider: c.provider,
-                alias: c.alias,
-                credential: c.credential,
-                source: c.source,
-                status: c.status,
+            .map(|c| {
+                let live = (c.credential == "token")
+                    .then(|| {
+                        model.token_live.iter().find(|t| {
+                            t.layer == c.layer
+                                && t.provider.name() == c.provider
+                                && t.alias == c.alias
+                        })
+                    })
+                    .flatten()
+                    .cloned();
+                CredentialRow {
+                    place: place(sources, &c.span),
+                    layer: c.layer,
+                    provider: c.provider,
+                    alias: c.alias,
+                    credential: c.credential,
+                    source: c.source,
+                    status: c.status,
+                    live,
+                }
             })
             .collect();
         Report {

@@ -20,6 +20,15 @@ rule!(
 );
 rule!(LD702, "LD702", "token-malformed", Warning, token_malformed);
 rule!(LD703, "LD703", "ssh-key-missing", Error, ssh_key_missing);
+rule!(LD704, "LD704", "token-rejected", Error, token_rejected);
+rule!(LD705, "LD705", "token-expiring", Warning, token_expiring);
+rule!(
+    LD706,
+    "LD706",
+    "token-check-failed",
+    Warning,
+    token_check_failed
+);
 
 fn layers<'a>(cx: &Context<'a>) -> Vec<&'a Layer> {
     cx.project
@@ -663,4 +672,426 @@ pub fn statuses(cx: &Context) -> Vec<CredentialStatus> {
         }
     }
     out
+}
+
+/// One live token check to make (or not, and why): the plan `read::token_live` executes.
+#[derive(Debug, Clone)]
+pub struct TokenPlan {
+    pub layer: String,
+    pub provider: Provider,
+    pub alias: Option<String>,
+    /// The API's address, as shown (`https://api.github.com/`), `-` when unknown.
+    pub base: String,
+    /// The call, or why it is not made.
+    pub action: Result<crate::model::token_live::TokenProbe, String>,
+}
+
+/// Where the provider sends its token: its attribute, else its environment variable (when
+/// Terraform sees the shell's environment), else its default.
+fn api_base_of(
+    cx: &Context,
+    layer: &Layer,
+    need: &CredentialNeed,
+) -> Result<crate::model::token_live::ApiBase, String> {
+    use crate::model::token_live::ApiBase;
+    let Some((attr_name, env_name, default)) = crate::model::credentials::api_base(need.provider)
+    else {
+        return Err("not checked live".into());
+    };
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    let attr = if need.provider == Provider::Vault {
+        layer
+            .credentials
+            .iter()
+            .find(|n| {
+                n.provider == Provider::Vault && n.alias == need.alias && n.spec.what == "address"
+            })
+            .and_then(|n| n.attr.as_ref())
+    } else {
+        need.base.as_ref()
+    };
+    let tfe = |host: &str| -> String {
+        if need.provider == Provider::Tfe {
+            format!("https://{host}")
+        } else {
+            host.to_string()
+        }
+    };
+    match attr.map(|a| &a.value) {
+        Some(AttrValue::Literal(v)) => Ok(ApiBase {
+            url: tfe(v),
+            from: format!("`{attr_name}` attribute"),
+            from_checkout: true,
+        }),
+        Some(AttrValue::Var(VarValue {
+            name,
+            tfvars: Some(v),
+            ..
+        })) => Ok(ApiBase {
+            url: tfe(v),
+            from: format!("var.{name} via config/*.tfvars"),
+            from_checkout: true,
+        }),
+        Some(AttrValue::Var(VarValue {
+            name,
+            in_tfvars: false,
+            has_default: false,
+            ..
+        })) if sees_host && cx.model.credentials.tf_vars.contains_key(name) => {
+            let v = cx
+                .model
+                .credentials
+                .tf_vars
+                .get(name)
+                .cloned()
+                .unwrap_or_default();
+            Ok(ApiBase {
+                url: tfe(&v),
+                from: format!("TF_VAR_{name}"),
+                from_checkout: false,
+            })
+        }
+        Some(_) => Err(format!(
+            "the `{attr_name}` is known only when Terraform runs: not checked"
+        )),
+        None => match (sees_host, cx.model.credentials.var(env_name), default) {
+            (true, Some(v), _) => Ok(ApiBase {
+                url: tfe(v),
+                from: env_name.to_string(),
+                from_checkout: false,
+            }),
+            (_, _, Some(d)) => Ok(ApiBase {
+                url: tfe(d),
+                from: "default".into(),
+                from_checkout: false,
+            }),
+            (_, _, None) => Err(format!("no `{attr_name}` nor {env_name}: not checked")),
+        },
+    }
+}
+
+fn same_base(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.trim().trim_end_matches('/').to_ascii_lowercase();
+    norm(a) == norm(b)
+}
+
+/// The live checks of the layers' tokens (github, gitlab, vault, tfe). A checkout is not
+/// trusted: a token from outside it (the environment, a home file, a config/*.tfvars kept out
+/// of git) is sent to an address the checkout names only when that is the provider's public
+/// default or the address your own environment names (GITHUB_BASE_URL, GITLAB_BASE_URL,
+/// VAULT_ADDR, TFE_HOSTNAME); a token written in the provider block itself may go where that
+/// block says.
+pub fn token_plan(cx: &Context) -> Vec<TokenPlan> {
+    use crate::model::token_live::{TokenProbe, probe_url};
+    let mut out = Vec::new();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            if !matches!(
+                need.provider,
+                Provider::Github | Provider::Gitlab | Provider::Vault | Provider::Tfe
+            ) || need.used == Usage::Unused
+            {
+                continue;
+            }
+            let Some(from) = token_of(cx, need) else {
+                continue;
+            };
+            let (token, in_block) = match &from {
+                TokenFrom::Literal(v, _) => (*v, true),
+                TokenFrom::Tfvars(_, v, _) | TokenFrom::Env(_, v) | TokenFrom::File(_, v) => {
+                    (*v, false)
+                }
+            };
+            let base = api_base_of(cx, layer, need);
+            let shown = base
+                .as_ref()
+                .map(|b| b.url.clone())
+                .unwrap_or_else(|_| "-".into());
+            let action = base.and_then(|base| {
+                if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err("the token is malformed (LD702): not sent".into());
+                }
+                let env_name = crate::model::credentials::api_base(need.provider)
+                    .map(|(_, e, _)| e)
+                    .unwrap_or_default();
+                let default = crate::model::credentials::api_base(need.provider)
+                    .and_then(|(_, _, d)| d)
+                    .map(|d| if need.provider == Provider::Tfe { format!("https://{d}") } else { d.to_string() });
+                let trusted = !base.from_checkout
+                    || in_block
+                    || default.is_some_and(|d| same_base(&d, &base.url))
+                    || cx
+                        .model
+                        .credentials
+                        .var(env_name)
+                        .is_some_and(|e| same_base(&(if need.provider == Provider::Tfe { format!("https://{e}") } else { e.to_string() }), &base.url));
+                if !trusted {
+                    return Err(format!(
+                        "the address comes from the checkout ({}) and the token from outside it: not sent there unless your environment names the same address (export {env_name}=…)",
+                        base.from
+                    ));
+                }
+                let lower = base.url.to_ascii_lowercase();
+                if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                    return Err(format!("the address {} is not an http(s) URL: not checked", base.url));
+                }
+                probe_url(need.provider, &base.url)
+                    .map(|url| TokenProbe {
+                        provider: need.provider,
+                        url,
+                        token: token.to_string(),
+                    })
+                    .ok_or_else(|| "not checked live".to_string())
+            });
+            out.push(TokenPlan {
+                layer: layer.path.clone(),
+                provider: need.provider,
+                alias: need.alias.clone(),
+                base: shown,
+                action,
+            });
+        }
+    }
+    out
+}
+
+/// Under this much time left, a token that expires is reported (LD705): a week for the
+/// services' personal tokens (made by hand, with a date), half an hour for Vault's (hours
+/// long, renewed or taken again by `vault login`; as LD502 for the SSO token).
+pub fn expiry_margin(provider: Provider) -> chrono::Duration {
+    match provider {
+        Provider::Vault => chrono::Duration::minutes(30),
+        _ => chrono::Duration::days(7),
+    }
+}
+
+/// Each live check with the need it was made for and where its token comes from; a token
+/// from the environment or a home file is reported once, not once per layer.
+fn live_checks<'a>(
+    cx: &Context<'a>,
+) -> Vec<(
+    &'a crate::model::token_live::TokenCheck,
+    &'a CredentialNeed,
+    Span,
+    String,
+)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for check in &cx.model.token_live {
+        let Some(layer) = layers(cx).into_iter().find(|l| l.path == check.layer) else {
+            continue;
+        };
+        let Some(need) = layer.credentials.iter().find(|n| {
+            n.provider == check.provider && n.alias == check.alias && n.spec.what == "token"
+        }) else {
+            continue;
+        };
+        let Some(from) = token_of(cx, need) else {
+            continue;
+        };
+        let (span, source) = match &from {
+            TokenFrom::Literal(_, span) => (span.clone(), "the `token` attribute".to_string()),
+            TokenFrom::Tfvars(name, _, span) => (
+                tfvars_value(cx, layer, name).unwrap_or_else(|| span.clone()),
+                format!("var.{name} (config/*.tfvars)"),
+            ),
+            TokenFrom::Env(name, _) => {
+                if !seen.insert((need.provider, name.clone(), check.base.clone())) {
+                    continue;
+                }
+                (need.block.clone(), name.clone())
+            }
+            TokenFrom::File(shown, _) => {
+                if !seen.insert((need.provider, shown.to_string(), check.base.clone())) {
+                    continue;
+                }
+                (need.block.clone(), shown.to_string())
+            }
+        };
+        out.push((check, need, span, source));
+    }
+    out
+}
+
+/// How to get a new token, and where to give it.
+fn new_token_fix(need: &CredentialNeed, source: &str, base: &str) -> String {
+    let give = format!("then give it where the provider reads it now ({source})");
+    match need.provider {
+        Provider::Github => format!(
+            "gh auth login   (or create a token at <GitHub>/settings/tokens with the scopes the layer's resources need, e.g. repo and read:org), {give}"
+        ),
+        Provider::Gitlab => format!(
+            "create a personal access token with the api scope (GitLab: User settings > Access tokens), {give}"
+        ),
+        Provider::Vault => format!(
+            "VAULT_ADDR={} vault login   (writes ~/.vault-token; or: export VAULT_TOKEN=<token>), {give}",
+            base.trim_end_matches('/')
+        ),
+        Provider::Tfe => format!(
+            "terraform login {}   (writes ~/.terraform.d/credentials.tfrc.json; or a new token from User settings > Tokens), {give}",
+            base.trim_start_matches("https://").trim_end_matches('/')
+        ),
+        Provider::Hcp | Provider::Kubernetes | Provider::Helm => give,
+    }
+}
+
+fn api_doc(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Github => {
+            "https://docs.github.com/en/rest/users/users#get-the-authenticated-user"
+        }
+        Provider::Gitlab => {
+            "https://docs.gitlab.com/api/personal_access_tokens/#get-details-on-a-personal-access-token"
+        }
+        Provider::Vault => {
+            "https://developer.hashicorp.com/vault/api-docs/auth/token#lookup-a-token-self"
+        }
+        Provider::Tfe => {
+            "https://developer.hashicorp.com/terraform/cloud-docs/api-docs/account#get-your-account-details"
+        }
+        Provider::Hcp | Provider::Kubernetes | Provider::Helm => "",
+    }
+}
+
+fn token_rejected(cx: &Context, out: &mut Vec<Diagnostic>) {
+    use crate::model::token_live::{TokenFailure, TokenOutcome};
+    for (check, need, span, source) in live_checks(cx) {
+        let TokenOutcome::Failed {
+            kind: TokenFailure::Rejected,
+            detail,
+            ..
+        } = &check.outcome
+        else {
+            continue;
+        };
+        let provider = need.provider.name();
+        out.push(
+            LD704
+                .diag(format!(
+                    "{} refuses the {provider} token of {}: {detail}",
+                    check.base,
+                    provider_label(need)
+                ))
+                .at(span, format!("token from {source}"))
+                .help(format!(
+                    "the token is unknown, revoked or expired: Terraform's {provider} provider fails the same way at its first request; the call made: {}",
+                    api_doc(need.provider)
+                ))
+                .fix(new_token_fix(need, &source, &check.base)),
+        );
+    }
+}
+
+fn token_expiring(cx: &Context, out: &mut Vec<Diagnostic>) {
+    use crate::model::token_live::{TokenFailure, TokenOutcome};
+    for (check, need, span, source) in live_checks(cx) {
+        let provider = need.provider.name();
+        let (expires_at, renewable, expired) = match &check.outcome {
+            TokenOutcome::Failed {
+                kind: TokenFailure::Expired,
+                info,
+                ..
+            } => (info.expires_at, None, true),
+            TokenOutcome::Ok(info) => match info.expires_at {
+                Some(at) if at - cx.model.now < expiry_margin(need.provider) => {
+                    (Some(at), info.renewable, at <= cx.model.now)
+                }
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let when = match expires_at {
+            Some(at) if at <= cx.model.now => format!(
+                "expired {} ago",
+                crate::time::human_duration(crate::time::seconds(
+                    (cx.model.now - at).num_seconds()
+                ))
+            ),
+            Some(at) => format!(
+                "expires in {}",
+                crate::time::human_duration(crate::time::seconds(
+                    (at - cx.model.now).num_seconds()
+                ))
+            ),
+            None => "has expired".to_string(),
+        };
+        let fix = if renewable == Some(true) && !expired {
+            format!(
+                "VAULT_ADDR={} vault token renew   (or take a new one: vault login)",
+                check.base.trim_end_matches('/')
+            )
+        } else {
+            new_token_fix(need, &source, &check.base)
+        };
+        out.push(
+            LD705
+                .diag(format!(
+                    "the {provider} token of {} {when}",
+                    provider_label(need)
+                ))
+                .severity(if expired {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                })
+                .at(span, format!("token from {source}"))
+                .help(format!(
+                    "{} says so; an expired token is refused at the provider's first request. Reported under {} left; the call made: {}",
+                    check.base,
+                    crate::time::human_duration(crate::time::seconds(
+                        expiry_margin(need.provider).num_seconds()
+                    )),
+                    api_doc(need.provider)
+                ))
+                .fix(fix),
+        );
+    }
+}
+
+fn token_check_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
+    use crate::model::token_live::{TokenFailure, TokenOutcome};
+    for (check, need, span, source) in live_checks(cx) {
+        let TokenOutcome::Failed { kind, detail, .. } = &check.outcome else {
+            continue;
+        };
+        let provider = need.provider.name();
+        let (help, fix) = match kind {
+            TokenFailure::Rejected | TokenFailure::Expired => continue,
+            TokenFailure::Forbidden => (
+                "the token is known but may not make this call: a token without the scope the provider needs, an organization's SSO authorization or IP allow list",
+                new_token_fix(need, &source, &check.base),
+            ),
+            TokenFailure::Throttled => (
+                "the service limits the requests of this token or address: Terraform may be throttled too",
+                "wait for the limit to reset, then run the check again".to_string(),
+            ),
+            TokenFailure::Unreachable | TokenFailure::Timeout => (
+                "Terraform's provider would not reach it either: a wrong address, a VPN or proxy not set (HTTPS_PROXY), or a certificate authority missing (AWS_CA_BUNDLE)",
+                format!(
+                    "check the address ({}) and the network: curl -sS -o /dev/null -w '%{{http_code}}' {}",
+                    check.base, check.base
+                ),
+            ),
+            TokenFailure::Unexpected => (
+                "the address may not be the provider's API (a redirect is never followed with a token)",
+                format!(
+                    "point the provider at its API: {}",
+                    crate::model::credentials::api_base(need.provider)
+                        .map(|(attr, env, _)| format!("`{attr}` or {env}"))
+                        .unwrap_or_default()
+                ),
+            ),
+        };
+        out.push(
+            LD706
+                .diag(format!(
+                    "the {provider} token of {} could not be checked at {}: {detail}",
+                    provider_label(need),
+                    check.base
+                ))
+                .at(span, format!("token from {source}"))
+                .help(format!("{help}; class `{}`", kind.as_str()))
+                .fix(fix),
+        );
+    }
 }

@@ -3,7 +3,7 @@
 
 mod aws_files;
 mod credentials;
-pub use credentials::{CredentialStatus, statuses as credential_statuses};
+pub use credentials::{CredentialStatus, TokenPlan, statuses as credential_statuses, token_plan};
 mod live;
 mod mode;
 mod profiles;
@@ -124,6 +124,9 @@ pub static RULES: &[&Rule] = &[
     &credentials::LD701,
     &credentials::LD702,
     &credentials::LD703,
+    &credentials::LD704,
+    &credentials::LD705,
+    &credentials::LD706,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
