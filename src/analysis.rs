@@ -291,7 +291,7 @@ fn layer_runs(model: &Model, project: &crate::model::project::Project) -> Vec<La
             let backend = project
                 .backend_refs
                 .iter()
-                .filter(|r| r.owner == layer.account && layer.s3_backend);
+                .filter(|r| *r.owner == *layer.account && layer.s3_backend);
             LayerRun {
                 layer: layer.path.clone(),
                 account: layer.account.clone(),

@@ -87,7 +87,7 @@ proptest! {
         vars.insert("project".to_string(), ::hcl::Value::from("bb"));
         vars.insert("profile".to_string(), ::hcl::Value::from("bb-shared-devops"));
         if let Ok(body) = hcl::parse_body(&text, id) {
-            for r in hcl::profile_refs(&body, &text, id, &vars, "l").refs {
+            for r in hcl::profile_refs(&body, &text, id, &vars, &"l".into()).refs {
                 let range = r.span.range.clone().unwrap();
                 prop_assert!(range.end <= text.len());
             }
@@ -149,7 +149,7 @@ fn fuzz_regressions_stay_fixed() {
                 let mut s = Sources::default();
                 let id = s.add(PathBuf::from("t"), "t".into(), text.clone());
                 if let Ok(body) = hcl::parse_body(&text, id) {
-                    let _ = hcl::profile_refs(&body, &text, id, &::hcl::Map::new(), "l");
+                    let _ = hcl::profile_refs(&body, &text, id, &::hcl::Map::new(), &"l".into());
                 }
                 if let Ok((_, body)) = hcl::tfvars(&text, id) {
                     let _ = hcl::accounts(&body, id);

@@ -32,7 +32,7 @@ fn backend_profile(model: &crate::model::Model) -> anyhow::Result<String> {
     let profiles: std::collections::BTreeSet<String> = project
         .backend_refs
         .iter()
-        .filter(|r| accounts.contains(r.owner.as_str()))
+        .filter(|r| accounts.contains(&*r.owner))
         .filter_map(|r| r.resolved().map(str::to_string))
         .collect();
     match profiles.len() {

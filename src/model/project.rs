@@ -120,8 +120,9 @@ pub struct ProfileRef {
     pub expr: String,
     pub site: RefSite,
     pub resolution: Resolution,
-    /// The layer (or account, for backends) it belongs to, relative to the root.
-    pub owner: String,
+    /// The layer (or account, for backends) it belongs to, relative to the root: one string
+    /// for all the layer's references.
+    pub owner: std::sync::Arc<str>,
     /// The same block or object gives Terraform a `region` (a provider's `region`, a remote
     /// state's `config.region`, backend.tfvars `region`): the profile's own region is not used.
     pub region_given: bool,
@@ -440,7 +441,7 @@ impl Project {
         let backends = self
             .backend_refs
             .iter()
-            .filter(|r| self.scope.accounts.contains(&r.owner));
+            .filter(|r| self.scope.accounts.iter().any(|a| **a == *r.owner));
         backends
             .chain(self.layers_in_scope().flat_map(|l| l.refs.iter()))
             .collect()

@@ -653,7 +653,7 @@ pub fn profile_refs(
     text: &str,
     file: FileId,
     vars: &hcl::Map<String, hcl::Value>,
-    owner: &str,
+    owner: &std::sync::Arc<str>,
 ) -> FileRefs {
     let mut walker = RefWalker {
         text,
@@ -818,7 +818,7 @@ struct RefWalker<'a> {
     text: &'a str,
     file: FileId,
     vars: &'a hcl::Map<String, hcl::Value>,
-    owner: &'a str,
+    owner: &'a std::sync::Arc<str>,
     /// The `locals` maps the enclosing block's `for_each` iterates, when it is one.
     for_each: Option<Vec<String>>,
     out: FileRefs,
@@ -1009,7 +1009,7 @@ impl RefWalker<'_> {
             expr: written,
             site: site.clone(),
             resolution,
-            owner: self.owner.to_string(),
+            owner: self.owner.clone(),
             region_given,
             hidden_from_cli: false,
         }
@@ -1085,7 +1085,7 @@ locals {
         let mut vars = hcl::Map::new();
         vars.insert("profile".into(), hcl::Value::from("bb-apps-devstg-devops"));
         vars.insert("project".into(), hcl::Value::from("bb"));
-        let refs = profile_refs(&body, text, id, &vars, "apps-devstg/l").refs;
+        let refs = profile_refs(&body, text, id, &vars, &"apps-devstg/l".into()).refs;
         assert_eq!(refs.len(), 4);
         assert_eq!(refs[0].resolved(), Some("bb-apps-devstg-devops"));
         assert_eq!(refs[1].resolved(), Some("bb-shared-devops"));
@@ -1155,7 +1155,7 @@ locals {
                 text,
                 FileId::DETACHED,
                 &vars,
-                "l",
+                &"l".into(),
             );
             let first = refs.len();
             refs.extend(found.refs);
@@ -1217,7 +1217,7 @@ organization = { accounts = [ { name = "apps-prd", id = 333333333333 } ] }
         let id = s.add(PathBuf::from("c"), "c".into(), text.into());
         let (vars, body) = tfvars(text, id).unwrap();
         assert_eq!(vars.get("t").unwrap().value, hcl::Value::Null);
-        let refs = profile_refs(&body, text, id, &hcl::Map::new(), "l").refs;
+        let refs = profile_refs(&body, text, id, &hcl::Map::new(), &"l".into()).refs;
         assert!(matches!(refs[0].resolution, Resolution::Unresolved(_)));
     }
 

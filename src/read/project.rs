@@ -153,7 +153,7 @@ impl Reader {
                     expr,
                     site: RefSite::Backend,
                     resolution,
-                    owner: account.name.clone(),
+                    owner: account.name.as_str().into(),
                     region_given: backend.get("region").is_some(),
                     hidden_from_cli: false,
                 });
@@ -173,7 +173,7 @@ impl Reader {
                     .unwrap_or_default();
                 jobs.push(LayerJob {
                     account: account.name.clone(),
-                    path,
+                    path: path.into(),
                     files,
                     vars: vars.clone(),
                 });
@@ -182,6 +182,7 @@ impl Reader {
         // Reading and parsing hundreds of layer files is the bulk of the work: spread it over
         // the cores, then register the files in a fixed order.
         let jobs = std::sync::Arc::new(jobs);
+        layers.reserve_exact(jobs.len());
         parse_layers_parallel(root, &jobs, |at, files| {
             let job = &jobs[at];
             let mut refs = Vec::new();
@@ -316,7 +317,7 @@ impl Reader {
             self.resolve_credential_vars(root, job, &mut needs);
             tf::resolve_iterations(&mut refs, iterations, &local_maps);
             // What `init` installs: the lock file's version, else the newest the constraint allows.
-            let lock = root.join(&job.path).join(".terraform.lock.hcl");
+            let lock = root.join(&*job.path).join(".terraform.lock.hcl");
             let locked = if lock.is_file() {
                 self.read_project_file(root, &lock, &mut parse_errors)
                     .and_then(|(file, text)| tf::locked_aws_provider(&text, file))
@@ -335,9 +336,9 @@ impl Reader {
                 (None, None) => None,
             };
             layers.push(Layer {
-                path: job.path.clone(),
+                path: job.path.to_string(),
                 account: job.account.clone(),
-                refs: refs.into_iter().map(std::sync::Arc::new).collect(),
+                refs: shared_refs(refs),
                 commented_profiles,
                 s3_backend,
                 providers_without_profile,
@@ -346,7 +347,8 @@ impl Reader {
                 module_sources,
             });
         });
-        layers.sort_by(|a, b| a.path.cmp(&b.path));
+        // Paths are unique: an unstable sort gives the one order, without a buffer.
+        layers.sort_unstable_by(|a, b| a.path.cmp(&b.path));
 
         let common_file = match &common {
             Some(c) => c.file,
@@ -384,7 +386,7 @@ impl Reader {
             accounts,
             account_dirs,
             layers,
-            backend_refs: backend_refs.into_iter().map(std::sync::Arc::new).collect(),
+            backend_refs: shared_refs(backend_refs),
             scope,
             parse_errors,
         }
@@ -490,7 +492,7 @@ impl Reader {
                     found: self.home.as_ref().is_some_and(|h| h.join(rest).exists()),
                 },
                 None => {
-                    let full = root.join(&job.path).join(path);
+                    let full = root.join(&*job.path).join(path);
                     if full.exists() {
                         PathCheck::Found
                     } else {
@@ -502,7 +504,7 @@ impl Reader {
         // The layer's own variable files, which Terraform loads without -var-file.
         let mut local_vars = hcl::Map::new();
         if !wanted.is_empty()
-            && let Ok(entries) = std::fs::read_dir(root.join(&job.path))
+            && let Ok(entries) = std::fs::read_dir(root.join(&*job.path))
         {
             let mut paths: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
@@ -794,9 +796,19 @@ fn find_layers(
 /// One layer to read: its files and the variables Terraform gives it.
 struct LayerJob {
     account: String,
-    path: String,
+    /// Shared by every reference found in the layer (their `owner`).
+    path: std::sync::Arc<str>,
     files: Vec<TfEntry>,
     vars: std::sync::Arc<hcl::Map<String, hcl::Value>>,
+}
+
+/// References made shareable, in a vector of their own size: collected in place, the
+/// vector would keep the allocation of the references it was made from (a ProfileRef is 15
+/// times an Arc), for every layer of the project.
+fn shared_refs(refs: Vec<ProfileRef>) -> Vec<std::sync::Arc<ProfileRef>> {
+    let mut shared = Vec::with_capacity(refs.len());
+    shared.extend(refs.into_iter().map(std::sync::Arc::new));
+    shared
 }
 
 /// A layer file read and searched for profiles, before it has a `FileId` (spans are detached
@@ -827,7 +839,7 @@ fn parse_layer_file(
     path: &Path,
     is_link: bool,
     vars: &hcl::Map<String, hcl::Value>,
-    owner: &str,
+    owner: &std::sync::Arc<str>,
 ) -> ParsedFile {
     let detached = FileId::DETACHED;
     let mut done = ParsedFile {
@@ -940,7 +952,9 @@ fn parse_layers_parallel(
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::{Duration, Instant};
     struct State {
-        results: Vec<Option<ParsedFile>>,
+        /// Boxed: a slot per file of the project (40 000 at 10 000 layers) costs a pointer
+        /// until its file is parsed, not the whole ParsedFile.
+        results: Vec<Option<Box<ParsedFile>>>,
         started: Vec<Option<Instant>>,
         /// Files before it have been handed to `deliver` (their slots are empty for good).
         delivered: usize,
@@ -988,7 +1002,7 @@ fn parse_layers_parallel(
                 let Ok(mut state) = lock.lock() else { break };
                 // A file the watchdog gave up on keeps its verdict.
                 if i >= state.delivered && state.results[i].is_none() {
-                    state.results[i] = Some(file);
+                    state.results[i] = Some(Box::new(file));
                     if i == state.delivered {
                         all_in.notify_all();
                     }
@@ -1041,7 +1055,7 @@ fn parse_layers_parallel(
             let at = state.delivered;
             match state.results[at].take() {
                 Some(file) => {
-                    ready.push((at, file));
+                    ready.push((at, *file));
                     state.delivered += 1;
                 }
                 None => break,
@@ -1077,7 +1091,7 @@ fn parse_layers_parallel(
             })
             .collect();
         for i in stuck {
-            state.results[i] = Some(ParsedFile {
+            state.results[i] = Some(Box::new(ParsedFile {
                 path: jobs[work[i].0 as usize].files[work[i].1 as usize].0.clone(),
                 text: Ok(Some(String::new())),
                 refs: tf::FileRefs::default(),
@@ -1093,7 +1107,7 @@ fn parse_layers_parallel(
                         tf::PARSE_LIMIT.as_secs()
                     ),
                 }),
-            });
+            }));
             let _ = spawn_worker();
         }
     }

@@ -63,7 +63,7 @@ fn profile_unresolved(cx: &Context, out: &mut Vec<Diagnostic>) {
     let mut skipped: BTreeMap<&str, Vec<&ProfileRef>> = BTreeMap::new();
     for r in &cx.refs {
         if let Resolution::Skipped(_) = r.resolution {
-            skipped.entry(r.owner.as_str()).or_default().push(r);
+            skipped.entry(&*r.owner).or_default().push(r);
         }
     }
     for refs in skipped.values() {
