@@ -25,37 +25,39 @@ fn print_credentials(args: &CredentialProcessArgs, global: &Global) -> anyhow::R
         all: true,
         ..super::read_settings(args.path.as_ref(), global)
     };
-    let quick = crate::read::load(&settings)?;
+    // It runs before every SDK call that needs it: while the role's credentials are fresh, only
+    // the project's two AWS files are read (no layer, no token).
+    let now = chrono::Utc::now();
+    let quick = crate::read::load_aws_ini_files(&settings)?;
     let fresh = quick
-        .aws
         .as_ref()
-        .and_then(|aws| super::refresh::lasts_for(aws, &args.profile, quick.now))
+        .and_then(|aws| super::refresh::lasts_for(aws, &args.profile, now))
         .is_some_and(|left| left >= args.min_remaining);
-    let model = if fresh {
-        quick
-    } else {
-        let ready = super::refresh::ensure(
-            &settings,
-            args.min_remaining,
-            Duration::from_secs(args.timeout),
-            Some(&args.profile),
-        )?;
-        // Said on stderr; credentials that are still valid are still printed.
-        for s in &ready.short {
-            crate::say!("warning: {s}");
+    let json = match quick {
+        Some(aws) if fresh => process_json(&aws, &args.profile),
+        _ => {
+            let ready = super::refresh::ensure(
+                &settings,
+                args.min_remaining,
+                Duration::from_secs(args.timeout),
+                Some(&args.profile),
+            )?;
+            // Said on stderr; credentials that are still valid are still printed.
+            for s in &ready.short {
+                crate::say!("warning: {s}");
+            }
+            let Some(aws) = ready.model.aws.as_ref() else {
+                return Ok(Exit::Findings);
+            };
+            let valid = super::refresh::lasts_for(aws, &args.profile, ready.model.now)
+                .is_some_and(|left| left > 0);
+            if !valid {
+                return Ok(Exit::Findings);
+            }
+            process_json(aws, &args.profile)
         }
-        let valid = ready
-            .model
-            .aws
-            .as_ref()
-            .and_then(|aws| super::refresh::lasts_for(aws, &args.profile, ready.model.now))
-            .is_some_and(|left| left > 0);
-        if !valid {
-            return Ok(Exit::Findings);
-        }
-        ready.model
     };
-    let Some(json) = process_json(&model, &args.profile) else {
+    let Some(json) = json else {
         crate::say!(
             "leverage-doctor: no role credentials for `{}` in the project's credentials file",
             crate::secrets::escape_controls(&args.profile, false)
@@ -71,8 +73,7 @@ fn print_credentials(args: &CredentialProcessArgs, global: &Global) -> anyhow::R
 
 /// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}` from the
 /// credentials section and config `expiration` Leverage wrote for `name`.
-fn process_json(model: &crate::model::Model, name: &str) -> Option<String> {
-    let aws = model.aws.as_ref()?;
+fn process_json(aws: &crate::model::aws::AwsFiles, name: &str) -> Option<String> {
     let section = aws
         .credentials
         .parsed()?
