@@ -214,6 +214,15 @@ pub struct RefreshArgs {
     /// Seconds each AWS call may take
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+    /// MFA code for renewing the MFA sessions of an IAM+MFA project (else asked on a terminal;
+    /// never in CI or without one)
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "LEVERAGE_DOCTOR_MFA_CODE",
+        hide_env_values = true
+    )]
+    pub mfa_code: Option<String>,
     #[command(flatten)]
     pub project: ProjectOpts,
 }

@@ -875,3 +875,74 @@ async fn the_aws_cli_uses_credential_process() {
     assert!(!said.contains("LDFIXTURESECRET"), "{said}");
     assert_eq!(calls(&server, "/federation/credentials").await, 1);
 }
+
+/// IAM with MFA (3.x): with its MFA sessions gone, `leverage tf plan` (3.1.0, stub TF_BINARY,
+/// no stdin) cannot run, since it asks for a code; after `refresh --mfa-code` (moto's STS takes
+/// any code) it runs without asking, from the cache and keys refresh wrote as it writes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_refresh_with_an_mfa_code_leverage_3_asks_for_no_code() {
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let oracle = crate::oracle::Oracle::new("v3-iam-healthy");
+    let case = &oracle.case;
+    // No MFA session: the cache is gone and credentials keep only the user's own keys.
+    std::fs::remove_dir_all(case.aws().join("cache")).unwrap();
+    let creds = read(case, "credentials");
+    let own = creds.split("\n#").next().unwrap_or_default().to_string();
+    std::fs::write(case.aws().join("credentials"), own).unwrap();
+    let env = vec![("AWS_ENDPOINT_URL_STS", moto.url())];
+    let (ok, said) = oracle.cli(BASE_NETWORK, "UTC", &env);
+    assert!(!ok, "the CLI ran without an MFA session:\n{said}");
+    // Without a code and a terminal, refresh asks nothing and says what is needed.
+    let out = case
+        .cmd(BASE_NETWORK)
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .arg("refresh")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--mfa-code"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = case
+        .cmd(BASE_NETWORK)
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .args(["refresh", "--mfa-code", "123456"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("LDFIXTURESECRET"), "{stderr}");
+    // The CLI's own format: flat JSON, `Expiration` as %Y-%m-%dT%H:%M:%SZ.
+    let cache = read(case, "cache/bb-shared-devops");
+    let json: serde_json::Value = serde_json::from_str(&cache).unwrap();
+    for k in ["AccessKeyId", "SecretAccessKey", "SessionToken"] {
+        assert!(json[k].as_str().is_some_and(|v| !v.is_empty()), "{cache}");
+    }
+    let at = json["Expiration"].as_str().unwrap_or_default();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%SZ").is_ok(),
+        "{cache}"
+    );
+    assert!(read(case, "credentials").contains("[bb-shared-devops]"));
+    let (ok, said) = oracle.cli(BASE_NETWORK, "UTC", &env);
+    assert!(ok, "{said}");
+    assert!(!said.contains("Enter MFA token code"), "{said}");
+    // Fresh now: a second refresh asks for no code and calls nothing.
+    let again = case
+        .cmd(BASE_NETWORK)
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .arg("refresh")
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

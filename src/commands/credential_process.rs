@@ -41,6 +41,7 @@ fn print_credentials(args: &CredentialProcessArgs, global: &Global) -> anyhow::R
                 args.min_remaining,
                 Duration::from_secs(args.timeout),
                 Some(&args.profile),
+                &crate::read::live::Unattended,
             )?;
             // Said on stderr; credentials that are still valid are still printed.
             for s in &ready.short {

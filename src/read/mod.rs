@@ -248,7 +248,7 @@ fn register_credential_tf_vars(
 }
 
 /// Whether a prompt could be answered here: stdin is a terminal and `CI` is not set.
-fn interactive() -> bool {
+pub fn interactive() -> bool {
     use std::io::IsTerminal;
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     !ci && std::io::stdin().is_terminal()
