@@ -133,11 +133,12 @@ pub enum Command {
     /// Every credential session of the project with its expiry; --min-remaining gates on it
     Status(StatusArgs),
     /// Renew the SSO token (refresh token, no browser) and write the role credentials the
-    /// scope's runs need, as the project's Leverage CLI writes them
+    /// scope's runs need, as the project's Leverage CLI writes them (IAM+MFA, 3.x: the MFA
+    /// sessions, with --mfa-code)
     ///
     /// Exit 0: every session the scope needs lasts at least --min-remaining; 1: a sign-in is
-    /// needed (`leverage aws sso login` or `leverage-doctor sso-login`) or a session stays
-    /// short; 2: bad input.
+    /// needed (`leverage aws sso login` or `leverage-doctor sso-login`), an MFA code is needed,
+    /// or a session stays short; 2: bad input.
     Refresh(RefreshArgs),
     /// Refresh, then run COMMAND with AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE set to the
     /// project's files; exits with COMMAND's exit code
