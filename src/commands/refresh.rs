@@ -337,7 +337,7 @@ fn ensure_mfa(
         );
         match mfa.ask(&question) {
             None => short.push(format!(
-                "the MFA sessions of {} need renewing, and no MFA code was given (no terminal to ask on: pass --mfa-code)",
+                "the MFA sessions of {} need renewing, and no MFA code was given: `leverage-doctor refresh --mfa-code CODE` (or on a terminal, `leverage-doctor refresh`) renews them",
                 names.join(", ")
             )),
             Some(code) => {
@@ -360,24 +360,30 @@ fn ensure_mfa(
         let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
         crate::say!("wrote MFA sessions for {}", names.join(", "));
     }
-    let mut ready = verdict(read::load(settings)?, min_s, only);
-    if only.is_some() {
-        // `only` names MFA profiles here: their cached sessions are the verdict.
-        ready.short.clear();
-        if let Some(aws) = ready.model.aws.as_ref()
-            && let Some(name) = only
-            && !aws.mfa_cache.iter().any(|c| {
-                c.profile == name
-                    && c.expiration
-                        .as_ref()
-                        .is_ok_and(|at| (*at - ready.model.now).num_seconds() >= min_s)
-            })
-        {
-            ready
-                .short
-                .push(format!("mfa `{name}`: its session lasts less than asked"));
+    let after = read::load(settings)?;
+    let mut ready = match only {
+        // `only` names an MFA profile here: its cached session is the verdict.
+        Some(name) => {
+            let lasts = after.aws.as_ref().is_some_and(|aws| {
+                aws.mfa_cache.iter().any(|c| {
+                    c.profile == name
+                        && c.expiration
+                            .as_ref()
+                            .is_ok_and(|at| (*at - after.now).num_seconds() >= min_s)
+                })
+            });
+            let short = if lasts {
+                Vec::new()
+            } else {
+                vec![format!("mfa `{name}`: its session lasts less than asked")]
+            };
+            Ready {
+                model: after,
+                short,
+            }
         }
-    }
+        None => verdict(after, min_s, None),
+    };
     short.append(&mut ready.short);
     ready.short = short;
     Ok(ready)
