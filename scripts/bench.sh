@@ -15,8 +15,9 @@ if [ ! -x .venv-bench/bin/aws ] || [ ! -x .venv-bench/bin/moto_server ]; then
 fi
 cargo build --release --locked --quiet
 cargo build --release --locked --quiet --example gen_project
-BIN=$ROOT/target/release/leverage-doctor
-GEN=$ROOT/target/release/examples/gen_project
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/release/leverage-doctor
+GEN=$TARGET/release/examples/gen_project
 WORK=$(mktemp -d)
 trap 'kill $MOTO_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 MOTO_PID=
@@ -57,7 +58,7 @@ PY
 # 1c. regen-config --sso at organisation scale: 200 accounts through a portal that holds 10
 # requests a second (429 past it). The floor is what the rate allows: (pages + accounts) / 10 s.
 cargo build --release --locked --quiet --example portal_server
-"$ROOT/target/release/examples/portal_server" 200 10 > "$WORK/portal.url" & PORTAL_PID=$!
+"$TARGET/release/examples/portal_server" 200 10 > "$WORK/portal.url" & PORTAL_PID=$!
 until [ -s "$WORK/portal.url" ]; do sleep 0.1; done
 PORTAL_URL=$(head -1 "$WORK/portal.url")
 "$GEN" "$WORK/org" --accounts 3 --layers 1
@@ -103,7 +104,7 @@ read -r LIVE AWSCLI < <(json "$WORK/live.json")
 # 4. binary size, and what dominates it (symbols of the profiling build, grouped by crate).
 SIZE=$(stat -c %s "$BIN")
 cargo build --profile profiling --locked --quiet
-TOP=$(nm -C --size-sort --print-size target/profiling/leverage-doctor 2>/dev/null | python3 -c "
+TOP=$(nm -C --size-sort --print-size "$TARGET/profiling/leverage-doctor" 2>/dev/null | python3 -c "
 import sys, re, collections
 sizes = collections.Counter()
 for line in sys.stdin:
