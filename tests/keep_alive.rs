@@ -931,6 +931,24 @@ async fn after_refresh_with_an_mfa_code_leverage_3_asks_for_no_code() {
     let (ok, said) = oracle.cli(BASE_NETWORK, "UTC", &env);
     assert!(ok, "{said}");
     assert!(!said.contains("Enter MFA token code"), "{said}");
+    // credential-process serves the MFA session's keys, with its expiry.
+    let out = case
+        .cmd("")
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .args(["credential-process", "--profile", "bb-shared-devops"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["AccessKeyId"], json["AccessKeyId"]);
+    assert_eq!(printed["SessionToken"], json["SessionToken"]);
+    assert_eq!(printed["Expiration"], json["Expiration"]);
     // Fresh now: a second refresh asks for no code and calls nothing.
     let again = case
         .cmd(BASE_NETWORK)

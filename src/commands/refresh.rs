@@ -390,7 +390,7 @@ fn ensure_mfa(
 }
 
 /// The keys of `name`'s cached MFA session (3.x flat JSON).
-fn cached_keys(aws: &crate::model::aws::AwsFiles, name: &str) -> Option<RoleCredentials> {
+pub fn cached_keys(aws: &crate::model::aws::AwsFiles, name: &str) -> Option<RoleCredentials> {
     let text = read::fs::read_text(&crate::leverage::mfa_cache_path(&aws.dir, name))
         .ok()?
         .text;
