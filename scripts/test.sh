@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the AWS emulator the live tests use (moto's server, from PyPI,
-# into .venv-moto/ once) and the pinned Leverage CLI the differential tests run (into
-# .venv-leverage/ once), then runs every cargo test. Same command locally and in CI.
+# into .venv-moto/ once), the AWS CLI v1 (.venv-awscli/) and the pinned Leverage CLI the
+# differential tests run (into .venv-leverage/ once), then runs every cargo test. Same command locally and in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,16 @@ if [ ! -x .venv-moto/bin/moto_server ]; then
   .venv-moto/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 fi
 export LEVERAGE_DOCTOR_MOTO="$PWD/.venv-moto/bin/moto_server"
+
+# The real AWS CLI (v1, from PyPI): tests/keep_alive.rs has it read
+# `credential_process = leverage-doctor credential-process …` (the `aws` on PATH may be a shim).
+if ! .venv-awscli/bin/aws --version >/dev/null 2>&1; then
+  echo "installing awscli into .venv-awscli/ (once)" >&2
+  rm -rf .venv-awscli
+  python3 -m venv .venv-awscli
+  .venv-awscli/bin/pip install --quiet --disable-pip-version-check 'awscli>=1.32,<2'
+fi
+export LEVERAGE_DOCTOR_AWSCLI_VENV="$PWD/.venv-awscli"
 
 # The real Leverage CLI, the oracle of tests/oracle.rs (3.x runs Terraform on the host, so a stub
 # TF_BINARY lets `leverage tf plan` run here without Docker). Pinned.

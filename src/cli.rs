@@ -133,11 +133,12 @@ pub enum Command {
     /// Every credential session of the project with its expiry; --min-remaining gates on it
     Status(StatusArgs),
     /// Renew the SSO token (refresh token, no browser) and write the role credentials the
-    /// scope's runs need, as the project's Leverage CLI writes them
+    /// scope's runs need, as the project's Leverage CLI writes them (IAM+MFA, 3.x: the MFA
+    /// sessions, with --mfa-code)
     ///
     /// Exit 0: every session the scope needs lasts at least --min-remaining; 1: a sign-in is
-    /// needed (`leverage aws sso login` or `leverage-doctor sso-login`) or a session stays
-    /// short; 2: bad input.
+    /// needed (`leverage aws sso login` or `leverage-doctor sso-login`), an MFA code is needed,
+    /// or a session stays short; 2: bad input.
     Refresh(RefreshArgs),
     /// Refresh, then run COMMAND with AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE set to the
     /// project's files; exits with COMMAND's exit code
@@ -214,6 +215,15 @@ pub struct RefreshArgs {
     /// Seconds each AWS call may take
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+    /// MFA code for renewing the MFA sessions of an IAM+MFA project (else asked on a terminal;
+    /// never in CI or without one)
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "LEVERAGE_DOCTOR_MFA_CODE",
+        hide_env_values = true
+    )]
+    pub mfa_code: Option<String>,
     #[command(flatten)]
     pub project: ProjectOpts,
 }

@@ -118,7 +118,14 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
             needed: true,
         });
     }
-    // Leverage's role credentials: `expiration` (ms) in config.
+    // Leverage's role credentials: `expiration` (ms) in config. Those the scope's runs refresh
+    // are needed: Terraform keeps the keys it started with for the whole run.
+    let used_roles: std::collections::BTreeSet<String> =
+        crate::analysis::refresh_plan(model, analysis)
+            .roles
+            .into_iter()
+            .flat_map(|f| f.names)
+            .collect();
     if let Some(config) = aws.config.parsed() {
         for section in &config.sections {
             let Some(name) = section.name.profile_name() else {
@@ -140,7 +147,7 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
                 // Leverage gets new ones from the SSO token by itself.
                 present: true,
                 refreshable: mode == Mode::Sso,
-                needed: false,
+                needed: used_roles.contains(name),
             });
         }
     }

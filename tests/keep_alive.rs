@@ -770,3 +770,197 @@ async fn a_refused_token_is_renewed_and_the_roles_asked_again() {
         run.stderr
     );
 }
+
+/// The real AWS CLI (v1, from PyPI: `LEVERAGE_DOCTOR_AWSCLI_VENV`, installed by
+/// scripts/test.sh) reads `credential_process = leverage-doctor credential-process --profile X`
+/// and calls STS (moto) with the keys the doctor printed: keys moto minted for a role in
+/// account 222222222222, served by the portal, so the identity proves they went through.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_aws_cli_uses_credential_process() {
+    let venv = std::env::var_os("LEVERAGE_DOCTOR_AWSCLI_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-awscli"));
+    let aws = venv.join("bin/aws");
+    assert!(
+        aws.exists(),
+        "the AWS CLI is not installed at {}: run ./scripts/test.sh, which installs it",
+        aws.display()
+    );
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let case = Case::new("v3-sso-healthy");
+    let cli = |args: &[&str], env: &[(&str, &std::ffi::OsStr)]| {
+        let mut cmd = std::process::Command::new(&aws);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", case.home())
+            .env("CI", "true")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .args(args)
+            .args(["--endpoint-url", &moto.url(), "--output", "json"])
+            .stdin(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    // Keys of an assumed role, from moto.
+    let none = case.dir.path().join("none");
+    let minted = cli(
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            "arn:aws:iam::222222222222:role/DevOps",
+            "--role-session-name",
+            "doctor",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAMINTMINTMINT0001".as_ref()),
+            ("AWS_SECRET_ACCESS_KEY", "LDFIXTURESECRET-mint".as_ref()),
+            ("AWS_CONFIG_FILE", none.as_os_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", none.as_os_str()),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        minted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&minted.stderr)
+    );
+    let minted: serde_json::Value = serde_json::from_slice(&minted.stdout).unwrap();
+    let keys = &minted["Credentials"];
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/federation/credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "roleCredentials": {
+                "accessKeyId": keys["AccessKeyId"], "secretAccessKey": keys["SecretAccessKey"],
+                "sessionToken": keys["SessionToken"],
+                "expiration": (chrono::Utc::now() + chrono::Duration::hours(1)).timestamp_millis()
+            }
+        })))
+        .mount(&server)
+        .await;
+    let config = case.dir.path().join("user-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile via-doctor]\nregion = us-east-1\ncredential_process = {} credential-process --profile bb-shared-devops {}\n",
+            assert_cmd::cargo::cargo_bin("leverage-doctor").display(),
+            case.project().display()
+        ),
+    )
+    .unwrap();
+    let uri = std::ffi::OsString::from(server.uri());
+    let mut cmd = cli(
+        &["sts", "get-caller-identity", "--profile", "via-doctor"],
+        &[
+            ("AWS_CONFIG_FILE", config.as_os_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", none.as_os_str()),
+            ("AWS_ENDPOINT_URL_SSO", uri.as_os_str()),
+        ],
+    );
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    let identity: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(identity["Account"], "222222222222", "{identity}");
+    assert_eq!(
+        identity["Arn"], "arn:aws:sts::222222222222:assumed-role/DevOps/doctor",
+        "{identity}"
+    );
+    assert!(!said.contains("LDFIXTURESECRET"), "{said}");
+    assert_eq!(calls(&server, "/federation/credentials").await, 1);
+}
+
+/// IAM with MFA (3.x): with its MFA sessions gone, `leverage tf plan` (3.1.0, stub TF_BINARY,
+/// no stdin) cannot run, since it asks for a code; after `refresh --mfa-code` (moto's STS takes
+/// any code) it runs without asking, from the cache and keys refresh wrote as it writes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_refresh_with_an_mfa_code_leverage_3_asks_for_no_code() {
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let oracle = crate::oracle::Oracle::new("v3-iam-healthy");
+    let case = &oracle.case;
+    // No MFA session: the cache is gone and credentials keep only the user's own keys.
+    std::fs::remove_dir_all(case.aws().join("cache")).unwrap();
+    let creds = read(case, "credentials");
+    let own = creds.split("\n#").next().unwrap_or_default().to_string();
+    std::fs::write(case.aws().join("credentials"), own).unwrap();
+    let env = vec![("AWS_ENDPOINT_URL_STS", moto.url())];
+    let (ok, said) = oracle.cli(BASE_NETWORK, "UTC", &env);
+    assert!(!ok, "the CLI ran without an MFA session:\n{said}");
+    // Without a code and a terminal, refresh asks nothing and says what is needed.
+    let out = case
+        .cmd(BASE_NETWORK)
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .arg("refresh")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--mfa-code"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = case
+        .cmd(BASE_NETWORK)
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .args(["refresh", "--mfa-code", "123456"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("LDFIXTURESECRET"), "{stderr}");
+    // The CLI's own format: flat JSON, `Expiration` as %Y-%m-%dT%H:%M:%SZ.
+    let cache = read(case, "cache/bb-shared-devops");
+    let json: serde_json::Value = serde_json::from_str(&cache).unwrap();
+    for k in ["AccessKeyId", "SecretAccessKey", "SessionToken"] {
+        assert!(json[k].as_str().is_some_and(|v| !v.is_empty()), "{cache}");
+    }
+    let at = json["Expiration"].as_str().unwrap_or_default();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%SZ").is_ok(),
+        "{cache}"
+    );
+    assert!(read(case, "credentials").contains("[bb-shared-devops]"));
+    let (ok, said) = oracle.cli(BASE_NETWORK, "UTC", &env);
+    assert!(ok, "{said}");
+    assert!(!said.contains("Enter MFA token code"), "{said}");
+    // credential-process serves the MFA session's keys, with its expiry.
+    let out = case
+        .cmd("")
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .args(["credential-process", "--profile", "bb-shared-devops"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["AccessKeyId"], json["AccessKeyId"]);
+    assert_eq!(printed["SessionToken"], json["SessionToken"]);
+    assert_eq!(printed["Expiration"], json["Expiration"]);
+    // Fresh now: a second refresh asks for no code and calls nothing.
+    let again = case
+        .cmd(BASE_NETWORK)
+        .env("CI", "true")
+        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .arg("refresh")
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

@@ -206,3 +206,66 @@ fn a_present_file_without_an_expiry_is_not_called_missing() {
         .unwrap_or_default();
     assert!(row.contains("missing"), "{text}");
 }
+
+/// Role credentials Leverage wrote for `name`, lasting `minutes`.
+fn role_credentials_expiring_in(case: &Case, name: &str, minutes: i64) {
+    use std::io::Write;
+    let ms = (chrono::Utc::now() + chrono::Duration::minutes(minutes)).timestamp_millis();
+    let mut config = std::fs::OpenOptions::new()
+        .append(true)
+        .open(case.aws().join("config"))
+        .unwrap();
+    write!(config, "\n[profile {name}]\nexpiration = {ms}\n").unwrap();
+    std::fs::write(
+        case.aws().join("credentials"),
+        format!(
+            "[{name}]\naws_access_key_id = ASIAROLEROLEROLE0001\naws_secret_access_key = LDFIXTURESECRET-s\naws_session_token = LDFIXTURESECRET-t\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// The token lasts, a role credential the scope's runs use does not: the gate fails on it too,
+/// as Terraform keeps the keys it started with for the whole apply.
+#[test]
+fn min_remaining_gates_on_the_role_credentials_the_scope_uses() {
+    let case = Case::new("v3-sso-healthy");
+    token_expiring_in(&case, 600);
+    role_credentials_expiring_in(&case, "bb-shared-devops", 40);
+    let at = |args: &[&str]| {
+        let out = case
+            .cmd("shared/us-east-1/base-network")
+            .args(["status", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(at(&["--min-remaining", "30m"]).0, 0);
+    let (code, said) = at(&["--min-remaining", "1h"]);
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("role-credentials `bb-shared-devops`")
+            && said.contains("--min-remaining asks for 1h"),
+        "{said}"
+    );
+    assert!(!said.contains("LDFIXTURESECRET"), "{said}");
+    // Role credentials no run of the scope uses do not gate it.
+    let other = Case::new("v3-sso-healthy");
+    token_expiring_in(&other, 600);
+    role_credentials_expiring_in(&other, "bb-nowhere-devops", 5);
+    let out = other
+        .cmd("shared/us-east-1/base-network")
+        .args(["status", "--min-remaining", "1h"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,5 +1,5 @@
 //! `credential-process --profile NAME`: the AWS `credential_process` JSON of a profile Leverage
-//! writes role credentials under, renewed first when stale. stdout holds the JSON and nothing
+//! writes role credentials under (from SSO, or a 3.x MFA session), renewed first when stale. stdout holds the JSON and nothing
 //! else; every message goes to stderr.
 
 use super::Exit;
@@ -25,37 +25,39 @@ fn print_credentials(args: &CredentialProcessArgs, global: &Global) -> anyhow::R
         all: true,
         ..super::read_settings(args.path.as_ref(), global)
     };
-    let quick = crate::read::load(&settings)?;
+    // It runs before every SDK call that needs it: while the role's credentials are fresh, only
+    // the project's two AWS files are read (no layer, no token).
+    let now = chrono::Utc::now();
+    let quick = crate::read::load_aws_ini_files(&settings)?;
     let fresh = quick
-        .aws
         .as_ref()
-        .and_then(|aws| super::refresh::lasts_for(aws, &args.profile, quick.now))
+        .and_then(|aws| lasts_for(aws, &args.profile, now))
         .is_some_and(|left| left >= args.min_remaining);
-    let model = if fresh {
-        quick
-    } else {
-        let ready = super::refresh::ensure(
-            &settings,
-            args.min_remaining,
-            Duration::from_secs(args.timeout),
-            Some(&args.profile),
-        )?;
-        // Said on stderr; credentials that are still valid are still printed.
-        for s in &ready.short {
-            crate::say!("warning: {s}");
+    let json = match quick {
+        Some(aws) if fresh => process_json(&aws, &args.profile),
+        _ => {
+            let ready = super::refresh::ensure(
+                &settings,
+                args.min_remaining,
+                Duration::from_secs(args.timeout),
+                Some(&args.profile),
+                &crate::read::live::Unattended,
+            )?;
+            // Said on stderr; credentials that are still valid are still printed.
+            for s in &ready.short {
+                crate::say!("warning: {s}");
+            }
+            let Some(aws) = ready.model.aws.as_ref() else {
+                return Ok(Exit::Findings);
+            };
+            let valid = lasts_for(aws, &args.profile, ready.model.now).is_some_and(|left| left > 0);
+            if !valid {
+                return Ok(Exit::Findings);
+            }
+            process_json(aws, &args.profile)
         }
-        let valid = ready
-            .model
-            .aws
-            .as_ref()
-            .and_then(|aws| super::refresh::lasts_for(aws, &args.profile, ready.model.now))
-            .is_some_and(|left| left > 0);
-        if !valid {
-            return Ok(Exit::Findings);
-        }
-        ready.model
     };
-    let Some(json) = process_json(&model, &args.profile) else {
+    let Some(json) = json else {
         crate::say!(
             "leverage-doctor: no role credentials for `{}` in the project's credentials file",
             crate::secrets::escape_controls(&args.profile, false)
@@ -69,10 +71,36 @@ fn print_credentials(args: &CredentialProcessArgs, global: &Global) -> anyhow::R
     Ok(Exit::Clean)
 }
 
+/// Seconds left of `name`'s credentials: role credentials Leverage wrote from SSO (config
+/// `expiration`), else its 3.x MFA session (`cache/<name>`).
+fn lasts_for(
+    aws: &crate::model::aws::AwsFiles,
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<i64> {
+    super::refresh::lasts_for(aws, name, now).or_else(|| {
+        super::refresh::cached_keys(aws, name)
+            .map(|c| (c.expiration_ms - now.timestamp_millis()) / 1000)
+    })
+}
+
 /// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}` from the
 /// credentials section and config `expiration` Leverage wrote for `name`.
-fn process_json(model: &crate::model::Model, name: &str) -> Option<String> {
-    let aws = model.aws.as_ref()?;
+fn process_json(aws: &crate::model::aws::AwsFiles, name: &str) -> Option<String> {
+    if super::refresh::lasts_for(aws, name, chrono::Utc::now()).is_none()
+        && let Some(c) = super::refresh::cached_keys(aws, name)
+    {
+        // A 3.x MFA session: its cache holds the keys and their expiry.
+        let expiration = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(c.expiration_ms)?;
+        let json = serde_json::json!({
+            "Version": 1,
+            "AccessKeyId": c.access_key_id,
+            "SecretAccessKey": c.secret_access_key,
+            "SessionToken": c.session_token,
+            "Expiration": expiration.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        });
+        return Some(format!("{json}\n"));
+    }
     let section = aws
         .credentials
         .parsed()?

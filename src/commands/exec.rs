@@ -14,6 +14,7 @@ pub fn run(args: &ExecArgs, global: &Global) -> anyhow::Result<Exit> {
         args.min_remaining,
         Duration::from_secs(args.timeout),
         None,
+        &crate::read::live::Unattended,
     )?;
     if !ready.short.is_empty() {
         ready.exit();

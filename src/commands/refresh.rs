@@ -31,11 +31,16 @@ pub fn run(args: &RefreshArgs, global: &Global) -> anyhow::Result<Exit> {
         all: args.all,
         ..super::read_settings(args.path.as_ref(), global)
     };
+    let asker = CodeOrTerminal {
+        code: args.mfa_code.clone(),
+        terminal: super::Terminal::new(crate::read::interactive(), false),
+    };
     let ready = ensure(
         &settings,
         args.min_remaining,
         Duration::from_secs(args.timeout),
         None,
+        &asker,
     )?;
     let exit = ready.exit();
     if exit == Exit::Clean {
@@ -45,6 +50,19 @@ pub fn run(args: &RefreshArgs, global: &Global) -> anyhow::Result<Exit> {
         );
     }
     Ok(exit)
+}
+
+/// `--mfa-code`, else the terminal (never in CI or without one).
+struct CodeOrTerminal {
+    code: Option<String>,
+    terminal: super::Terminal,
+}
+
+impl crate::read::live::Console for CodeOrTerminal {
+    fn ask(&self, question: &str) -> Option<String> {
+        self.code.clone().or_else(|| self.terminal.ask(question))
+    }
+    fn progress(&self, _done: usize, _total: usize) {}
 }
 
 /// What `ensure` left: the files as they are now, and what is still short (said on stderr).
@@ -67,20 +85,26 @@ impl Ready {
     }
 }
 
-/// Renews what the scope of `settings` needs so that it lasts `min_s` seconds, without a browser
-/// or a prompt. `only`: just the role written under that name (`credential-process`).
+/// Renews what the scope of `settings` needs so that it lasts `min_s` seconds, without a browser.
+/// `only`: just the role written under that name (`credential-process`). `mfa`: who gives an
+/// MFA code when an MFA session must be renewed (`Unattended`: nobody, nothing is asked).
 pub fn ensure(
     settings: &ReadSettings,
     min_s: i64,
     timeout: Duration,
     only: Option<&str>,
+    mfa: &dyn crate::read::live::Console,
 ) -> anyhow::Result<Ready> {
     let first = read::load(settings)?;
     let (project, aws) = super::project_and_aws(&first)?;
     let cli = first.cli();
-    if project.mode(cli) != crate::model::project::Mode::Sso {
-        // Nothing of SSO to renew: the verdict is the sessions' own.
-        return Ok(verdict(first, min_s, only));
+    match project.mode(cli) {
+        crate::model::project::Mode::Sso => {}
+        crate::model::project::Mode::IamMfa if cli.mfa_cache_is_flat() => {
+            return ensure_mfa(settings, &aws.dir.clone(), min_s, timeout, only, mfa);
+        }
+        // Nothing to renew (IAM keys; the toolbox's MFA before 3.x): the sessions' own verdict.
+        _ => return Ok(verdict(first, min_s, only)),
     }
     if !cli.writes_sso_role_credentials() {
         anyhow::bail!(
@@ -248,6 +272,222 @@ pub fn ensure(
     short.append(&mut ready.short);
     ready.short = short;
     Ok(ready)
+}
+
+/// IAM with MFA (3.x): every MFA session the scope's runs need that lasts less than the CLI's
+/// margin or `min_s` is renewed with one MFA code (GetSessionToken per device, then AssumeRole
+/// as the CLI's session `leverage-<profile>`), and written as the CLI's MFA step writes it: the
+/// flat JSON of `cache/<profile>` and the keys in `[<profile>]` of credentials. A fresh cached
+/// session whose keys are missing from credentials gets them back from the cache (the CLI reuses
+/// the cache without writing keys). Under the same single-flight lock as SSO.
+fn ensure_mfa(
+    settings: &ReadSettings,
+    aws_dir: &std::path::Path,
+    min_s: i64,
+    timeout: Duration,
+    only: Option<&str>,
+    mfa: &dyn crate::read::live::Console,
+) -> anyhow::Result<Ready> {
+    read::endpoints::require_valid_env()?;
+    let _flight = crate::write::FolderLock::acquire_named(aws_dir, crate::write::REFRESH_LOCK)?;
+    let model = read::load(settings)?;
+    let (project, aws) = super::project_and_aws(&model)?;
+    let analysis = Analysis::new(&model);
+    let want_s = min_s.max(CLI_MARGIN_S) + SLACK_S;
+    let mut stale: Vec<(String, String)> = Vec::new();
+    let mut from_cache: Vec<(String, RoleCredentials)> = Vec::new();
+    for name in analysis.used.keys() {
+        let Some(crate::analysis::CredentialSource::LeverageMfa { section }) =
+            analysis.source(name)
+        else {
+            continue;
+        };
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        let cached = aws
+            .mfa_cache
+            .iter()
+            .find(|c| c.profile == *name)
+            .and_then(|c| c.expiration.as_ref().ok())
+            .filter(|at| (**at - model.now).num_seconds() >= want_s)
+            .and_then(|_| cached_keys(aws, name));
+        match cached {
+            Some(c) if !has_keys(aws, name) => from_cache.push((name.clone(), c)),
+            Some(_) => {}
+            None => stale.push((name.clone(), section.clone())),
+        }
+    }
+    let mut short = Vec::new();
+    let mut written: Vec<(String, RoleCredentials)> = Vec::new();
+    if !stale.is_empty() {
+        let devices: Vec<String> = stale
+            .iter()
+            .filter_map(|(_, section)| aws.profile_value(section, "mfa_serial"))
+            .map(|e| e.value.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let names: Vec<&str> = stale.iter().map(|(n, _)| n.as_str()).collect();
+        let question = format!(
+            "MFA code for {} ({}, device {}): ",
+            names.join(", "),
+            project.name().unwrap_or_default(),
+            devices.join(", ")
+        );
+        match mfa.ask(&question) {
+            None => short.push(format!(
+                "the MFA sessions of {} need renewing, and no MFA code was given: `leverage-doctor refresh --mfa-code CODE` (or on a terminal, `leverage-doctor refresh`) renews them",
+                names.join(", ")
+            )),
+            Some(code) => {
+                for (name, got) in crate::read::live::new_mfa_role_credentials(
+                    &model, &analysis, &stale, &code, timeout,
+                ) {
+                    match got {
+                        Ok(c) => {
+                            crate::secrets::register_key_id(&c.access_key_id);
+                            written.push((name, c));
+                        }
+                        Err(f) => short.push(format!("mfa `{name}`: {}", f.error)),
+                    }
+                }
+            }
+        }
+    }
+    write_mfa_sessions(&model, &written, &from_cache)?;
+    if !written.is_empty() {
+        let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+        crate::say!("wrote MFA sessions for {}", names.join(", "));
+    }
+    let after = read::load(settings)?;
+    let mut ready = match only {
+        // `only` names an MFA profile here: its cached session is the verdict.
+        Some(name) => {
+            let lasts = after.aws.as_ref().is_some_and(|aws| {
+                aws.mfa_cache.iter().any(|c| {
+                    c.profile == name
+                        && c.expiration
+                            .as_ref()
+                            .is_ok_and(|at| (*at - after.now).num_seconds() >= min_s)
+                })
+            });
+            let short = if lasts {
+                Vec::new()
+            } else {
+                vec![format!("mfa `{name}`: its session lasts less than asked")]
+            };
+            Ready {
+                model: after,
+                short,
+            }
+        }
+        None => verdict(after, min_s, None),
+    };
+    short.append(&mut ready.short);
+    ready.short = short;
+    Ok(ready)
+}
+
+/// The keys of `name`'s cached MFA session (3.x flat JSON).
+pub fn cached_keys(aws: &crate::model::aws::AwsFiles, name: &str) -> Option<RoleCredentials> {
+    let text = read::fs::read_text(&crate::leverage::mfa_cache_path(&aws.dir, name))
+        .ok()?
+        .text;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let get = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let expiration_ms =
+        chrono::NaiveDateTime::parse_from_str(&get("Expiration")?, "%Y-%m-%dT%H:%M:%SZ")
+            .ok()?
+            .and_utc()
+            .timestamp_millis();
+    Some(RoleCredentials {
+        access_key_id: get("AccessKeyId")?,
+        secret_access_key: get("SecretAccessKey")?,
+        session_token: get("SessionToken")?,
+        expiration_ms,
+    })
+}
+
+fn has_keys(aws: &crate::model::aws::AwsFiles, name: &str) -> bool {
+    aws.credentials.parsed().is_some_and(|c| {
+        c.profile_sections(name).any(|s| {
+            [
+                "aws_access_key_id",
+                "aws_secret_access_key",
+                "aws_session_token",
+            ]
+            .iter()
+            .all(|k| s.get(k).is_some())
+        })
+    })
+}
+
+/// The CLI 3.x's MFA cache file: `json.dumps` of AssumeRole's `Credentials` with `Expiration`
+/// as `%Y-%m-%dT%H:%M:%SZ`, keys in the service's order.
+fn mfa_cache_json(c: &RoleCredentials) -> Option<String> {
+    let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(c.expiration_ms)?;
+    let quote = |v: &str| serde_json::to_string(v).ok();
+    Some(format!(
+        "{{\"AccessKeyId\": {}, \"SecretAccessKey\": {}, \"SessionToken\": {}, \"Expiration\": {}}}",
+        quote(&c.access_key_id)?,
+        quote(&c.secret_access_key)?,
+        quote(&c.session_token)?,
+        quote(&at.format("%Y-%m-%dT%H:%M:%SZ").to_string())?
+    ))
+}
+
+/// Writes new MFA sessions (cache file and credentials keys) and the keys of fresh cached ones
+/// (credentials only), through the writers' lock and re-read.
+fn write_mfa_sessions(
+    model: &Model,
+    new: &[(String, RoleCredentials)],
+    from_cache: &[(String, RoleCredentials)],
+) -> anyhow::Result<()> {
+    if new.is_empty() && from_cache.is_empty() {
+        return Ok(());
+    }
+    let (_, aws) = super::project_and_aws(model)?;
+    let credentials_path = match &aws.credentials {
+        crate::model::aws::AwsFile::Parsed(ini) => model.sources.get(ini.file).path.clone(),
+        _ => aws.dir.join("credentials"),
+    };
+    let credentials_plan = EditPlan {
+        upsert: new
+            .iter()
+            .chain(from_cache)
+            .map(|(n, c)| SectionSpec {
+                header: n.clone(),
+                keys: vec![
+                    ("aws_access_key_id".into(), c.access_key_id.clone()),
+                    ("aws_secret_access_key".into(), c.secret_access_key.clone()),
+                    ("aws_session_token".into(), c.session_token.clone()),
+                ],
+            })
+            .collect(),
+        ..EditPlan::default()
+    };
+    let cache_dir = crate::leverage::mfa_cache_dir(&aws.dir);
+    if !new.is_empty() {
+        crate::write::private_dir(&cache_dir)?;
+    }
+    let mut change = crate::write::Change::new(&aws.dir);
+    for (name, c) in new {
+        let json = mfa_cache_json(c)
+            .ok_or_else(|| anyhow::anyhow!("STS returned an expiration out of range"))?;
+        let path = crate::leverage::mfa_cache_path(&aws.dir, name);
+        let before = read::fs::read_text(&path).ok().map(|t| t.text);
+        let shown = read::display_home(&path);
+        change.edit(path, shown, before, move |_| json.clone());
+    }
+    let before = read::fs::read_text(&credentials_path).ok().map(|t| t.text);
+    let shown = read::display_home(&credentials_path);
+    change.edit(credentials_path, shown, before, move |text| {
+        ini_edit::apply(text, IniKind::Credentials, &credentials_plan)
+    });
+    change.no_backup = true;
+    change.commit(model.now, || {})?;
+    Ok(())
 }
 
 /// GetRoleCredentials for each role, at once (within a shared rate limit).

@@ -59,6 +59,23 @@ impl Reader {
         }
     }
 
+    /// Only `config` and `credentials` of the AWS folder: no token, no cache, no mode check
+    /// (`credential-process` while the role's credentials are fresh).
+    pub fn aws_ini_files(&mut self, dir: &Path) -> AwsFiles {
+        AwsFiles {
+            dir: dir.to_path_buf(),
+            dir_display: self.display_path(dir),
+            config: self.ini_file(&dir.join("config"), IniKind::Config),
+            credentials: self.ini_file(&dir.join("credentials"), IniKind::Credentials),
+            sso_tokens: Vec::new(),
+            mfa_cache: Vec::new(),
+            access: Vec::new(),
+            uid: current_uid(),
+            aws_cli_token: None,
+            saved_session: None,
+        }
+    }
+
     fn ini_file(&mut self, path: &Path, kind: IniKind) -> AwsFile {
         let display = self.display_path(path);
         if !path.exists() && path.symlink_metadata().is_err() {

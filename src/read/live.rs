@@ -111,29 +111,7 @@ pub fn probe_all(
     let name = project.name().unwrap_or_default();
     let mfa_codes = collect_mfa_codes(model, analysis, aws, &name, profiles, settings, console);
     runtime.block_on(async {
-        // The SDK gets the very text the rules judged, read once by our reader (type checked,
-        // size capped): it opens no file of its own, so a FIFO there cannot make it wait.
-        let text_of = |file: &crate::model::aws::AwsFile| {
-            file.parsed()
-                .map(|ini| model.sources.get(ini.file).text.clone())
-                .unwrap_or_default()
-        };
-        let files = ProfileFiles::builder()
-            .with_contents(ProfileFileKind::Config, text_of(&aws.config))
-            .with_contents(ProfileFileKind::Credentials, text_of(&aws.credentials))
-            .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(client) = super::http::client() {
-            loader = loader.http_client(client);
-        }
-        let base = loader
-            .profile_files(files.clone())
-            .region(Region::new("us-east-1"))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(timeouts(settings.timeout))
-            .no_credentials()
-            .load()
-            .await;
+        let (base, files) = base_config(model, aws, settings.timeout).await;
         let probe = Probe {
             model,
             analysis,
@@ -164,6 +142,128 @@ pub fn probe_all(
             .await;
         results.sort_by(|a, b| a.profile.cmp(&b.profile));
         results
+    })
+}
+
+/// The SDK config every call shares, and the project's AWS files for it. The SDK gets the very
+/// text the rules judged, read once by our reader (type checked, size capped): it opens no file
+/// of its own, so a FIFO there cannot make it wait.
+async fn base_config(
+    model: &Model,
+    aws: &AwsFiles,
+    timeout: Duration,
+) -> (aws_config::SdkConfig, ProfileFiles) {
+    let text_of = |file: &crate::model::aws::AwsFile| {
+        file.parsed()
+            .map(|ini| model.sources.get(ini.file).text.clone())
+            .unwrap_or_default()
+    };
+    let files = ProfileFiles::builder()
+        .with_contents(ProfileFileKind::Config, text_of(&aws.config))
+        .with_contents(ProfileFileKind::Credentials, text_of(&aws.credentials))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(client) = super::http::client() {
+        loader = loader.http_client(client);
+    }
+    let base = loader
+        .profile_files(files.clone())
+        .region(Region::new("us-east-1"))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts(timeout))
+        .no_credentials()
+        .load()
+        .await;
+    (base, files)
+}
+
+/// New role credentials for Leverage MFA profiles, as the Leverage CLI's MFA step gets them:
+/// `code` for every device gives one GetSessionToken per source profile and device (shared),
+/// then AssumeRole of each profile's `role_arn` as the session `leverage-<profile>`. `profiles`:
+/// `(profile, the config section its MFA step reads)`. Never prompts.
+pub fn new_mfa_role_credentials(
+    model: &Model,
+    analysis: &crate::analysis::Analysis,
+    profiles: &[(String, String)],
+    code: &str,
+    timeout: Duration,
+) -> Vec<(
+    String,
+    Result<crate::read::sso_portal::RoleCredentials, Failure>,
+)> {
+    let Some(aws) = model.aws.as_ref() else {
+        return Vec::new();
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let why = format!("cannot start the async runtime: {e}");
+            return profiles
+                .iter()
+                .map(|(p, _)| {
+                    (
+                        p.clone(),
+                        Err(Failure::new(FailureKind::Other, why.clone())),
+                    )
+                })
+                .collect();
+        }
+    };
+    let mfa_codes: HashMap<String, String> = profiles
+        .iter()
+        .filter_map(|(_, section)| aws.profile_value(section, "mfa_serial"))
+        .map(|serial| (serial.value.clone(), code.to_string()))
+        .collect();
+    runtime.block_on(async {
+        let (base, files) = base_config(model, aws, timeout).await;
+        let probe = Probe {
+            model,
+            analysis,
+            aws,
+            base,
+            files,
+            settings: LiveSettings {
+                jobs: 1,
+                timeout,
+                mfa_code: Some(code.to_string()),
+            },
+            mfa_codes,
+            sso_roles: Default::default(),
+            mfa_sessions: Default::default(),
+        };
+        let calls = profiles.iter().map(|(profile, section)| {
+            let probe = &probe;
+            async move {
+                let region = probe
+                    .aws
+                    .profile_value(section, "region")
+                    .map(|e| e.value.clone())
+                    .unwrap_or_else(|| "us-east-1".to_string());
+                let got = probe
+                    .new_mfa_role(section, &region, &format!("leverage-{profile}"))
+                    .await
+                    .and_then(|c| {
+                        let expiration_ms = c
+                            .expiry()
+                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                            .and_then(|d| i64::try_from(d.as_millis()).ok())
+                            .ok_or_else(|| {
+                                Failure::new(FailureKind::Other, "STS returned no expiration")
+                            })?;
+                        Ok(crate::read::sso_portal::RoleCredentials {
+                            access_key_id: c.access_key_id().to_string(),
+                            secret_access_key: c.secret_access_key().to_string(),
+                            session_token: c.session_token().unwrap_or_default().to_string(),
+                            expiration_ms,
+                        })
+                    });
+                (profile.clone(), got)
+            }
+        });
+        futures::future::join_all(calls).await
     })
 }
 
@@ -526,6 +626,17 @@ impl Probe<'_> {
         if let Some(c) = cached_mfa_session(self.model, self.aws, profile) {
             return Ok(c);
         }
+        self.new_mfa_role(section, region, "leverage-doctor").await
+    }
+
+    /// A new MFA session (one GetSessionToken per source profile and device, shared), then
+    /// AssumeRole of the role of `section` (`[profile X-mfa]` on 3.x).
+    async fn new_mfa_role(
+        &self,
+        section: &str,
+        region: &str,
+        session_name: &str,
+    ) -> Result<Credentials, Failure> {
         let serial = self
             .aws
             .profile_value(section, "mfa_serial")
@@ -572,7 +683,8 @@ impl Probe<'_> {
             })
             .await
             .clone()?;
-        self.assume_role(session, &role_arn, region).await
+        self.assume_role_named(session, &role_arn, region, session_name)
+            .await
     }
 
     /// STS AssumeRole with `credentials`.
@@ -582,11 +694,23 @@ impl Probe<'_> {
         role_arn: &str,
         region: &str,
     ) -> Result<Credentials, Failure> {
+        self.assume_role_named(credentials, role_arn, region, "leverage-doctor")
+            .await
+    }
+
+    /// STS AssumeRole with `credentials`, the session called `session_name`.
+    async fn assume_role_named(
+        &self,
+        credentials: Credentials,
+        role_arn: &str,
+        region: &str,
+        session_name: &str,
+    ) -> Result<Credentials, Failure> {
         let out = self
             .sts(credentials, region)
             .assume_role()
             .role_arn(role_arn)
-            .role_session_name("leverage-doctor")
+            .role_session_name(session_name)
             .send()
             .await
             .map_err(|e| crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now))?;
@@ -658,11 +782,12 @@ fn sts_credentials(c: Option<aws_sdk_sts::types::Credentials>) -> Result<Credent
         })?;
     crate::secrets::register(&c.secret_access_key);
     crate::secrets::register(&c.session_token);
+    let expiry = std::time::SystemTime::try_from(c.expiration).ok();
     Ok(Credentials::new(
         c.access_key_id,
         c.secret_access_key,
         Some(c.session_token),
-        None,
+        expiry,
         "leverage-mfa",
     ))
 }

@@ -249,10 +249,52 @@ fn register_credential_tf_vars(
 }
 
 /// Whether a prompt could be answered here: stdin is a terminal and `CI` is not set.
-fn interactive() -> bool {
+pub fn interactive() -> bool {
     use std::io::IsTerminal;
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     !ci && std::io::stdin().is_terminal()
+}
+
+/// The project's AWS `config` and `credentials` files and nothing else (no layer, no account
+/// folder, no token): what `credential-process` needs when the role's cached credentials are
+/// fresh. `None` when there is no project or no valid project name to find the folder by.
+pub fn load_aws_ini_files(
+    settings: &ReadSettings,
+) -> Result<Option<crate::model::aws::AwsFiles>, ReadError> {
+    let given = &settings.path;
+    let start = std::fs::canonicalize(given).map_err(|e| ReadError::Path {
+        path: given.display().to_string(),
+        reason: fs::io_reason(&e),
+    })?;
+    let start = if start.is_dir() {
+        start
+    } else {
+        start.parent().map(Path::to_path_buf).unwrap_or(start)
+    };
+    endpoints::register_url_secrets();
+    let Some(root) = project::find_root(&start) else {
+        return Ok(None);
+    };
+    let home = home_dir();
+    let mut reader = Reader {
+        sources: Sources::default(),
+        root: root.clone(),
+        home: home.clone(),
+    };
+    let dir = match (&settings.aws_dir, home) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(home)) => {
+            let Some(name) = reader
+                .project_name_only(&root, &start)
+                .filter(|n| crate::values::project_name(n).is_ok())
+            else {
+                return Ok(None);
+            };
+            home.join(".aws").join(name)
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(reader.aws_ini_files(&dir)))
 }
 
 /// Reads everything `check` needs.

@@ -48,6 +48,24 @@ pub fn half_root(start: &Path) -> Option<(PathBuf, &'static str)> {
 }
 
 impl Reader {
+    /// The project's short name as `Project::name` gives it (config/common.tfvars `project`,
+    /// else build.env `PROJECT` nearest `start`), reading those files and nothing else.
+    pub fn project_name_only(&mut self, root: &Path, start: &Path) -> Option<String> {
+        let mut errors = Vec::new();
+        let common = root.join("config").join("common.tfvars");
+        if let Some((file, text)) = self.read_project_file(root, &common, &mut errors)
+            && let Ok((vars, _)) = tf::tfvars(&text, file)
+            && let Some(name) = vars.get_str("project")
+        {
+            return Some(name.value);
+        }
+        self.build_envs(root, start, &mut errors)
+            .iter()
+            .rev()
+            .find_map(|f| f.entries.iter().rev().find(|e| e.key == "PROJECT"))
+            .map(|e| e.value.clone())
+    }
+
     pub fn project(&mut self, root: &Path, start: &Path, all: bool) -> Project {
         let mut parse_errors = Vec::new();
         let build_envs = self.build_envs(root, start, &mut parse_errors);
