@@ -773,3 +773,291 @@ async fn every_regen_fix_resolves_its_finding() {
         failures.join("\n\n")
     );
 }
+
+/// The file a JSON report names, in the case: `~/…` under its HOME, else under the project.
+fn case_file(case: &Case, file: &str) -> std::path::PathBuf {
+    match file.strip_prefix("~/") {
+        Some(rest) => case.home().join(rest),
+        None => case.project().join(file),
+    }
+}
+
+/// A fix line that is `key = value` (a comment may follow) is the line to write in place of
+/// the flagged one, whose key it names, or first in the section or block the finding points
+/// at, which lacks it. Done so in every fires case where it is one: the
+/// finding is gone and no new error appears. The fixes this cannot apply are the edits
+/// `check --fix` makes, the commands of `every_regen_fix_resolves_its_finding`, and those
+/// `MANUAL` says why.
+#[test]
+fn every_line_fix_resolves_its_finding() {
+    let line_fix = regex_lite_line;
+    let mut failures = Vec::new();
+    let mut ran = Vec::new();
+    for c in selected() {
+        let case = prepared(c, c.fires);
+        let check = |case: &Case| {
+            check_json(
+                case.cmd(c.scope)
+                    .envs(c.env.iter().copied())
+                    .args(["check", "--offline"])
+                    .args(c.args),
+            )
+            .1
+        };
+        let before = check(&case);
+        let found = crate::support::diags(&before, c.rule);
+        let Some(d) = found.first() else { continue };
+        if d["fix"]["applicability"] != "manual" {
+            continue;
+        }
+        let (Some(text), Some(file)) = (d["fix"]["text"].as_str(), d["file"].as_str()) else {
+            continue;
+        };
+        let Some((key, value)) = line_fix(text.lines().next().unwrap_or("")) else {
+            continue;
+        };
+        let path = case_file(&case, file);
+        let Ok(old) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut lines: Vec<String> = old.lines().map(str::to_string).collect();
+        // A finding about the whole file: the line is added to it.
+        let line = match d["line"].as_u64() {
+            Some(line) => line,
+            None => {
+                lines.push(String::new());
+                lines.len() as u64
+            }
+        };
+        let Some(flagged) = lines.get_mut(line as usize - 1) else {
+            continue;
+        };
+        let indent: String = flagged.chars().take_while(|c| c.is_whitespace()).collect();
+        let written_key = flagged.trim_start().split(['=', ' ']).next().unwrap_or("");
+        let sep = if file.ends_with("build.env") {
+            "="
+        } else {
+            " = "
+        };
+        let opens = flagged.trim_start().starts_with('[') || flagged.trim_end().ends_with('{');
+        if written_key.eq_ignore_ascii_case(&key) || flagged.is_empty() {
+            // The flagged line, rewritten.
+            *flagged = format!("{indent}{key}{sep}{value}");
+        } else if opens || file.starts_with("~/.aws/") {
+            // A section or block that lacks the key (the finding points at its header or at
+            // one of its keys: in an AWS file the order of keys does not matter): the line
+            // goes in after it.
+            let inner = if flagged.trim_end().ends_with('{') {
+                format!("{indent}  ")
+            } else {
+                indent.clone()
+            };
+            lines.insert(line as usize, format!("{inner}{key}{sep}{value}"));
+        } else {
+            eprintln!("{}: `{key}` is not at {file}:{line}", c.rule);
+            continue;
+        }
+        ran.push(c.rule);
+        let mut new = lines.join("\n");
+        if old.ends_with('\n') {
+            new.push('\n');
+        }
+        std::fs::write(&path, &new).unwrap();
+        let after = check(&case);
+        let errors = |r: &serde_json::Value| {
+            r["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["severity"] == "error")
+                .map(|d| format!("{} {}", d["rule"], d["message"]))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        let new_errors: Vec<_> = errors(&after)
+            .difference(&errors(&before))
+            .cloned()
+            .collect();
+        let left = crate::support::diags(&after, c.rule);
+        if !left.is_empty() || !new_errors.is_empty() {
+            failures.push(format!(
+                "{}: `{key}{sep}{value}` at {file}:{line}: still {:?}; new errors {new_errors:?}",
+                c.rule,
+                left.iter()
+                    .map(|d| d["message"].clone())
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+    eprintln!("line fixes applied for {ran:?}");
+    assert!(
+        !ran.is_empty() || std::env::var_os("RULE_CASE").is_some(),
+        "no case's fix is a line"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `key = value` (or `KEY=value`); what follows three blanks explains it (a `# comment` or
+/// `(where)`): (key, value).
+fn regex_lite_line(line: &str) -> Option<(String, String)> {
+    let line = match line.find("   ") {
+        Some(at) => &line[..at],
+        None => line,
+    };
+    let (key, value) = line.split_once('=')?;
+    let key = key.trim();
+    let value = value.trim();
+    let is_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    (is_key && !value.is_empty()).then(|| (key.to_string(), value.to_string()))
+}
+
+/// Every manual fix (advice or a command for a person) is applied by a test, or says here why
+/// no test applies it. Applied: `every_line_fix_resolves_its_finding` (LD005–LD007, LD104–LD108,
+/// LD302, LD308, LD401), `every_regen_fix_resolves_its_finding` (LD303, LD307, LD310),
+/// `ld311_fix_resolves_it*`, `ld402_leftover_fix_resolves_it`; sign-ins against the test servers
+/// in tests/sso.rs and tests/keep_alive.rs.
+const MANUAL: &[(&str, &str)] = &[
+    (
+        "LD001",
+        "the project's short name in the new build.env is the user's to choose",
+    ),
+    (
+        "LD002",
+        "where the unclosed block ends is the author's to say (terraform fmt points at the same place)",
+    ),
+    (
+        "LD003",
+        "which of the two names is meant is the user's to say",
+    ),
+    (
+        "LD004",
+        "the copy of common.tfvars.example is then filled in with the user's own accounts and SSO values",
+    ),
+    (
+        "LD008",
+        "an entry of the doctor's own settings file: corrected or deleted as the user meant it",
+    ),
+    ("LD009", "a new short name is the user's to choose"),
+    (
+        "LD101",
+        "the value exists only when Terraform runs: what to write instead is the author's choice",
+    ),
+    (
+        "LD107",
+        "moving a provider block to config.tf changes the layer's code: the author's call",
+    ),
+    (
+        "LD201",
+        "needs the user's own access keys (their .csv): a person's step with the Leverage CLI's command",
+    ),
+    (
+        "LD203",
+        "two different values of one key: which is right is the user's to say (identical ones are a safe edit, applied)",
+    ),
+    (
+        "LD205",
+        "what a malformed line was meant to say cannot be known",
+    ),
+    (
+        "LD206",
+        "the comment belongs to the user: where it goes is theirs to say",
+    ),
+    (
+        "LD207",
+        "info: which of the two files keeps the key is the user's choice",
+    ),
+    (
+        "LD305",
+        "which profile of the loop should hold the keys is the user's to say",
+    ),
+    (
+        "LD306",
+        "needs the user's own access keys: a person's step with the Leverage CLI's command",
+    ),
+    (
+        "LD309",
+        "keys or role: which the profile should use is the user's to say",
+    ),
+    (
+        "LD311",
+        "applied by ld311_fix_resolves_it and ld311_fix_resolves_it_where_a_layer_names_the_profile",
+    ),
+    (
+        "LD312",
+        "a change of layout or of Terraform version: the user's choice",
+    ),
+    ("LD402", "applied by ld402_leftover_fix_resolves_it"),
+    (
+        "LD403",
+        "the shell's own variables: only the user's shell can unset them",
+    ),
+    (
+        "LD501",
+        "a browser sign-in: tests/sso.rs and tests/sso_browser.rs run sso-login against the OIDC and portal test servers",
+    ),
+    (
+        "LD502",
+        "a browser sign-in: tests/sso.rs runs sso-login and sso-reset --login against the test servers",
+    ),
+    (
+        "LD503",
+        "a browser sign-in after removing the token: tests/sso.rs runs sso-login against the test servers",
+    ),
+    (
+        "LD505",
+        "the next run asks for an MFA code: tests/keep_alive.rs runs refresh --mfa-code and then the real Leverage CLI",
+    ),
+    (
+        "LD506",
+        "a browser sign-in: tests/sso.rs runs sso-reset --login against the test servers",
+    ),
+    ("LD701", "the missing value is the user's secret or address"),
+    (
+        "LD702",
+        "a new token is made on the provider's site by the user",
+    ),
+    (
+        "LD703",
+        "a new SSH key is added to the user's account on the git host",
+    ),
+];
+
+#[test]
+fn every_manual_fix_is_applied_by_a_test_or_says_why() {
+    let applied_by_line_or_regen = [
+        "LD005", "LD006", "LD007", "LD104", "LD105", "LD106", "LD108", "LD302", "LD308", "LD401",
+        "LD303", "LD307", "LD310",
+    ];
+    let mut missing = Vec::new();
+    for c in selected() {
+        if applied_by_line_or_regen.contains(&c.rule) || MANUAL.iter().any(|(id, _)| *id == c.rule)
+        {
+            continue;
+        }
+        let case = prepared(c, c.fires);
+        let r = check_json(
+            case.cmd(c.scope)
+                .envs(c.env.iter().copied())
+                .args(["check", "--offline"])
+                .args(c.args),
+        )
+        .1;
+        if crate::support::diags(&r, c.rule)
+            .iter()
+            .any(|d| d["fix"]["applicability"] == "manual")
+        {
+            missing.push(c.rule);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "manual fixes no test applies and MANUAL does not explain: {missing:?}"
+    );
+    let ids: Vec<&str> = leverage_doctor::rules::RULES.iter().map(|r| r.id).collect();
+    for (id, why) in MANUAL {
+        assert!(ids.contains(id), "MANUAL names no rule {id}");
+        assert!(!why.is_empty());
+    }
+}

@@ -209,7 +209,9 @@ fn role_credentials_stale(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .profile(name.clone())
                     .at(exp.value_span.clone(), "unreadable")
                     .help("the Leverage CLI reads it as a number before refreshing (`int(...)`) and stops with a ValueError: no `leverage tf` command runs in a layer that uses this profile")
-                    .fix("delete the `expiration` line; the Leverage CLI writes a new one on its next run"),
+                    .fix("delete the `expiration` line; the Leverage CLI writes a new one on its next run")
+                    // No reader but the Leverage CLI reads it, and it rewrites it: safe.
+                    .edit(cx.whole_line(&exp.line_span), "", crate::diagnostic::Applicability::Safe),
             );
             continue;
         };
