@@ -121,6 +121,30 @@ pub struct CredentialNeed {
     /// The attribute naming the provider's API (github/gitlab `base_url`, tfe `hostname`),
     /// when the block writes it.
     pub base: Option<CredAttr>,
+    /// kubernetes/helm: `config_context`, when the block writes it.
+    pub context: Option<CredAttr>,
+    /// kubernetes/helm: the kubeconfig the provider reads (`config_path`, else
+    /// `KUBE_CONFIG_PATH`), when it could be read (inside the project or the home folder).
+    pub kubeconfig: Option<KubeconfigUse>,
+}
+
+/// A kubeconfig a kubernetes/helm provider reads, and what it holds of the context it uses.
+#[derive(Debug, Clone)]
+pub struct KubeconfigUse {
+    /// The file (registered; whole-file span).
+    pub file: Span,
+    /// As shown (`~/.kube/config`, `k8s/kubeconfig`).
+    pub shown: String,
+    /// Named by `KUBE_CONFIG_PATH` (the provider reads it when no `config_path` is written).
+    pub from_env: bool,
+    /// Under the home folder.
+    pub in_home: bool,
+    /// Its `current-context`, where written.
+    pub current: Option<(String, Span)>,
+    /// The names of its `contexts`.
+    pub contexts: Vec<String>,
+    /// The file does not parse as a kubeconfig: why.
+    pub invalid: Option<String>,
 }
 
 /// What of a layer uses a provider.

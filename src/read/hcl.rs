@@ -530,8 +530,30 @@ pub fn provider_needs(
                         file: None,
                     })
                 });
+            // kubernetes/helm `config_context` (helm: in its `kubernetes` block or object).
+            let context = matches!(provider, Provider::Kubernetes | Provider::Helm)
+                .then(|| {
+                    let value = match provider {
+                        Provider::Helm => nested
+                            .and_then(|n| n.get_attribute("config_context"))
+                            .map(|a| &a.value)
+                            .or_else(|| {
+                                nested_object.and_then(|o| object_get(o, "config_context"))
+                            }),
+                        _ => body?.get_attribute("config_context").map(|a| &a.value),
+                    }?;
+                    (!matches!(value, Expression::Null(_))).then(|| CredAttr {
+                        name: "config_context".to_string(),
+                        value: attr_value(value),
+                        span: span_of(file, value),
+                        file: None,
+                    })
+                })
+                .flatten();
             CredentialNeed {
                 base,
+                context,
+                kubeconfig: None,
                 layer: owner.to_string(),
                 provider,
                 alias: alias.clone(),

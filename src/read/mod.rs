@@ -10,6 +10,7 @@ pub mod fs;
 pub use fs::{display_home, home_dir};
 pub mod hcl;
 pub mod http;
+pub mod kubeconfig;
 pub mod leverage;
 pub mod live;
 pub mod project;

@@ -274,6 +274,9 @@ impl Reader {
                 let found = done.credentials;
                 for mut need in found.needs {
                     need.block.file = file;
+                    for a in [&mut need.base, &mut need.context].into_iter().flatten() {
+                        a.span.file = file;
+                    }
                     if let Some(a) = &mut need.attr {
                         a.span.file = file;
                         // A token written in the file: never shown.
@@ -313,8 +316,9 @@ impl Reader {
                     &job.path,
                 ));
             }
-            self.resolve_credential_vars(root, job, &mut needs);
+            let kube_refs = self.resolve_credential_vars(root, job, &mut needs);
             tf::resolve_iterations(&mut refs, iterations, &local_maps);
+            refs.extend(kube_refs);
             // What `init` installs: the lock file's version, else the newest the constraint allows.
             let lock = root.join(&job.path).join(".terraform.lock.hcl");
             let locked = if lock.is_file() {
@@ -402,10 +406,10 @@ impl Reader {
         root: &Path,
         job: &LayerJob,
         needs: &mut [crate::model::credentials::CredentialNeed],
-    ) {
+    ) -> Vec<ProfileRef> {
         use crate::model::credentials::AttrValue;
         if needs.is_empty() {
-            return;
+            return Vec::new();
         }
         let wanted: Vec<String> = needs
             .iter()
@@ -499,6 +503,7 @@ impl Reader {
                 }
             });
         }
+        let kube_refs = self.kubeconfigs(root, job, needs);
         // The layer's own variable files, which Terraform loads without -var-file.
         let mut local_vars = hcl::Map::new();
         if !wanted.is_empty()
@@ -542,6 +547,130 @@ impl Reader {
                 v.has_default = *default;
             }
         }
+        kube_refs
+    }
+
+    /// The kubeconfig each kubernetes/helm provider reads — its literal `config_path` (inside
+    /// the project, or `~/` in the home folder: the same trust rule as above), else
+    /// `KUBE_CONFIG_PATH` when it names a file in the project or the home folder — and the AWS
+    /// profile the user of the context it uses runs `aws eks get-token` (or
+    /// `aws-iam-authenticator`) with: a reference like a provider block's `exec`.
+    fn kubeconfigs(
+        &mut self,
+        root: &Path,
+        job: &LayerJob,
+        needs: &mut [crate::model::credentials::CredentialNeed],
+    ) -> Vec<ProfileRef> {
+        use crate::model::credentials::{AttrValue, KubeconfigUse, PathCheck, Provider};
+        let mut refs = Vec::new();
+        let mut read: std::collections::BTreeMap<PathBuf, Option<(FileId, String)>> =
+            Default::default();
+        for need in needs.iter_mut() {
+            if !matches!(need.provider, Provider::Kubernetes | Provider::Helm) {
+                continue;
+            }
+            let (path, from_env, in_home) = match need.attr.as_ref() {
+                Some(attr) if attr.name == "config_path" => {
+                    let (AttrValue::Literal(p), Some(check)) = (&attr.value, attr.file) else {
+                        continue;
+                    };
+                    match check {
+                        PathCheck::Missing | PathCheck::InHome { found: false } => continue,
+                        PathCheck::InHome { found: true } => {
+                            let Some(home) = &self.home else { continue };
+                            (home.join(p.trim_start_matches("~/")), false, true)
+                        }
+                        PathCheck::Found => (root.join(&job.path).join(p), false, false),
+                    }
+                }
+                Some(_) => continue,
+                None => {
+                    // The environment is the user's own, but only files in the project or the
+                    // home folder are read, as for a checkout's paths.
+                    let Some(env) = std::env::var_os("KUBE_CONFIG_PATH").filter(|v| !v.is_empty())
+                    else {
+                        continue;
+                    };
+                    let Ok(real) = std::fs::canonicalize(PathBuf::from(env)) else {
+                        continue;
+                    };
+                    let home = self
+                        .home
+                        .as_ref()
+                        .and_then(|h| std::fs::canonicalize(h).ok());
+                    let in_home = home.as_ref().is_some_and(|h| real.starts_with(h));
+                    if !in_home && !real.starts_with(root) {
+                        continue;
+                    }
+                    (real, true, in_home)
+                }
+            };
+            let entry = match read.get(&path) {
+                Some(e) => e.clone(),
+                None => {
+                    let text = if in_home {
+                        super::fs::read_text(&path)
+                    } else {
+                        super::fs::read_in_project(root, &path)
+                    };
+                    let e = text.ok().map(|t| {
+                        let display = self.display_path(&path);
+                        let file = self.sources.add(path.clone(), display, t.text.clone());
+                        (file, t.text)
+                    });
+                    read.insert(path.clone(), e.clone());
+                    e
+                }
+            };
+            let Some((file, text)) = entry else { continue };
+            let shown = self.sources.get(file).display.clone();
+            let parsed = super::kubeconfig::parse(&text);
+            let mut found = KubeconfigUse {
+                file: Span::whole(file),
+                shown,
+                from_env,
+                in_home,
+                current: None,
+                contexts: Vec::new(),
+                invalid: None,
+            };
+            match parsed {
+                Err(why) => found.invalid = Some(why),
+                Ok(k) => {
+                    found.current = k.current_context.as_ref().map(|c| {
+                        let range = super::kubeconfig::current_context_range(&text, c);
+                        (
+                            c.clone(),
+                            range.map_or_else(|| Span::whole(file), |r| Span::new(file, r)),
+                        )
+                    });
+                    found.contexts = k.contexts.iter().map(|(n, _)| n.clone()).collect();
+                    let used = match need.context.as_ref().map(|c| &c.value) {
+                        Some(AttrValue::Literal(c)) => Some(c.clone()),
+                        Some(_) => None,
+                        None => k.current_context.clone(),
+                    };
+                    if let Some(user) = used.as_deref().and_then(|c| k.user_of(c))
+                        && let Some(p) = super::kubeconfig::exec_profile(user, &text)
+                        && !refs
+                            .iter()
+                            .any(|r: &ProfileRef| r.span.file == file && r.expr == p.profile)
+                    {
+                        refs.push(ProfileRef {
+                            expr: p.profile.clone(),
+                            span: Span::new(file, p.range),
+                            site: RefSite::Exec,
+                            resolution: Resolution::Resolved(p.profile),
+                            owner: job.path.clone(),
+                            region_given: p.region_given,
+                            hidden_from_cli: false,
+                        });
+                    }
+                }
+            }
+            need.kubeconfig = Some(found);
+        }
+        refs
     }
 
     /// Registers and reads a project file; a failure becomes a parse error with the file.

@@ -29,6 +29,13 @@ rule!(
     Warning,
     token_check_failed
 );
+rule!(
+    LD707,
+    "LD707",
+    "kubeconfig-context-missing",
+    Error,
+    kubeconfig_context_missing
+);
 
 fn layers<'a>(cx: &Context<'a>) -> Vec<&'a Layer> {
     cx.project
@@ -520,6 +527,124 @@ fn ssh_key_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             d = d.related(m.span.clone(), "also over SSH");
         }
         out.push(d);
+    }
+}
+
+/// The context a kubernetes/helm provider uses (its `config_context`, else the kubeconfig's
+/// `current-context`) is not in the kubeconfig it reads, or there is none.
+fn kubeconfig_context_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            let Some(k) = &need.kubeconfig else { continue };
+            // Unseen by Terraform in the toolbox container: LD701 says so.
+            if need.used == Usage::Unused || ((k.in_home || k.from_env) && !sees_host) {
+                continue;
+            }
+            let named = need.context.as_ref().and_then(|c| match &c.value {
+                AttrValue::Literal(name) => Some((name.as_str(), c.span.clone())),
+                _ => None,
+            });
+            let via = if k.from_env {
+                format!("{} (KUBE_CONFIG_PATH)", k.shown)
+            } else {
+                k.shown.clone()
+            };
+            let have = if k.contexts.is_empty() {
+                "it has no contexts".to_string()
+            } else {
+                format!("it has {}", quoted_list(&k.contexts))
+            };
+            let d = if let Some(why) = &k.invalid {
+                let at = need
+                    .attr
+                    .as_ref()
+                    .map_or(need.block.clone(), |a| a.span.clone());
+                LD707
+                    .diag(format!(
+                        "{} reads {via}, which is not a kubeconfig: {why}",
+                        provider_label(need)
+                    ))
+                    .at(at, "the kubeconfig")
+                    .help("the provider stops when Terraform configures it, before any resource is read")
+                    .fix(format!("aws eks update-kubeconfig --name <cluster> --kubeconfig {}", k.shown))
+            } else if let Some((name, span)) = named {
+                if k.contexts.iter().any(|c| c == name) {
+                    continue;
+                }
+                LD707
+                    .diag(format!(
+                        "{} uses context `{name}`, which {via} does not have",
+                        provider_label(need)
+                    ))
+                    .at(span, "config_context")
+                    .related(k.file.clone(), have.clone())
+                    .help(format!(
+                        "the provider stops when Terraform configures it (\"invalid configuration: context was not found for specified context: {name}\")"
+                    ))
+                    .fix(context_fix(&k.contexts, name, &k.shown))
+            } else {
+                match &k.current {
+                    Some((current, _)) if k.contexts.iter().any(|c| c == current) => continue,
+                    Some((current, span)) => LD707
+                        .diag(format!(
+                            "{} uses the current-context `{current}` of {via}, which has no such context",
+                            provider_label(need)
+                        ))
+                        .at(span.clone(), "current-context")
+                        .help(format!(
+                            "no config_context is written, so the provider takes the file's current-context, and stops (\"invalid configuration: context was not found for specified context: {current}\"); {have}"
+                        ))
+                        .fix(context_fix(&k.contexts, current, &k.shown)),
+                    None => LD707
+                        .diag(format!(
+                            "{} reads {via}, which names no current-context, and no config_context is written",
+                            provider_label(need)
+                        ))
+                        .at(
+                            need.attr.as_ref().map_or(need.block.clone(), |a| a.span.clone()),
+                            "the kubeconfig",
+                        )
+                        .help(format!(
+                            "the provider then has no cluster to talk to and fails at the first resource; {have}"
+                        ))
+                        .fix(match k.contexts.first() {
+                            Some(c) => format!("config_context = \"{c}\" in {}", provider_label(need)),
+                            None => format!(
+                                "aws eks update-kubeconfig --name <cluster> --kubeconfig {}",
+                                k.shown
+                            ),
+                        }),
+                }
+            };
+            out.push(d);
+        }
+    }
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Name one of the contexts there, or write the missing one.
+fn context_fix(contexts: &[String], name: &str, shown: &str) -> String {
+    let nearest = contexts
+        .iter()
+        .map(|c| (strsim::levenshtein(c, name), c))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, c)| c);
+    match nearest {
+        Some(c) => format!(
+            "config_context = \"{c}\"   (or: aws eks update-kubeconfig --name <cluster> --alias {name} --kubeconfig {shown})"
+        ),
+        None => format!(
+            "aws eks update-kubeconfig --name <cluster> --alias {name} --kubeconfig {shown}"
+        ),
     }
 }
 

@@ -127,6 +127,7 @@ pub static RULES: &[&Rule] = &[
     &credentials::LD704,
     &credentials::LD705,
     &credentials::LD706,
+    &credentials::LD707,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {

@@ -59,6 +59,52 @@ const ADDRESS: &str = "vault_address = \"https://bb-vault.vault.11eb.aws.hashico
 /// A made-up token of the documented shape (`hvs.` and 24+ characters).
 const GOOD_TOKEN: &str = "vault_token = \"hvs.LDFIXTURESECRETvaultTokenAbc123\"\n";
 
+const K8S: &str = "shared/us-east-1/k8s";
+const K8S_CONFIG_TF: &str = "project/shared/us-east-1/k8s/config.tf";
+const K8S_KUBECONFIG: &str = "project/shared/us-east-1/k8s/kubeconfig";
+/// A layer of the reference architecture's k8s-eks kind, with the kubeconfig
+/// `aws eks update-kubeconfig --alias bb-shared-eks` writes kept beside it.
+const K8S_CONFIG: &str = r#"provider "kubernetes" {
+  config_path    = "kubeconfig"
+  config_context = "bb-shared-eks"
+}
+
+resource "kubernetes_namespace" "monitoring" {
+  metadata {
+    name = "monitoring"
+  }
+}
+"#;
+const KUBECONFIG: &str = r#"apiVersion: v1
+clusters:
+- cluster:
+    server: https://ABCDEF.gr7.us-east-1.eks.amazonaws.com
+  name: arn:aws:eks:us-east-1:222222222222:cluster/bb-shared-eks
+contexts:
+- context:
+    cluster: arn:aws:eks:us-east-1:222222222222:cluster/bb-shared-eks
+    user: arn:aws:eks:us-east-1:222222222222:cluster/bb-shared-eks
+  name: bb-shared-eks
+current-context: bb-shared-eks
+kind: Config
+users:
+- name: arn:aws:eks:us-east-1:222222222222:cluster/bb-shared-eks
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args:
+      - --region
+      - us-east-1
+      - eks
+      - get-token
+      - --cluster-name
+      - bb-shared-eks
+      env:
+      - name: AWS_PROFILE
+        value: bb-shared-devops
+"#;
+
 pub const CASES: &[RuleCase] = &[
     // The HCP portal token was never put in a tfvars file: Terraform asks for it.
     RuleCase {
@@ -126,6 +172,25 @@ pub const CASES: &[RuleCase] = &[
                 MAIN_TF,
                 "module \"secrets\" {\n  source = \"git::https://github.com/binbashar/terraform-vault-secrets.git?ref=v1.0.0\"\n}\n",
             ),
+        ],
+        args: &[],
+        env: &[],
+    },
+    // The provider names a context the kubeconfig (written with another --alias) lacks.
+    RuleCase {
+        rule: "LD707",
+        base: "sso-healthy",
+        scope: K8S,
+        fires: &[
+            Write(
+                K8S_CONFIG_TF,
+                "provider \"kubernetes\" {\n  config_path    = \"kubeconfig\"\n  config_context = \"bb-shared-eks-cluster\"\n}\n\nresource \"kubernetes_namespace\" \"monitoring\" {\n  metadata {\n    name = \"monitoring\"\n  }\n}\n",
+            ),
+            Write(K8S_KUBECONFIG, KUBECONFIG),
+        ],
+        twin: &[
+            Write(K8S_CONFIG_TF, K8S_CONFIG),
+            Write(K8S_KUBECONFIG, KUBECONFIG),
         ],
         args: &[],
         env: &[],
@@ -326,4 +391,51 @@ fn kubeconfig_paths() {
         ]));
         assert_eq!(json["diagnostics"], serde_json::json!([]), "{outside}");
     }
+}
+
+/// The kubeconfig's own context checks: the current-context when no config_context is written,
+/// and the profile its `exec` user runs `aws eks get-token` with, an AWS reference (LD102 in an
+/// IAM project when it is nowhere in the AWS files).
+#[test]
+fn kubeconfig_contexts_and_exec_profiles() {
+    use crate::support::{Case, check_json};
+    let run = |base: &str, config: &str, kubeconfig: &str, rule: &str| -> Vec<String> {
+        let case = Case::new(base);
+        for (file, text) in [(K8S_CONFIG_TF, config), (K8S_KUBECONFIG, kubeconfig)] {
+            let path = case.dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let (_, json) = check_json(case.cmd(K8S).args(["check", "--offline", "--select", rule]));
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let no_context = K8S_CONFIG.replace("  config_context = \"bb-shared-eks\"\n", "");
+    assert!(run("sso-healthy", &no_context, KUBECONFIG, "LD707").is_empty());
+    let stale = KUBECONFIG.replace("current-context: bb-shared-eks", "current-context: bb-old");
+    let found = run("sso-healthy", &no_context, &stale, "LD707");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("current-context `bb-old`"), "{found:?}");
+    let none = KUBECONFIG.replace("current-context: bb-shared-eks\n", "");
+    let found = run("sso-healthy", &no_context, &none, "LD707");
+    assert!(found[0].contains("names no current-context"), "{found:?}");
+    let found = run("sso-healthy", &no_context, "contexts: [\n", "LD707");
+    assert!(found[0].contains("is not a kubeconfig"), "{found:?}");
+    // The exec user's AWS_PROFILE is a reference: found in the IAM project's files, or not.
+    assert!(run("iam-mfa-healthy", K8S_CONFIG, KUBECONFIG, "LD102").is_empty());
+    let typo = KUBECONFIG.replace("value: bb-shared-devops", "value: bb-shared-devop");
+    let found = run("iam-mfa-healthy", K8S_CONFIG, &typo, "LD102");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("bb-shared-devop"), "{found:?}");
+    // Only the context in use counts: another context's user is not a reference.
+    let other = K8S_CONFIG.replace("\"bb-shared-eks\"", "\"other\"");
+    let two = typo.replace(
+        "  name: bb-shared-eks\n",
+        "  name: bb-shared-eks\n- context:\n    cluster: c\n    user: u\n  name: other\n",
+    );
+    assert!(run("iam-mfa-healthy", &other, &two, "LD102").is_empty());
 }
