@@ -439,3 +439,34 @@ fn kubeconfig_contexts_and_exec_profiles() {
     );
     assert!(run("iam-mfa-healthy", &other, &two, "LD102").is_empty());
 }
+
+/// `data "aws_eks_cluster_auth"` gets its token with the AWS provider it names (`provider =
+/// aws.<alias>`, else the default one): that provider's profile is a reference like any other,
+/// whether or not anything else uses the alias.
+#[test]
+fn eks_cluster_auth_counts_its_providers_profile() {
+    use crate::support::{Case, check_json};
+    let config = |profile: &str| {
+        format!(
+            "provider \"aws\" {{\n  region  = var.region\n  profile = var.profile\n}}\n\nprovider \"aws\" {{\n  alias   = \"eks\"\n  region  = var.region\n  profile = \"{profile}\"\n}}\n\ndata \"aws_eks_cluster_auth\" \"cluster\" {{\n  provider = aws.eks\n  name     = \"bb-shared-eks\"\n}}\n\nprovider \"kubernetes\" {{\n  host  = \"https://ABCDEF.gr7.us-east-1.eks.amazonaws.com\"\n  token = data.aws_eks_cluster_auth.cluster.token\n}}\n"
+        )
+    };
+    let run = |profile: &str| -> Vec<String> {
+        let case = Case::new("iam-mfa-healthy");
+        let path = case.dir.path().join(K8S_CONFIG_TF);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, config(profile)).unwrap();
+        let (_, json) =
+            check_json(case.cmd(K8S).args(["check", "--offline", "--select", "LD102"]));
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert!(run("bb-shared-devops").is_empty());
+    let found = run("bb-shared-eks-devops");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("bb-shared-eks-devops"), "{found:?}");
+}
