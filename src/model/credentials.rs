@@ -177,6 +177,16 @@ pub struct ModuleSource {
     pub span: Span,
 }
 
+/// A KMS key in the sops metadata of a file a `data "sops_file"` decrypts.
+#[derive(Debug, Clone)]
+pub struct SopsKey {
+    /// Its `arn`, where written.
+    pub arn: String,
+    pub span: Span,
+    /// Its `aws_profile`, when set (else the default chain).
+    pub profile: Option<String>,
+}
+
 /// An environment variable that supplies a non-AWS credential.
 #[derive(Debug, Clone)]
 pub struct CredEnvVar {

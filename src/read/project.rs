@@ -194,6 +194,7 @@ impl Reader {
             let mut needs = Vec::new();
             let mut required = Vec::new();
             let mut module_sources = Vec::new();
+            let mut sops_keys = Vec::new();
             for done in files {
                 s3_backend |= done.s3_backend;
                 let display = self.display_path(&done.path);
@@ -256,6 +257,13 @@ impl Reader {
                         // Terraform fails on it too, with its own message; nothing to say here.
                         Err(_) => continue,
                     };
+                    sops_keys.extend(sops.keys.into_iter().map(|(range, arn, profile)| {
+                        crate::model::credentials::SopsKey {
+                            arn,
+                            span: Span::new(file, range),
+                            profile,
+                        }
+                    }));
                     refs.extend(sops.profiles.into_iter().map(|(range, name)| ProfileRef {
                         expr: name.clone(),
                         span: Span::new(file, range),
@@ -348,6 +356,7 @@ impl Reader {
                 aws_provider,
                 credentials: needs,
                 module_sources,
+                sops_keys,
             });
         });
         layers.sort_by(|a, b| a.path.cmp(&b.path));
@@ -949,6 +958,7 @@ struct SopsFile {
     path: PathBuf,
     text: Result<String, String>,
     profiles: Vec<(std::ops::Range<usize>, String)>,
+    keys: Vec<(std::ops::Range<usize>, String, Option<String>)>,
 }
 
 fn parse_layer_file(
@@ -1017,10 +1027,13 @@ fn parse_layer_file(
                                     .as_deref()
                                     .map(tf::sops_aws_profiles)
                                     .unwrap_or_default();
+                                let keys =
+                                    text.as_deref().map(tf::sops_kms_keys).unwrap_or_default();
                                 SopsFile {
                                     path,
                                     text,
                                     profiles,
+                                    keys,
                                 }
                             })
                             .collect();

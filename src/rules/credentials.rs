@@ -36,6 +36,13 @@ rule!(
     Error,
     kubeconfig_context_missing
 );
+rule!(
+    LD708,
+    "LD708",
+    "sops-key-account-mismatch",
+    Warning,
+    sops_key_account_mismatch
+);
 
 fn layers<'a>(cx: &Context<'a>) -> Vec<&'a Layer> {
     cx.project
@@ -648,6 +655,113 @@ fn context_fix(contexts: &[String], name: &str, shown: &str) -> String {
     }
 }
 
+/// The account a profile's credentials are for, and where that is written: its `role_arn`'s
+/// account, `sso_account_id` or Leverage's `account_id` in the AWS files, else the common.tfvars
+/// id of the account its Leverage name designates.
+fn profile_account<'a>(cx: &Context<'a>, name: &str) -> Option<(String, Option<Span>)> {
+    if let Some(aws) = cx.aws {
+        for key in ["role_arn", "sso_account_id", "account_id"] {
+            let Some(entry) = aws.profile_value(name, key) else {
+                continue;
+            };
+            let account = if key == "role_arn" {
+                super::profiles::arn_account(&entry.value, "iam", "role")
+            } else {
+                Some(entry.value.as_str())
+            };
+            if let Some(a) =
+                account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Some((a.to_string(), Some(entry.value_span.clone())));
+            }
+        }
+    }
+    let account = cx.account_of(name)?;
+    let id = cx.account_id(account)?;
+    let decl = cx
+        .project
+        .and_then(|p| p.accounts.get(account))
+        .and_then(|a| a.id.as_ref())
+        .map(|l| l.span.clone());
+    Some((id.to_string(), decl))
+}
+
+/// The Leverage profile of the same role in the account whose id is `id`
+/// (`bb-shared-devops` → `bb-apps-devstg-devops`).
+fn same_role_in(cx: &Context, profile: &str, id: &str) -> Option<String> {
+    let from = cx.account_of(profile)?;
+    let (to, _) = cx
+        .project?
+        .accounts
+        .iter()
+        .find(|(_, a)| a.id.as_ref().is_some_and(|l| l.value == id))?;
+    let swapped = profile.replacen(&format!("-{from}-"), &format!("-{to}-"), 1);
+    (swapped != profile).then_some(swapped)
+}
+
+/// `arn:<partition>:kms:<region>:<12 digits>:key/<id>` (or `alias/<name>`): the account id.
+fn kms_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("kms"), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let ok = partition.starts_with("aws")
+        && !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && (resource
+            .strip_prefix("key/")
+            .or_else(|| resource.strip_prefix("alias/")))
+        .is_some_and(|r| !r.is_empty());
+    ok.then_some(account)
+}
+
+/// A sops file's KMS key is in another account than the one its `aws_profile` gives
+/// credentials for.
+fn sops_key_account_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for layer in layers(cx) {
+        for key in &layer.sops_keys {
+            let Some(profile) = &key.profile else {
+                continue;
+            };
+            let Some(key_account) = kms_account(&key.arn) else {
+                continue;
+            };
+            let Some((account, at)) = profile_account(cx, profile) else {
+                continue;
+            };
+            if account == key_account {
+                continue;
+            }
+            let mut d = LD708
+                .diag(format!(
+                    "the sops KMS key is in account {key_account}, but its `aws_profile` `{profile}` has credentials of account {account}"
+                ))
+                .profile(profile.clone())
+                .at(key.span.clone(), format!("account {key_account}"))
+                .help(format!(
+                    "the sops provider calls kms:Decrypt with `{profile}`: it fails with AccessDeniedException unless the key's policy grants account {account} (a key of another account is mostly a copied file or a profile of the wrong account)"
+                ))
+                .fix(format!(
+                    "aws_profile: {}   (or re-encrypt: sops updatekeys, with a key of account {account})",
+                    same_role_in(cx, profile, key_account)
+                        .unwrap_or_else(|| format!("<a profile of account {key_account}>"))
+                ));
+            if let Some(at) = at {
+                d = d.related(at, format!("account {account}"));
+            }
+            out.push(d);
+        }
+    }
+}
+
 /// One credential a layer needs, as the report lists it: where it comes from, and whether it
 /// is there.
 #[derive(Debug, Clone)]
@@ -1218,5 +1332,29 @@ fn token_check_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .help(format!("{help}; class `{}`", kind.as_str()))
                 .fix(fix),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kms_arns() {
+        assert_eq!(
+            super::kms_account("arn:aws:kms:us-east-1:333333333333:key/1234abcd"),
+            Some("333333333333")
+        );
+        assert_eq!(
+            super::kms_account("arn:aws-us-gov:kms:us-gov-west-1:333333333333:alias/sops"),
+            Some("333333333333")
+        );
+        for bad in [
+            "arn:aws:kms::333333333333:key/k",
+            "arn:aws:kms:us-east-1:3333:key/k",
+            "arn:aws:iam::333333333333:role/r",
+            "arn:aws:kms:us-east-1:333333333333:key/",
+            "projects/x/locations/global/keyRings/r",
+        ] {
+            assert_eq!(super::kms_account(bad), None, "{bad}");
+        }
     }
 }

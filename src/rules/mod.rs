@@ -128,6 +128,7 @@ pub static RULES: &[&Rule] = &[
     &credentials::LD705,
     &credentials::LD706,
     &credentials::LD707,
+    &credentials::LD708,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {

@@ -105,6 +105,21 @@ users:
         value: bb-shared-devops
 "#;
 
+const SOPS: &str = "shared/us-east-1/secrets";
+const SOPS_TF: &str = "project/shared/us-east-1/secrets/config.tf";
+const SOPS_FILE: &str = "project/shared/us-east-1/secrets/secrets.enc.yaml";
+const SOPS_CONFIG: &str = r#"provider "aws" {
+  region  = var.region
+  profile = var.profile
+}
+
+data "sops_file" "secrets" {
+  source_file = "${path.module}/secrets.enc.yaml"
+}
+"#;
+/// The metadata `sops --encrypt --kms <arn> --aws-profile bb-shared-devops` writes.
+const SOPS_SHARED: &str = "password: ENC[AES256_GCM,data:abc=,iv:x=,tag:y=,type:str]\nsops:\n    kms:\n        - arn: arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab\n          created_at: \"2024-01-01T00:00:00Z\"\n          enc: AQICAHg=\n          aws_profile: bb-shared-devops\n    version: 3.8.1\n";
+
 pub const CASES: &[RuleCase] = &[
     // The HCP portal token was never put in a tfvars file: Terraform asks for it.
     RuleCase {
@@ -192,6 +207,24 @@ pub const CASES: &[RuleCase] = &[
             Write(K8S_CONFIG_TF, K8S_CONFIG),
             Write(K8S_KUBECONFIG, KUBECONFIG),
         ],
+        args: &[],
+        env: &[],
+    },
+    // A secrets file copied from the apps-devstg layer: its key is that account's.
+    RuleCase {
+        rule: "LD708",
+        base: "sso-healthy",
+        scope: SOPS,
+        fires: &[
+            Write(SOPS_TF, SOPS_CONFIG),
+            Write(SOPS_FILE, SOPS_SHARED),
+            Replace(
+                SOPS_FILE,
+                "us-east-1:222222222222:key",
+                "us-east-1:333333333333:key",
+            ),
+        ],
+        twin: &[Write(SOPS_TF, SOPS_CONFIG), Write(SOPS_FILE, SOPS_SHARED)],
         args: &[],
         env: &[],
     },
@@ -456,8 +489,10 @@ fn eks_cluster_auth_counts_its_providers_profile() {
         let path = case.dir.path().join(K8S_CONFIG_TF);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, config(profile)).unwrap();
-        let (_, json) =
-            check_json(case.cmd(K8S).args(["check", "--offline", "--select", "LD102"]));
+        let (_, json) = check_json(
+            case.cmd(K8S)
+                .args(["check", "--offline", "--select", "LD102"]),
+        );
         json["diagnostics"]
             .as_array()
             .unwrap()
