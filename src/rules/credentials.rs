@@ -37,6 +37,20 @@ rule!(
     kubeconfig_context_missing
 );
 rule!(
+    LD709,
+    "LD709",
+    "ssh-host-key-unknown",
+    Warning,
+    ssh_host_key_unknown
+);
+rule!(
+    LD710,
+    "LD710",
+    "git-https-credential-missing",
+    Info,
+    git_https_credential_missing
+);
+rule!(
     LD708,
     "LD708",
     "sops-key-account-mismatch",
@@ -759,6 +773,106 @@ fn sops_key_account_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
             out.push(d);
         }
+    }
+}
+
+/// Module sources fetched over SSH from a host whose key ssh does not know.
+fn ssh_host_key_unknown(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let env = &cx.model.credentials;
+    // Before 3.x, git runs in the toolbox container, whose known hosts are the image's (the
+    // home folder's ~/.ssh is not mounted): nothing here says what they are.
+    if !cx.cli.terraform_sees_host_credentials() || env.host_key_checking_off {
+        return;
+    }
+    for layer in layers(cx) {
+        let unknown: Vec<_> = layer
+            .module_sources
+            .iter()
+            .filter(|m| m.transport == GitTransport::Ssh && !m.host.is_empty())
+            .filter(|m| env.knows_host(&m.host) != Some(true))
+            .collect();
+        let Some(first) = unknown.first() else {
+            continue;
+        };
+        let hosts: Vec<&str> = unknown
+            .iter()
+            .map(|m| m.host.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let why = if env.known_hosts.is_none() {
+            "there is no ~/.ssh/known_hosts (nor /etc/ssh/ssh_known_hosts)"
+        } else {
+            "~/.ssh/known_hosts (and /etc/ssh/ssh_known_hosts) has no entry for it, plain or hashed"
+        };
+        let mut d = LD709
+            .diag(format!(
+                "ssh does not know the host key of {}, where `terraform init` fetches modules over SSH",
+                hosts.join(", ")
+            ))
+            .at(first.span.clone(), "fetched with git over SSH")
+            .help(format!(
+                "{why}: without a terminal to ask on (CI, a pipeline), git stops with \"Host key verification failed\" and init with \"Failed to download module\""
+            ))
+            .fix(format!(
+                "ssh-keyscan {} >> ~/.ssh/known_hosts   (then compare ssh-keygen -lf ~/.ssh/known_hosts with the fingerprints the host publishes)",
+                hosts.join(" ")
+            ));
+        for m in unknown.iter().skip(1) {
+            d = d.related(m.span.clone(), "also over SSH");
+        }
+        out.push(d);
+    }
+}
+
+/// Module sources fetched over HTTPS from a host git has no credential for: fine for a public
+/// repository, a failed init for a private one.
+fn git_https_credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let env = &cx.model.credentials;
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    for layer in layers(cx) {
+        let bare: Vec<_> = layer
+            .module_sources
+            .iter()
+            .filter(|m| m.transport == GitTransport::Https && !m.host.is_empty())
+            .filter(|m| match env.git_https_credential(&m.host) {
+                None => true,
+                // Before 3.x the toolbox container mounts ~/.gitconfig, not ~/.netrc.
+                Some(found) => !sees_host && found == "~/.netrc",
+            })
+            .collect();
+        let Some(first) = bare.first() else { continue };
+        let hosts: Vec<&str> = bare
+            .iter()
+            .map(|m| m.host.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let where_ = if sees_host {
+            "in ~/.gitconfig nor a ~/.netrc entry"
+        } else {
+            "in ~/.gitconfig (the toolbox container mounts that file, not ~/.netrc)"
+        };
+        let netrc = if sees_host {
+            format!("; or a `machine {}` entry in ~/.netrc", hosts[0])
+        } else {
+            String::new()
+        };
+        let mut d = LD710
+            .diag(format!(
+                "`terraform init` fetches modules over HTTPS from {} with no credential helper for it {where_}",
+                hosts.join(", ")
+            ))
+            .at(first.span.clone(), "fetched with git over HTTPS")
+            .help("a public repository needs none; a private one makes git ask for a user name, which init cannot answer: \"could not read Username\" and \"Failed to download module\"")
+            .fix(format!(
+                "git config --global credential.https://{}.helper store, then one git clone to store a token{netrc}",
+                hosts[0]
+            ));
+        for m in bare.iter().skip(1) {
+            d = d.related(m.span.clone(), "also over HTTPS");
+        }
+        out.push(d);
     }
 }
 

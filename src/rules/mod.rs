@@ -129,6 +129,8 @@ pub static RULES: &[&Rule] = &[
     &credentials::LD706,
     &credentials::LD707,
     &credentials::LD708,
+    &credentials::LD709,
+    &credentials::LD710,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {

@@ -120,6 +120,13 @@ data "sops_file" "secrets" {
 /// The metadata `sops --encrypt --kms <arn> --aws-profile bb-shared-devops` writes.
 const SOPS_SHARED: &str = "password: ENC[AES256_GCM,data:abc=,iv:x=,tag:y=,type:str]\nsops:\n    kms:\n        - arn: arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab\n          created_at: \"2024-01-01T00:00:00Z\"\n          enc: AQICAHg=\n          aws_profile: bb-shared-devops\n    version: 3.8.1\n";
 
+const MODULES: &str = "shared/us-east-1/modules";
+const MODULES_TF: &str = "project/shared/us-east-1/modules/main.tf";
+const SSH_MODULE: &str = "module \"secrets\" {\n  source = \"git@gitlab.internal.example:binbash/terraform-secrets.git?ref=v1.0.0\"\n}\n";
+const HTTPS_MODULE: &str = "module \"secrets\" {\n  source = \"git::https://gitlab.internal.example/binbash/terraform-secrets.git?ref=v1.0.0\"\n}\n";
+/// `ssh-keyscan gitlab.internal.example | ssh-keygen -H -f -`: the host name as HMAC-SHA1.
+const HASHED_KNOWN_HOST: &str = "|1|TERmaXh0dXJlU2FsdExEZml4dHU=|8GEsbfI3H8xB1+kH5wjAXcJTkYI= ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixtureHostKey\n";
+
 pub const CASES: &[RuleCase] = &[
     // The HCP portal token was never put in a tfvars file: Terraform asks for it.
     RuleCase {
@@ -225,6 +232,35 @@ pub const CASES: &[RuleCase] = &[
             ),
         ],
         twin: &[Write(SOPS_TF, SOPS_CONFIG), Write(SOPS_FILE, SOPS_SHARED)],
+        args: &[],
+        env: &[],
+    },
+    // A private module over SSH from a host never connected to: CI stops at the host key.
+    RuleCase {
+        rule: "LD709",
+        base: "v3-sso-healthy",
+        scope: MODULES,
+        fires: &[Write(MODULES_TF, SSH_MODULE)],
+        twin: &[
+            Write(MODULES_TF, SSH_MODULE),
+            Write("home/.ssh/known_hosts", HASHED_KNOWN_HOST),
+        ],
+        args: &[],
+        env: &[],
+    },
+    // A module over HTTPS from a host git has no credential for.
+    RuleCase {
+        rule: "LD710",
+        base: "sso-healthy",
+        scope: MODULES,
+        fires: &[Write(MODULES_TF, HTTPS_MODULE)],
+        twin: &[
+            Write(MODULES_TF, HTTPS_MODULE),
+            Write(
+                "home/.gitconfig",
+                "[credential \"https://gitlab.internal.example\"]\n\thelper = store\n",
+            ),
+        ],
         args: &[],
         env: &[],
     },
@@ -504,4 +540,77 @@ fn eks_cluster_auth_counts_its_providers_profile() {
     let found = run("bb-shared-eks-devops");
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("bb-shared-eks-devops"), "{found:?}");
+}
+
+/// Known hosts (plain, hashed, other host), StrictHostKeyChecking, and ~/.netrc (seen by 3.x
+/// only: the 2.x toolbox container does not mount it).
+#[test]
+fn git_host_keys_and_https_credentials() {
+    use crate::support::{Case, check_json};
+    let run = |base: &str, module: &str, home: &[(&str, &str)], rule: &str| -> usize {
+        let case = Case::new(base);
+        let mut files = vec![(MODULES_TF, module)];
+        files.extend_from_slice(home);
+        for (file, text) in files {
+            let path = case.dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let (_, json) =
+            check_json(
+                case.cmd(MODULES)
+                    .args(["check", "--offline", "--select", rule]),
+            );
+        json["diagnostics"].as_array().unwrap().len()
+    };
+    let known = |text: &'static str| [("home/.ssh/known_hosts", text)];
+    assert_eq!(
+        run(
+            "v3-sso-healthy",
+            SSH_MODULE,
+            &known("gitlab.internal.example,10.0.0.1 ssh-ed25519 AAAA\n"),
+            "LD709"
+        ),
+        0
+    );
+    assert_eq!(
+        run(
+            "v3-sso-healthy",
+            SSH_MODULE,
+            &known("github.com ssh-ed25519 AAAA\n"),
+            "LD709"
+        ),
+        1
+    );
+    assert_eq!(
+        run(
+            "v3-sso-healthy",
+            SSH_MODULE,
+            &known("@revoked gitlab.internal.example ssh-ed25519 AAAA\n"),
+            "LD709"
+        ),
+        1
+    );
+    assert_eq!(
+        run(
+            "v3-sso-healthy",
+            SSH_MODULE,
+            &[(
+                "home/.ssh/config",
+                "Host *\n  StrictHostKeyChecking accept-new\n"
+            )],
+            "LD709"
+        ),
+        0
+    );
+    // Before 3.x git runs in the toolbox container: its known hosts are not seen from here.
+    assert_eq!(run("sso-healthy", SSH_MODULE, &[], "LD709"), 0);
+    let netrc = [(
+        "home/.netrc",
+        "machine gitlab.internal.example login me password LDFIXTURESECRETnetrc\n",
+    )];
+    assert_eq!(run("v3-sso-healthy", HTTPS_MODULE, &netrc, "LD710"), 0);
+    assert_eq!(run("sso-healthy", HTTPS_MODULE, &netrc, "LD710"), 1);
+    let helper = [("home/.gitconfig", "[credential]\n\thelper = osxkeychain\n")];
+    assert_eq!(run("sso-healthy", HTTPS_MODULE, &helper, "LD710"), 0);
 }
