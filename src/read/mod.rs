@@ -16,6 +16,7 @@ pub mod live;
 pub mod project;
 pub mod sso_oidc;
 pub mod sso_portal;
+pub mod tf_json;
 pub mod token_live;
 
 use crate::model::{EnvVar, Model};

@@ -459,9 +459,19 @@ impl Reader {
                 format!("ephemeral \"{name}_"),
             ];
             use crate::model::credentials::Usage;
+            // In a `.tf.json` file: `"resource": {"<name>_…": …}` (any `"<name>_` key
+            // beside a resource, data or ephemeral block).
+            let json_typed = format!("\"{name}_");
+            let in_json = |t: &String| {
+                t.trim_start().starts_with('{')
+                    && (t.contains("\"resource\"")
+                        || t.contains("\"data\"")
+                        || t.contains("\"ephemeral\""))
+                    && t.contains(json_typed.as_str())
+            };
             need.used = if texts
                 .iter()
-                .any(|t| typed.iter().any(|prefix| t.contains(prefix.as_str())))
+                .any(|t| typed.iter().any(|prefix| t.contains(prefix.as_str())) || in_json(t))
             {
                 Usage::Direct
             } else if calls_modules {
@@ -914,6 +924,9 @@ fn find_layers(
         } else if name.ends_with(".tf") {
             has_tf = true;
             files.push((entry.path(), kind.is_symlink()));
+        } else if name.ends_with(".tf.json") {
+            // Terraform reads it; the CLI takes a folder for a layer only by its `*.tf`.
+            files.push((entry.path(), kind.is_symlink()));
         }
     }
     if has_tf && dir != account_root {
@@ -1007,6 +1020,8 @@ fn parse_layer_file(
                 // shared variables files would hold most of the memory otherwise).
                 done.text = Ok(None);
                 return done;
+            } else if path.to_string_lossy().ends_with(".tf.json") {
+                parse_tf_json(&t.text, vars, owner, &mut done);
             } else {
                 // A file that says neither has no profile or backend to find: no parse needed.
                 // The watchdog in `parse_layers_parallel` bounds this parse.
@@ -1045,6 +1060,70 @@ fn parse_layer_file(
         }
     }
     done
+}
+
+/// A `.tf.json` file (Terraform reads it; the Leverage CLI does not): its `provider` and
+/// `terraform` blocks, read as the same blocks written in HCL, with every span moved back onto
+/// the JSON text.
+fn parse_tf_json(
+    text: &str,
+    vars: &hcl::Map<String, hcl::Value>,
+    owner: &str,
+    done: &mut ParsedFile,
+) {
+    let detached = FileId::DETACHED;
+    let translated = match super::tf_json::translate(text) {
+        Ok(t) => t,
+        Err(message) => {
+            done.error = Some(ParseError {
+                span: Span::whole(detached),
+                message,
+            });
+            return;
+        }
+    };
+    let body = match tf::parse_body_unbounded(&translated.hcl, detached) {
+        Ok(body) => body,
+        Err(e) => {
+            done.error = Some(ParseError {
+                span: Span::whole(detached),
+                message: e.message,
+            });
+            return;
+        }
+    };
+    let remap = |span: &mut Span| translated.remap(span, detached);
+    done.refs = tf::profile_refs(&body, &translated.hcl, detached, vars, owner);
+    for r in &mut done.refs.refs {
+        remap(&mut r.span);
+    }
+    for it in &mut done.refs.iterations {
+        if let Some(d) = &mut it.default {
+            remap(&mut d.span);
+        }
+    }
+    done.s3_backend = tf::declares_s3_backend(&body);
+    done.without_profile = tf::providers_without_profile(&body, detached);
+    for s in &mut done.without_profile {
+        remap(s);
+    }
+    done.aws_constraint = tf::aws_provider_constraint(&body, detached);
+    if let Some(c) = &mut done.aws_constraint {
+        remap(&mut c.span);
+    }
+    done.credentials = tf::credentials(&body, detached, owner);
+    for need in &mut done.credentials.needs {
+        remap(&mut need.block);
+        for a in [&mut need.attr, &mut need.base, &mut need.context]
+            .into_iter()
+            .flatten()
+        {
+            remap(&mut a.span);
+        }
+    }
+    for (_, span) in &mut done.credentials.required {
+        remap(span);
+    }
 }
 
 /// Whether a file can hold what the reader looks for — a `profile` attribute or object key

@@ -614,3 +614,61 @@ fn git_host_keys_and_https_credentials() {
     let helper = [("home/.gitconfig", "[credential]\n\thelper = osxkeychain\n")];
     assert_eq!(run("sso-healthy", HTTPS_MODULE, &helper, "LD710"), 0);
 }
+
+/// `*.tf.json`: Terraform reads its `provider` blocks (the Leverage CLI does not): a profile
+/// there is a reference, shown at its line in the JSON; a vault provider there needs its token.
+#[test]
+fn tf_json_providers_are_read() {
+    use crate::support::{Case, check_json};
+    const LAYER: &str = "shared/us-east-1/base-network";
+    let run = |base: &str, json: &str, rule: &str| -> Vec<(String, String)> {
+        let case = Case::new(base);
+        let path = case
+            .dir
+            .path()
+            .join("project")
+            .join(LAYER)
+            .join("providers.tf.json");
+        std::fs::write(path, json).unwrap();
+        let (_, report) =
+            check_json(
+                case.cmd(LAYER)
+                    .args(["check", "--offline", "--select", rule]),
+            );
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["message"].as_str().unwrap_or("").to_string(),
+                    format!(
+                        "{}:{}",
+                        d["file"].as_str().unwrap_or(""),
+                        d["line"].as_u64().unwrap_or(0)
+                    ),
+                )
+            })
+            .collect()
+    };
+    let aws = |profile: &str| {
+        format!(
+            "{{\n  \"provider\": {{\n    \"aws\": [\n      {{\n        \"alias\": \"json\",\n        \"region\": \"us-east-1\",\n        \"profile\": \"{profile}\"\n      }}\n    ]\n  }}\n}}\n"
+        )
+    };
+    assert_eq!(
+        run("iam-mfa-healthy", &aws("bb-shared-devops"), "LD102"),
+        []
+    );
+    let found = run("iam-mfa-healthy", &aws("bb-shared-devop"), "LD102");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0.contains("bb-shared-devop"), "{found:?}");
+    assert!(found[0].1.ends_with("providers.tf.json:7"), "{found:?}");
+    let vault = "{\"provider\": {\"vault\": {\"address\": \"https://vault.example.com:8200\"}},\n \"data\": {\"vault_generic_secret\": {\"s\": {\"path\": \"secret/x\"}}}}\n";
+    let found = run("sso-healthy", vault, "LD701");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0.contains("vault"), "{found:?}");
+    // Not JSON: Terraform fails on it too.
+    let found = run("sso-healthy", "{\"provider\": ", "LD002");
+    assert_eq!(found.len(), 1, "{found:?}");
+}
