@@ -436,7 +436,19 @@ impl Reader {
                 super::fs::read_entry(path)
             };
             let Ok(text) = text else { continue };
-            if wanted
+            if path.to_string_lossy().ends_with(".tf.json") {
+                // `{"variable": {"<name>": {"default": …}}}`
+                if let Ok(serde_json::Value::Object(root)) = serde_json::from_str(&text.text)
+                    && let Some(serde_json::Value::Object(vars)) = root.get("variable")
+                {
+                    for name in &wanted {
+                        if let Some(decl) = vars.get(name) {
+                            let default = decl.get("default").is_some_and(|d| !d.is_null());
+                            *declared.entry(name.clone()).or_insert(false) |= default;
+                        }
+                    }
+                }
+            } else if wanted
                 .iter()
                 .any(|name| text.text.contains(&format!("variable \"{name}\"")))
                 && let Ok(body) = tf::parse_body(&text.text, FileId::DETACHED)

@@ -152,6 +152,19 @@ fn write_body(
 
 fn hcl_value(value: &Value) -> Option<String> {
     Some(match value {
+        // `"${var.x}"` alone is the reference itself (Terraform's JSON syntax: a template of
+        // one interpolation gives its value).
+        Value::String(s)
+            if s.starts_with("${")
+                && s.ends_with('}')
+                && s.len() > 3
+                && s[2..s.len() - 1]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                && s[2..].starts_with(|c: char| c.is_ascii_alphabetic()) =>
+        {
+            s[2..s.len() - 1].to_string()
+        }
         Value::String(s) => hcl_string(s),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),

@@ -668,6 +668,16 @@ fn tf_json_providers_are_read() {
     let found = run("sso-healthy", vault, "LD701");
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].0.contains("vault"), "{found:?}");
+    // A token variable declared (with a default) in JSON counts as declared and set.
+    let declared = "{\"provider\": {\"vault\": {\"address\": \"https://vault.example.com:8200\", \"token\": \"${var.vault_token}\"}},\n \"variable\": {\"vault_token\": {\"default\": \"hvs.LDFIXTURESECRETjsonDefault0000\"}},\n \"data\": {\"vault_generic_secret\": {\"s\": {\"path\": \"secret/x\"}}}}\n";
+    assert_eq!(run("sso-healthy", declared, "LD701"), []);
+    let undeclared = declared.replace(
+        "\"variable\": {\"vault_token\": {\"default\": \"hvs.LDFIXTURESECRETjsonDefault0000\"}}",
+        "\"variable\": {\"vault_token\": {}}",
+    );
+    let found = run("sso-healthy", &undeclared, "LD701");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0.contains("var.vault_token"), "{found:?}");
     // Not JSON: Terraform fails on it too.
     let found = run("sso-healthy", "{\"provider\": ", "LD002");
     assert_eq!(found.len(), 1, "{found:?}");
