@@ -682,3 +682,38 @@ fn tf_json_providers_are_read() {
     let found = run("sso-healthy", "{\"provider\": ", "LD002");
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// With no `config_path`, the provider reads `KUBE_CONFIG_PATH` (not `KUBECONFIG`): with 3.x,
+/// which runs Terraform with your shell's variables, that file's current-context is checked.
+#[test]
+fn kube_config_path_from_the_environment() {
+    use crate::support::{Case, check_json};
+    let count = |base: &str, var: &str| -> usize {
+        let case = Case::new(base);
+        let config = case.dir.path().join(K8S_CONFIG_TF);
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(
+            &config,
+            "provider \"kubernetes\" {}\nresource \"kubernetes_namespace\" \"n\" {\n  metadata {\n    name = \"n\"\n  }\n}\n",
+        )
+        .unwrap();
+        let kube = case.home().join(".kube/config");
+        std::fs::create_dir_all(kube.parent().unwrap()).unwrap();
+        std::fs::write(
+            &kube,
+            KUBECONFIG.replace("current-context: bb-shared-eks", "current-context: bb-old"),
+        )
+        .unwrap();
+        let (_, json) = check_json(case.cmd(K8S).env(var, &kube).args([
+            "check",
+            "--offline",
+            "--select",
+            "LD707",
+        ]));
+        json["diagnostics"].as_array().unwrap().len()
+    };
+    assert_eq!(count("v3-sso-healthy", "KUBE_CONFIG_PATH"), 1);
+    assert_eq!(count("v3-sso-healthy", "KUBECONFIG"), 0);
+    // The 2.x toolbox container gets neither the variable nor the home folder.
+    assert_eq!(count("sso-healthy", "KUBE_CONFIG_PATH"), 0);
+}
