@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-600}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ini ini_edit build_env token_json hcl_refs doctor_config output_masking portal_layout reset_plan endpoint_url)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ini ini_edit build_env token_json hcl_refs doctor_config output_masking portal_layout reset_plan endpoint_url layer_formats)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 

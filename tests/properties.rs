@@ -3,7 +3,7 @@
 
 use leverage_doctor::ini;
 use leverage_doctor::model::aws::IniKind;
-use leverage_doctor::read::{aws, buildenv, doctor_config, hcl};
+use leverage_doctor::read::{aws, buildenv, doctor_config, hcl, kubeconfig, tf_json};
 use leverage_doctor::source::Sources;
 use proptest::prelude::*;
 use std::path::PathBuf;
@@ -224,5 +224,76 @@ proptest! {
         let shown = leverage_doctor::read::endpoints::display_url(&url);
         prop_assert!(!shown.contains(&format!("{user}:{password}")), "{} → {}", url, shown);
         prop_assert!(shown.contains("****@"), "{} → {}", url, shown);
+    }
+}
+
+/// Terraform JSON with providers (lists or objects), strings with interpolations and quotes.
+fn tf_json_text() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        "\"[a-z${}.\\\\\" -]{0,16}\"",
+        Just("\"${var.profile}\"".to_string()),
+        Just("true".to_string()),
+        Just("[\"--profile\", \"p\"]".to_string()),
+        Just("{}".to_string()),
+    ];
+    let attr = ("(profile|alias|region|token|config_path|x y)", value)
+        .prop_map(|(k, v)| format!("\"{k}\": {v}"));
+    let block = prop::collection::vec(attr, 0..4).prop_map(|a| format!("{{{}}}", a.join(", ")));
+    let provider = (
+        "(aws|vault|kubernetes|helm)",
+        prop::collection::vec(block, 1..3),
+        any::<bool>(),
+    )
+        .prop_map(|(name, blocks, list)| {
+            if list {
+                format!("\"{name}\": [{}]", blocks.join(", "))
+            } else {
+                format!("\"{name}\": {}", blocks[0])
+            }
+        });
+    prop::collection::vec(provider, 0..4)
+        .prop_map(|p| format!("{{\"provider\": {{{}}}}}", p.join(", ")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Every reference found in a `.tf.json` file points into the JSON text, at a whole value.
+    #[test]
+    fn tf_json_references_point_into_the_json(text in tf_json_text()) {
+        use leverage_doctor::source::FileId;
+        let Ok(t) = tf_json::translate(&text) else { return Ok(()) };
+        let body = hcl::parse_body(&t.hcl, FileId::DETACHED);
+        prop_assert!(body.is_ok(), "{}\n{}", text, t.hcl);
+        let Ok(body) = body else { return Ok(()) };
+        let refs = hcl::profile_refs(&body, &t.hcl, FileId::DETACHED, &Default::default(), "l");
+        for r in refs.refs {
+            let mut span = r.span;
+            t.remap(&mut span, FileId::DETACHED);
+            if let Some(range) = span.range {
+                prop_assert!(
+                    text.get(range.clone())
+                        .is_some_and(|s| serde_json::from_str::<serde_json::Value>(s).is_ok()),
+                    "{} {:?}",
+                    text,
+                    range
+                );
+            }
+        }
+    }
+
+    /// Any text: kubeconfig and sops readers never panic, and what they point at is in it.
+    #[test]
+    fn kubeconfig_and_sops_readers_point_into_the_text(text in "[ -~\n]{0,200}") {
+        if let Ok(k) = kubeconfig::parse(&text) {
+            for u in &k.users {
+                if let Some(p) = kubeconfig::exec_profile(u, &text) {
+                    prop_assert!(text.get(p.range).is_some());
+                }
+            }
+        }
+        for (range, ..) in hcl::sops_kms_keys(&text) {
+            prop_assert!(text.get(range).is_some());
+        }
     }
 }

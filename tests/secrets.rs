@@ -224,3 +224,58 @@ fn live_token_checks_never_print_a_token() {
     assert!(fired, "LD704/LD705 never fired: the test checks nothing");
     assert!(server.requests().len() >= 10);
 }
+
+/// Kubeconfig tokens and passwords, and ~/.netrc passwords, are never printed: the kubeconfig
+/// is read for its contexts (LD707 points into it), ~/.netrc for its machine names only.
+#[test]
+fn kubeconfig_and_netrc_secrets_never_print() {
+    let case = Case::new("v3-sso-healthy");
+    let layer = case.project().join("shared/us-east-1/k8s");
+    std::fs::create_dir_all(&layer).unwrap();
+    std::fs::write(
+        layer.join("config.tf"),
+        "provider \"kubernetes\" {\n  config_path = \"kubeconfig\"\n}\nresource \"kubernetes_namespace\" \"n\" {\n  metadata {\n    name = \"n\"\n  }\n}\nmodule \"m\" {\n  source = \"git::https://gitlab.internal.example/org/m.git\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        layer.join("kubeconfig"),
+        "contexts:\n- context:\n    user: u\n  name: c\ncurrent-context: LDFIXTURESECRETnotAContext\nusers:\n- name: u\n  user:\n    token: LDFIXTURESECRETkubeToken\n    password: LDFIXTURESECRETkubePassword\n",
+    )
+    .unwrap();
+    std::fs::write(
+        case.home().join(".netrc"),
+        "machine other.example login me password LDFIXTURESECRETnetrcPassword\n",
+    )
+    .unwrap();
+    let mut fired = false;
+    for format in ["human", "json", "sarif", "github", "junit"] {
+        let out = case
+            .cmd("shared/us-east-1/k8s")
+            .args([
+                "check",
+                "--offline",
+                "--fail-on",
+                "info",
+                "--format",
+                format,
+                "-v",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        fired |= text.contains("LD707") && text.contains("LD710");
+        for secret in [
+            "LDFIXTURESECRETkubeToken",
+            "LDFIXTURESECRETkubePassword",
+            "LDFIXTURESECRETnetrcPassword",
+        ] {
+            assert!(!text.contains(secret), "{format}: {secret}\n{text}");
+        }
+        assert_ne!(out.status.code(), Some(101));
+    }
+    assert!(
+        fired,
+        "LD707 and LD710 never fired: the test checks nothing"
+    );
+}

@@ -121,6 +121,30 @@ pub struct CredentialNeed {
     /// The attribute naming the provider's API (github/gitlab `base_url`, tfe `hostname`),
     /// when the block writes it.
     pub base: Option<CredAttr>,
+    /// kubernetes/helm: `config_context`, when the block writes it.
+    pub context: Option<CredAttr>,
+    /// kubernetes/helm: the kubeconfig the provider reads (`config_path`, else
+    /// `KUBE_CONFIG_PATH`), when it could be read (inside the project or the home folder).
+    pub kubeconfig: Option<KubeconfigUse>,
+}
+
+/// A kubeconfig a kubernetes/helm provider reads, and what it holds of the context it uses.
+#[derive(Debug, Clone)]
+pub struct KubeconfigUse {
+    /// The file (registered; whole-file span).
+    pub file: Span,
+    /// As shown (`~/.kube/config`, `k8s/kubeconfig`).
+    pub shown: String,
+    /// Named by `KUBE_CONFIG_PATH` (the provider reads it when no `config_path` is written).
+    pub from_env: bool,
+    /// Under the home folder.
+    pub in_home: bool,
+    /// Its `current-context`, where written.
+    pub current: Option<(String, Span)>,
+    /// The names of its `contexts`.
+    pub contexts: Vec<String>,
+    /// The file does not parse as a kubeconfig: why.
+    pub invalid: Option<String>,
 }
 
 /// What of a layer uses a provider.
@@ -151,6 +175,16 @@ pub struct ModuleSource {
     pub host: String,
     /// The `source` value.
     pub span: Span,
+}
+
+/// A KMS key in the sops metadata of a file a `data "sops_file"` decrypts.
+#[derive(Debug, Clone)]
+pub struct SopsKey {
+    /// Its `arn`, where written.
+    pub arn: String,
+    pub span: Span,
+    /// Its `aws_profile`, when set (else the default chain).
+    pub profile: Option<String>,
 }
 
 /// An environment variable that supplies a non-AWS credential.
@@ -184,6 +218,115 @@ pub struct CredentialEnv {
     pub ssh_keys: Vec<String>,
     /// `~/.ssh/config` names an `IdentityFile`.
     pub ssh_config_identity: bool,
+    /// Host keys known to ssh: `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` (read
+    /// bounded), when either was read.
+    pub known_hosts: Option<Vec<KnownHost>>,
+    /// ssh does not stop on an unknown host key: `StrictHostKeyChecking no`/`accept-new` in
+    /// `~/.ssh/config`, or in `GIT_SSH_COMMAND`.
+    pub host_key_checking_off: bool,
+    /// `~/.gitconfig` (and `~/.config/git/config`) `credential.helper`: the URL prefixes a
+    /// helper is set for (`""` for every URL).
+    pub git_credential_helpers: Vec<String>,
+    /// `~/.netrc` `machine` names (`default` for its default entry).
+    pub netrc_machines: Vec<String>,
+}
+
+/// One line of a known_hosts file: its host patterns, plain or hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KnownHost {
+    /// `host1,[host2]:2222,*.example.com` (a `@cert-authority` line included).
+    Plain(Vec<String>),
+    /// `|1|<base64 salt>|<base64 HMAC-SHA1(salt, host)>` (`HashKnownHosts yes`).
+    Hashed { salt: Vec<u8>, hash: Vec<u8> },
+}
+
+impl KnownHost {
+    /// Whether the line is for `host` (port 22): a plain pattern (`*` and `?` wildcards, `!`
+    /// negation, as sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"), or a hashed name equal to it.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        match self {
+            KnownHost::Plain(patterns) => {
+                let mut hit = false;
+                for p in patterns {
+                    let p = p.to_ascii_lowercase();
+                    if let Some(negated) = p.strip_prefix('!') {
+                        if glob(negated, &host) {
+                            return false;
+                        }
+                    } else if glob(&p, &host) {
+                        hit = true;
+                    }
+                }
+                hit
+            }
+            KnownHost::Hashed { salt, hash } => hmac_sha1(salt, host.as_bytes()) == hash[..],
+        }
+    }
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    // Host names are short; a pattern of many stars is cut to keep this cheap.
+    pattern.len() <= 255 && text.len() <= 255 && go(pattern.as_bytes(), text.as_bytes())
+}
+
+/// HMAC-SHA1 (RFC 2104), as OpenSSH hashes known host names.
+pub fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..20].copy_from_slice(&sha1_smol::Sha1::from(key).digest().bytes());
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = sha1_smol::Sha1::new();
+    inner.update(&k.map(|b| b ^ 0x36));
+    inner.update(message);
+    let mut outer = sha1_smol::Sha1::new();
+    outer.update(&k.map(|b| b ^ 0x5c));
+    outer.update(&inner.digest().bytes());
+    outer.digest().bytes()
+}
+
+impl CredentialEnv {
+    /// Whether ssh knows the host key of `host`: `None` when no known_hosts file was read.
+    pub fn knows_host(&self, host: &str) -> Option<bool> {
+        let lines = self.known_hosts.as_ref()?;
+        Some(lines.iter().any(|l| l.matches(host)))
+    }
+
+    /// Whether git has a credential for `https://<host>/`: a credential helper for every URL
+    /// or one for that host, or a `~/.netrc` entry for it (or its `default`).
+    pub fn git_https_credential(&self, host: &str) -> Option<&'static str> {
+        let host = host.to_ascii_lowercase();
+        let for_host = |prefix: &str| {
+            let p = prefix.to_ascii_lowercase();
+            let p = p.trim_end_matches('/');
+            p.is_empty()
+                || p == format!("https://{host}")
+                || p.starts_with(&format!("https://{host}/"))
+        };
+        if self.git_credential_helpers.iter().any(|p| for_host(p)) {
+            return Some("a git credential helper");
+        }
+        if self
+            .netrc_machines
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(&host) || m == "default")
+        {
+            return Some("~/.netrc");
+        }
+        None
+    }
 }
 
 impl CredentialEnv {
@@ -452,6 +595,25 @@ pub fn token_shape_problem(provider: Provider, token: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hmac_sha1_and_known_hosts() {
+        // RFC 2202 test case 2.
+        let mac = hmac_sha1(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+        let hashed = KnownHost::Hashed {
+            salt: b"salt".to_vec(),
+            hash: hmac_sha1(b"salt", b"github.com").to_vec(),
+        };
+        assert!(hashed.matches("GitHub.com"));
+        assert!(!hashed.matches("gitlab.com"));
+        let plain = KnownHost::Plain(vec!["*.example.com".into(), "!bad.example.com".into()]);
+        assert!(plain.matches("git.example.com"));
+        assert!(!plain.matches("bad.example.com"));
+        assert!(!plain.matches("example.com"));
+        assert!(!KnownHost::Plain(vec!["[github.com]:2222".into()]).matches("github.com"));
+    }
 
     #[test]
     fn token_shapes() {

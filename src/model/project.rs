@@ -164,6 +164,8 @@ pub struct Layer {
     pub credentials: Vec<crate::model::credentials::CredentialNeed>,
     /// Module sources `terraform init` fetches with git.
     pub module_sources: Vec<crate::model::credentials::ModuleSource>,
+    /// The KMS keys of the files its `data "sops_file"` blocks decrypt.
+    pub sops_keys: Vec<crate::model::credentials::SopsKey>,
 }
 
 /// The AWS provider version a layer is held to, as written.

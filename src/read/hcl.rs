@@ -357,6 +357,41 @@ pub fn sops_aws_profiles(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
     out
 }
 
+/// The KMS keys of a sops file's metadata (`sops.kms[]`, YAML or JSON): each `arn` with its
+/// byte range, and its `aws_profile` when set. A file that does not parse (or another sops
+/// format, dotenv or INI) gives none.
+pub fn sops_kms_keys(text: &str) -> Vec<(std::ops::Range<usize>, String, Option<String>)> {
+    let Ok(root) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return Vec::new();
+    };
+    let Some(serde_yaml::Value::Sequence(keys)) = root.get("sops").and_then(|s| s.get("kms"))
+    else {
+        return Vec::new();
+    };
+    let mut from = 0;
+    let mut out = Vec::new();
+    for key in keys {
+        let Some(arn) = key.get("arn").and_then(serde_yaml::Value::as_str) else {
+            continue;
+        };
+        let profile = key
+            .get("aws_profile")
+            .and_then(serde_yaml::Value::as_str)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string);
+        // The next occurrence of the ARN (serde_yaml keeps no positions).
+        let at = text
+            .get(from..)
+            .and_then(|rest| rest.find(arn))
+            .map(|i| i + from)
+            .or_else(|| text.find(arn));
+        let range = at.map_or(0..0, |a| a..a + arn.len());
+        from = range.end;
+        out.push((range, arn.to_string(), profile));
+    }
+    out
+}
+
 /// `terraform { required_providers { aws = { version = "…" } } }`: the AWS provider
 /// constraint, where it is written.
 pub fn aws_provider_constraint(body: &Body, file: FileId) -> Option<Located<String>> {
@@ -530,8 +565,30 @@ pub fn provider_needs(
                         file: None,
                     })
                 });
+            // kubernetes/helm `config_context` (helm: in its `kubernetes` block or object).
+            let context = matches!(provider, Provider::Kubernetes | Provider::Helm)
+                .then(|| {
+                    let value = match provider {
+                        Provider::Helm => nested
+                            .and_then(|n| n.get_attribute("config_context"))
+                            .map(|a| &a.value)
+                            .or_else(|| {
+                                nested_object.and_then(|o| object_get(o, "config_context"))
+                            }),
+                        _ => body?.get_attribute("config_context").map(|a| &a.value),
+                    }?;
+                    (!matches!(value, Expression::Null(_))).then(|| CredAttr {
+                        name: "config_context".to_string(),
+                        value: attr_value(value),
+                        span: span_of(file, value),
+                        file: None,
+                    })
+                })
+                .flatten();
             CredentialNeed {
                 base,
+                context,
+                kubeconfig: None,
                 layer: owner.to_string(),
                 provider,
                 alias: alias.clone(),
@@ -1361,6 +1418,11 @@ module "d" { source = "github.com/org/d" }
         assert_eq!(&yaml[found[0].0.clone()], "bb-shared-devops");
         let json =
             "{\"sops\": {\"kms\": [{\"arn\": \"x\", \"aws_profile\": \"bb-apps-devstg-devops\"}]}}";
+        let keys = sops_kms_keys(yaml);
+        assert_eq!(keys.len(), 2);
+        assert_eq!(&yaml[keys[0].0.clone()], "arn:aws:kms:us-east-1:1:key/k");
+        assert_eq!(keys[0].2.as_deref(), Some("bb-shared-devops"));
+        assert_eq!(keys[1].2, None);
         let found = sops_aws_profiles(json);
         assert_eq!(found[0].1, "bb-apps-devstg-devops");
         assert_eq!(&json[found[0].0.clone()], "bb-apps-devstg-devops");

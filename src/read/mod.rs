@@ -10,11 +10,13 @@ pub mod fs;
 pub use fs::{display_home, home_dir};
 pub mod hcl;
 pub mod http;
+pub mod kubeconfig;
 pub mod leverage;
 pub mod live;
 pub mod project;
 pub mod sso_oidc;
 pub mod sso_portal;
+pub mod tf_json;
 pub mod token_live;
 
 use crate::model::{EnvVar, Model};
@@ -138,6 +140,65 @@ fn host_config() -> Option<crate::model::HostConfig> {
     })
 }
 
+/// One known_hosts line's host patterns (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): `@revoked`
+/// lines, comments and lines that do not parse give none.
+fn known_host_line(line: &str) -> Option<crate::model::credentials::KnownHost> {
+    use crate::model::credentials::KnownHost;
+    use base64::Engine;
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let mut fields = line.split_whitespace();
+    let mut hosts = fields.next()?;
+    if hosts.starts_with('@') {
+        if hosts == "@revoked" {
+            return None;
+        }
+        hosts = fields.next()?;
+    }
+    if let Some(rest) = hosts.strip_prefix("|1|") {
+        let (salt, hash) = rest.split_once('|')?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        return Some(KnownHost::Hashed {
+            salt: b64.decode(salt).ok()?,
+            hash: b64.decode(hash).ok()?,
+        });
+    }
+    Some(KnownHost::Plain(
+        hosts.split(',').map(str::to_string).collect(),
+    ))
+}
+
+/// The URL prefixes a git config sets a `credential.helper` for (`""`: every URL), from
+/// `[credential]` and `[credential "<url>"]` sections (git-config(1), gitcredentials(7)).
+fn git_credential_helpers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut section: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.split(']').next().unwrap_or("").trim();
+            let (name, sub) = match header.split_once(char::is_whitespace) {
+                Some((n, rest)) => (n, Some(rest.trim().trim_matches('"').to_string())),
+                None => (header, None),
+            };
+            section = name
+                .eq_ignore_ascii_case("credential")
+                .then(|| sub.unwrap_or_default());
+            continue;
+        }
+        let Some(url) = &section else { continue };
+        if let Some((key, value)) = line.split_once('=')
+            && key.trim().eq_ignore_ascii_case("helper")
+            && !value.trim().is_empty()
+        {
+            out.push(url.clone());
+        }
+    }
+    out
+}
+
 /// What the environment and the home folder hold for non-AWS credentials: the variables each
 /// provider documents (token values registered as secrets), `TF_VAR_*` names, the documented
 /// credential files, and whether git over SSH has an agent or a key.
@@ -204,15 +265,61 @@ fn credential_env(home: Option<&Path>) -> crate::model::credentials::CredentialE
                 out.ssh_keys.push(format!("~/.ssh/{key}"));
             }
         }
-        out.ssh_config_identity = fs::read_text(&home.join(".ssh").join("config"))
-            .map(|t| {
-                t.text.lines().any(|l| {
-                    l.trim_start()
-                        .to_ascii_lowercase()
-                        .starts_with("identityfile")
-                })
-            })
-            .unwrap_or(false);
+        let ssh_config = fs::read_text(&home.join(".ssh").join("config"))
+            .map(|t| t.text)
+            .unwrap_or_default();
+        out.ssh_config_identity = ssh_config.lines().any(|l| {
+            l.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("identityfile")
+        });
+        // Anywhere in the file (a `Host` block's too): then ssh may not stop on a new host.
+        out.host_key_checking_off = ssh_config.lines().any(|l| {
+            let l = l.trim().to_ascii_lowercase();
+            l.strip_prefix("stricthostkeychecking")
+                .map(|v| v.trim_start_matches([' ', '\t', '=']).trim())
+                .is_some_and(|v| matches!(v, "no" | "off" | "accept-new"))
+        });
+        // ssh(1) reads the user's file and the system one; both are the user's machine's own
+        // (fixed paths, never one a checkout names), read bounded.
+        let mut known = None;
+        for path in [
+            home.join(".ssh").join("known_hosts"),
+            PathBuf::from("/etc/ssh/ssh_known_hosts"),
+        ] {
+            if let Ok(t) = fs::read_text(&path) {
+                known
+                    .get_or_insert_with(Vec::new)
+                    .extend(t.text.lines().filter_map(known_host_line));
+            }
+        }
+        out.known_hosts = known;
+        for path in [
+            home.join(".gitconfig"),
+            home.join(".config").join("git").join("config"),
+        ] {
+            if let Ok(t) = fs::read_text(&path) {
+                out.git_credential_helpers
+                    .extend(git_credential_helpers(&t.text));
+            }
+        }
+        if let Ok(t) = fs::read_text(&home.join(".netrc")) {
+            // Machine names only: logins and passwords are never kept.
+            let mut words = t.text.split_whitespace();
+            while let Some(w) = words.next() {
+                match w {
+                    "machine" => out.netrc_machines.extend(words.next().map(str::to_string)),
+                    "default" => out.netrc_machines.push("default".into()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    if std::env::var("GIT_SSH_COMMAND").is_ok_and(|c| {
+        let c = c.to_ascii_lowercase();
+        c.contains("stricthostkeychecking=no") || c.contains("stricthostkeychecking=accept-new")
+    }) {
+        out.host_key_checking_off = true;
     }
     out.ssh_agent = std::env::var_os("SSH_AUTH_SOCK")
         .filter(|s| !s.is_empty())
@@ -498,5 +605,46 @@ impl Reader {
         let display = self.display_path(&path);
         let file = self.sources.add(path, display, text.text.clone());
         Ok(doctor_config::parse(&text.text, file))
+    }
+}
+
+#[cfg(test)]
+mod git_ssh_tests {
+    use super::*;
+    use crate::model::credentials::KnownHost;
+
+    #[test]
+    fn known_hosts_lines() {
+        assert_eq!(
+            known_host_line("github.com,140.82.112.3 ssh-ed25519 AAAAC3Nza"),
+            Some(KnownHost::Plain(vec![
+                "github.com".into(),
+                "140.82.112.3".into()
+            ]))
+        );
+        assert_eq!(known_host_line("@revoked * ssh-rsa AAAA"), None);
+        assert!(matches!(
+            known_host_line("@cert-authority *.example.com ssh-rsa AAAA"),
+            Some(KnownHost::Plain(_))
+        ));
+        // `ssh-keygen -H` form of github.com (HMAC-SHA1 with this salt).
+        let hashed = known_host_line(
+            "|1|c2FsdHNhbHRzYWx0c2FsdHNhbHQ=|IVmqmke3zzL99Q8ip0+xNYpJt4s= ssh-ed25519 AAAA",
+        )
+        .unwrap();
+        assert!(hashed.matches("github.com"));
+        assert!(!hashed.matches("gitlab.com"));
+        assert_eq!(known_host_line("# comment"), None);
+        assert_eq!(known_host_line("|1|!!|?? ssh-rsa A"), None);
+    }
+
+    #[test]
+    fn credential_helpers() {
+        let text = "[user]\n\tname = x\n[credential]\n\thelper = osxkeychain\n[credential \"https://gitlab.example.com\"]\n\thelper = store\n[credential \"https://x\"]\n\tusername = me\n";
+        assert_eq!(
+            git_credential_helpers(text),
+            ["", "https://gitlab.example.com"]
+        );
+        assert!(git_credential_helpers("[core]\n\thelper = x\n").is_empty());
     }
 }

@@ -213,6 +213,7 @@ impl Reader {
             let mut needs = Vec::new();
             let mut required = Vec::new();
             let mut module_sources = Vec::new();
+            let mut sops_keys = Vec::new();
             for done in files {
                 s3_backend |= done.s3_backend;
                 let display = self.display_path(&done.path);
@@ -275,6 +276,13 @@ impl Reader {
                         // Terraform fails on it too, with its own message; nothing to say here.
                         Err(_) => continue,
                     };
+                    sops_keys.extend(sops.keys.into_iter().map(|(range, arn, profile)| {
+                        crate::model::credentials::SopsKey {
+                            arn,
+                            span: Span::new(file, range),
+                            profile,
+                        }
+                    }));
                     refs.extend(sops.profiles.into_iter().map(|(range, name)| ProfileRef {
                         expr: name.clone(),
                         span: Span::new(file, range),
@@ -293,6 +301,9 @@ impl Reader {
                 let found = done.credentials;
                 for mut need in found.needs {
                     need.block.file = file;
+                    for a in [&mut need.base, &mut need.context].into_iter().flatten() {
+                        a.span.file = file;
+                    }
                     if let Some(a) = &mut need.attr {
                         a.span.file = file;
                         // A token written in the file: never shown.
@@ -332,8 +343,9 @@ impl Reader {
                     &job.path,
                 ));
             }
-            self.resolve_credential_vars(root, job, &mut needs);
+            let kube_refs = self.resolve_credential_vars(root, job, &mut needs);
             tf::resolve_iterations(&mut refs, iterations, &local_maps);
+            refs.extend(kube_refs);
             // What `init` installs: the lock file's version, else the newest the constraint allows.
             let lock = root.join(&*job.path).join(".terraform.lock.hcl");
             let locked = if lock.is_file() {
@@ -363,6 +375,7 @@ impl Reader {
                 aws_provider,
                 credentials: needs,
                 module_sources,
+                sops_keys,
             });
         });
         // Paths are unique: an unstable sort gives the one order, without a buffer.
@@ -422,10 +435,10 @@ impl Reader {
         root: &Path,
         job: &LayerJob,
         needs: &mut [crate::model::credentials::CredentialNeed],
-    ) {
+    ) -> Vec<ProfileRef> {
         use crate::model::credentials::AttrValue;
         if needs.is_empty() {
-            return;
+            return Vec::new();
         }
         let wanted: Vec<String> = needs
             .iter()
@@ -443,7 +456,19 @@ impl Reader {
                 super::fs::read_entry(path)
             };
             let Ok(text) = text else { continue };
-            if wanted
+            if path.to_string_lossy().ends_with(".tf.json") {
+                // `{"variable": {"<name>": {"default": …}}}`
+                if let Ok(serde_json::Value::Object(root)) = serde_json::from_str(&text.text)
+                    && let Some(serde_json::Value::Object(vars)) = root.get("variable")
+                {
+                    for name in &wanted {
+                        if let Some(decl) = vars.get(name) {
+                            let default = decl.get("default").is_some_and(|d| !d.is_null());
+                            *declared.entry(name.clone()).or_insert(false) |= default;
+                        }
+                    }
+                }
+            } else if wanted
                 .iter()
                 .any(|name| text.text.contains(&format!("variable \"{name}\"")))
                 && let Ok(body) = tf::parse_body(&text.text, FileId::DETACHED)
@@ -466,9 +491,19 @@ impl Reader {
                 format!("ephemeral \"{name}_"),
             ];
             use crate::model::credentials::Usage;
+            // In a `.tf.json` file: `"resource": {"<name>_…": …}` (any `"<name>_` key
+            // beside a resource, data or ephemeral block).
+            let json_typed = format!("\"{name}_");
+            let in_json = |t: &String| {
+                t.trim_start().starts_with('{')
+                    && (t.contains("\"resource\"")
+                        || t.contains("\"data\"")
+                        || t.contains("\"ephemeral\""))
+                    && t.contains(json_typed.as_str())
+            };
             need.used = if texts
                 .iter()
-                .any(|t| typed.iter().any(|prefix| t.contains(prefix.as_str())))
+                .any(|t| typed.iter().any(|prefix| t.contains(prefix.as_str())) || in_json(t))
             {
                 Usage::Direct
             } else if calls_modules {
@@ -519,6 +554,7 @@ impl Reader {
                 }
             });
         }
+        let kube_refs = self.kubeconfigs(root, job, needs);
         // The layer's own variable files, which Terraform loads without -var-file.
         let mut local_vars = hcl::Map::new();
         if !wanted.is_empty()
@@ -562,6 +598,130 @@ impl Reader {
                 v.has_default = *default;
             }
         }
+        kube_refs
+    }
+
+    /// The kubeconfig each kubernetes/helm provider reads — its literal `config_path` (inside
+    /// the project, or `~/` in the home folder: the same trust rule as above), else
+    /// `KUBE_CONFIG_PATH` when it names a file in the project or the home folder — and the AWS
+    /// profile the user of the context it uses runs `aws eks get-token` (or
+    /// `aws-iam-authenticator`) with: a reference like a provider block's `exec`.
+    fn kubeconfigs(
+        &mut self,
+        root: &Path,
+        job: &LayerJob,
+        needs: &mut [crate::model::credentials::CredentialNeed],
+    ) -> Vec<ProfileRef> {
+        use crate::model::credentials::{AttrValue, KubeconfigUse, PathCheck, Provider};
+        let mut refs = Vec::new();
+        let mut read: std::collections::BTreeMap<PathBuf, Option<(FileId, String)>> =
+            Default::default();
+        for need in needs.iter_mut() {
+            if !matches!(need.provider, Provider::Kubernetes | Provider::Helm) {
+                continue;
+            }
+            let (path, from_env, in_home) = match need.attr.as_ref() {
+                Some(attr) if attr.name == "config_path" => {
+                    let (AttrValue::Literal(p), Some(check)) = (&attr.value, attr.file) else {
+                        continue;
+                    };
+                    match check {
+                        PathCheck::Missing | PathCheck::InHome { found: false } => continue,
+                        PathCheck::InHome { found: true } => {
+                            let Some(home) = &self.home else { continue };
+                            (home.join(p.trim_start_matches("~/")), false, true)
+                        }
+                        PathCheck::Found => (root.join(&job.path).join(p), false, false),
+                    }
+                }
+                Some(_) => continue,
+                None => {
+                    // The environment is the user's own, but only files in the project or the
+                    // home folder are read, as for a checkout's paths.
+                    let Some(env) = std::env::var_os("KUBE_CONFIG_PATH").filter(|v| !v.is_empty())
+                    else {
+                        continue;
+                    };
+                    let Ok(real) = std::fs::canonicalize(PathBuf::from(env)) else {
+                        continue;
+                    };
+                    let home = self
+                        .home
+                        .as_ref()
+                        .and_then(|h| std::fs::canonicalize(h).ok());
+                    let in_home = home.as_ref().is_some_and(|h| real.starts_with(h));
+                    if !in_home && !real.starts_with(root) {
+                        continue;
+                    }
+                    (real, true, in_home)
+                }
+            };
+            let entry = match read.get(&path) {
+                Some(e) => e.clone(),
+                None => {
+                    let text = if in_home {
+                        super::fs::read_text(&path)
+                    } else {
+                        super::fs::read_in_project(root, &path)
+                    };
+                    let e = text.ok().map(|t| {
+                        let display = self.display_path(&path);
+                        let file = self.sources.add(path.clone(), display, t.text.clone());
+                        (file, t.text)
+                    });
+                    read.insert(path.clone(), e.clone());
+                    e
+                }
+            };
+            let Some((file, text)) = entry else { continue };
+            let shown = self.sources.get(file).display.clone();
+            let parsed = super::kubeconfig::parse(&text);
+            let mut found = KubeconfigUse {
+                file: Span::whole(file),
+                shown,
+                from_env,
+                in_home,
+                current: None,
+                contexts: Vec::new(),
+                invalid: None,
+            };
+            match parsed {
+                Err(why) => found.invalid = Some(why),
+                Ok(k) => {
+                    found.current = k.current_context.as_ref().map(|c| {
+                        let range = super::kubeconfig::current_context_range(&text, c);
+                        (
+                            c.clone(),
+                            range.map_or_else(|| Span::whole(file), |r| Span::new(file, r)),
+                        )
+                    });
+                    found.contexts = k.contexts.iter().map(|(n, _)| n.clone()).collect();
+                    let used = match need.context.as_ref().map(|c| &c.value) {
+                        Some(AttrValue::Literal(c)) => Some(c.clone()),
+                        Some(_) => None,
+                        None => k.current_context.clone(),
+                    };
+                    if let Some(user) = used.as_deref().and_then(|c| k.user_of(c))
+                        && let Some(p) = super::kubeconfig::exec_profile(user, &text)
+                        && !refs
+                            .iter()
+                            .any(|r: &ProfileRef| r.span.file == file && r.expr == p.profile)
+                    {
+                        refs.push(ProfileRef {
+                            expr: p.profile.clone(),
+                            span: Span::new(file, p.range),
+                            site: RefSite::Exec,
+                            resolution: Resolution::Resolved(p.profile),
+                            owner: job.path.clone(),
+                            region_given: p.region_given,
+                            hidden_from_cli: false,
+                        });
+                    }
+                }
+            }
+            need.kubeconfig = Some(found);
+        }
+        refs
     }
 
     /// Registers and reads a project file; a failure becomes a parse error with the file.
@@ -796,6 +956,9 @@ fn find_layers(
         } else if name.ends_with(".tf") {
             has_tf = true;
             files.push((entry.path(), kind.is_symlink()));
+        } else if name.ends_with(".tf.json") {
+            // Terraform reads it; the CLI takes a folder for a layer only by its `*.tf`.
+            files.push((entry.path(), kind.is_symlink()));
         }
     }
     if has_tf && dir != account_root {
@@ -850,6 +1013,7 @@ struct SopsFile {
     path: PathBuf,
     text: Result<String, String>,
     profiles: Vec<(std::ops::Range<usize>, String)>,
+    keys: Vec<(std::ops::Range<usize>, String, Option<String>)>,
 }
 
 fn parse_layer_file(
@@ -898,6 +1062,8 @@ fn parse_layer_file(
                 // shared variables files would hold most of the memory otherwise).
                 done.text = Ok(None);
                 return done;
+            } else if path.to_string_lossy().ends_with(".tf.json") {
+                parse_tf_json(&t.text, vars, owner, &mut done);
             } else {
                 // A file that says neither has no profile or backend to find: no parse needed.
                 // The watchdog in `parse_layers_parallel` bounds this parse.
@@ -918,10 +1084,13 @@ fn parse_layer_file(
                                     .as_deref()
                                     .map(tf::sops_aws_profiles)
                                     .unwrap_or_default();
+                                let keys =
+                                    text.as_deref().map(tf::sops_kms_keys).unwrap_or_default();
                                 SopsFile {
                                     path,
                                     text,
                                     profiles,
+                                    keys,
                                 }
                             })
                             .collect();
@@ -933,6 +1102,70 @@ fn parse_layer_file(
         }
     }
     done
+}
+
+/// A `.tf.json` file (Terraform reads it; the Leverage CLI does not): its `provider` and
+/// `terraform` blocks, read as the same blocks written in HCL, with every span moved back onto
+/// the JSON text.
+fn parse_tf_json(
+    text: &str,
+    vars: &hcl::Map<String, hcl::Value>,
+    owner: &str,
+    done: &mut ParsedFile,
+) {
+    let detached = FileId::DETACHED;
+    let translated = match super::tf_json::translate(text) {
+        Ok(t) => t,
+        Err(message) => {
+            done.error = Some(ParseError {
+                span: Span::whole(detached),
+                message,
+            });
+            return;
+        }
+    };
+    let body = match tf::parse_body_unbounded(&translated.hcl, detached) {
+        Ok(body) => body,
+        Err(e) => {
+            done.error = Some(ParseError {
+                span: Span::whole(detached),
+                message: e.message,
+            });
+            return;
+        }
+    };
+    let remap = |span: &mut Span| translated.remap(span, detached);
+    done.refs = tf::profile_refs(&body, &translated.hcl, detached, vars, owner);
+    for r in &mut done.refs.refs {
+        remap(&mut r.span);
+    }
+    for it in &mut done.refs.iterations {
+        if let Some(d) = &mut it.default {
+            remap(&mut d.span);
+        }
+    }
+    done.s3_backend = tf::declares_s3_backend(&body);
+    done.without_profile = tf::providers_without_profile(&body, detached);
+    for s in &mut done.without_profile {
+        remap(s);
+    }
+    done.aws_constraint = tf::aws_provider_constraint(&body, detached);
+    if let Some(c) = &mut done.aws_constraint {
+        remap(&mut c.span);
+    }
+    done.credentials = tf::credentials(&body, detached, owner);
+    for need in &mut done.credentials.needs {
+        remap(&mut need.block);
+        for a in [&mut need.attr, &mut need.base, &mut need.context]
+            .into_iter()
+            .flatten()
+        {
+            remap(&mut a.span);
+        }
+    }
+    for (_, span) in &mut done.credentials.required {
+        remap(span);
+    }
 }
 
 /// Whether a file can hold what the reader looks for — a `profile` attribute or object key

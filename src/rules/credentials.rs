@@ -29,6 +29,34 @@ rule!(
     Warning,
     token_check_failed
 );
+rule!(
+    LD707,
+    "LD707",
+    "kubeconfig-context-missing",
+    Error,
+    kubeconfig_context_missing
+);
+rule!(
+    LD709,
+    "LD709",
+    "ssh-host-key-unknown",
+    Warning,
+    ssh_host_key_unknown
+);
+rule!(
+    LD710,
+    "LD710",
+    "git-https-credential-missing",
+    Info,
+    git_https_credential_missing
+);
+rule!(
+    LD708,
+    "LD708",
+    "sops-key-account-mismatch",
+    Warning,
+    sops_key_account_mismatch
+);
 
 fn layers<'a>(cx: &Context<'a>) -> Vec<&'a Layer> {
     cx.project
@@ -518,6 +546,331 @@ fn ssh_key_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
             });
         for m in ssh.iter().skip(1) {
             d = d.related(m.span.clone(), "also over SSH");
+        }
+        out.push(d);
+    }
+}
+
+/// The context a kubernetes/helm provider uses (its `config_context`, else the kubeconfig's
+/// `current-context`) is not in the kubeconfig it reads, or there is none.
+fn kubeconfig_context_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    for layer in layers(cx) {
+        for need in &layer.credentials {
+            let Some(k) = &need.kubeconfig else { continue };
+            // Unseen by Terraform in the toolbox container: LD701 says so.
+            if need.used == Usage::Unused || ((k.in_home || k.from_env) && !sees_host) {
+                continue;
+            }
+            let named = need.context.as_ref().and_then(|c| match &c.value {
+                AttrValue::Literal(name) => Some((name.as_str(), c.span.clone())),
+                _ => None,
+            });
+            let via = if k.from_env {
+                format!("{} (KUBE_CONFIG_PATH)", k.shown)
+            } else {
+                k.shown.clone()
+            };
+            let have = if k.contexts.is_empty() {
+                "it has no contexts".to_string()
+            } else {
+                format!("it has {}", quoted_list(&k.contexts))
+            };
+            let d = if let Some(why) = &k.invalid {
+                let at = need
+                    .attr
+                    .as_ref()
+                    .map_or(need.block.clone(), |a| a.span.clone());
+                LD707
+                    .diag(format!(
+                        "{} reads {via}, which is not a kubeconfig: {why}",
+                        provider_label(need)
+                    ))
+                    .at(at, "the kubeconfig")
+                    .help("the provider stops when Terraform configures it, before any resource is read")
+                    .fix(format!("aws eks update-kubeconfig --name <cluster> --kubeconfig {}", k.shown))
+            } else if let Some((name, span)) = named {
+                if k.contexts.iter().any(|c| c == name) {
+                    continue;
+                }
+                LD707
+                    .diag(format!(
+                        "{} uses context `{name}`, which {via} does not have",
+                        provider_label(need)
+                    ))
+                    .at(span, "config_context")
+                    .related(k.file.clone(), have.clone())
+                    .help(format!(
+                        "the provider stops when Terraform configures it (\"invalid configuration: context was not found for specified context: {name}\")"
+                    ))
+                    .fix(context_fix(&k.contexts, name, &k.shown))
+            } else {
+                match &k.current {
+                    Some((current, _)) if k.contexts.iter().any(|c| c == current) => continue,
+                    Some((current, span)) => LD707
+                        .diag(format!(
+                            "{} uses the current-context `{current}` of {via}, which has no such context",
+                            provider_label(need)
+                        ))
+                        .at(span.clone(), "current-context")
+                        .help(format!(
+                            "no config_context is written, so the provider takes the file's current-context, and stops (\"invalid configuration: context was not found for specified context: {current}\"); {have}"
+                        ))
+                        .fix(context_fix(&k.contexts, current, &k.shown)),
+                    None => LD707
+                        .diag(format!(
+                            "{} reads {via}, which names no current-context, and no config_context is written",
+                            provider_label(need)
+                        ))
+                        .at(
+                            need.attr.as_ref().map_or(need.block.clone(), |a| a.span.clone()),
+                            "the kubeconfig",
+                        )
+                        .help(format!(
+                            "the provider then has no cluster to talk to and fails at the first resource; {have}"
+                        ))
+                        .fix(match k.contexts.first() {
+                            Some(c) => format!("config_context = \"{c}\" in {}", provider_label(need)),
+                            None => format!(
+                                "aws eks update-kubeconfig --name <cluster> --kubeconfig {}",
+                                k.shown
+                            ),
+                        }),
+                }
+            };
+            out.push(d);
+        }
+    }
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Name one of the contexts there, or write the missing one.
+fn context_fix(contexts: &[String], name: &str, shown: &str) -> String {
+    let nearest = contexts
+        .iter()
+        .map(|c| (strsim::levenshtein(c, name), c))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, c)| c);
+    match nearest {
+        Some(c) => format!(
+            "config_context = \"{c}\"   (or: aws eks update-kubeconfig --name <cluster> --alias {name} --kubeconfig {shown})"
+        ),
+        None => format!(
+            "aws eks update-kubeconfig --name <cluster> --alias {name} --kubeconfig {shown}"
+        ),
+    }
+}
+
+/// The account a profile's credentials are for, and where that is written: its `role_arn`'s
+/// account, `sso_account_id` or Leverage's `account_id` in the AWS files, else the common.tfvars
+/// id of the account its Leverage name designates.
+fn profile_account<'a>(cx: &Context<'a>, name: &str) -> Option<(String, Option<Span>)> {
+    if let Some(aws) = cx.aws {
+        for key in ["role_arn", "sso_account_id", "account_id"] {
+            let Some(entry) = aws.profile_value(name, key) else {
+                continue;
+            };
+            let account = if key == "role_arn" {
+                super::profiles::arn_account(&entry.value, "iam", "role")
+            } else {
+                Some(entry.value.as_str())
+            };
+            if let Some(a) =
+                account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Some((a.to_string(), Some(entry.value_span.clone())));
+            }
+        }
+    }
+    let account = cx.account_of(name)?;
+    let id = cx.account_id(account)?;
+    let decl = cx
+        .project
+        .and_then(|p| p.accounts.get(account))
+        .and_then(|a| a.id.as_ref())
+        .map(|l| l.span.clone());
+    Some((id.to_string(), decl))
+}
+
+/// The Leverage profile of the same role in the account whose id is `id`
+/// (`bb-shared-devops` → `bb-apps-devstg-devops`).
+fn same_role_in(cx: &Context, profile: &str, id: &str) -> Option<String> {
+    let from = cx.account_of(profile)?;
+    let (to, _) = cx
+        .project?
+        .accounts
+        .iter()
+        .find(|(_, a)| a.id.as_ref().is_some_and(|l| l.value == id))?;
+    let swapped = profile.replacen(&format!("-{from}-"), &format!("-{to}-"), 1);
+    (swapped != profile).then_some(swapped)
+}
+
+/// `arn:<partition>:kms:<region>:<12 digits>:key/<id>` (or `alias/<name>`): the account id.
+fn kms_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("kms"), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let ok = partition.starts_with("aws")
+        && !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && (resource
+            .strip_prefix("key/")
+            .or_else(|| resource.strip_prefix("alias/")))
+        .is_some_and(|r| !r.is_empty());
+    ok.then_some(account)
+}
+
+/// A sops file's KMS key is in another account than the one its `aws_profile` gives
+/// credentials for.
+fn sops_key_account_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for layer in layers(cx) {
+        for key in &layer.sops_keys {
+            let Some(profile) = &key.profile else {
+                continue;
+            };
+            let Some(key_account) = kms_account(&key.arn) else {
+                continue;
+            };
+            let Some((account, at)) = profile_account(cx, profile) else {
+                continue;
+            };
+            if account == key_account {
+                continue;
+            }
+            let mut d = LD708
+                .diag(format!(
+                    "the sops KMS key is in account {key_account}, but its `aws_profile` `{profile}` has credentials of account {account}"
+                ))
+                .profile(profile.clone())
+                .at(key.span.clone(), format!("account {key_account}"))
+                .help(format!(
+                    "the sops provider calls kms:Decrypt with `{profile}`: it fails with AccessDeniedException unless the key's policy grants account {account} (a key of another account is mostly a copied file or a profile of the wrong account)"
+                ))
+                .fix(format!(
+                    "aws_profile: {}   (or re-encrypt: sops updatekeys, with a key of account {account})",
+                    same_role_in(cx, profile, key_account)
+                        .unwrap_or_else(|| format!("<a profile of account {key_account}>"))
+                ));
+            if let Some(at) = at {
+                d = d.related(at, format!("account {account}"));
+            }
+            out.push(d);
+        }
+    }
+}
+
+/// Module sources fetched over SSH from a host whose key ssh does not know.
+fn ssh_host_key_unknown(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let env = &cx.model.credentials;
+    // Before 3.x, git runs in the toolbox container, whose known hosts are the image's (the
+    // home folder's ~/.ssh is not mounted): nothing here says what they are.
+    if !cx.cli.terraform_sees_host_credentials() || env.host_key_checking_off {
+        return;
+    }
+    for layer in layers(cx) {
+        let unknown: Vec<_> = layer
+            .module_sources
+            .iter()
+            .filter(|m| m.transport == GitTransport::Ssh && !m.host.is_empty())
+            .filter(|m| env.knows_host(&m.host) != Some(true))
+            .collect();
+        let Some(first) = unknown.first() else {
+            continue;
+        };
+        let hosts: Vec<&str> = unknown
+            .iter()
+            .map(|m| m.host.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let why = if env.known_hosts.is_none() {
+            "there is no ~/.ssh/known_hosts (nor /etc/ssh/ssh_known_hosts)"
+        } else {
+            "~/.ssh/known_hosts (and /etc/ssh/ssh_known_hosts) has no entry for it, plain or hashed"
+        };
+        let mut d = LD709
+            .diag(format!(
+                "ssh does not know the host key of {}, where `terraform init` fetches modules over SSH",
+                hosts.join(", ")
+            ))
+            .at(first.span.clone(), "fetched with git over SSH")
+            .help(format!(
+                "{why}: without a terminal to ask on (CI, a pipeline), git stops with \"Host key verification failed\" and init with \"Failed to download module\""
+            ))
+            .fix(format!(
+                "ssh-keyscan {} >> ~/.ssh/known_hosts   (then compare ssh-keygen -lf ~/.ssh/known_hosts with the fingerprints the host publishes)",
+                hosts.join(" ")
+            ));
+        for m in unknown.iter().skip(1) {
+            d = d.related(m.span.clone(), "also over SSH");
+        }
+        out.push(d);
+    }
+}
+
+/// Module sources fetched over HTTPS from a host git has no credential for: fine for a public
+/// repository, a failed init for a private one.
+fn git_https_credential_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let env = &cx.model.credentials;
+    let sees_host = cx.cli.terraform_sees_host_credentials();
+    for layer in layers(cx) {
+        let bare: Vec<_> = layer
+            .module_sources
+            .iter()
+            .filter(|m| m.transport == GitTransport::Https && !m.host.is_empty())
+            .filter(|m| match env.git_https_credential(&m.host) {
+                None => true,
+                // Before 3.x the toolbox container mounts ~/.gitconfig, not ~/.netrc.
+                Some(found) => !sees_host && found == "~/.netrc",
+            })
+            .collect();
+        let Some(first) = bare.first() else { continue };
+        let hosts: Vec<&str> = bare
+            .iter()
+            .map(|m| m.host.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let where_ = if sees_host {
+            "in ~/.gitconfig nor a ~/.netrc entry"
+        } else {
+            "in ~/.gitconfig (the toolbox container mounts that file, not ~/.netrc)"
+        };
+        let netrc = if sees_host {
+            format!("; or a `machine {}` entry in ~/.netrc", hosts[0])
+        } else {
+            String::new()
+        };
+        let mut d = LD710
+            .diag(format!(
+                "`terraform init` fetches modules over HTTPS from {} with no credential helper for it {where_}",
+                hosts.join(", ")
+            ))
+            .at(first.span.clone(), "fetched with git over HTTPS")
+            .help("a public repository needs none; a private one makes git ask for a user name, which init cannot answer: \"could not read Username\" and \"Failed to download module\"")
+            .fix(format!(
+                "git config --global credential.https://{}.helper store, then one git clone to store a token{netrc}",
+                hosts[0]
+            ));
+        for m in bare.iter().skip(1) {
+            d = d.related(m.span.clone(), "also over HTTPS");
         }
         out.push(d);
     }
@@ -1093,5 +1446,29 @@ fn token_check_failed(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .help(format!("{help}; class `{}`", kind.as_str()))
                 .fix(fix),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kms_arns() {
+        assert_eq!(
+            super::kms_account("arn:aws:kms:us-east-1:333333333333:key/1234abcd"),
+            Some("333333333333")
+        );
+        assert_eq!(
+            super::kms_account("arn:aws-us-gov:kms:us-gov-west-1:333333333333:alias/sops"),
+            Some("333333333333")
+        );
+        for bad in [
+            "arn:aws:kms::333333333333:key/k",
+            "arn:aws:kms:us-east-1:3333:key/k",
+            "arn:aws:iam::333333333333:role/r",
+            "arn:aws:kms:us-east-1:333333333333:key/",
+            "projects/x/locations/global/keyRings/r",
+        ] {
+            assert_eq!(super::kms_account(bad), None, "{bad}");
+        }
     }
 }

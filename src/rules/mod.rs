@@ -127,6 +127,10 @@ pub static RULES: &[&Rule] = &[
     &credentials::LD704,
     &credentials::LD705,
     &credentials::LD706,
+    &credentials::LD707,
+    &credentials::LD708,
+    &credentials::LD709,
+    &credentials::LD710,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
