@@ -266,7 +266,7 @@ proptest! {
         let body = hcl::parse_body(&t.hcl, FileId::DETACHED);
         prop_assert!(body.is_ok(), "{}\n{}", text, t.hcl);
         let Ok(body) = body else { return Ok(()) };
-        let refs = hcl::profile_refs(&body, &t.hcl, FileId::DETACHED, &Default::default(), "l");
+        let refs = hcl::profile_refs(&body, &t.hcl, FileId::DETACHED, &Default::default(), &"l".into());
         for r in refs.refs {
             let mut span = r.span;
             t.remap(&mut span, FileId::DETACHED);

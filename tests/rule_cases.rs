@@ -1022,6 +1022,19 @@ const MANUAL: &[(&str, &str)] = &[
         "LD703",
         "a new SSH key is added to the user's account on the git host",
     ),
+    (
+        "LD707",
+        "needs the cluster's name and the user's AWS access to EKS: a person's step against a real cluster",
+    ),
+    (
+        "LD708",
+        "which account's key should encrypt the file is the user's call (a key policy may let the other account decrypt)",
+    ),
+    (
+        "LD709",
+        "a host key is trusted once a person has compared it with the fingerprints the host publishes (ssh-keyscan alone trusts the network)",
+    ),
+    ("LD710", "the token for the git host is the user's own"),
 ];
 
 #[test]

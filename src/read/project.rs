@@ -631,7 +631,7 @@ impl Reader {
                             let Some(home) = &self.home else { continue };
                             (home.join(p.trim_start_matches("~/")), false, true)
                         }
-                        PathCheck::Found => (root.join(&job.path).join(p), false, false),
+                        PathCheck::Found => (root.join(&*job.path).join(p), false, false),
                     }
                 }
                 Some(_) => continue,
@@ -1110,7 +1110,7 @@ fn parse_layer_file(
 fn parse_tf_json(
     text: &str,
     vars: &hcl::Map<String, hcl::Value>,
-    owner: &str,
+    owner: &std::sync::Arc<str>,
     done: &mut ParsedFile,
 ) {
     let detached = FileId::DETACHED;
