@@ -192,6 +192,13 @@ pub struct StatusArgs {
     /// 1h30m): the check to run before a long apply
     #[arg(long, value_name = "DURATION", value_parser = min_remaining)]
     pub min_remaining: Option<i64>,
+    /// Also ask each GitHub, GitLab, Vault and HCP Terraform token's service when it expires
+    /// (one call per token, as `check` makes them); --min-remaining then gates on them too
+    #[arg(long)]
+    pub live: bool,
+    /// Seconds to wait for each --live call
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, requires = "live")]
+    pub timeout: u64,
     #[command(flatten)]
     pub project: ProjectOpts,
     /// Output format

@@ -13,6 +13,8 @@ pub enum Kind {
     RoleCredentials,
     MfaSession,
     AwsCliSsoToken,
+    /// A GitHub, GitLab, Vault or HCP Terraform token, as its service says (`status --live`).
+    ProviderToken,
 }
 
 impl Kind {
@@ -22,6 +24,7 @@ impl Kind {
             Kind::RoleCredentials => "role-credentials",
             Kind::MfaSession => "mfa-session",
             Kind::AwsCliSsoToken => "aws-cli-sso-token",
+            Kind::ProviderToken => "provider-token",
         }
     }
 }
@@ -227,6 +230,48 @@ pub fn profile_expiry(
 
 /// The sessions this scope needs that have less than `min` seconds left (or none at all): what
 /// `status --min-remaining` fails on.
+/// The provider tokens the live checks asked about, once each (a token several layers use
+/// is one row): `profile` is the provider (`vault`, `github.org2`), `file` the address asked.
+/// A token the service accepts with an expiry, or says has expired, is needed (it gates
+/// `--min-remaining`); one with no expiry never runs short. Refused or unreachable ones are
+/// `check`'s to explain (LD704, LD706): not listed.
+pub fn provider_tokens(checks: &[crate::model::token_live::TokenCheck]) -> Vec<Session> {
+    use crate::model::token_live::{TokenFailure, TokenOutcome};
+    let mut out: Vec<Session> = Vec::new();
+    for check in checks {
+        let (info, expired) = match &check.outcome {
+            TokenOutcome::Ok(info) => (info, false),
+            TokenOutcome::Failed {
+                kind: TokenFailure::Expired,
+                info,
+                ..
+            } => (info, true),
+            _ => continue,
+        };
+        let profile = match &check.alias {
+            Some(alias) => format!("{}.{alias}", check.provider.name()),
+            None => check.provider.name().to_string(),
+        };
+        let row = Session {
+            kind: Kind::ProviderToken,
+            profile: Some(profile),
+            file: check.base.clone(),
+            expires_at: info.expires_at,
+            // The service said so: the token is there.
+            present: true,
+            refreshable: info.renewable == Some(true),
+            needed: expired || info.expires_at.is_some(),
+        };
+        let seen = out.iter().any(|s| {
+            s.profile == row.profile && s.file == row.file && s.expires_at == row.expires_at
+        });
+        if !seen {
+            out.push(row);
+        }
+    }
+    out
+}
+
 pub fn short_of(list: &[Session], min: i64, now: DateTime<Utc>) -> Vec<&Session> {
     list.iter()
         .filter(|s| s.needed && s.remaining_s(now).is_none_or(|left| left < min))

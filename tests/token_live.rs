@@ -448,3 +448,56 @@ fn a_checkout_named_address_gets_no_outside_token() {
     assert_eq!(found.len(), 1, "{report:#}");
     assert_eq!(found[0]["line"], 3);
 }
+
+/// `status --live` lists each provider token with its expiry as the service says, and
+/// `--min-remaining` gates on it: GitHub's expires in 2 days, so 3 days asked fails and 1 day
+/// passes; without `--live` nothing is asked and no token is listed.
+#[test]
+fn status_live_lists_provider_tokens_and_gates_on_them() {
+    let server = providers();
+    let case = case_with_providers("");
+    let status = |args: &[&str]| {
+        let mut cmd = case.cmd("shared/us-east-1/tools-tokens");
+        for (k, v) in env_for(&server, GH_SOON, GL_OK, VAULT_OK) {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .args(["status", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap_or(-1), json)
+    };
+    let (_, plain) = status(&[]);
+    assert!(server.requests().is_empty());
+    let tokens = |r: &serde_json::Value| -> Vec<serde_json::Value> {
+        r["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "provider-token")
+            .cloned()
+            .collect()
+    };
+    assert!(tokens(&plain).is_empty(), "{plain:#}");
+    let (_, live) = status(&["--live"]);
+    let rows = tokens(&live);
+    assert_eq!(rows.len(), 3, "{live:#}");
+    let github = rows.iter().find(|r| r["profile"] == "github").unwrap();
+    let left = github["remaining_s"].as_i64().unwrap();
+    assert!(left > 86400 && left <= 2 * 86400, "{github:#}");
+    assert_eq!(github["needed"], true);
+    let vault = rows.iter().find(|r| r["profile"] == "vault").unwrap();
+    assert_eq!(vault["refreshable"], true, "{vault:#}");
+    let (code, _) = status(&["--live", "--min-remaining", "3d"]);
+    assert_eq!(code, 1);
+    let (code, r) = status(&["--live", "--min-remaining", "1d"]);
+    assert_eq!(code, 0, "{r:#}");
+    // No token text in the report.
+    let text = r.to_string();
+    for token in [GH_SOON, GL_OK, VAULT_OK] {
+        assert!(!text.contains(token));
+    }
+}

@@ -10,7 +10,16 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
     let model = read::load(&super::read_settings(args.path.as_ref(), global))?;
     let (project, aws) = super::project_and_aws(&model)?;
     let analysis = crate::analysis::Analysis::new(&model);
-    let list = session_list::sessions(&model, &analysis);
+    let mut list = session_list::sessions(&model, &analysis);
+    if args.live {
+        let plans = crate::rules::token_plan(&crate::rules::Context::new(&model, &analysis));
+        let checks = read::token_live::check_all(
+            plans,
+            std::time::Duration::from_secs(args.timeout),
+            model.now,
+        );
+        list.extend(session_list::provider_tokens(&checks));
+    }
     let now = model.now;
     let failing: Vec<&Session> = match args.min_remaining {
         Some(min) => session_list::short_of(&list, min, now),
