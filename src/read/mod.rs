@@ -13,6 +13,7 @@ pub mod http;
 pub mod leverage;
 pub mod live;
 pub mod project;
+pub mod secret_store;
 pub mod sso_oidc;
 pub mod sso_portal;
 pub mod token_live;
