@@ -463,3 +463,39 @@ fn a_token_store_setting_must_be_known() {
         String::from_utf8_lossy(&env.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_bus_that_never_answers_costs_seconds_not_a_hang() {
+    // A socket that takes connections and says nothing: the D-Bus handshake never ends.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("bus");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+    let address = format!("unix:path={}", socket.display());
+    let server = MockServer::start().await;
+    portal(&server).await;
+    refresh_grant(
+        &server,
+        "LDFIXTURESECRET-refresh-token",
+        "LDFIXTURESECRET-renewed-1",
+        "LDFIXTURESECRET-rotated-1",
+    )
+    .await;
+    let case = Case::new("v3-sso-healthy");
+    token_expiring(&case, 10);
+    kept_in_the_file(&case);
+    let started = std::time::Instant::now();
+    // `auto` with a bus to ask: the store is tried, given up on, and the file used.
+    let r = run(&case, &server, Some(&address), &["refresh", BASE_NETWORK]).await;
+    let took = started.elapsed();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    assert_eq!(r.stderr.matches("warning:").count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did not answer within 3 s"),
+        "{}",
+        r.stderr
+    );
+    let state =
+        std::fs::read_to_string(case.aws().join("leverage-doctor/sso-session.json")).expect("kept");
+    assert!(state.contains("LDFIXTURESECRET-rotated-1"), "{state}");
+}
