@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the AWS emulator the live tests use (moto's server, from PyPI,
 # into .venv-moto/ once), the AWS CLI v1 (.venv-awscli/) and the pinned Leverage CLI the
-# differential tests run (into .venv-leverage/ once), then runs every cargo test. Same command locally and in CI.
+# differential tests run (into .venv-leverage/ once), gnome-keyring and dbus (Debian packages, for
+# the Secret Service tests), then runs every cargo test. Same command locally and in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,5 +44,16 @@ if ! .venv-leverage2/bin/python -c "import leverage, sys; sys.exit(leverage.__ve
   .venv-leverage2/bin/pip install --quiet --disable-pip-version-check "leverage==$LEVERAGE2_VERSION"
 fi
 export LEVERAGE_DOCTOR_LEVERAGE2_VENV="$PWD/.venv-leverage2"
+
+# The real Secret Service for the keyring path of `token-store` (tests/token_store.rs starts its
+# own D-Bus session bus and gnome-keyring, and stops them): Debian's packages, installed once.
+if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-daemon >/dev/null \
+  || ! command -v dbus-send >/dev/null; then
+  echo "installing gnome-keyring and dbus (once)" >&2
+  if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    gnome-keyring dbus-daemon dbus-bin >/dev/null
+fi
 
 cargo test --locked "$@"

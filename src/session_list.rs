@@ -206,6 +206,30 @@ pub fn sessions(model: &Model, analysis: &Analysis) -> Vec<Session> {
     out
 }
 
+/// Where the refresh token `sso-login` kept is: the OS secret store's name
+/// (`keyring (Secret Service)`), or `file ~/.aws/<p>/leverage-doctor/sso-session.json`. None
+/// when none is kept. Read from the file alone: the store is not asked.
+pub fn token_store(model: &Model) -> Option<String> {
+    let aws = model.aws.as_ref()?;
+    let saved = aws.saved_session.as_ref()?;
+    match &saved.secrets_in {
+        Some(place) => Some(place.clone()),
+        None if saved
+            .refresh_token
+            .as_deref()
+            .is_some_and(|t| !t.is_empty()) =>
+        {
+            Some(format!(
+                "file {}/{}/{}",
+                aws.dir_display,
+                crate::model::sign_in::STATE_DIR,
+                crate::model::sign_in::STATE_FILE
+            ))
+        }
+        None => None,
+    }
+}
+
 /// When a profile's credentials expire, where known.
 pub fn profile_expiry(
     sessions: &[Session],

@@ -27,4 +27,5 @@ mod sso_browser;
 mod status;
 mod support;
 mod token_live;
+mod token_store;
 mod writes;

@@ -133,6 +133,7 @@ pub fn ensure(
         aws_dir: aws_dir.clone(),
         start_url: start_url.clone(),
         region: region.clone(),
+        store: read::secret_store::setting(model.config.token_store)?,
     };
     let mut renewed = false;
     let model = if left.is_none_or(|l| l < min_s.max(SLACK_S)) {
@@ -515,6 +516,8 @@ struct Portal {
     aws_dir: std::path::PathBuf,
     start_url: String,
     region: String,
+    /// `token-store`: where the renewed refresh token is kept.
+    store: crate::model::sign_in::TokenStore,
 }
 
 /// Renews the token with the refresh token `sso-login` kept (no browser) and writes it where
@@ -527,23 +530,14 @@ fn renew(
     now_state: &str,
 ) -> anyhow::Result<Result<(), String>> {
     let sign_in = "sign in with `leverage aws sso login` or `leverage-doctor sso-login`";
-    let state_path = portal
-        .aws_dir
-        .join(super::sso_login::STATE_DIR)
-        .join(super::sso_login::STATE_FILE);
-    let saved: Option<SavedSession> = read::fs::read_text(&state_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t.text).ok())
-        .filter(|s: &SavedSession| s.renews(&portal.start_url, &portal.region, now));
+    let saved: Option<SavedSession> =
+        super::sso_login::saved_session(&portal.aws_dir, &portal.start_url, &portal.region)
+            .filter(|s| s.renews(&portal.start_url, &portal.region, now));
     let Some(saved) = saved else {
         return Ok(Err(format!(
             "{now_state}, and no refresh token kept by `leverage-doctor sso-login` can renew it: {sign_in}"
         )));
     };
-    if let Some(r) = &saved.refresh_token {
-        crate::secrets::register(r);
-    }
-    crate::secrets::register(&saved.registration.client_secret);
     let renewed = runtime.block_on(async {
         let oidc = crate::read::sso_oidc::Oidc::new(&portal.region, timeout).await;
         let refresh = saved.refresh_token.as_deref().unwrap_or_default();
@@ -565,6 +559,7 @@ fn renew(
         &token,
         saved.registration.clone(),
         Some(&saved),
+        portal.store,
     )?;
     crate::say!(
         "renewed the SSO session with the refresh token: it lasts until {}",

@@ -5,6 +5,7 @@ use super::{Exit, in_ci};
 use crate::cli::{Global, LoginArgs, SsoLoginArgs};
 use crate::fix::reset::sha1_hex;
 use crate::model::Model;
+use crate::model::sign_in::{SecretStore, TokenStore};
 use crate::read;
 use crate::read::sso_oidc::{LoginError, NewToken, Oidc, Registration, SignInEvent};
 use anyhow::Context as _;
@@ -89,7 +90,6 @@ pub fn login(
     let (project, aws) = super::project_and_aws(model)?;
     read::endpoints::require_valid_env()?;
     let (start_url, region) = super::sso_settings(project)?;
-    let state_path = aws.dir.join(STATE_DIR).join(STATE_FILE);
     let unit = Duration::from_millis(args.poll_unit_ms.max(1));
     let deadline = Duration::from_secs(args.login_timeout);
     // Single flight with `refresh` and other sign-ins: one at a time per project; one that
@@ -103,16 +103,8 @@ pub fn login(
         );
         return Ok(Exit::Clean);
     }
-    let saved: Option<SavedSession> = read::fs::read_text(&state_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t.text).ok())
-        .filter(|s: &SavedSession| s.is_for(&start_url, &region));
-    if let Some(s) = &saved {
-        crate::secrets::register(&s.registration.client_secret);
-        if let Some(r) = &s.refresh_token {
-            crate::secrets::register(r);
-        }
-    }
+    let store = read::secret_store::setting(model.config.token_store)?;
+    let saved = saved_session(&aws.dir, &start_url, &region);
     // The browser sign-in where a browser can be opened; the device code elsewhere.
     let use_code = !(args.use_device_code
         || args.no_browser
@@ -188,6 +180,7 @@ pub fn login(
         &token,
         registration,
         saved.as_ref(),
+        store,
     )?;
     if aws_cli_cache && let Some(home) = read::home_dir() {
         let cli_cache = home.join(".aws").join("sso").join("cache");
@@ -225,6 +218,39 @@ fn signed_in_since(
     (until > chrono::Utc::now() + chrono::Duration::hours(1)).then_some(until)
 }
 
+/// What `sso-login` kept for this portal and region, with its secrets (from the OS secret store
+/// when the file says they are there; registered with the output gate). None when nothing is
+/// kept, or when the store keeping them cannot give them (said once).
+pub fn saved_session(aws_dir: &Path, start_url: &str, region: &str) -> Option<SavedSession> {
+    let text = read::fs::read_text(&aws_dir.join(STATE_DIR).join(STATE_FILE)).ok()?;
+    let file: SavedSession = serde_json::from_str(&text.text).ok()?;
+    if !file.is_for(start_url, region) {
+        return None;
+    }
+    let store = file
+        .secrets_in
+        .is_some()
+        .then(|| read::secret_store::OsStore::for_project(aws_dir));
+    let saved = match crate::model::sign_in::with_secrets(
+        file,
+        store.as_ref().map(|s| s as &dyn SecretStore),
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::say!("leverage-doctor: {e}: the kept SSO session cannot be renewed");
+            return None;
+        }
+    };
+    crate::secrets::register(&saved.registration.client_secret);
+    if let Some(r) = &saved.refresh_token {
+        crate::secrets::register(r);
+    }
+    Some(saved)
+}
+
+/// A fallback from the OS store to the file is said once a run.
+static SAID_FALLBACK: std::sync::Once = std::sync::Once::new();
+
 /// Writes the token the Leverage CLI reads (`sso/cache/token`, under the folder lock) and keeps
 /// the registration and the refresh token privately, outside sso/cache/ (where the Leverage CLI
 /// takes any file for a token). Returns the token file's JSON. Shared with `refresh`.
@@ -235,6 +261,7 @@ pub fn keep_token(
     token: &NewToken,
     registration: Registration,
     saved: Option<&SavedSession>,
+    store: TokenStore,
 ) -> anyhow::Result<String> {
     let expires = token.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let json = serde_json::json!({
@@ -257,13 +284,41 @@ pub fn keep_token(
             .refresh_token
             .clone()
             .or_else(|| saved.and_then(|s| s.refresh_token.clone())),
+        secrets_in: None,
     };
     if let Some(r) = &keep.refresh_token {
         crate::secrets::register(r);
     }
+    // The refresh token and the client secret go to the OS secret store when the setting says
+    // so and it answers; to this 0600 file otherwise.
+    let os_store = read::secret_store::for_writing(store, aws_dir);
+    let kept = crate::model::sign_in::keep(&keep, os_store.as_ref().map(|s| s as &dyn SecretStore));
+    if let Some(why) = &kept.fell_back {
+        SAID_FALLBACK.call_once(|| {
+            crate::say!(
+                "warning: {why}: the refresh token is kept in {} instead",
+                read::display_home(&state_path)
+            );
+        });
+    }
+    let was_in_store = read::fs::read_text(&state_path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<SavedSession>(&t.text).ok())
+        .is_some_and(|s| s.secrets_in.is_some());
     private_dir(&aws_dir.join(STATE_DIR))?;
-    crate::write::atomic_write(&state_path, serde_json::to_string_pretty(&keep)?.as_bytes())
-        .context("keeping the SSO session")?;
+    crate::write::atomic_write(
+        &state_path,
+        serde_json::to_string_pretty(&kept.file)?.as_bytes(),
+    )
+    .context("keeping the SSO session")?;
+    // Kept in the file now (`token-store = "file"`, or a fallback): no older copy stays in the
+    // OS store.
+    if was_in_store
+        && kept.file.secrets_in.is_none()
+        && let Err(e) = read::secret_store::forget(aws_dir)
+    {
+        crate::say!("warning: {e}: an older copy of the refresh token stays there");
+    }
     // An older leverage-doctor kept its registration in sso/cache/: not any more.
     let old = cache.join(OLD_REGISTRATION_FILE);
     if old.is_file() {

@@ -160,6 +160,17 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
                 }
             }
         }
+        // The refresh token kept in the OS secret store goes with the file that pointed to it.
+        if let Some(place) = aws
+            .saved_session
+            .as_ref()
+            .and_then(|s| s.secrets_in.as_deref())
+        {
+            match read::secret_store::forget(&aws.dir) {
+                Ok(()) => crate::say!("removed the refresh token from the {place}"),
+                Err(e) => crate::say!("warning: {e}: the refresh token stays in the {place}"),
+            }
+        }
         crate::say!("the project's SSO session is closed and its caches are clear");
     }
     if let Some(url) = &start_url {

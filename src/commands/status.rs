@@ -21,18 +21,26 @@ pub fn run(args: &StatusArgs, global: &Global) -> anyhow::Result<Exit> {
         list.extend(session_list::provider_tokens(&checks));
     }
     let now = model.now;
+    let token_store = session_list::token_store(&model);
     let failing: Vec<&Session> = match args.min_remaining {
         Some(min) => session_list::short_of(&list, min, now),
         None => Vec::new(),
     };
     let text = match global.format {
-        Format::Json => crate::report::status::json(&list, project.name(), &aws.dir_display, now),
+        Format::Json => crate::report::status::json(
+            &list,
+            project.name(),
+            &aws.dir_display,
+            token_store.as_deref(),
+            now,
+        ),
         _ => crate::report::status::human(
             &list,
             now,
             use_color(global.color),
             args.min_remaining,
             super::terminal_width(),
+            token_store.as_deref(),
         ),
     };
     match global.format {

@@ -19,6 +19,8 @@ pub struct DoctorConfig {
     pub fail_on: Option<Severity>,
     /// `leverage-version`: the Leverage CLI the project runs (overrides detection).
     pub leverage_version: Option<String>,
+    /// `token-store`: where `sso-login` and `refresh` keep the refresh token (None: auto).
+    pub token_store: Option<crate::model::sign_in::TokenStore>,
     /// Unknown keys, unknown rule ids, bad values: each with its place (LD008).
     pub problems: Vec<(Span, String)>,
 }

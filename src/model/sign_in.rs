@@ -22,6 +22,8 @@ pub const REGISTRATION_MARGIN: Duration = Duration::hours(1);
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
     pub client_id: String,
+    /// Empty in the file when the secret store keeps it (`SavedSession::secrets_in`).
+    #[serde(default)]
     pub client_secret: String,
     pub expires_at: String,
     pub region: String,
@@ -55,6 +57,10 @@ pub struct SavedSession {
     pub start_url: String,
     pub registration: Registration,
     pub refresh_token: Option<String>,
+    /// Where the refresh token and the client secret are kept when not in this file: the
+    /// secret store's name (`keyring (Secret Service)`). None: in this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_in: Option<String>,
 }
 
 impl SavedSession {
@@ -68,8 +74,140 @@ impl SavedSession {
     /// the margin `sso-login` requires.
     pub fn renews(&self, start_url: &str, region: &str, now: DateTime<Utc>) -> bool {
         self.is_for(start_url, region)
-            && self.refresh_token.as_deref().is_some_and(|t| !t.is_empty())
+            && (self.refresh_token.as_deref().is_some_and(|t| !t.is_empty())
+                || self.secrets_in.is_some())
             && self.registration.reusable(region, &["refresh_token"], now)
+    }
+}
+
+/// `token-store`: where the refresh token and the client secret are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenStore {
+    /// The 0600 file beside the registration (`leverage-doctor/sso-session.json`).
+    File,
+    /// The OS secret store; the file when it fails (said on stderr).
+    Keyring,
+    /// The OS secret store when one answers in time, else the file (said only when a store
+    /// exists but failed).
+    #[default]
+    Auto,
+}
+
+impl TokenStore {
+    pub const NAMES: &[&str] = &["file", "keyring", "auto"];
+
+    pub fn parse(s: &str) -> Option<TokenStore> {
+        match s {
+            "file" => Some(TokenStore::File),
+            "keyring" => Some(TokenStore::Keyring),
+            "auto" => Some(TokenStore::Auto),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStore::File => "file",
+            TokenStore::Keyring => "keyring",
+            TokenStore::Auto => "auto",
+        }
+    }
+}
+
+/// One entry of an OS secret store (the project's), or a test double. Errors are text fit to
+/// show (no secret in them).
+pub trait SecretStore {
+    /// How reports name it: `keyring (Secret Service)`.
+    fn label(&self) -> String;
+    fn get(&self) -> Result<Option<String>, String>;
+    fn set(&self, value: &str) -> Result<(), String>;
+    fn delete(&self) -> Result<(), String>;
+}
+
+/// What the secret store holds for a session: the values only the doctor needs.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeptSecrets {
+    client_secret: String,
+    refresh_token: Option<String>,
+}
+
+/// The kept session with its secrets, from the file and (when the file says so) the store.
+/// Values found in the file win (an older doctor, or the file fallback, wrote them); they move
+/// to the store on the next write.
+pub fn with_secrets(
+    mut file: SavedSession,
+    store: Option<&dyn SecretStore>,
+) -> Result<SavedSession, String> {
+    let Some(place) = file.secrets_in.take() else {
+        return Ok(file);
+    };
+    let have_file_values = !file.registration.client_secret.is_empty()
+        && file.refresh_token.as_deref().is_some_and(|t| !t.is_empty());
+    if have_file_values {
+        return Ok(file);
+    }
+    let Some(store) = store else {
+        return Err(format!(
+            "the refresh token is kept in the {place}, which is not available here"
+        ));
+    };
+    let text = store
+        .get()?
+        .ok_or_else(|| format!("the {place} has no refresh token for this project"))?;
+    let kept: KeptSecrets = serde_json::from_str(&text)
+        .map_err(|_| format!("the {place} holds something else than a kept session"))?;
+    file.registration.client_secret = kept.client_secret;
+    file.refresh_token = kept.refresh_token;
+    Ok(file)
+}
+
+/// What is written, after the store was asked to keep the secrets.
+#[derive(Debug)]
+pub struct Kept {
+    /// The file's content: without the secrets when the store keeps them.
+    pub file: SavedSession,
+    /// The store failed: the secrets stay in the file; why, to say once.
+    pub fell_back: Option<String>,
+}
+
+/// Puts the secrets of `session` in `store` (None: the file) and returns what the file keeps.
+pub fn keep(session: &SavedSession, store: Option<&dyn SecretStore>) -> Kept {
+    let mut file = session.clone();
+    file.secrets_in = None;
+    let Some(store) = store else {
+        return Kept {
+            file,
+            fell_back: None,
+        };
+    };
+    let kept = KeptSecrets {
+        client_secret: session.registration.client_secret.clone(),
+        refresh_token: session.refresh_token.clone(),
+    };
+    let text = match serde_json::to_string(&kept) {
+        Ok(t) => t,
+        Err(e) => {
+            return Kept {
+                file,
+                fell_back: Some(e.to_string()),
+            };
+        }
+    };
+    match store.set(&text) {
+        Ok(()) => {
+            file.registration.client_secret = String::new();
+            file.refresh_token = None;
+            file.secrets_in = Some(store.label());
+            Kept {
+                file,
+                fell_back: None,
+            }
+        }
+        Err(e) => Kept {
+            file,
+            fell_back: Some(e),
+        },
     }
 }
 
@@ -99,7 +237,130 @@ mod tests {
                 grant_types: vec!["refresh_token".into()],
             },
             refresh_token: refresh.map(str::to_string),
+            secrets_in: None,
         }
+    }
+
+    /// The test double of an OS secret store: one entry in memory, or a store that fails.
+    #[derive(Default)]
+    struct Memory {
+        value: std::cell::RefCell<Option<String>>,
+        broken: bool,
+    }
+
+    impl SecretStore for Memory {
+        fn label(&self) -> String {
+            "keyring (test)".into()
+        }
+        fn get(&self) -> Result<Option<String>, String> {
+            if self.broken {
+                return Err("the test store did not answer".into());
+            }
+            Ok(self.value.borrow().clone())
+        }
+        fn set(&self, value: &str) -> Result<(), String> {
+            if self.broken {
+                return Err("the test store did not answer".into());
+            }
+            *self.value.borrow_mut() = Some(value.to_string());
+            Ok(())
+        }
+        fn delete(&self) -> Result<(), String> {
+            *self.value.borrow_mut() = None;
+            Ok(())
+        }
+    }
+
+    fn round_trip(session: &SavedSession) -> SavedSession {
+        serde_json::from_str(&serde_json::to_string(session).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_store_keeps_the_secrets_and_the_file_none() {
+        let store = Memory::default();
+        let session = saved("2099-01-01T00:00:00Z", Some("refresh-secret-1"));
+        let kept = keep(&session, Some(&store));
+        assert!(kept.fell_back.is_none());
+        let text = serde_json::to_string(&kept.file).unwrap();
+        assert!(!text.contains("refresh-secret-1"), "{text}");
+        assert!(!text.contains("\"clientSecret\":\"s\""), "{text}");
+        assert_eq!(kept.file.secrets_in.as_deref(), Some("keyring (test)"));
+        // status reads only the file: still renewable.
+        let now = Utc::now();
+        let file = round_trip(&kept.file);
+        assert!(file.renews("https://bb.awsapps.com/start", "us-east-1", now));
+        let back = with_secrets(file, Some(&store)).unwrap();
+        assert_eq!(back.refresh_token.as_deref(), Some("refresh-secret-1"));
+        assert_eq!(back.registration.client_secret, "s");
+        assert!(back.secrets_in.is_none());
+    }
+
+    #[test]
+    fn a_file_value_moves_to_the_store_on_the_next_write() {
+        let store = Memory::default();
+        // An older doctor (or the file fallback) wrote the secrets into the file.
+        let old = round_trip(&saved("2099-01-01T00:00:00Z", Some("refresh-in-file")));
+        let read = with_secrets(old, Some(&store)).unwrap();
+        assert_eq!(read.refresh_token.as_deref(), Some("refresh-in-file"));
+        assert!(store.value.borrow().is_none(), "reading moves nothing");
+        let kept = keep(&read, Some(&store));
+        assert!(kept.file.refresh_token.is_none());
+        assert!(
+            store
+                .value
+                .borrow()
+                .as_deref()
+                .is_some_and(|v| v.contains("refresh-in-file"))
+        );
+        // A file that says "in the store" but still has values (written by hand): the file's win.
+        let mut both = saved("2099-01-01T00:00:00Z", Some("refresh-newer"));
+        both.secrets_in = Some("keyring (test)".into());
+        let read = with_secrets(both, Some(&store)).unwrap();
+        assert_eq!(read.refresh_token.as_deref(), Some("refresh-newer"));
+    }
+
+    #[test]
+    fn a_failing_store_leaves_the_secrets_in_the_file_and_says_why() {
+        let store = Memory {
+            broken: true,
+            ..Memory::default()
+        };
+        let session = saved("2099-01-01T00:00:00Z", Some("refresh-secret-2"));
+        let kept = keep(&session, Some(&store));
+        assert_eq!(
+            kept.fell_back.as_deref(),
+            Some("the test store did not answer")
+        );
+        assert_eq!(kept.file.refresh_token.as_deref(), Some("refresh-secret-2"));
+        assert!(kept.file.secrets_in.is_none());
+        // The file setting: the file keeps them, nothing asked of any store.
+        let kept = keep(&session, None);
+        assert!(kept.fell_back.is_none());
+        assert_eq!(kept.file.refresh_token.as_deref(), Some("refresh-secret-2"));
+    }
+
+    #[test]
+    fn secrets_kept_in_a_store_that_fails_or_is_empty_are_an_error() {
+        let mut file = saved("2099-01-01T00:00:00Z", None);
+        file.registration.client_secret = String::new();
+        file.secrets_in = Some("keyring (test)".into());
+        let broken = Memory {
+            broken: true,
+            ..Memory::default()
+        };
+        assert!(with_secrets(file.clone(), Some(&broken)).is_err());
+        assert!(with_secrets(file.clone(), Some(&Memory::default())).is_err());
+        let err = with_secrets(file, None).unwrap_err();
+        assert!(err.contains("keyring (test)"), "{err}");
+    }
+
+    #[test]
+    fn token_store_names() {
+        for name in TokenStore::NAMES {
+            assert_eq!(TokenStore::parse(name).map(TokenStore::as_str), Some(*name));
+        }
+        assert_eq!(TokenStore::default(), TokenStore::Auto);
+        assert_eq!(TokenStore::parse("Keyring"), None);
     }
 
     #[test]

@@ -85,6 +85,15 @@ impl Parser {
                         "`leverage-version` must be a Leverage CLI version such as \"3.1\" or \"2.1.1\"".into(),
                     ),
                 },
+                "token-store" => match value.get_ref() {
+                    DeValue::String(v) if crate::model::sign_in::TokenStore::parse(v).is_some() => {
+                        self.config.token_store = crate::model::sign_in::TokenStore::parse(v)
+                    }
+                    _ => self.problem(
+                        value.span(),
+                        "`token-store` must be \"file\", \"keyring\" or \"auto\"".into(),
+                    ),
+                },
                 "severity" => match value.get_ref() {
                     DeValue::Table(t) => {
                         for (rule, level) in t {
@@ -119,7 +128,7 @@ impl Parser {
                 },
                 other => self.problem(
                     key.span(),
-                    format!("unknown key `{other}` (known: ignore, fail-on, leverage-version, severity, per-path)"),
+                    format!("unknown key `{other}` (known: ignore, fail-on, leverage-version, token-store, severity, per-path)"),
                 ),
             }
         }

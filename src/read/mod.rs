@@ -14,6 +14,7 @@ pub mod kubeconfig;
 pub mod leverage;
 pub mod live;
 pub mod project;
+pub mod secret_store;
 pub mod sso_oidc;
 pub mod sso_portal;
 pub mod tf_json;

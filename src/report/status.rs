@@ -9,6 +9,9 @@ struct StatusReport<'a> {
     version: u32,
     project: Project<'a>,
     sessions: Vec<Row<'a>>,
+    /// Where the kept refresh token is (`keyring (Secret Service)`, `file ~/.aws/…`); null
+    /// when none is kept.
+    token_store: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -29,7 +32,13 @@ struct Row<'a> {
 }
 
 /// One JSON object and a newline.
-pub fn json(list: &[Session], name: Option<String>, aws_dir: &str, now: DateTime<Utc>) -> String {
+pub fn json(
+    list: &[Session],
+    name: Option<String>,
+    aws_dir: &str,
+    token_store: Option<&str>,
+    now: DateTime<Utc>,
+) -> String {
     let report = StatusReport {
         version: 1,
         project: Project { name, aws_dir },
@@ -47,6 +56,7 @@ pub fn json(list: &[Session], name: Option<String>, aws_dir: &str, now: DateTime
                 needed: s.needed,
             })
             .collect(),
+        token_store,
     };
     format!("{}\n", serde_json::to_string(&report).unwrap_or_default())
 }
@@ -58,9 +68,13 @@ pub fn human(
     color: bool,
     min: Option<i64>,
     width: Option<u16>,
+    token_store: Option<&str>,
 ) -> String {
+    let kept = token_store
+        .map(|t| format!("refresh token kept in: {t}\n"))
+        .unwrap_or_default();
     if list.is_empty() {
-        return "no credential sessions: the project uses long-term keys only\n".into();
+        return format!("no credential sessions: the project uses long-term keys only\n{kept}");
     }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
@@ -117,7 +131,7 @@ pub fn human(
             Cell::new(if s.refreshable { "yes" } else { "no" }),
         ]);
     }
-    format!("{table}\n* needed by this scope (--min-remaining gates on these)\n")
+    format!("{table}\n* needed by this scope (--min-remaining gates on these)\n{kept}")
 }
 
 /// A table as wide as the terminal at most: cells wrap (comfy-table's dynamic arrangement);
