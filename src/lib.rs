@@ -17,6 +17,7 @@ pub mod commands;
 pub mod diagnostic;
 pub mod fix;
 pub mod ini;
+pub mod keep_alive;
 pub mod leverage;
 pub mod model;
 pub mod read;

@@ -111,12 +111,33 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("write", &["read::fs", "report", "secrets", "source"]),
+    // Keeping sessions alive: the kept SSO session and the renewal of a scope, on read and
+    // write (portal, OIDC, STS calls; the lock per project).
+    (
+        "keep_alive",
+        &[
+            "read",
+            "read::fs",
+            "write",
+            "fix",
+            "analysis",
+            "session_list",
+            "ini",
+            "model",
+            "leverage",
+            "values",
+            "source",
+            "secrets",
+            "time",
+        ],
+    ),
     // --- The command line and one wiring file per command, on top. ---
     ("cli", &["leverage", "time", "session_list"]),
     (
         "commands",
         &[
             "cli",
+            "keep_alive",
             "read",
             "read::fs",
             "write",

@@ -36,7 +36,7 @@ fn print_credentials(args: &CredentialProcessArgs, global: &Global) -> anyhow::R
     let json = match quick {
         Some(aws) if fresh => process_json(&aws, &args.profile),
         _ => {
-            let ready = super::refresh::ensure(
+            let ready = crate::keep_alive::renew::ensure(
                 &settings,
                 args.min_remaining,
                 Duration::from_secs(args.timeout),
@@ -78,8 +78,8 @@ fn lasts_for(
     name: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<i64> {
-    super::refresh::lasts_for(aws, name, now).or_else(|| {
-        super::refresh::cached_keys(aws, name)
+    crate::keep_alive::renew::lasts_for(aws, name, now).or_else(|| {
+        crate::keep_alive::renew::cached_keys(aws, name)
             .map(|c| (c.expiration_ms - now.timestamp_millis()) / 1000)
     })
 }
@@ -87,8 +87,8 @@ fn lasts_for(
 /// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}` from the
 /// credentials section and config `expiration` Leverage wrote for `name`.
 fn process_json(aws: &crate::model::aws::AwsFiles, name: &str) -> Option<String> {
-    if super::refresh::lasts_for(aws, name, chrono::Utc::now()).is_none()
-        && let Some(c) = super::refresh::cached_keys(aws, name)
+    if crate::keep_alive::renew::lasts_for(aws, name, chrono::Utc::now()).is_none()
+        && let Some(c) = crate::keep_alive::renew::cached_keys(aws, name)
     {
         // A 3.x MFA session: its cache holds the keys and their expiry.
         let expiration = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(c.expiration_ms)?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub fn run(args: &ExecArgs, global: &Global) -> anyhow::Result<Exit> {
     let settings = super::read_settings(args.dir.as_ref(), global);
-    let ready = super::refresh::ensure(
+    let ready = crate::keep_alive::renew::ensure(
         &settings,
         args.min_remaining,
         Duration::from_secs(args.timeout),
@@ -17,7 +17,7 @@ pub fn run(args: &ExecArgs, global: &Global) -> anyhow::Result<Exit> {
         &crate::read::live::Unattended,
     )?;
     if !ready.short.is_empty() {
-        ready.exit();
+        ready.say_short();
         crate::say!("leverage-doctor: not starting the command: the sessions above are short");
         return Ok(Exit::Findings);
     }

@@ -68,9 +68,9 @@ pub fn run(args: &SsoResetArgs, global: &Global) -> anyhow::Result<Exit> {
     // versions kept the registration.
     for kept in [
         aws.dir
-            .join(super::sso_login::STATE_DIR)
-            .join(super::sso_login::STATE_FILE),
-        crate::leverage::sso_cache_dir(&aws.dir).join(super::sso_login::OLD_REGISTRATION_FILE),
+            .join(crate::model::sign_in::STATE_DIR)
+            .join(crate::model::sign_in::STATE_FILE),
+        crate::leverage::sso_cache_dir(&aws.dir).join(crate::model::sign_in::OLD_REGISTRATION_FILE),
     ] {
         if kept.is_file() {
             change.removals.push(kept);

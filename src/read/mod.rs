@@ -609,6 +609,73 @@ impl Reader {
     }
 }
 
+/// The project and its AWS folder, or why a command that needs them cannot run.
+pub fn project_and_aws(
+    model: &crate::model::Model,
+) -> anyhow::Result<(
+    &crate::model::project::Project,
+    &crate::model::aws::AwsFiles,
+)> {
+    let project = model.project.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no Leverage project (build.env and config/) at or above {}",
+            model.start.display()
+        )
+    })?;
+    if let Some(name) = project.name()
+        && let Err(why) = crate::values::project_name(&name)
+    {
+        anyhow::bail!(
+            "the project name `{}` {why}: fix it first (see `leverage-doctor explain LD009`)",
+            crate::secrets::escape_controls(&name, false)
+        );
+    }
+    let aws = model.aws.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "the project has no name: set `project` in config/common.tfvars (or PROJECT in build.env)"
+        )
+    })?;
+    Ok((project, aws))
+}
+
+/// The project's SSO start URL and region (common.tfvars), validated: both are sent to AWS and
+/// written into AWS files, so a value that is not a URL or a region stops the command.
+pub fn sso_settings(project: &crate::model::project::Project) -> anyhow::Result<(String, String)> {
+    // Say what the project is before what it lacks: an IAM project has no SSO settings to fix.
+    if project.common.is_none() {
+        anyhow::bail!(
+            "config/common.tfvars is missing{}: it says whether the project uses SSO and holds sso_start_url and sso_region; create it first",
+            if project.common_example_exists {
+                " (only common.tfvars.example is there: copy it and fill it in)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !project.sso_enabled() {
+        anyhow::bail!(
+            "this project does not use SSO (config/common.tfvars has no `sso_enabled = true`): its profiles come from IAM keys; use `leverage-doctor regen-config --iam` (or turn SSO on in common.tfvars first)"
+        );
+    }
+    let get = |key: &str, check: fn(&str) -> Result<(), String>| -> anyhow::Result<String> {
+        let value = project
+            .common_str(key)
+            .ok_or_else(|| anyhow::anyhow!("config/common.tfvars has no `{key}`"))?
+            .value;
+        check(&value).map_err(|why| {
+            anyhow::anyhow!(
+                "config/common.tfvars `{key}` `{}` {why}: fix it first",
+                crate::secrets::escape_controls(&value, false)
+            )
+        })?;
+        Ok(value)
+    };
+    Ok((
+        get("sso_start_url", crate::values::start_url)?,
+        get("sso_region", crate::values::region)?,
+    ))
+}
+
 #[cfg(test)]
 mod git_ssh_tests {
     use super::*;
