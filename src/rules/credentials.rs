@@ -588,7 +588,12 @@ fn kubeconfig_context_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ))
                     .at(at, "the kubeconfig")
                     .help("the provider stops when Terraform configures it, before any resource is read")
-                    .fix(format!("aws eks update-kubeconfig --name <cluster> --kubeconfig {}", k.shown))
+                    // update-kubeconfig merges into the file it is given, and cannot parse this
+                    // one either: first find out what wrote it.
+                    .fix(format!(
+                        "find out what wrote {0} (a kubeconfig is YAML); with it moved aside, aws eks update-kubeconfig --name <cluster> --kubeconfig {0} writes a new one",
+                        k.shown
+                    ))
             } else if let Some((name, span)) = named {
                 if k.contexts.iter().any(|c| c == name) {
                     continue;

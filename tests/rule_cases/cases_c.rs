@@ -494,6 +494,19 @@ fn kubeconfig_contexts_and_exec_profiles() {
     assert!(found[0].contains("names no current-context"), "{found:?}");
     let found = run("sso-healthy", &no_context, "contexts: [\n", "LD707");
     assert!(found[0].contains("is not a kubeconfig"), "{found:?}");
+    // A checkout's "billion laughs" (nine levels of nine aliases) is refused as it is read,
+    // not expanded: the run ends at once with the same finding.
+    let mut laughs = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for pair in names.windows(2) {
+        let refs = vec![format!("*{}", pair[0]); 9].join(",");
+        laughs.push_str(&format!("{}: &{} [{refs}]\n", pair[1], pair[1]));
+    }
+    laughs.push_str("contexts: [*i]\n");
+    let found = run("sso-healthy", &no_context, &laughs, "LD707");
+    assert!(found[0].contains("is not a kubeconfig"), "{found:?}");
     // The exec user's AWS_PROFILE is a reference: found in the IAM project's files, or not.
     assert!(run("iam-mfa-healthy", K8S_CONFIG, KUBECONFIG, "LD102").is_empty());
     let typo = KUBECONFIG.replace("value: bb-shared-devops", "value: bb-shared-devop");
