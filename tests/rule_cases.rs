@@ -376,17 +376,8 @@ fn every_edit_fix_resolves_its_finding() {
             .output()
             .unwrap();
         let after = run(&case);
-        let errors = |r: &serde_json::Value| {
-            r["diagnostics"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|d| d["severity"] == "error")
-                .map(|d| format!("{} {}", d["rule"], d["message"]))
-                .collect::<std::collections::BTreeSet<_>>()
-        };
-        let new: Vec<_> = errors(&after)
-            .difference(&errors(&before))
+        let new: Vec<_> = error_set(&after)
+            .difference(&error_set(&before))
             .cloned()
             .collect();
         if !of_rule(&after).is_empty() || !new.is_empty() {
@@ -548,15 +539,6 @@ fn ld311_fix_resolves_it() {
         .expect("LD311 case");
     let case = prepared(c, c.fires);
     let run = |case: &Case| check_json(case.cmd(c.scope).args(["check", "--offline"])).1;
-    let errors = |r: &serde_json::Value| {
-        r["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| d["severity"] == "error")
-            .map(|d| format!("{} {}", d["rule"], d["message"]))
-            .collect::<std::collections::BTreeSet<_>>()
-    };
     let before = run(&case);
     let found = crate::support::diags(&before, "LD311");
     assert_eq!(found.len(), 1, "{before:#}");
@@ -594,8 +576,8 @@ fn ld311_fix_resolves_it() {
         crate::support::diags(&after, "LD311").is_empty(),
         "{fix}\n{after:#}"
     );
-    let new: Vec<_> = errors(&after)
-        .difference(&errors(&before))
+    let new: Vec<_> = error_set(&after)
+        .difference(&error_set(&before))
         .cloned()
         .collect();
     assert!(new.is_empty(), "{fix}\nnew errors: {new:?}");
@@ -736,17 +718,8 @@ async fn every_regen_fix_resolves_its_finding() {
             .await
             .expect("join");
         let after = check(&case);
-        let errors = |r: &serde_json::Value| {
-            r["diagnostics"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|d| d["severity"] == "error")
-                .map(|d| format!("{} {}", d["rule"], d["message"]))
-                .collect::<std::collections::BTreeSet<_>>()
-        };
-        let new: Vec<_> = errors(&after)
-            .difference(&errors(&before))
+        let new: Vec<_> = error_set(&after)
+            .difference(&error_set(&before))
             .cloned()
             .collect();
         let left = crate::support::diags(&after, c.rule);
@@ -864,17 +837,8 @@ fn every_line_fix_resolves_its_finding() {
         }
         std::fs::write(&path, &new).unwrap();
         let after = check(&case);
-        let errors = |r: &serde_json::Value| {
-            r["diagnostics"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|d| d["severity"] == "error")
-                .map(|d| format!("{} {}", d["rule"], d["message"]))
-                .collect::<std::collections::BTreeSet<_>>()
-        };
-        let new_errors: Vec<_> = errors(&after)
-            .difference(&errors(&before))
+        let new_errors: Vec<_> = error_set(&after)
+            .difference(&error_set(&before))
             .cloned()
             .collect();
         let left = crate::support::diags(&after, c.rule);
@@ -1073,4 +1037,15 @@ fn every_manual_fix_is_applied_by_a_test_or_says_why() {
         assert!(ids.contains(id), "MANUAL names no rule {id}");
         assert!(!why.is_empty());
     }
+}
+
+/// The errors of a JSON report, as `rule message` lines.
+fn error_set(r: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    r["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| format!("{} {}", d["rule"], d["message"]))
+        .collect()
 }

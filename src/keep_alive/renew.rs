@@ -406,21 +406,7 @@ fn write_mfa_sessions(
         crate::model::aws::AwsFile::Parsed(ini) => model.sources.get(ini.file).path.clone(),
         _ => aws.dir.join("credentials"),
     };
-    let credentials_plan = EditPlan {
-        upsert: new
-            .iter()
-            .chain(from_cache)
-            .map(|(n, c)| SectionSpec {
-                header: n.clone(),
-                keys: vec![
-                    ("aws_access_key_id".into(), c.access_key_id.clone()),
-                    ("aws_secret_access_key".into(), c.secret_access_key.clone()),
-                    ("aws_session_token".into(), c.session_token.clone()),
-                ],
-            })
-            .collect(),
-        ..EditPlan::default()
-    };
+    let credentials_plan = keys_plan(new.iter().chain(from_cache));
     let cache_dir = crate::leverage::mfa_cache_dir(&aws.dir);
     if !new.is_empty() {
         crate::write::private_dir(&cache_dir)?;
@@ -579,20 +565,7 @@ fn write_credentials(model: &Model, sections: &[(String, RoleCredentials)]) -> a
             .collect(),
         ..EditPlan::default()
     };
-    let credentials_plan = EditPlan {
-        upsert: sections
-            .iter()
-            .map(|(n, c)| SectionSpec {
-                header: n.clone(),
-                keys: vec![
-                    ("aws_access_key_id".into(), c.access_key_id.clone()),
-                    ("aws_secret_access_key".into(), c.secret_access_key.clone()),
-                    ("aws_session_token".into(), c.session_token.clone()),
-                ],
-            })
-            .collect(),
-        ..EditPlan::default()
-    };
+    let credentials_plan = keys_plan(sections.iter());
     let mut change = crate::write::Change::new(&aws.dir);
     for (path, kind, plan) in [
         (path_of(&aws.config, "config"), IniKind::Config, config_plan),
@@ -648,4 +621,21 @@ fn verdict(model: Model, min_s: i64, only: Option<&str>) -> Ready {
         })
         .collect();
     Ready { model, short }
+}
+
+/// The credentials file's sections for role keys, as the Leverage CLI writes them.
+fn keys_plan<'a>(sections: impl Iterator<Item = &'a (String, RoleCredentials)>) -> EditPlan {
+    EditPlan {
+        upsert: sections
+            .map(|(n, c)| SectionSpec {
+                header: n.clone(),
+                keys: vec![
+                    ("aws_access_key_id".into(), c.access_key_id.clone()),
+                    ("aws_secret_access_key".into(), c.secret_access_key.clone()),
+                    ("aws_session_token".into(), c.session_token.clone()),
+                ],
+            })
+            .collect(),
+        ..EditPlan::default()
+    }
 }
