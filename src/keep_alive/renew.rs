@@ -514,17 +514,7 @@ pub fn lasts_for(
     name: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<i64> {
-    let has_keys = aws.credentials.parsed().is_some_and(|c| {
-        c.profile_sections(name).any(|s| {
-            [
-                "aws_access_key_id",
-                "aws_secret_access_key",
-                "aws_session_token",
-            ]
-            .iter()
-            .all(|k| s.get(k).is_some())
-        })
-    });
+    let has_keys = has_keys(aws, name);
     if !has_keys {
         return None;
     }

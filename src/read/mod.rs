@@ -369,16 +369,7 @@ pub fn interactive() -> bool {
 pub fn load_aws_ini_files(
     settings: &ReadSettings,
 ) -> Result<Option<crate::model::aws::AwsFiles>, ReadError> {
-    let given = &settings.path;
-    let start = std::fs::canonicalize(given).map_err(|e| ReadError::Path {
-        path: given.display().to_string(),
-        reason: fs::io_reason(&e),
-    })?;
-    let start = if start.is_dir() {
-        start
-    } else {
-        start.parent().map(Path::to_path_buf).unwrap_or(start)
-    };
+    let start = start_folder(&settings.path)?;
     endpoints::register_url_secrets();
     let Some(root) = project::find_root(&start) else {
         return Ok(None);
@@ -406,21 +397,22 @@ pub fn load_aws_ini_files(
 }
 
 /// Reads everything `check` needs.
-pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
-    let given = &settings.path;
-    let meta = std::fs::metadata(given).map_err(|e| ReadError::Path {
-        path: given.display().to_string(),
-        reason: fs::io_reason(&e),
-    })?;
+/// The folder a command starts from: the path given, resolved, or the folder of the file given.
+fn start_folder(given: &Path) -> Result<PathBuf, ReadError> {
     let start = std::fs::canonicalize(given).map_err(|e| ReadError::Path {
         path: given.display().to_string(),
         reason: fs::io_reason(&e),
     })?;
-    let start = if meta.is_dir() {
+    Ok(if start.is_dir() {
         start
     } else {
         start.parent().map(Path::to_path_buf).unwrap_or(start)
-    };
+    })
+}
+
+pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
+    let given = &settings.path;
+    let start = start_folder(given)?;
     let home = home_dir();
     endpoints::register_url_secrets();
     let mut reader = Reader {

@@ -720,21 +720,9 @@ fn same_role_in(cx: &Context, profile: &str, id: &str) -> Option<String> {
 
 /// `arn:<partition>:kms:<region>:<12 digits>:key/<id>` (or `alias/<name>`): the account id.
 fn kms_account(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("kms"), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    let ok = partition.starts_with("aws")
+    let (service, region, account, resource) = super::profiles::arn_parts(arn)?;
+    let ok = service == "kms"
         && !region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
         && (resource
             .strip_prefix("key/")
             .or_else(|| resource.strip_prefix("alias/")))

@@ -91,10 +91,11 @@ fn anchor(aws: &AwsFiles, name: &str) -> Option<Span> {
     aws.profile_anchor(name).map(|s| s.header.clone())
 }
 
-/// `arn:<partition>:<service>::<12 digits>:<kind>/<name>`: the account id, if well formed.
-pub fn arn_account<'a>(arn: &'a str, service: &str, kind: &str) -> Option<&'a str> {
+/// `arn:<partition>:<service>:<region>:<12 digits>:<resource>`: (service, region, account,
+/// resource), when the partition is AWS's and the account twelve digits.
+pub fn arn_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(svc), Some(""), Some(account), Some(resource)) = (
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
         parts.next(),
         parts.next(),
         parts.next(),
@@ -105,9 +106,16 @@ pub fn arn_account<'a>(arn: &'a str, service: &str, kind: &str) -> Option<&'a st
         return None;
     };
     let ok = partition.starts_with("aws")
-        && svc == service
         && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
+        && account.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some((service, region, account, resource))
+}
+
+/// `arn:<partition>:<service>::<12 digits>:<kind>/<name>`: the account id, if well formed.
+pub fn arn_account<'a>(arn: &'a str, service: &str, kind: &str) -> Option<&'a str> {
+    let (svc, region, account, resource) = arn_parts(arn)?;
+    let ok = svc == service
+        && region.is_empty()
         && resource
             .strip_prefix(kind)
             .and_then(|r| r.strip_prefix('/'))
