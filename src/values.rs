@@ -128,6 +128,38 @@ pub fn same_start_url(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// `arn:<partition>:<service>:<region>:<12 digits>:<resource>`: (service, region, account,
+/// resource), when the partition is AWS's and the account twelve digits.
+pub fn arn_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let ok = partition.starts_with("aws")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some((service, region, account, resource))
+}
+
+/// `arn:<partition>:<service>::<12 digits>:<kind>/<name>`: the account id, if well formed.
+pub fn arn_account<'a>(arn: &'a str, service: &str, kind: &str) -> Option<&'a str> {
+    let (svc, region, account, resource) = arn_parts(arn)?;
+    let ok = svc == service
+        && region.is_empty()
+        && resource
+            .strip_prefix(kind)
+            .and_then(|r| r.strip_prefix('/'))
+            .is_some_and(|r| !r.is_empty());
+    ok.then_some(account)
+}
+
 /// An MFA device ARN: `arn:<partition>:iam::<12 digits>:mfa/<name>`.
 pub fn mfa_serial(value: &str) -> Result<(), String> {
     plain(value)?;
@@ -181,5 +213,31 @@ mod tests {
         assert!(mfa_serial("alice").is_err());
         assert!(profile_name("bb-sso-data-lake").is_ok());
         assert!(profile_name("bb-sso-ops[eu]").is_err());
+    }
+}
+
+#[cfg(test)]
+mod arn_tests {
+    use super::arn_account;
+
+    #[test]
+    fn arns() {
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:role/DevOps", "iam", "role"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            arn_account("arn:aws-us-gov:iam::123456789012:mfa/me", "iam", "mfa"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            arn_account("arn:aws:iam::12345:role/DevOps", "iam", "role"),
+            None
+        );
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:user/x", "iam", "role"),
+            None
+        );
+        assert_eq!(arn_account("DevOps", "iam", "role"), None);
     }
 }

@@ -133,6 +133,69 @@ async fn a_denied_assume_role_is_assume_role_denied() {
     assert_eq!(live_of(&report, "bb-security")["status"], "ok");
 }
 
+/// STS's AssumeRole reply for `arn`, with fresh credentials.
+fn assumed(arn: &str) -> ResponseTemplate {
+    let body = format!(
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><AssumedRoleUser><AssumedRoleId>AROA:leverage-doctor</AssumedRoleId><Arn>{arn}</Arn></AssumedRoleUser><Credentials><AccessKeyId>ASIAROLEROLEROLE0001</AccessKeyId><SecretAccessKey>LDFIXTURESECRET-r</SecretAccessKey><SessionToken>LDFIXTURESECRET-rs</SessionToken><Expiration>2100-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleResponse>"
+    );
+    ResponseTemplate::new(200).set_body_raw(body, "text/xml")
+}
+
+/// A role over static keys is one AssumeRole call: its reply names the role session, as
+/// GetCallerIdentity would (half the calls of a 50-account IAM project). A reply whose ARN is
+/// not a role session's falls back to asking GetCallerIdentity.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_over_static_keys_is_one_assume_role_call() {
+    for (reply_arn, identity_calls, account) in [
+        (
+            "arn:aws:sts::222222222222:assumed-role/DevOps/leverage-doctor",
+            1,
+            "222222222222",
+        ),
+        ("not-an-arn", 2, "444444444444"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(body_string_contains("Action=AssumeRole"))
+            .and(body_string_contains("RoleSessionName=leverage-doctor"))
+            .respond_with(assumed(reply_arn))
+            .expect(1)
+            .mount(&server)
+            .await;
+        // bb-security's own keys, and the fallback.
+        Mock::given(method("POST"))
+            .and(body_string_contains("Action=GetCallerIdentity"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(IDENTITY, "text/xml"))
+            .expect(identity_calls)
+            .mount(&server)
+            .await;
+        let case = Case::new("iam-live");
+        let layer = case
+            .project()
+            .join("shared/us-east-1/base-network/config.tf");
+        // Only the one-hop role and the keys it starts from.
+        std::fs::write(
+            &layer,
+            "provider \"aws\" {\n  region  = var.region\n  profile = var.profile\n}\n\nprovider \"aws\" {\n  alias   = \"keys\"\n  region  = var.region\n  profile = \"bb-security\"\n}\n",
+        )
+        .unwrap();
+        let report = live(
+            &case,
+            "shared/us-east-1/base-network",
+            vec![("AWS_ENDPOINT_URL_STS", server.uri())],
+            &[],
+        )
+        .await;
+        let role = live_of(&report, "bb-shared-devops");
+        assert_eq!(role["status"], "ok", "{report:#}");
+        assert_eq!(role["account"], account, "{report:#}");
+        if identity_calls == 1 {
+            assert_eq!(role["arn"], reply_arn);
+        }
+        server.verify().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn network_and_timeout_are_told_apart() {
     // A closed port: nothing listens.

@@ -63,6 +63,22 @@ impl Console for Unattended {
 
 type Shared<T> = Arc<OnceCell<Result<T, Failure>>>;
 
+/// Where a profile's chain ends: its credentials, and whose they are when the last call said
+/// so (AssumeRole's reply names the role session as GetCallerIdentity would).
+struct RoleSession {
+    credentials: Credentials,
+    identity: Option<(String, String)>,
+}
+
+impl RoleSession {
+    fn unnamed(credentials: Credentials) -> RoleSession {
+        RoleSession {
+            credentials,
+            identity: None,
+        }
+    }
+}
+
 /// What every probe of one run shares: the base SDK config and the chain hops resolved once.
 struct Probe<'a> {
     model: &'a Model,
@@ -245,7 +261,7 @@ pub fn new_mfa_role_credentials(
                 let got = probe
                     .new_mfa_role(section, &region, &format!("leverage-{profile}"))
                     .await
-                    .and_then(|c| {
+                    .and_then(|RoleSession { credentials: c, .. }| {
                         let expiration_ms = c
                             .expiry()
                             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -380,10 +396,10 @@ impl Probe<'_> {
         let region = self.region_of(profile);
         use crate::analysis::CredentialSource;
         // How to get the credentials is the analysis's answer, executed here.
-        let credentials = match self.analysis.source(profile) {
+        let session = match self.analysis.source(profile) {
             Some(CredentialSource::LeverageSso { .. }) => {
                 match self.leverage_credentials(profile).await? {
-                    Some(c) => c,
+                    Some(c) => RoleSession::unnamed(c),
                     None => {
                         return Ok(LiveOutcome::Skipped(
                             "no Leverage SSO account profile for it (see LD103)".into(),
@@ -416,7 +432,8 @@ impl Probe<'_> {
                     .profile_value(profile, "role_arn")
                     .map(|e| e.value.clone())
                     .unwrap_or_default();
-                self.assume_role(base, &role_arn, &region).await?
+                self.assume_role_named(base, &role_arn, &region, "leverage-doctor", None)
+                    .await?
             }
             Some(CredentialSource::Unsupported { key }) => {
                 return Err(Failure::new(
@@ -426,10 +443,55 @@ impl Probe<'_> {
                     ),
                 ));
             }
-            Some(_) => self.sdk_chain(profile, &region).await?,
+            // The SDK's own two steps, done here so that AssumeRole's reply, which names the
+            // role session as GetCallerIdentity would, saves the second call.
+            Some(CredentialSource::AssumeRole {
+                source_profile: Some(source),
+            }) if self.role_over_static_keys(profile, source) => {
+                let base = self.sdk_chain(source, &region).await?;
+                let value = |key: &str| {
+                    self.aws
+                        .profile_value(profile, key)
+                        .map(|e| e.value.as_str())
+                };
+                self.assume_role_named(
+                    base,
+                    value("role_arn").unwrap_or_default(),
+                    &region,
+                    value("role_session_name").unwrap_or("leverage-doctor"),
+                    value("external_id"),
+                )
+                .await?
+            }
+            Some(_) => RoleSession::unnamed(self.sdk_chain(profile, &region).await?),
         };
-        let (account, arn) = self.caller_identity(credentials, &region).await?;
+        let (account, arn) = match session.identity {
+            Some(identity) => identity,
+            None => self.caller_identity(session.credentials, &region).await?,
+        };
         Ok(LiveOutcome::Ok { account, arn })
+    }
+
+    /// A role profile the SDK resolves in exactly two steps: the static keys of `source`, then
+    /// AssumeRole with nothing but the keys below (an MFA device, a credential source or any
+    /// other setting leaves it to the SDK's chain).
+    fn role_over_static_keys(&self, profile: &str, source: &str) -> bool {
+        const PLAIN_ROLE_KEYS: [&str; 6] = [
+            "role_arn",
+            "source_profile",
+            "region",
+            "output",
+            "role_session_name",
+            "external_id",
+        ];
+        matches!(
+            self.analysis.source(source),
+            Some(crate::analysis::CredentialSource::StaticKeys)
+        ) && self.aws.profile_sections(profile).all(|s| {
+            s.entries
+                .iter()
+                .all(|e| PLAIN_ROLE_KEYS.contains(&e.key.to_ascii_lowercase().as_str()))
+        })
     }
 
     /// Keys Leverage already wrote for this profile and still considers fresh (`expiration`).
@@ -622,9 +684,9 @@ impl Probe<'_> {
         profile: &str,
         section: &str,
         region: &str,
-    ) -> Result<Credentials, Failure> {
+    ) -> Result<RoleSession, Failure> {
         if let Some(c) = cached_mfa_session(self.model, self.aws, profile) {
-            return Ok(c);
+            return Ok(RoleSession::unnamed(c));
         }
         self.new_mfa_role(section, region, "leverage-doctor").await
     }
@@ -636,7 +698,7 @@ impl Probe<'_> {
         section: &str,
         region: &str,
         session_name: &str,
-    ) -> Result<Credentials, Failure> {
+    ) -> Result<RoleSession, Failure> {
         let serial = self
             .aws
             .profile_value(section, "mfa_serial")
@@ -683,18 +745,7 @@ impl Probe<'_> {
             })
             .await
             .clone()?;
-        self.assume_role_named(session, &role_arn, region, session_name)
-            .await
-    }
-
-    /// STS AssumeRole with `credentials`.
-    async fn assume_role(
-        &self,
-        credentials: Credentials,
-        role_arn: &str,
-        region: &str,
-    ) -> Result<Credentials, Failure> {
-        self.assume_role_named(credentials, role_arn, region, "leverage-doctor")
+        self.assume_role_named(session, &role_arn, region, session_name, None)
             .await
     }
 
@@ -705,16 +756,38 @@ impl Probe<'_> {
         role_arn: &str,
         region: &str,
         session_name: &str,
-    ) -> Result<Credentials, Failure> {
-        let out = self
-            .sts(credentials, region)
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name(session_name)
-            .send()
-            .await
-            .map_err(|e| crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now))?;
-        sts_credentials(out.credentials)
+        external_id: Option<&str>,
+    ) -> Result<RoleSession, Failure> {
+        let client = self.sts(credentials, region);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = client
+                .assume_role()
+                .role_arn(role_arn)
+                .role_session_name(session_name)
+                .set_external_id(external_id.map(str::to_string))
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    let identity = assumed_identity(out.assumed_role_user.as_ref());
+                    return Ok(RoleSession {
+                        credentials: sts_credentials(out.credentials)?,
+                        identity,
+                    });
+                }
+                Err(e) => {
+                    let failure =
+                        crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now);
+                    if failure.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS {
+                        backoff(attempt).await;
+                        continue;
+                    }
+                    return Err(failure);
+                }
+            }
+        }
     }
 
     /// Credentials Leverage writes from SSO for `profile`, got the Leverage way: the keys it
@@ -771,6 +844,15 @@ impl Probe<'_> {
             }
         }
     }
+}
+
+/// The account and ARN of an AssumeRole reply's role session, when its ARN is a valid one.
+fn assumed_identity(
+    user: Option<&aws_sdk_sts::types::AssumedRoleUser>,
+) -> Option<(String, String)> {
+    let arn = &user?.arn;
+    let account = crate::values::arn_account(arn, "sts", "assumed-role")?;
+    Some((account.to_string(), arn.clone()))
 }
 
 fn sts_credentials(c: Option<aws_sdk_sts::types::Credentials>) -> Result<Credentials, Failure> {

@@ -684,7 +684,7 @@ fn profile_account<'a>(cx: &Context<'a>, name: &str) -> Option<(String, Option<S
                 continue;
             };
             let account = if key == "role_arn" {
-                super::profiles::arn_account(&entry.value, "iam", "role")
+                crate::values::arn_account(&entry.value, "iam", "role")
             } else {
                 Some(entry.value.as_str())
             };
@@ -720,7 +720,7 @@ fn same_role_in(cx: &Context, profile: &str, id: &str) -> Option<String> {
 
 /// `arn:<partition>:kms:<region>:<12 digits>:key/<id>` (or `alias/<name>`): the account id.
 fn kms_account(arn: &str) -> Option<&str> {
-    let (service, region, account, resource) = super::profiles::arn_parts(arn)?;
+    let (service, region, account, resource) = crate::values::arn_parts(arn)?;
     let ok = service == "kms"
         && !region.is_empty()
         && (resource

@@ -91,38 +91,6 @@ fn anchor(aws: &AwsFiles, name: &str) -> Option<Span> {
     aws.profile_anchor(name).map(|s| s.header.clone())
 }
 
-/// `arn:<partition>:<service>:<region>:<12 digits>:<resource>`: (service, region, account,
-/// resource), when the partition is AWS's and the account twelve digits.
-pub fn arn_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    let ok = partition.starts_with("aws")
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit());
-    ok.then_some((service, region, account, resource))
-}
-
-/// `arn:<partition>:<service>::<12 digits>:<kind>/<name>`: the account id, if well formed.
-pub fn arn_account<'a>(arn: &'a str, service: &str, kind: &str) -> Option<&'a str> {
-    let (svc, region, account, resource) = arn_parts(arn)?;
-    let ok = svc == service
-        && region.is_empty()
-        && resource
-            .strip_prefix(kind)
-            .and_then(|r| r.strip_prefix('/'))
-            .is_some_and(|r| !r.is_empty());
-    ok.then_some(account)
-}
-
 fn region_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(aws) = cx.aws else { return };
     let default_region = aws.profile_value("default", "region").is_some();
@@ -292,7 +260,7 @@ fn role_profile_invalid(cx: &Context, out: &mut Vec<Diagnostic>) {
             .fix("credential_source = Environment")),
             _ => {}
         }
-        if arn_account(&role.value, "iam", "role").is_none() {
+        if crate::values::arn_account(&role.value, "iam", "role").is_none() {
             out.push(
                 Diagnostic {
                     message: format!("`role_arn` of `{name}` is not a role ARN: `{}`", role.value),
@@ -387,7 +355,7 @@ fn mfa_serial_fix(cx: &Context) -> String {
         .flat_map(|f| f.sections.iter())
         .filter_map(|s| s.get("mfa_serial"))
         .map(|e| e.value.as_str())
-        .filter(|v| arn_account(v, "iam", "mfa").is_some())
+        .filter(|v| crate::values::arn_account(v, "iam", "mfa").is_some())
         .collect();
     known.sort_unstable();
     known.dedup();
@@ -429,19 +397,21 @@ fn mfa_serial_missing(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .help("the Leverage CLI stops with exit code 151 before Terraform runs")
                     .fix(mfa_serial_fix(cx)),
             ),
-            Some(serial) if arn_account(&serial.value, "iam", "mfa").is_none() => out.push(
-                LD303
-                    .diag(format!(
-                        "`mfa_serial` of `{name}` is not an MFA device ARN: `{}`",
-                        serial.value
-                    ))
-                    .profile(name.clone())
-                    .at(
-                        serial.value_span.clone(),
-                        "expected arn:aws:iam::<account>:mfa/<device>",
-                    )
-                    .fix(mfa_serial_fix(cx)),
-            ),
+            Some(serial) if crate::values::arn_account(&serial.value, "iam", "mfa").is_none() => {
+                out.push(
+                    LD303
+                        .diag(format!(
+                            "`mfa_serial` of `{name}` is not an MFA device ARN: `{}`",
+                            serial.value
+                        ))
+                        .profile(name.clone())
+                        .at(
+                            serial.value_span.clone(),
+                            "expected arn:aws:iam::<account>:mfa/<device>",
+                        )
+                        .fix(mfa_serial_fix(cx)),
+                )
+            }
             _ => {}
         }
     }
@@ -1000,7 +970,7 @@ fn account_id_mismatch(cx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             let found = if key == "role_arn" {
-                match arn_account(&entry.value, "iam", "role") {
+                match crate::values::arn_account(&entry.value, "iam", "role") {
                     Some(a) => a,
                     None => continue, // LD302 reports malformed ARNs.
                 }
@@ -1070,31 +1040,5 @@ fn mixed_credential_sources(cx: &Context, out: &mut Vec<Diagnostic>) {
                     "keep one source per profile; move the others to profiles of their own".to_string()
                 }),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::arn_account;
-
-    #[test]
-    fn arns() {
-        assert_eq!(
-            arn_account("arn:aws:iam::123456789012:role/DevOps", "iam", "role"),
-            Some("123456789012")
-        );
-        assert_eq!(
-            arn_account("arn:aws-us-gov:iam::123456789012:mfa/me", "iam", "mfa"),
-            Some("123456789012")
-        );
-        assert_eq!(
-            arn_account("arn:aws:iam::12345:role/DevOps", "iam", "role"),
-            None
-        );
-        assert_eq!(
-            arn_account("arn:aws:iam::123456789012:user/x", "iam", "role"),
-            None
-        );
-        assert_eq!(arn_account("DevOps", "iam", "role"), None);
     }
 }
