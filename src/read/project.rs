@@ -133,7 +133,7 @@ impl Reader {
 
         let mut layers = Vec::new();
         let mut backend_refs = Vec::new();
-        let mut jobs: Vec<LayerJob> = Vec::new();
+        let mut walks = Vec::new();
         for account in &account_dirs {
             if !scope.accounts.contains(&account.name) {
                 continue;
@@ -176,14 +176,21 @@ impl Reader {
                     hidden_from_cli: false,
                 });
             }
-            let mut dirs = Vec::new();
             let account_root = root.join(&account.name);
             let walk_from = if scope.kind == ScopeKind::Layer {
                 root.join(&scope.path)
             } else {
                 account_root.clone()
             };
-            find_layers(&walk_from, &account_root, 0, &mut dirs);
+            walks.push((account, vars, walk_from, account_root));
+        }
+        let found = walk_accounts(
+            walks
+                .iter()
+                .map(|(_, _, from, account_root)| (from, account_root)),
+        );
+        let mut jobs: Vec<LayerJob> = Vec::new();
+        for ((account, vars, _, _), dirs) in walks.iter().zip(found) {
             for (dir, files) in dirs {
                 let path = dir
                     .strip_prefix(root)
@@ -921,6 +928,46 @@ type TfEntry = (PathBuf, bool);
 /// the two apart): what one directory listing says. Symlinked folders are not entered,
 /// so link loops cannot trap the walk and every folder found is a real path; symlinked files
 /// count.
+/// The layers of each account (`(walk from, account folder)`), in the order given, the
+/// accounts walked on all cores: at 10 000 layers the walk is an eighth of the run.
+fn walk_accounts<'a>(
+    walks: impl ExactSizeIterator<Item = (&'a PathBuf, &'a PathBuf)>,
+) -> Vec<Vec<(PathBuf, Vec<TfEntry>)>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let walks: Vec<_> = walks.collect();
+    let found: Vec<Mutex<Vec<(PathBuf, Vec<TfEntry>)>>> =
+        walks.iter().map(|_| Mutex::default()).collect();
+    let next = AtomicUsize::new(0);
+    let walk = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(&(from, account_root)), Some(slot)) = (walks.get(i), found.get(i)) else {
+                break;
+            };
+            let mut dirs = Vec::new();
+            find_layers(from, account_root, 0, &mut dirs);
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = dirs;
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+        .min(walks.len());
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            // A thread that cannot start leaves its share to the others.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, walk);
+        }
+        walk();
+    });
+    found
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+        .collect()
+}
+
 fn find_layers(
     dir: &Path,
     account_root: &Path,
@@ -1202,6 +1249,7 @@ fn parse_layers_parallel(
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::{Duration, Instant};
+    const WATCH_EVERY: Duration = Duration::from_millis(200);
     struct State {
         /// Boxed: a slot per file of the project (40 000 at 10 000 layers) costs a pointer
         /// until its file is parsed, not the whole ParsedFile.
@@ -1300,6 +1348,7 @@ fn parse_layers_parallel(
     let Ok(mut state) = lock.lock() else {
         return;
     };
+    let mut last_watch = Instant::now();
     loop {
         let mut ready = Vec::new();
         while state.delivered < n {
@@ -1330,12 +1379,19 @@ fn parse_layers_parallel(
         if finished {
             break;
         }
-        state = match all_in.wait_timeout(state, Duration::from_millis(200)) {
+        state = match all_in.wait_timeout(state, WATCH_EVERY) {
             Ok((s, _)) => s,
             Err(poisoned) => poisoned.into_inner().0,
         };
+        // The watch looks at the files taken and not yet delivered, every WATCH_EVERY: not
+        // at every wake-up over every file left (that was 6% of a 10 000-layer run).
+        if last_watch.elapsed() < WATCH_EVERY {
+            continue;
+        }
+        last_watch = Instant::now();
         let from = state.delivered;
-        let stuck: Vec<usize> = (from..n)
+        let taken = next.load(Ordering::Relaxed).min(n);
+        let stuck: Vec<usize> = (from..taken)
             .filter(|&i| {
                 state.results[i].is_none()
                     && state.started[i].is_some_and(|t| t.elapsed() > tf::PARSE_LIMIT)
