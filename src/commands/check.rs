@@ -7,6 +7,7 @@ use crate::read::live::LiveSettings;
 use crate::read::{self, ReadSettings};
 use crate::report::{Report, github, human, json, junit, sarif};
 use std::io::IsTerminal;
+use std::mem::ManuallyDrop;
 use std::time::Duration;
 
 pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
@@ -20,10 +21,12 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         },
         ..super::read_settings(args.path.as_ref(), global)
     };
-    let mut model = read::load(&settings)?;
+    // Never freed: the process ends with the check, and freeing a 10 000-layer model piece
+    // by piece would only delay the exit that returns it all at once.
+    let mut model = ManuallyDrop::new(read::load(&settings)?);
     model.after_regen = args.after_regen;
     // What each profile in scope is: once per run, for the live probe, the rules and the report.
-    let analysis = crate::analysis::Analysis::new(&model);
+    let analysis = ManuallyDrop::new(crate::analysis::Analysis::new(&model));
     if !args.offline {
         read::endpoints::require_valid_env()?;
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
@@ -58,7 +61,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
         Some(FailOn::Info) => Severity::Info,
         None => model.config.fail_on.unwrap_or(Severity::Error),
     };
-    let report = Report::new(&model, &analysis, diagnostics, fail_on);
+    let report = ManuallyDrop::new(Report::new(&model, &analysis, diagnostics, fail_on));
     let colour = use_color(global.color);
     let human = || {
         human::render(
@@ -76,6 +79,10 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
             },
         )
     };
+    if global.format == Format::Json && args.output.is_none() {
+        super::stream_json(|out| json::write(&report, out))?;
+        return Ok(exit_for(&report));
+    }
     let text = match global.format {
         Format::Json => json::render(&report),
         Format::Sarif => sarif::render(&report),
@@ -109,17 +116,16 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
             Format::Junit => print_coloured(&text, false)?,
         },
     }
-    let exit = if report.failed() {
+    Ok(exit_for(&report))
+}
+
+/// The exit of a check whose report says whether it failed.
+fn exit_for(report: &Report) -> Exit {
+    if report.failed() {
         Exit::Findings
     } else {
         Exit::Clean
-    };
-    // The process ends now: freeing a 10 000-layer model piece by piece only delays the exit
-    // that returns all of it at once.
-    std::mem::forget(report);
-    std::mem::forget(analysis);
-    std::mem::forget(model);
-    Ok(exit)
+    }
 }
 
 /// `check --fix`: the findings' edits to the project's AWS files, shown as a diff, confirmed,

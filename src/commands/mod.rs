@@ -52,41 +52,98 @@ pub fn print_json(text: &str) -> anyhow::Result<()> {
     write_gated(text, crate::secrets::for_json_output)
 }
 
-/// Writes `text` through `gate` a block of whole lines at a time, so that the report of a
-/// project with thousands of layers is not held three times over. Every gate works line by
-/// line (no secret holds a line break: `secrets::line_bounded`, else the text goes whole).
-fn write_gated(text: &str, gate: impl Fn(&str) -> String) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    let whole = !crate::secrets::line_bounded();
-    let result = line_blocks(text, if whole { usize::MAX } else { GATE_BLOCK })
-        .try_for_each(|block| stdout.write_all(gate(block).as_bytes()))
-        .and_then(|()| stdout.flush());
+/// `print_json` for a document written piece by piece (`write`), never held whole: at ten
+/// thousand layers the JSON report is the largest thing the run allocates.
+pub fn stream_json(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = Gated::new(std::io::stdout().lock(), crate::secrets::for_json_output);
+    let result = write(&mut out).and_then(|()| out.finish());
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
 }
 
-const GATE_BLOCK: usize = 256 * 1024;
-
-/// `text` in blocks of at least `size` bytes that end just after a line break (a char
-/// boundary), the last with the text.
-fn line_blocks(text: &str, size: usize) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = rest
-            .as_bytes()
-            .get(size..)
-            .and_then(|tail| tail.iter().position(|b| *b == b'\n'))
-            .map_or(rest.len(), |at| size + at + 1);
-        let (block, next) = rest.split_at(end);
-        rest = next;
-        Some(block)
-    })
+/// Writes `text` through `gate` a block of whole lines at a time, so that the report of a
+/// project with thousands of layers is not held three times over.
+fn write_gated(text: &str, gate: impl Fn(&str) -> String) -> anyhow::Result<()> {
+    let mut out = Gated::new(std::io::stdout().lock(), gate);
+    let result = out.write_all(text.as_bytes()).and_then(|()| out.finish());
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
+
+/// A writer that hands what it is given to `gate` a block of whole lines at a time, then to
+/// `out`. Every gate works line by line (no secret holds a line break:
+/// `secrets::line_bounded`; else everything is held and gated whole by `finish`).
+struct Gated<W: Write, G: Fn(&str) -> String> {
+    out: W,
+    gate: G,
+    pending: Vec<u8>,
+    block: usize,
+}
+
+impl<W: Write, G: Fn(&str) -> String> Gated<W, G> {
+    fn new(out: W, gate: G) -> Self {
+        let block = if crate::secrets::line_bounded() {
+            GATE_BLOCK
+        } else {
+            usize::MAX
+        };
+        Self::with_block(out, gate, block)
+    }
+
+    fn with_block(out: W, gate: G, block: usize) -> Self {
+        Gated {
+            out,
+            gate,
+            pending: Vec::new(),
+            block,
+        }
+    }
+
+    /// Gates and writes the first `len` bytes held (they end a line, or the text).
+    fn pass(&mut self, len: usize) -> std::io::Result<()> {
+        let gated = (self.gate)(&String::from_utf8_lossy(&self.pending[..len]));
+        self.pending.drain(..len);
+        self.out.write_all(gated.as_bytes())
+    }
+
+    /// The held lines, up to the last line break.
+    fn pass_lines(&mut self) -> std::io::Result<()> {
+        match self.pending.iter().rposition(|b| *b == b'\n') {
+            Some(at) => self.pass(at + 1),
+            None => Ok(()),
+        }
+    }
+
+    /// Everything held, the last line too, and the output flushed.
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.pass(self.pending.len())?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write, G: Fn(&str) -> String> Write for Gated<W, G> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= self.block {
+            self.pass_lines()?;
+        }
+        Ok(buf.len())
+    }
+
+    /// Whole lines only: a line cut in two could split a secret between two gates.
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.pass_lines()?;
+        self.out.flush()
+    }
+}
+
+const GATE_BLOCK: usize = 256 * 1024;
 
 /// Where the user stands relative to the project `root`, for the human report's paths.
 pub fn here(root: &std::path::Path) -> crate::report::human::Here {
@@ -248,20 +305,26 @@ mod tests {
     fn the_gate_by_blocks_is_the_gate_whole() {
         crate::secrets::register("s3cr3t-value-astride-blocks");
         let line = "x = s3cr3t-value-astride-blocks AKIAABCDEFGHIJKLMNOP é\n::warning ok\n\x1b[1mb\x1b[0m ##[x\r\n";
-        let text = line.repeat(5000);
-        for size in [1, 7, 64, 1000, GATE_BLOCK] {
-            let blocks: Vec<&str> = line_blocks(&text, size).collect();
-            assert_eq!(blocks.concat(), text);
-            assert!(size > text.len() || blocks.len() > 1);
+        let text = line.repeat(5000) + "last line without a break s3cr3t-value-astride-blocks";
+        for size in [1, 7, 64, 1000, GATE_BLOCK, usize::MAX] {
             for gate in [
                 |t: &str| crate::secrets::for_output(t, true),
                 crate::secrets::for_json_output,
             ] {
-                let by_blocks: String = blocks.iter().map(|b| gate(b)).collect();
+                // Written in pieces of every size, as a serializer writes, flushed midway.
+                let mut out = Vec::new();
+                let mut gated = Gated::with_block(&mut out, gate, size);
+                for (i, piece) in text.as_bytes().chunks(13 + size % 5).enumerate() {
+                    gated.write_all(piece).unwrap();
+                    if i == 100 {
+                        gated.flush().unwrap();
+                    }
+                }
+                gated.finish().unwrap();
+                let by_blocks = String::from_utf8(out).unwrap();
                 assert_eq!(by_blocks, gate(&text), "block size {size}");
                 assert!(!by_blocks.contains("s3cr3t"));
             }
         }
-        assert_eq!(line_blocks("", 4).count(), 0);
     }
 }

@@ -127,18 +127,7 @@ pub fn probe_all(
     let name = project.name().unwrap_or_default();
     let mfa_codes = collect_mfa_codes(model, analysis, aws, &name, profiles, settings, console);
     runtime.block_on(async {
-        let (base, files) = base_config(model, aws, settings.timeout).await;
-        let probe = Probe {
-            model,
-            analysis,
-            aws,
-            base,
-            files,
-            settings: settings.clone(),
-            mfa_codes,
-            sso_roles: Default::default(),
-            mfa_sessions: Default::default(),
-        };
+        let probe = Probe::new(model, analysis, aws, settings.clone(), mfa_codes).await;
         let total = profiles.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
         console.progress(0, total);
@@ -234,22 +223,12 @@ pub fn new_mfa_role_credentials(
         .map(|serial| (serial.value.clone(), code.to_string()))
         .collect();
     runtime.block_on(async {
-        let (base, files) = base_config(model, aws, timeout).await;
-        let probe = Probe {
-            model,
-            analysis,
-            aws,
-            base,
-            files,
-            settings: LiveSettings {
-                jobs: 1,
-                timeout,
-                mfa_code: Some(code.to_string()),
-            },
-            mfa_codes,
-            sso_roles: Default::default(),
-            mfa_sessions: Default::default(),
+        let settings = LiveSettings {
+            jobs: 1,
+            timeout,
+            mfa_code: Some(code.to_string()),
         };
+        let probe = Probe::new(model, analysis, aws, settings, mfa_codes).await;
         let calls = profiles.iter().map(|(profile, section)| {
             let probe = &probe;
             async move {
@@ -354,7 +333,28 @@ fn cached_mfa_session(model: &Model, aws: &AwsFiles, profile: &str) -> Option<Cr
     ))
 }
 
-impl Probe<'_> {
+impl<'a> Probe<'a> {
+    async fn new(
+        model: &'a Model,
+        analysis: &'a crate::analysis::Analysis,
+        aws: &'a AwsFiles,
+        settings: LiveSettings,
+        mfa_codes: HashMap<String, String>,
+    ) -> Probe<'a> {
+        let (base, files) = base_config(model, aws, settings.timeout).await;
+        Probe {
+            model,
+            analysis,
+            aws,
+            base,
+            files,
+            settings,
+            mfa_codes,
+            sso_roles: Default::default(),
+            mfa_sessions: Default::default(),
+        }
+    }
+
     async fn one(&self, profile: &str) -> LiveResult {
         let started = Instant::now();
         // Whole-probe guard: a chain has at most a few hops, each under the per-call timeout.

@@ -456,7 +456,8 @@ impl Reader {
             .collect();
         let mut declared: std::collections::BTreeMap<String, bool> = Default::default();
         let mut texts = Vec::new();
-        for (path, is_link) in &job.files {
+        for (name, is_link) in &job.files {
+            let path = &job.file_path(root, name);
             let text = if *is_link {
                 super::fs::read_in_project(root, path)
             } else {
@@ -920,7 +921,12 @@ fn account_folders(root: &Path) -> Vec<String> {
 
 /// A `.tf` entry of a layer folder: its path, and whether it is a symbolic link (read by its
 /// real path, which must stay inside the project) or an entry of this real folder.
-type TfEntry = (PathBuf, bool);
+/// A file of a layer folder: its name (not its whole path: ten thousand layers hold forty
+/// thousand of them until they are read), and whether it is a link.
+type TfEntry = (std::ffi::OsString, bool);
+
+/// The layer folders found under an account, each with its files.
+type LayerDirs = Vec<(PathBuf, Vec<TfEntry>)>;
 
 /// Folders with `*.tf` files below `dir` (itself included), each with every `*.tf` entry
 /// Terraform reads there (providers.tf, remote_states.tf…: the Leverage CLI refreshes only the
@@ -932,12 +938,11 @@ type TfEntry = (PathBuf, bool);
 /// accounts walked on all cores: at 10 000 layers the walk is an eighth of the run.
 fn walk_accounts<'a>(
     walks: impl ExactSizeIterator<Item = (&'a PathBuf, &'a PathBuf)>,
-) -> Vec<Vec<(PathBuf, Vec<TfEntry>)>> {
+) -> Vec<LayerDirs> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let walks: Vec<_> = walks.collect();
-    let found: Vec<Mutex<Vec<(PathBuf, Vec<TfEntry>)>>> =
-        walks.iter().map(|_| Mutex::default()).collect();
+    let found: Vec<Mutex<LayerDirs>> = walks.iter().map(|_| Mutex::default()).collect();
     let next = AtomicUsize::new(0);
     let walk = || {
         loop {
@@ -968,12 +973,7 @@ fn walk_accounts<'a>(
         .collect()
 }
 
-fn find_layers(
-    dir: &Path,
-    account_root: &Path,
-    depth: usize,
-    out: &mut Vec<(PathBuf, Vec<TfEntry>)>,
-) {
+fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut LayerDirs) {
     if depth > MAX_LAYER_DEPTH {
         return;
     }
@@ -995,17 +995,17 @@ fn find_layers(
                 || (dir == account_root && name == "config");
             // Terraform skips folders; a folder named like a file the CLI parses makes it fail.
             if ["config.tf", "locals.tf", "runtime.tf"].contains(&name.as_ref()) {
-                files.push((entry.path(), false));
+                files.push((entry.file_name(), false));
             }
             if !skip {
                 subdirs.push(entry.path());
             }
         } else if name.ends_with(".tf") {
             has_tf = true;
-            files.push((entry.path(), kind.is_symlink()));
+            files.push((entry.file_name(), kind.is_symlink()));
         } else if name.ends_with(".tf.json") {
             // Terraform reads it; the CLI takes a folder for a layer only by its `*.tf`.
-            files.push((entry.path(), kind.is_symlink()));
+            files.push((entry.file_name(), kind.is_symlink()));
         }
     }
     if has_tf && dir != account_root {
@@ -1028,6 +1028,15 @@ struct LayerJob {
     path: std::sync::Arc<str>,
     files: Vec<TfEntry>,
     vars: std::sync::Arc<hcl::Map<String, hcl::Value>>,
+}
+
+impl LayerJob {
+    /// Where a file of the layer is (`path` is relative to the project root, `/`-separated).
+    fn file_path(&self, root: &Path, name: &std::ffi::OsStr) -> PathBuf {
+        let mut path = root.join(&*self.path);
+        path.push(name);
+        path
+    }
 }
 
 /// References made shareable, in a vector of their own size: collected in place, the
@@ -1293,7 +1302,8 @@ fn parse_layers_parallel(
                     break;
                 };
                 let job = &jobs[j as usize];
-                let (path, is_link) = &job.files[f as usize];
+                let (name, is_link) = &job.files[f as usize];
+                let path = &job.file_path(&root, name);
                 if let Ok(mut state) = lock.lock() {
                     state.started[i] = Some(Instant::now());
                 }
@@ -1334,7 +1344,8 @@ fn parse_layers_parallel(
         // No threads to be had: parse here, without the watchdog.
         for (i, &(j, f)) in work.iter().enumerate() {
             let job = &jobs[j as usize];
-            let (path, is_link) = &job.files[f as usize];
+            let (name, is_link) = &job.files[f as usize];
+            let path = &job.file_path(&root, name);
             hand_over(
                 i,
                 parse_layer_file(&root, path, *is_link, &job.vars, &job.path),
@@ -1399,7 +1410,10 @@ fn parse_layers_parallel(
             .collect();
         for i in stuck {
             state.results[i] = Some(Box::new(ParsedFile {
-                path: jobs[work[i].0 as usize].files[work[i].1 as usize].0.clone(),
+                path: {
+                    let job = &jobs[work[i].0 as usize];
+                    job.file_path(&root, &job.files[work[i].1 as usize].0)
+                },
                 text: Ok(Some(String::new())),
                 refs: tf::FileRefs::default(),
                 s3_backend: false,

@@ -167,6 +167,15 @@ fn edit_out<'a>(sources: &crate::source::Sources, e: &'a crate::diagnostic::Edit
 }
 
 pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    match write(report, &mut out) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// `render`, written to `out` as it is serialized (never held whole).
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let model = report.model;
     let sources = &model.sources;
     let project = model.project.as_ref().map(|p| {
@@ -309,9 +318,8 @@ pub fn render(report: &Report) -> String {
         },
         version: 2,
     };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }
 
 /// A token's live check: `status` ok/failed/skipped, `failure` (its class), `detail`, the
