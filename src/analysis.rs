@@ -182,6 +182,21 @@ impl Analysis {
     }
 }
 
+/// The resolved backend profiles (config/backend.tfvars `profile` of an account) of the
+/// accounts whose layers run in scope: what `env --profile` exports when there is exactly one.
+pub fn backend_profiles(
+    runs: &[LayerRun],
+    backend_refs: &[Arc<ProfileRef>],
+) -> std::collections::BTreeSet<String> {
+    let accounts: std::collections::BTreeSet<&str> =
+        runs.iter().map(|r| r.account.as_str()).collect();
+    backend_refs
+        .iter()
+        .filter(|r| accounts.contains(&*r.owner))
+        .filter_map(|r| r.resolved().map(str::to_string))
+        .collect()
+}
+
 /// One role Leverage's SSO step would fetch for the scope's runs (GetRoleCredentials), and
 /// the names it writes the result under, as the project's generation names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -503,5 +518,46 @@ mod tests {
         assert_eq!(chain, ["a", "b", "c"]);
         assert_eq!(cycle.unwrap(), ["a", "b", "c"]);
         assert_eq!(chain_of(&files, "d"), (vec!["d".to_string()], None));
+    }
+
+    #[test]
+    fn backend_profiles_are_those_of_the_accounts_in_scope() {
+        use crate::model::project::{RefSite, Resolution};
+        let run = |account: &str| LayerRun {
+            layer: format!("{account}/base"),
+            account: account.into(),
+            refreshed: Vec::new(),
+            terraform: Vec::new(),
+        };
+        let backend = |owner: &str, resolution: Resolution| {
+            Arc::new(ProfileRef {
+                span: crate::source::Span {
+                    file: FileId::DETACHED,
+                    range: None,
+                },
+                expr: "x".into(),
+                site: RefSite::Backend,
+                resolution,
+                owner: owner.into(),
+                region_given: false,
+                hidden_from_cli: false,
+            })
+        };
+        let refs = [
+            backend("shared", Resolution::Resolved("bb-shared-devops".into())),
+            backend("apps", Resolution::Resolved("bb-apps-devops".into())),
+            backend("network", Resolution::Skipped("local.p".into())),
+        ];
+        let names = |runs: &[LayerRun]| {
+            backend_profiles(runs, &refs)
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&[run("shared"), run("shared")]), ["bb-shared-devops"]);
+        assert_eq!(
+            names(&[run("apps"), run("shared")]),
+            ["bb-apps-devops", "bb-shared-devops"]
+        );
+        assert!(names(&[run("network"), run("security")]).is_empty());
     }
 }

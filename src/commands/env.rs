@@ -27,14 +27,7 @@ pub fn run(args: &EnvArgs, global: &Global) -> anyhow::Result<Exit> {
 fn backend_profile(model: &crate::model::Model) -> anyhow::Result<String> {
     let analysis = crate::analysis::Analysis::new(model);
     let (project, _) = super::project_and_aws(model)?;
-    let accounts: std::collections::BTreeSet<&str> =
-        analysis.runs.iter().map(|r| r.account.as_str()).collect();
-    let profiles: std::collections::BTreeSet<String> = project
-        .backend_refs
-        .iter()
-        .filter(|r| accounts.contains(&*r.owner))
-        .filter_map(|r| r.resolved().map(str::to_string))
-        .collect();
+    let profiles = crate::analysis::backend_profiles(&analysis.runs, &project.backend_refs);
     match profiles.len() {
         1 => Ok(profiles.into_iter().next().unwrap_or_default()),
         0 => anyhow::bail!(

@@ -4,7 +4,7 @@
 use super::{Exit, confirm, print, print_coloured, use_color};
 use crate::cli::{CheckArgs, Global, RegenArgs};
 use crate::fix::ini_edit::{self, EditPlan};
-use crate::fix::layout::{self, IamInputs, Note, SsoInputs};
+use crate::fix::layout::{self, Note, SsoSource};
 use crate::model::aws::IniKind;
 use crate::read;
 use crate::read::sso_portal::{Portal, PortalAccount, RateLimit, leverage_token};
@@ -25,20 +25,10 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
     let (project, aws) = super::project_and_aws(&model)?;
     let config_path = aws.dir.join("config");
     let shown = format!("{}/config", aws.dir_display);
-    let old = match read::fs::read_text(&config_path) {
-        Ok(t) if t.invalid_utf8_at.is_some() => {
-            bail!("{shown} is not valid UTF-8: fix it first (see `leverage-doctor check`, LD205)")
-        }
-        Ok(t) => t.text,
-        Err(reason) if config_path.exists() => bail!("{shown}: {reason}"),
-        Err(_) => String::new(),
-    };
+    let old = read_config(&config_path, &shown)?;
     let (parsed, _) = crate::ini::parse(&old, crate::source::FileId::DETACHED, IniKind::Config);
-    let existing = headers(&old);
     let facts = layout::ProjectFacts::of(project).map_err(|why| anyhow!(why))?;
-    let name = facts.name.clone();
-    let region = facts.region.clone();
-    let declared = facts.declared.clone();
+    let prune = args.prune;
 
     // The layout as a function of the file's current sections: computed now for the preview,
     // and again under the lock if another process changed the file in between.
@@ -50,26 +40,14 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
                 "{e}: sign in first with `leverage-doctor sso-login` (or `leverage aws sso login`)"
             )
         })?;
-        // Never list another organisation's accounts into this project.
-        if let Some(url) = &token.start_url
-            && !values::same_start_url(url, &start_url)
-        {
-            bail!(
-                "the SSO token in {}/sso/cache/token was issued for `{}`, not this project's `{start_url}`: nothing listed or written; sign in to the project's portal first (leverage-doctor sso-reset --login)",
-                aws.dir_display,
-                crate::secrets::one_line(url, 200)
-            );
-        }
-        if let Some(region) = &token.region
-            && region.trim() != sso_region.trim()
-        {
-            bail!(
-                "the SSO token in {}/sso/cache/token is for region `{}`, not this project's `{sso_region}`: nothing listed or written; sign in again (leverage-doctor sso-reset --login)",
-                aws.dir_display,
-                crate::secrets::one_line(region, 40)
-            );
-        }
-        let declared_ids: Vec<String> = declared.values().flatten().cloned().collect();
+        layout::token_is_the_projects(
+            token.start_url.as_deref(),
+            token.region.as_deref(),
+            &start_url,
+            &sso_region,
+            &aws.dir_display,
+        )
+        .map_err(|why| anyhow!(why))?;
         let portal = list_portal(
             &token,
             &sso_region,
@@ -78,76 +56,31 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
                 quiet: global.quiet,
                 jobs: usize::from(args.jobs),
                 rate: args.rate,
-                roles_for: (!args.all_accounts).then_some(declared_ids),
+                roles_for: (!args.all_accounts).then(|| facts.declared_ids()),
             },
         )?;
-        let all_accounts = args.all_accounts;
-        let role = args.role.clone();
-        let expected_roles = facts.expected_roles.clone();
-        let base_account = facts.base_account.clone();
-        let project_long = facts.project_long.clone();
-        let default_region = region.clone().unwrap_or_else(|| sso_region.clone());
-        let name = name.clone();
-        let prune = args.prune;
-        Box::new(move |existing: &[String]| {
-            layout::sso_plan(
-                &SsoInputs {
-                    project: &name,
-                    project_long: project_long.as_deref(),
-                    start_url: &start_url,
-                    sso_region: &sso_region,
-                    default_region: &default_region,
-                    declared: declared.clone(),
-                    expected_roles: expected_roles.clone(),
-                    base_account: base_account.as_deref(),
-                    portal: &portal,
-                    existing,
-                    all_accounts,
-                    role: role.as_deref(),
-                },
-                prune,
-            )
-        })
+        let sso = SsoSource {
+            start_url,
+            sso_region,
+            portal,
+            all_accounts: args.all_accounts,
+            role: args.role.clone(),
+        };
+        Box::new(move |existing: &[String]| facts.sso_layout(&sso, existing, prune))
     } else {
         let cli = model.cli();
         let mfa_on = project.mode(cli) == crate::model::project::Mode::IamMfa;
         let mfa_serial = layout::iam_mfa_serial(mfa_on, &parsed, args.mfa_serial.as_deref())
             .map_err(|why| anyhow!(why))?;
-        let name = name.clone();
-        let region = region.clone();
-        let prune = args.prune;
         Box::new(move |existing: &[String]| {
-            let has_keys = |p: &str| aws.profile_value(p, "aws_access_key_id").is_some();
-            let section_of = |p: &str| {
-                if mfa_on {
-                    cli.mfa_section(p)
-                } else {
-                    p.to_string()
-                }
-            };
-            layout::iam_plan(
-                &IamInputs {
-                    project: &name,
-                    region: region.as_deref().unwrap_or("us-east-1"),
-                    declared: declared.clone(),
-                    mfa_serial: mfa_serial.as_deref(),
-                    has_profile: &has_keys,
-                    section_of: &section_of,
-                    existing,
-                },
-                prune,
-            )
+            facts.iam_layout(aws, cli, mfa_serial.as_deref(), existing, prune)
         })
     };
-    let (plan, notes) = plan_for(&existing);
+    let (plan, notes) = plan_for(&layout::headers(&old));
     crate::fix::ini_edit::check_plan(&plan).map_err(|why| anyhow!("{why}: nothing was written"))?;
 
     for note in &notes {
-        crate::say!(
-            "{}: {}",
-            if note.warning { "warning" } else { "note" },
-            crate::secrets::escape_controls(&note.text, false)
-        );
+        crate::say!("{}", note.line());
     }
     if plan.upsert.is_empty() && plan.remove.is_empty() {
         bail!("nothing to generate: see the warnings above");
@@ -157,7 +90,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         config_path.clone(),
         shown.clone(),
         config_path.exists().then(|| old.clone()),
-        |text| ini_edit::apply(text, IniKind::Config, &plan_for(&headers(text)).0),
+        |text| ini_edit::apply(text, IniKind::Config, &plan_for(&layout::headers(text)).0),
     );
     if args.check {
         return drift(&change, &shown, global);
@@ -191,7 +124,26 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         }
     }
     crate::say!("checking the result (offline):");
-    let check = CheckArgs {
+    let check = recheck_args(path, args, global);
+    super::check::run(&check, global).context("checking the regenerated config")
+}
+
+/// The config as it is now: empty when there is none; an unreadable or non-UTF-8 file stops
+/// the run before anything is planned.
+fn read_config(config_path: &std::path::Path, shown: &str) -> anyhow::Result<String> {
+    Ok(match read::fs::read_text(config_path) {
+        Ok(t) if t.invalid_utf8_at.is_some() => {
+            bail!("{shown} is not valid UTF-8: fix it first (see `leverage-doctor check`, LD205)")
+        }
+        Ok(t) => t.text,
+        Err(reason) if config_path.exists() => bail!("{shown}: {reason}"),
+        Err(_) => String::new(),
+    })
+}
+
+/// The offline check run on the written result.
+fn recheck_args(path: std::path::PathBuf, args: &RegenArgs, global: &Global) -> CheckArgs {
+    CheckArgs {
         path: Some(path),
         all: false,
         offline: true,
@@ -214,14 +166,7 @@ pub fn run(args: &RegenArgs, global: &Global) -> anyhow::Result<Exit> {
         color: global.color,
         verbose: false,
         quiet: global.quiet,
-    };
-    super::check::run(&check, global).context("checking the regenerated config")
-}
-
-/// The section headers of an AWS config text, as written.
-fn headers(text: &str) -> Vec<String> {
-    let (parsed, _) = crate::ini::parse(text, crate::source::FileId::DETACHED, IniKind::Config);
-    parsed.sections.into_iter().map(|s| s.raw).collect()
+    }
 }
 
 /// `--check`: the drift between the file and what regen would write; nothing is written.

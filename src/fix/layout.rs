@@ -2,6 +2,8 @@
 //! account.tfvars, the SSO portal, the existing source profiles). Pure: no I/O.
 
 use super::ini_edit::{EditPlan, SectionSpec};
+use crate::leverage::LeverageCli;
+use crate::model::aws::AwsFiles;
 use crate::model::sign_in::PortalAccount;
 use crate::values;
 use std::collections::BTreeMap;
@@ -25,6 +27,15 @@ impl Note {
             warning: true,
             text,
         }
+    }
+
+    /// The line shown for it: `warning: …` or `note: …`, control characters escaped.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {}",
+            if self.warning { "warning" } else { "note" },
+            crate::secrets::escape_controls(&self.text, false)
+        )
     }
 }
 
@@ -86,6 +97,126 @@ impl ProjectFacts {
                 .flatten(),
         })
     }
+}
+
+impl ProjectFacts {
+    /// The account ids common.tfvars declares: the accounts whose roles `--sso` lists.
+    pub fn declared_ids(&self) -> Vec<String> {
+        self.declared.values().flatten().cloned().collect()
+    }
+
+    /// `--sso`'s layout for a file holding these section headers. The profiles' default
+    /// region is the project's, else the SSO region.
+    pub fn sso_layout(
+        &self,
+        sso: &SsoSource,
+        existing: &[String],
+        prune: bool,
+    ) -> (EditPlan, Vec<Note>) {
+        let default_region = self.region.as_deref().unwrap_or(&sso.sso_region);
+        sso_plan(
+            &SsoInputs {
+                project: &self.name,
+                project_long: self.project_long.as_deref(),
+                start_url: &sso.start_url,
+                sso_region: &sso.sso_region,
+                default_region,
+                declared: self.declared.clone(),
+                expected_roles: self.expected_roles.clone(),
+                base_account: self.base_account.as_deref(),
+                portal: &sso.portal,
+                existing,
+                all_accounts: sso.all_accounts,
+                role: sso.role.as_deref(),
+            },
+            prune,
+        )
+    }
+
+    /// `--iam`'s layout for a file holding these section headers: the source profiles' keys
+    /// are looked up in `aws`; with an MFA serial (the CLI's MFA step runs), each profile is
+    /// written to the section the CLI reads for it. The region is the project's, else
+    /// `us-east-1`.
+    pub fn iam_layout(
+        &self,
+        aws: &AwsFiles,
+        cli: LeverageCli,
+        mfa_serial: Option<&str>,
+        existing: &[String],
+        prune: bool,
+    ) -> (EditPlan, Vec<Note>) {
+        let has_keys = |p: &str| aws.profile_value(p, "aws_access_key_id").is_some();
+        let section_of = |p: &str| {
+            if mfa_serial.is_some() {
+                cli.mfa_section(p)
+            } else {
+                p.to_string()
+            }
+        };
+        iam_plan(
+            &IamInputs {
+                project: &self.name,
+                region: self.region.as_deref().unwrap_or("us-east-1"),
+                declared: self.declared.clone(),
+                mfa_serial,
+                has_profile: &has_keys,
+                section_of: &section_of,
+                existing,
+            },
+            prune,
+        )
+    }
+}
+
+/// `--sso`: the project's portal as listed, and the options that shape the layout.
+#[derive(Debug, Clone)]
+pub struct SsoSource {
+    pub start_url: String,
+    pub sso_region: String,
+    pub portal: Vec<PortalAccount>,
+    /// Write every visible account, not only those common.tfvars declares (by id).
+    pub all_accounts: bool,
+    /// `--role`: the role for every account that has it.
+    pub role: Option<String>,
+}
+
+/// Never list another organisation's accounts into this project: the SSO token must have been
+/// issued for the project's start URL and SSO region (a token that does not say is taken).
+/// `aws_dir` is the project's AWS folder as shown.
+pub fn token_is_the_projects(
+    token_start_url: Option<&str>,
+    token_region: Option<&str>,
+    start_url: &str,
+    sso_region: &str,
+    aws_dir: &str,
+) -> Result<(), String> {
+    if let Some(url) = token_start_url
+        && !values::same_start_url(url, start_url)
+    {
+        return Err(format!(
+            "the SSO token in {aws_dir}/sso/cache/token was issued for `{}`, not this project's `{start_url}`: nothing listed or written; sign in to the project's portal first (leverage-doctor sso-reset --login)",
+            crate::secrets::one_line(url, 200)
+        ));
+    }
+    if let Some(region) = token_region
+        && region.trim() != sso_region.trim()
+    {
+        return Err(format!(
+            "the SSO token in {aws_dir}/sso/cache/token is for region `{}`, not this project's `{sso_region}`: nothing listed or written; sign in again (leverage-doctor sso-reset --login)",
+            crate::secrets::one_line(region, 40)
+        ));
+    }
+    Ok(())
+}
+
+/// The section headers of an AWS config text, as written.
+pub fn headers(text: &str) -> Vec<String> {
+    let (parsed, _) = crate::ini::parse(
+        text,
+        crate::source::FileId::DETACHED,
+        crate::model::aws::IniKind::Config,
+    );
+    parsed.sections.into_iter().map(|s| s.raw).collect()
 }
 
 /// The MFA serial `--iam` writes when the CLI's MFA step runs: `--mfa-serial`, else the one the
@@ -611,5 +742,136 @@ mod tests {
         assert!(text.iter().any(|t| {
             t.contains("declares but your SSO user cannot see (no profile generated): network")
         }));
+    }
+
+    fn facts(region: Option<&str>) -> ProjectFacts {
+        ProjectFacts {
+            name: "bb".into(),
+            project_long: None,
+            region: region.map(str::to_string),
+            declared: BTreeMap::from([
+                ("shared".to_string(), Some("222222222222".to_string())),
+                ("apps".to_string(), None),
+            ]),
+            expected_roles: BTreeMap::new(),
+            base_account: None,
+        }
+    }
+
+    #[test]
+    fn a_token_of_another_portal_or_region_is_refused_with_the_exact_text() {
+        let url = "https://bb.awsapps.com/start";
+        let ok = |u, r| token_is_the_projects(u, r, url, "us-east-1", "~/.aws/bb");
+        assert_eq!(ok(None, None), Ok(()));
+        assert_eq!(
+            ok(Some("https://BB.awsapps.com/start/"), Some(" us-east-1 ")),
+            Ok(())
+        );
+        assert_eq!(
+            ok(Some("https://other.awsapps.com/start"), Some("eu-west-1")),
+            Err("the SSO token in ~/.aws/bb/sso/cache/token was issued for `https://other.awsapps.com/start`, not this project's `https://bb.awsapps.com/start`: nothing listed or written; sign in to the project's portal first (leverage-doctor sso-reset --login)".to_string())
+        );
+        assert_eq!(
+            ok(Some(url), Some("eu-west-1\nx")),
+            Err("the SSO token in ~/.aws/bb/sso/cache/token is for region `eu-west-1`, not this project's `us-east-1`: nothing listed or written; sign in again (leverage-doctor sso-reset --login)".to_string())
+        );
+        // A region too long to show is cut.
+        let long = "r".repeat(50);
+        let Err(why) = ok(None, Some(&long)) else {
+            panic!("a long region taken");
+        };
+        assert!(why.contains(&format!("`{}…`", "r".repeat(40))), "{why}");
+    }
+
+    #[test]
+    fn headers_are_as_written_and_notes_are_escaped() {
+        assert_eq!(
+            headers("[default]\nregion = x\n[profile  bb-sso]\nk = v\n"),
+            ["default", "profile  bb-sso"]
+        );
+        assert_eq!(
+            Note::warn("a\u{1b}b".into()).line(),
+            format!(
+                "warning: {}",
+                crate::secrets::escape_controls("a\u{1b}b", false)
+            )
+        );
+        assert_eq!(Note::info("x".into()).line(), "note: x");
+    }
+
+    #[test]
+    fn sso_layout_defaults_to_the_sso_region_and_lists_declared_ids() {
+        let f = facts(None);
+        assert_eq!(f.declared_ids(), ["222222222222"]);
+        let sso = SsoSource {
+            start_url: "https://bb.awsapps.com/start".into(),
+            sso_region: "eu-west-1".into(),
+            portal: Vec::new(),
+            all_accounts: false,
+            role: None,
+        };
+        let region_of_default = |f: &ProjectFacts| {
+            let (plan, _) = f.sso_layout(&sso, &[], false);
+            let default = plan.upsert.iter().find(|s| s.header == "default").cloned();
+            default.map(|d| d.keys[0].clone())
+        };
+        assert_eq!(
+            region_of_default(&f),
+            Some(("region".to_string(), "eu-west-1".to_string()))
+        );
+        assert_eq!(
+            region_of_default(&facts(Some("us-east-2"))),
+            Some(("region".to_string(), "us-east-2".to_string()))
+        );
+    }
+
+    #[test]
+    fn iam_layout_reads_keys_from_the_files_and_follows_the_mfa_step() {
+        use crate::leverage::Generation;
+        use crate::model::aws::{AwsFile, IniKind};
+        let parse = |t: &str, k| {
+            AwsFile::Parsed(crate::ini::parse(t, crate::source::FileId::DETACHED, k).0)
+        };
+        let aws = AwsFiles {
+            dir: "/x".into(),
+            dir_display: "~/.aws/bb".into(),
+            config: parse("", IniKind::Config),
+            credentials: parse(
+                "[bb-security]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n",
+                IniKind::Credentials,
+            ),
+            sso_tokens: Vec::new(),
+            mfa_cache: Vec::new(),
+            access: Vec::new(),
+            uid: 0,
+            aws_cli_token: None,
+            saved_session: None,
+        };
+        let v3 = LeverageCli::new(Generation::V3);
+        let f = facts(None);
+        let (plan, notes) = f.iam_layout(&aws, v3, None, &[], false);
+        let headers: Vec<_> = plan.upsert.iter().map(|s| s.header.as_str()).collect();
+        assert_eq!(headers, ["profile bb-shared-devops"]);
+        assert!(
+            plan.upsert[0]
+                .keys
+                .contains(&("region".into(), "us-east-1".into()))
+        );
+        // No management keys: said, and no `-oaar` profile.
+        assert!(notes.iter().any(|n| n.text.contains("[bb-management]")));
+        let serial = "arn:aws:iam::444444444444:mfa/j";
+        let (plan, _) = facts(Some("eu-west-1")).iam_layout(&aws, v3, Some(serial), &[], false);
+        let headers: Vec<_> = plan.upsert.iter().map(|s| s.header.as_str()).collect();
+        assert_eq!(headers, ["profile bb-shared-devops-mfa"]);
+        assert!(
+            plan.upsert[0]
+                .keys
+                .contains(&("region".into(), "eu-west-1".into()))
+        );
+        assert!(
+            plan.upsert[0]
+                .keys
+                .contains(&("mfa_serial".into(), serial.into()))
+        );
     }
 }
