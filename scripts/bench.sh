@@ -130,6 +130,7 @@ cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d:
 ms = lambda s: f"{s*1000:.1f} ms"
 d1, f1 = med("1x"), med("1x", 1)
 d4, d16 = med("4x"), med("16x")
+f4, f16 = med("4x", 1), med("16x", 1)
 d10k, f10k = med("10k"), med("10k", 1)
 live, cli = med("live"), med("live", 1)
 size = int("$SIZE")
@@ -144,12 +145,14 @@ common-variables.tf and a \`.terraform/\` folder that must not be walked).
 | what | measured | target | verdict |
 |---|---|---|---|
 | \`check --all --offline\`, 12 accounts × 40 layers | {ms(d1)} | < 50 ms | {"met" if d1 < 0.05 else "missed"} |
-| … versus \`cat\` of the same .tf/.tfvars/build.env files ({ms(f1)}) | {d1/f1:.1f}× | ≤ 3× | {"met" if d1/f1 <= 3 else "missed"} |
+| … versus \`cat\` of the same .tf/.tfvars/build.env files ({ms(f1)}) | {d1/f1:.2f}× | ≤ 1.5× | {"met" if d1/f1 <= 1.5 else "missed"} |
 | scaling: 4× the layers (24 × 80) | {ms(d4)} = {d4/d1:.1f}× the 1× time | ≤ 4× (linear) | {"met" if d4/d1 <= 4.4 else "missed"} |
+| … versus \`cat\` of the same files ({ms(f4)}) | {d4/f4:.2f}× | ≤ 1.5× | {"met" if d4/f4 <= 1.5 else "missed"} |
 | scaling: 16× the layers (48 × 160) | {ms(d16)} = {d16/d1:.1f}× the 1× time | ≤ 16× (linear) | {"met" if d16/d1 <= 17.6 else "missed"} |
+| … versus \`cat\` of the same files ({ms(f16)}) | {d16/f16:.2f}× | ≤ 1.5× | {"met" if d16/f16 <= 1.5 else "missed"} |
 | 10 000 layers (50 × 200), \`check --all --offline\` | {ms(d10k)}, {int("$PEAK_10K_KB")/1024:.0f} MiB peak | < 0.5 s, < 64 MiB | {"met" if d10k < 0.5 and int("$PEAK_10K_KB") < 64*1024 else "missed"} |
-| … versus \`cat\` of the same files ({ms(f10k)}) | {d10k/f10k:.1f}× | ≤ 1.5× | {"met" if d10k/f10k <= 1.5 else "missed"} |
-| live \`check\` of 50 profiles against moto (all {"$LIVE_OK"} ok) | {ms(live)} | < one \`aws sts get-caller-identity\` | {"met" if live < cli else "missed"} |
+| … versus \`cat\` of the same files ({ms(f10k)}) | {d10k/f10k:.2f}× | ≤ 1.5× | {"met" if d10k/f10k <= 1.5 else "missed"} |
+| live \`check\` of 50 profiles against moto (all {"$LIVE_OK"} ok) | {ms(live)} = {live/cli:.2f}× one AWS CLI call | < ½ one \`aws sts get-caller-identity\` | {"met" if live < cli / 2 else "missed"} |
 | one \`aws sts get-caller-identity\` (awscli, same server) | {ms(cli)} | | |
 | \`regen-config --sso --all-accounts\`, 200 accounts, portal holding 10 requests/s | {med("regen"):.1f} s = {med("regen")/float("$REGEN_FLOOR"):.2f}× the floor the rate allows ({float("$REGEN_FLOOR"):.1f} s) | ≤ 1.5× | {"met" if med("regen") <= 1.5*float("$REGEN_FLOOR") else "missed"} |
 | one config section with 150 000 keys, \`check --offline\` | {ms(med("wide"))} | < 1 s | {"met" if med("wide") < 1 else "missed"} |
@@ -163,10 +166,13 @@ The AWS SDK (aws-sdk-*, aws-smithy-*, aws-config, hyper/h2) and its one TLS stac
 aws-lc's C crypto) are most of it, with their generic code counted under core/alloc; the
 doctor's own code is a small part.
 
-The floor for the offline check is \`xargs cat\` over the files the doctor reads (layer
-config.tf/locals.tf/runtime.tf, every .tfvars, build.env): reading the bytes once, no parsing.
-The doctor parses them (HCL with spans) on all cores, skips layer files that never mention
-\`profile\`, and never enters \`.terraform/\` or \`.git/\`.
+The floor for the offline check is \`xargs cat\` over the files the doctor reads (every layer
+\`.tf\` file, every .tfvars, build.env): reading the bytes once, no parsing. The doctor walks
+the accounts and reads and parses the layers on all cores, parses only the files that can
+name a profile, a provider, a backend or a git module (HCL with spans), never enters
+\`.terraform/\` or \`.git/\`, and streams the JSON report out as it is written. At 10 000
+layers the floor alone takes {ms(f10k)} on this machine (40 000 files: its time is the
+kernel's open and read), {"so the < 0.5 s target is below what any reader of these files can do here; the ratio to it is what the doctor controls" if f10k >= 0.5 else "under the 0.5 s target"}.
 
 Reproduce: \`./scripts/bench.sh\` (installs hyperfine from Debian's packages and moto + awscli
 from PyPI into \`.venv-bench/\` the first time).
