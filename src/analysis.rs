@@ -441,23 +441,10 @@ pub fn chain_of(aws: &AwsFiles, start: &str) -> (Vec<String>, Option<Vec<String>
 mod tests {
     use super::*;
     use crate::leverage::Generation;
-    use crate::model::aws::{AwsFile, IniKind};
     use crate::source::FileId;
 
     fn aws(config: &str, credentials: &str) -> AwsFiles {
-        let parse = |t: &str, k| AwsFile::Parsed(crate::ini::parse(t, FileId::DETACHED, k).0);
-        AwsFiles {
-            dir: "/x".into(),
-            dir_display: "~/.aws/bb".into(),
-            config: parse(config, IniKind::Config),
-            credentials: parse(credentials, IniKind::Credentials),
-            sso_tokens: Vec::new(),
-            mfa_cache: Vec::new(),
-            access: Vec::new(),
-            uid: 0,
-            aws_cli_token: None,
-            saved_session: None,
-        }
+        crate::ini::aws_files_of(config, credentials)
     }
 
     /// The plan the live probe executes, decided without a network.

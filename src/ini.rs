@@ -202,6 +202,25 @@ fn section_name(raw: &str, kind: IniKind) -> SectionName {
     }
 }
 
+/// A project's AWS files parsed from two texts, nothing else read (unit tests).
+#[cfg(test)]
+pub fn aws_files_of(config: &str, credentials: &str) -> crate::model::aws::AwsFiles {
+    use crate::model::aws::AwsFile;
+    let parse = |t: &str, k| AwsFile::Parsed(parse(t, FileId::DETACHED, k).0);
+    crate::model::aws::AwsFiles {
+        dir: "/x".into(),
+        dir_display: "~/.aws/bb".into(),
+        config: parse(config, IniKind::Config),
+        credentials: parse(credentials, IniKind::Credentials),
+        sso_tokens: Vec::new(),
+        mfa_cache: Vec::new(),
+        access: Vec::new(),
+        uid: 0,
+        aws_cli_token: None,
+        saved_session: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -828,25 +828,10 @@ mod tests {
     #[test]
     fn iam_layout_reads_keys_from_the_files_and_follows_the_mfa_step() {
         use crate::leverage::Generation;
-        use crate::model::aws::{AwsFile, IniKind};
-        let parse = |t: &str, k| {
-            AwsFile::Parsed(crate::ini::parse(t, crate::source::FileId::DETACHED, k).0)
-        };
-        let aws = AwsFiles {
-            dir: "/x".into(),
-            dir_display: "~/.aws/bb".into(),
-            config: parse("", IniKind::Config),
-            credentials: parse(
-                "[bb-security]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n",
-                IniKind::Credentials,
-            ),
-            sso_tokens: Vec::new(),
-            mfa_cache: Vec::new(),
-            access: Vec::new(),
-            uid: 0,
-            aws_cli_token: None,
-            saved_session: None,
-        };
+        let aws = crate::ini::aws_files_of(
+            "",
+            "[bb-security]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n",
+        );
         let v3 = LeverageCli::new(Generation::V3);
         let f = facts(None);
         let (plan, notes) = f.iam_layout(&aws, v3, None, &[], false);

@@ -202,8 +202,12 @@ fn git_credential_helpers(text: &str) -> Vec<String> {
 
 /// What the environment and the home folder hold for non-AWS credentials: the variables each
 /// provider documents (token values registered as secrets), `TF_VAR_*` names, the documented
-/// credential files, and whether git over SSH has an agent or a key.
-fn credential_env(home: Option<&Path>) -> crate::model::credentials::CredentialEnv {
+/// credential files, and whether git over SSH has an agent or a key. The files git and ssh
+/// read (keys, known_hosts, gitconfig, netrc) only when a layer fetches a module with git.
+fn credential_env(
+    home: Option<&Path>,
+    git_sources: bool,
+) -> crate::model::credentials::CredentialEnv {
     use crate::model::credentials::{
         CREDENTIAL_ENV_VARS, CredEnvVar, CredentialEnv, HOME_FILES, HomeFile, SECRET_ENV_VARS,
         VAULT_TOKEN_FILE,
@@ -253,6 +257,8 @@ fn credential_env(home: Option<&Path>) -> crate::model::credentials::CredentialE
                 });
             out.home_files.push(HomeFile { shown, token });
         }
+    }
+    if let Some(home) = home.filter(|_| git_sources) {
         // OpenSSH's default identities (ssh(1) `-i`).
         for key in [
             "id_rsa",
@@ -547,7 +553,8 @@ pub fn load(settings: &ReadSettings) -> Result<Model, ReadError> {
             None => project.tf_binary_kind = leverage::tf_binary_kind_by_name(&binary),
         }
     }
-    let credentials = credential_env(home.as_deref());
+    let git_sources = project.layers.iter().any(|l| !l.module_sources.is_empty());
+    let credentials = credential_env(home.as_deref(), git_sources);
     register_credential_tf_vars(&project, &credentials);
     Ok(Model {
         sources: reader.sources,

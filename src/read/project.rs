@@ -1255,7 +1255,7 @@ fn parse_layers_parallel(
     jobs: &std::sync::Arc<Vec<LayerJob>>,
     mut deliver: impl FnMut(usize, Vec<ParsedFile>),
 ) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::{Duration, Instant};
     const WATCH_EVERY: Duration = Duration::from_millis(200);
@@ -1263,7 +1263,6 @@ fn parse_layers_parallel(
         /// Boxed: a slot per file of the project (40 000 at 10 000 layers) costs a pointer
         /// until its file is parsed, not the whole ParsedFile.
         results: Vec<Option<Box<ParsedFile>>>,
-        started: Vec<Option<Instant>>,
         /// Files before it have been handed to `deliver` (their slots are empty for good).
         delivered: usize,
     }
@@ -1277,22 +1276,25 @@ fn parse_layers_parallel(
     );
     let n = work.len();
     let next = Arc::new(AtomicUsize::new(0));
+    // When each file's parse started: milliseconds since `epoch`, plus one (0: not yet).
+    let epoch = Instant::now();
+    let started: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(0)).collect());
     let shared = Arc::new((
         Mutex::new(State {
             results: (0..n).map(|_| None).collect(),
-            started: vec![None; n],
             delivered: 0,
         }),
         Condvar::new(),
     ));
     let root: Arc<PathBuf> = Arc::new(root.to_path_buf());
     let spawn_worker = || {
-        let (work, next, shared, root, jobs) = (
+        let (work, next, shared, root, jobs, started) = (
             work.clone(),
             next.clone(),
             shared.clone(),
             root.clone(),
             jobs.clone(),
+            started.clone(),
         );
         std::thread::Builder::new().spawn(move || {
             let (lock, all_in) = &*shared;
@@ -1304,8 +1306,9 @@ fn parse_layers_parallel(
                 let job = &jobs[j as usize];
                 let (name, is_link) = &job.files[f as usize];
                 let path = &job.file_path(&root, name);
-                if let Ok(mut state) = lock.lock() {
-                    state.started[i] = Some(Instant::now());
+                // Outside the lock: one lock a file (its result), not two.
+                if let Some(at) = started.get(i) {
+                    at.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
                 }
                 let file = parse_layer_file(&root, path, *is_link, &job.vars, &job.path);
                 let Ok(mut state) = lock.lock() else { break };
@@ -1405,7 +1408,13 @@ fn parse_layers_parallel(
         let stuck: Vec<usize> = (from..taken)
             .filter(|&i| {
                 state.results[i].is_none()
-                    && state.started[i].is_some_and(|t| t.elapsed() > tf::PARSE_LIMIT)
+                    && started[i]
+                        .load(Ordering::Relaxed)
+                        .checked_sub(1)
+                        .is_some_and(|at| {
+                            epoch.elapsed().saturating_sub(Duration::from_millis(at))
+                                > tf::PARSE_LIMIT
+                        })
             })
             .collect();
         for i in stuck {
