@@ -919,21 +919,14 @@ fn account_folders(root: &Path) -> Vec<String> {
     names
 }
 
-/// A `.tf` entry of a layer folder: its path, and whether it is a symbolic link (read by its
+/// A `.tf` entry of a layer folder: its name (not its whole path: ten thousand layers hold
+/// forty thousand of them until they are read), and whether it is a symbolic link (read by its
 /// real path, which must stay inside the project) or an entry of this real folder.
-/// A file of a layer folder: its name (not its whole path: ten thousand layers hold forty
-/// thousand of them until they are read), and whether it is a link.
 type TfEntry = (std::ffi::OsString, bool);
 
 /// The layer folders found under an account, each with its files.
 type LayerDirs = Vec<(PathBuf, Vec<TfEntry>)>;
 
-/// Folders with `*.tf` files below `dir` (itself included), each with every `*.tf` entry
-/// Terraform reads there (providers.tf, remote_states.tf…: the Leverage CLI refreshes only the
-/// profiles of the files its generation scans, `LeverageCli::layer_files`, and the rules tell
-/// the two apart): what one directory listing says. Symlinked folders are not entered,
-/// so link loops cannot trap the walk and every folder found is a real path; symlinked files
-/// count.
 /// The layers of each account (`(walk from, account folder)`), in the order given, the
 /// accounts walked on all cores: at 10 000 layers the walk is an eighth of the run.
 fn walk_accounts<'a>(
@@ -973,6 +966,12 @@ fn walk_accounts<'a>(
         .collect()
 }
 
+/// Folders with `*.tf` files below `dir` (itself included), each with every `*.tf` entry
+/// Terraform reads there (providers.tf, remote_states.tf…: the Leverage CLI refreshes only the
+/// profiles of the files its generation scans, `LeverageCli::layer_files`, and the rules tell
+/// the two apart): what one directory listing says. Symlinked folders are not entered,
+/// so link loops cannot trap the walk and every folder found is a real path; symlinked files
+/// count.
 fn find_layers(dir: &Path, account_root: &Path, depth: usize, out: &mut LayerDirs) {
     if depth > MAX_LAYER_DEPTH {
         return;
