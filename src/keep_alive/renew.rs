@@ -629,3 +629,95 @@ fn keys_plan<'a>(sections: impl Iterator<Item = &'a (String, RoleCredentials)>) 
         ..EditPlan::default()
     }
 }
+
+/// What `credential_process` prints (the AWS CLI's process credential format, version 1).
+/// Fields in alphabetical order, as the output has always had them. No `Debug`: it holds the
+/// keys.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProcessCredentials {
+    pub access_key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+    pub secret_access_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    pub version: u8,
+}
+
+/// Seconds left of `name`'s process credentials: role credentials Leverage wrote from SSO
+/// (config `expiration`), else its 3.x MFA session (`cache/<name>`).
+pub fn process_seconds_left(
+    aws: &crate::model::aws::AwsFiles,
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<i64> {
+    lasts_for(aws, name, now).or_else(|| {
+        cached_keys(aws, name).map(|c| (c.expiration_ms - now.timestamp_millis()) / 1000)
+    })
+}
+
+/// `name`'s process credentials: the credentials section and config `expiration` Leverage
+/// wrote for it, else its 3.x MFA session's cache (keys and expiry).
+pub fn process_credentials(
+    aws: &crate::model::aws::AwsFiles,
+    name: &str,
+) -> Option<ProcessCredentials> {
+    let utc = |ms: i64| {
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    };
+    if lasts_for(aws, name, chrono::Utc::now()).is_none()
+        && let Some(c) = cached_keys(aws, name)
+    {
+        return Some(ProcessCredentials {
+            expiration: Some(utc(c.expiration_ms)?),
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            session_token: Some(c.session_token),
+            version: 1,
+        });
+    }
+    let section = aws
+        .credentials
+        .parsed()?
+        .profile_sections(name)
+        .find(|s| s.get("aws_access_key_id").is_some())?;
+    let value = |k: &str| section.get(k).map(|e| e.value.clone());
+    Some(ProcessCredentials {
+        access_key_id: value("aws_access_key_id")?,
+        expiration: aws
+            .profile_value(name, "expiration")
+            .and_then(|e| e.value.trim().parse::<i64>().ok())
+            .and_then(utc),
+        secret_access_key: value("aws_secret_access_key")?,
+        session_token: value("aws_session_token"),
+        version: 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The process credentials JSON, exactly: keys in the order the output has always had,
+    /// `SessionToken`/`Expiration` only when Leverage wrote them.
+    #[test]
+    fn process_credentials_json() {
+        let aws = crate::ini::aws_files_of(
+            "[profile bb-apps-devops]\nexpiration = 4102444800000\n",
+            "[bb-apps-devops]\naws_access_key_id = ASIAX\naws_secret_access_key = s\naws_session_token = t\n[bb-keys]\naws_access_key_id = AKIAX\naws_secret_access_key = k\n",
+        );
+        let json = |name| {
+            serde_json::to_string(&super::process_credentials(&aws, name).expect(name))
+                .expect("json")
+        };
+        assert_eq!(
+            json("bb-apps-devops"),
+            r#"{"AccessKeyId":"ASIAX","Expiration":"2100-01-01T00:00:00Z","SecretAccessKey":"s","SessionToken":"t","Version":1}"#
+        );
+        assert_eq!(
+            json("bb-keys"),
+            r#"{"AccessKeyId":"AKIAX","SecretAccessKey":"k","Version":1}"#
+        );
+        assert!(super::process_credentials(&aws, "bb-none").is_none());
+    }
+}
