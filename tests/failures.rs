@@ -196,6 +196,62 @@ async fn a_role_over_static_keys_is_one_assume_role_call() {
     }
 }
 
+/// A call STS throttles is made again after a backoff (AssumeRole and GetCallerIdentity alike),
+/// and the profile is ok when the next answer is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttled_call_is_made_again() {
+    let server = MockServer::start().await;
+    for action in ["Action=AssumeRole", "Action=GetCallerIdentity"] {
+        Mock::given(method("POST"))
+            .and(body_string_contains(action))
+            .respond_with(sts_error(400, "Throttling", None))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(body_string_contains("Action=AssumeRole"))
+        .respond_with(assumed(
+            "arn:aws:sts::222222222222:assumed-role/DevOps/leverage-doctor",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("Action=GetCallerIdentity"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(IDENTITY, "text/xml"))
+        .mount(&server)
+        .await;
+    let case = Case::new("iam-live");
+    let report = live(
+        &case,
+        "shared/us-east-1/base-network",
+        vec![("AWS_ENDPOINT_URL_STS", server.uri())],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        live_of(&report, "bb-shared-devops")["status"],
+        "ok",
+        "{report:#}"
+    );
+    assert_eq!(
+        live_of(&report, "bb-shared-devops")["account"],
+        "222222222222"
+    );
+    assert_eq!(
+        live_of(&report, "bb-security")["status"],
+        "ok",
+        "{report:#}"
+    );
+    // Whichever profile's call was throttled, none is left failed by it.
+    for p in report["profiles"].as_array().unwrap() {
+        assert_ne!(p["live"]["failure"], "throttled", "{p}");
+    }
+    server.verify().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn network_and_timeout_are_told_apart() {
     // A closed port: nothing listens.

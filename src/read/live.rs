@@ -532,21 +532,14 @@ impl<'a> Probe<'a> {
             .profile_files(self.files.clone())
             .profile_name(profile)
             .build();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match provider.provide_credentials().await {
-                Ok(c) => return Ok(c),
-                Err(e) => {
-                    let failure = crate::read::failure::from_credentials(&e, self.model.now);
-                    if failure.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS {
-                        backoff(attempt).await;
-                        continue;
-                    }
-                    return Err(failure);
-                }
-            }
-        }
+        let provider = &provider;
+        retrying_throttled(move || async move {
+            provider
+                .provide_credentials()
+                .await
+                .map_err(|e| crate::read::failure::from_credentials(&e, self.model.now))
+        })
+        .await
     }
 
     /// Leverage's SSO path: token → GetRoleCredentials(account_id, role_name) of `<p>-sso-<account>`.
@@ -604,78 +597,69 @@ impl<'a> Probe<'a> {
             .region(Region::new(region))
             .build();
         let client = aws_sdk_sso::Client::from_conf(config);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = client
+        let (client, token, account, role_name) = (&client, &token, &account_id, &role);
+        let got = retrying_throttled(move || async move {
+            let out = client
                 .get_role_credentials()
-                .account_id(&account_id)
-                .role_name(&role)
-                .access_token(&token)
+                .account_id(account)
+                .role_name(role_name)
+                .access_token(token)
                 .send()
-                .await;
-            match result {
-                Ok(out) => {
-                    let rc = out.role_credentials.ok_or_else(|| Failure {
-                        kind: FailureKind::Other,
-                        error: "SSO GetRoleCredentials returned no credentials".into(),
-                    })?;
-                    let (Some(key), Some(secret)) = (rc.access_key_id, rc.secret_access_key) else {
-                        return Err(Failure {
-                            kind: FailureKind::Other,
-                            error: "SSO GetRoleCredentials returned partial credentials".into(),
-                        });
-                    };
-                    crate::secrets::register(&secret);
-                    if let Some(t) = &rc.session_token {
-                        crate::secrets::register(t);
-                    }
-                    return Ok(Credentials::new(
-                        key,
-                        secret,
-                        rc.session_token,
-                        None,
-                        "leverage-sso",
-                    ));
-                }
-                Err(e) => {
-                    let mut failure =
-                        crate::read::failure::from_sdk(&e, Phase::Sso, self.model.now);
-                    if failure.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS {
-                        backoff(attempt).await;
-                        continue;
-                    }
-                    if failure.kind == FailureKind::RoleNotAssigned {
-                        // Say which roles the user does have there (ListAccountRoles).
-                        let roles = client
-                            .list_account_roles()
-                            .access_token(&token)
-                            .account_id(&account_id)
-                            .send()
-                            .await
-                            .ok()
-                            .and_then(|o| o.role_list)
-                            .unwrap_or_default();
-                        let names: Vec<String> = roles
-                            .into_iter()
-                            .filter_map(|r| r.role_name)
-                            .map(|r| crate::secrets::one_line(&r, 64))
-                            .collect();
-                        failure.error = format!(
-                            "{} — role `{}` in {account_id}; your roles there: {}",
-                            failure.error,
-                            crate::secrets::one_line(&role, 64),
-                            if names.is_empty() {
-                                "none".to_string()
-                            } else {
-                                names.join(", ")
-                            }
-                        );
-                    }
-                    return Err(failure);
-                }
+                .await
+                .map_err(|e| crate::read::failure::from_sdk(&e, Phase::Sso, self.model.now))?;
+            let rc = out.role_credentials.ok_or_else(|| Failure {
+                kind: FailureKind::Other,
+                error: "SSO GetRoleCredentials returned no credentials".into(),
+            })?;
+            let (Some(key), Some(secret)) = (rc.access_key_id, rc.secret_access_key) else {
+                return Err(Failure {
+                    kind: FailureKind::Other,
+                    error: "SSO GetRoleCredentials returned partial credentials".into(),
+                });
+            };
+            crate::secrets::register(&secret);
+            if let Some(t) = &rc.session_token {
+                crate::secrets::register(t);
             }
-        }
+            Ok(Credentials::new(
+                key,
+                secret,
+                rc.session_token,
+                None,
+                "leverage-sso",
+            ))
+        })
+        .await;
+        let mut failure = match got {
+            Err(failure) if failure.kind == FailureKind::RoleNotAssigned => failure,
+            other => return other,
+        };
+        // Say which roles the user does have there (ListAccountRoles).
+        let roles = client
+            .list_account_roles()
+            .access_token(token)
+            .account_id(account)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.role_list)
+            .unwrap_or_default();
+        let names: Vec<String> = roles
+            .into_iter()
+            .filter_map(|r| r.role_name)
+            .map(|r| crate::secrets::one_line(&r, 64))
+            .collect();
+        failure.error = format!(
+            "{} — role `{}` in {account_id}; your roles there: {}",
+            failure.error,
+            crate::secrets::one_line(&role, 64),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+        Err(failure)
     }
 
     /// Leverage's MFA path: the cached session, else a shared MFA session and AssumeRole.
@@ -758,36 +742,25 @@ impl<'a> Probe<'a> {
         session_name: &str,
         external_id: Option<&str>,
     ) -> Result<RoleSession, Failure> {
-        let client = self.sts(credentials, region);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = client
+        let client = &self.sts(credentials, region);
+        retrying_throttled(move || async move {
+            let out = client
                 .assume_role()
                 .role_arn(role_arn)
                 .role_session_name(session_name)
                 .set_external_id(external_id.map(str::to_string))
                 .send()
-                .await;
-            match result {
-                Ok(out) => {
-                    let identity = assumed_identity(out.assumed_role_user.as_ref());
-                    return Ok(RoleSession {
-                        credentials: sts_credentials(out.credentials)?,
-                        identity,
-                    });
-                }
-                Err(e) => {
-                    let failure =
-                        crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now);
-                    if failure.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS {
-                        backoff(attempt).await;
-                        continue;
-                    }
-                    return Err(failure);
-                }
-            }
-        }
+                .await
+                .map_err(|e| {
+                    crate::read::failure::from_sdk(&e, Phase::AssumeRole, self.model.now)
+                })?;
+            let identity = assumed_identity(out.assumed_role_user.as_ref());
+            Ok(RoleSession {
+                credentials: sts_credentials(out.credentials)?,
+                identity,
+            })
+        })
+        .await
     }
 
     /// Credentials Leverage writes from SSO for `profile`, got the Leverage way: the keys it
@@ -812,37 +785,26 @@ impl<'a> Probe<'a> {
         credentials: Credentials,
         region: &str,
     ) -> Result<(String, String), Failure> {
-        let client = self.sts(credentials, region);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match client.get_caller_identity().send().await {
-                Ok(out) => {
-                    // An empty or truncated reply parses as an identity with no fields: that
-                    // is a failed call, not "ok in account ''".
-                    let account = out.account.unwrap_or_default();
-                    if crate::values::account_id(&account).is_err() {
-                        return Err(Failure {
-                            kind: FailureKind::Other,
-                            error: format!(
-                                "STS GetCallerIdentity answered without a valid account id (`{}`): an empty or truncated reply",
-                                crate::secrets::one_line(&account, 40)
-                            ),
-                        });
-                    }
-                    return Ok((account, out.arn.unwrap_or_default()));
-                }
-                Err(e) => {
-                    let failure =
-                        crate::read::failure::from_sdk(&e, Phase::Identity, self.model.now);
-                    if failure.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS {
-                        backoff(attempt).await;
-                        continue;
-                    }
-                    return Err(failure);
-                }
+        let client = &self.sts(credentials, region);
+        retrying_throttled(move || async move {
+            let out = client.get_caller_identity().send().await.map_err(|e| {
+                crate::read::failure::from_sdk(&e, Phase::Identity, self.model.now)
+            })?;
+            // An empty or truncated reply parses as an identity with no fields: that is a
+            // failed call, not "ok in account ''".
+            let account = out.account.unwrap_or_default();
+            if crate::values::account_id(&account).is_err() {
+                return Err(Failure {
+                    kind: FailureKind::Other,
+                    error: format!(
+                        "STS GetCallerIdentity answered without a valid account id (`{}`): an empty or truncated reply",
+                        crate::secrets::one_line(&account, 40)
+                    ),
+                });
             }
-        }
+            Ok((account, out.arn.unwrap_or_default()))
+        })
+        .await
     }
 }
 
@@ -890,6 +852,24 @@ fn read_leverage_token(aws: &AwsFiles) -> Result<String, Failure> {
             .map(|a| a.expose().to_string())
             .ok_or_else(|| invalid("the SSO token file has no accessToken")),
         Err(_) => Err(invalid("the SSO token file is not JSON")),
+    }
+}
+
+/// `call`, made again after a backoff while the service says it is throttling, up to
+/// THROTTLE_ATTEMPTS times in all.
+async fn retrying_throttled<T, Fut>(call: impl Fn() -> Fut) -> Result<T, Failure>
+where
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match call().await {
+            Err(f) if f.kind == FailureKind::Throttled && attempt < THROTTLE_ATTEMPTS => {
+                backoff(attempt).await
+            }
+            other => return other,
+        }
     }
 }
 
