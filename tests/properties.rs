@@ -264,7 +264,14 @@ proptest! {
         use leverage_doctor::source::FileId;
         let Ok(t) = tf_json::translate(&text) else { return Ok(()) };
         let body = hcl::parse_body(&t.hcl, FileId::DETACHED);
-        prop_assert!(body.is_ok(), "{}\n{}", text, t.hcl);
+        // A JSON string is a template for Terraform too: an unterminated `${` or `%{` fails
+        // there as here (the reader reports the file, LD002). Nothing else may fail.
+        prop_assert!(
+            body.is_ok() || text.contains("${") || text.contains("%{"),
+            "{}\n{}",
+            text,
+            t.hcl
+        );
         let Ok(body) = body else { return Ok(()) };
         let refs = hcl::profile_refs(&body, &t.hcl, FileId::DETACHED, &Default::default(), &"l".into());
         for r in refs.refs {
