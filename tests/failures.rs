@@ -30,6 +30,17 @@ async fn live(
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
 }
 
+/// `check` of iam-live's base-network layer with STS at `sts`: the report.
+async fn base_network(case: &Case, sts: &MockServer) -> serde_json::Value {
+    live(
+        case,
+        "shared/us-east-1/base-network",
+        vec![("AWS_ENDPOINT_URL_STS", sts.uri())],
+        &[],
+    )
+    .await
+}
+
 fn sts_error(
     status: u16,
     code: &str,
@@ -63,13 +74,7 @@ async fn sts_class(response: ResponseTemplate, profile: &str) -> String {
         .mount(&server)
         .await;
     let case = Case::new("iam-live");
-    let report = live(
-        &case,
-        "shared/us-east-1/base-network",
-        vec![("AWS_ENDPOINT_URL_STS", server.uri())],
-        &[],
-    )
-    .await;
+    let report = base_network(&case, &server).await;
     live_of(&report, profile)["failure"]
         .as_str()
         .unwrap_or("null")
@@ -114,13 +119,7 @@ async fn a_denied_assume_role_is_assume_role_denied() {
         .mount(&server)
         .await;
     let case = Case::new("iam-live");
-    let report = live(
-        &case,
-        "shared/us-east-1/base-network",
-        vec![("AWS_ENDPOINT_URL_STS", server.uri())],
-        &[],
-    )
-    .await;
+    let report = base_network(&case, &server).await;
     assert_eq!(
         live_of(&report, "bb-shared-devops")["failure"],
         "assume-role-denied",
@@ -179,13 +178,7 @@ async fn a_role_over_static_keys_is_one_assume_role_call() {
             "provider \"aws\" {\n  region  = var.region\n  profile = var.profile\n}\n\nprovider \"aws\" {\n  alias   = \"keys\"\n  region  = var.region\n  profile = \"bb-security\"\n}\n",
         )
         .unwrap();
-        let report = live(
-            &case,
-            "shared/us-east-1/base-network",
-            vec![("AWS_ENDPOINT_URL_STS", server.uri())],
-            &[],
-        )
-        .await;
+        let report = base_network(&case, &server).await;
         let role = live_of(&report, "bb-shared-devops");
         assert_eq!(role["status"], "ok", "{report:#}");
         assert_eq!(role["account"], account, "{report:#}");
@@ -224,13 +217,7 @@ async fn a_throttled_call_is_made_again() {
         .mount(&server)
         .await;
     let case = Case::new("iam-live");
-    let report = live(
-        &case,
-        "shared/us-east-1/base-network",
-        vec![("AWS_ENDPOINT_URL_STS", server.uri())],
-        &[],
-    )
-    .await;
+    let report = base_network(&case, &server).await;
     assert_eq!(
         live_of(&report, "bb-shared-devops")["status"],
         "ok",
