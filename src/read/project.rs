@@ -67,73 +67,47 @@ impl Reader {
     }
 
     pub fn project(&mut self, root: &Path, start: &Path, all: bool) -> Project {
-        let mut parse_errors = Vec::new();
-        let build_envs = self.build_envs(root, start, &mut parse_errors);
-        let root_var_files = self.var_files(&root.join("config"), &mut parse_errors);
-        let common_path = root.join("config").join("common.tfvars");
-        let common = root_var_files
+        let names = account_folders(root);
+        let scope = scope_of(root, start, all, &names);
+        // Where each account in scope is walked from: the walk only lists folders, so it runs
+        // on its own threads while the configuration files are read here.
+        let walks: Vec<(PathBuf, PathBuf)> = names
             .iter()
-            .find(|f| self.sources.get(f.file).path == common_path)
-            .cloned();
-        let accounts = match &common {
-            Some(c) => {
-                let text = self.sources.get(c.file).text.clone();
-                match tf::parse_body(&text, c.file) {
-                    Ok(body) => tf::accounts(&body, c.file),
-                    Err(_) => Default::default(),
-                }
-            }
-            None => Default::default(),
-        };
-        let project_yaml_short_name = self.project_yaml(root);
-
-        let mut account_dirs = Vec::new();
-        for name in account_folders(root) {
-            let config = root.join(&name).join("config");
-            let var_files = self.var_files(&config, &mut parse_errors);
-            let pick = |file: &str| {
-                let path = config.join(file);
-                var_files
-                    .iter()
-                    .find(|f| self.sources.get(f.file).path == path)
-                    .cloned()
+            .filter(|name| scope.accounts.contains(name))
+            .map(|name| {
+                let account_root = root.join(name);
+                let from = if scope.kind == ScopeKind::Layer {
+                    root.join(&scope.path)
+                } else {
+                    account_root.clone()
+                };
+                (from, account_root)
+            })
+            .collect();
+        let walk = || walk_accounts(walks.iter().map(|(from, account)| (from, account)));
+        let mut parse_errors = Vec::new();
+        let (config, found) = std::thread::scope(|threads| {
+            let walking = std::thread::Builder::new().spawn_scoped(threads, walk);
+            let config = self.project_config(root, start, &names, &mut parse_errors);
+            let found = match walking {
+                // A panic ends the process (main's hook): a join error leaves nothing to use.
+                Ok(walking) => walking.join().unwrap_or_default(),
+                Err(_) => walk(),
             };
-            account_dirs.push(AccountDir {
-                account_tfvars: pick("account.tfvars"),
-                backend_tfvars: pick("backend.tfvars"),
-                name,
-                var_files,
-            });
-        }
-
-        let rel = start
-            .strip_prefix(root)
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        let first = rel.split('/').next().unwrap_or("").to_string();
-        let scope = if all || rel.is_empty() || !account_dirs.iter().any(|a| a.name == first) {
-            Scope {
-                kind: ScopeKind::Project,
-                path: ".".into(),
-                accounts: account_dirs.iter().map(|a| a.name.clone()).collect(),
-            }
-        } else if rel == first {
-            Scope {
-                kind: ScopeKind::Account,
-                path: rel.clone(),
-                accounts: vec![first.clone()],
-            }
-        } else {
-            Scope {
-                kind: ScopeKind::Layer,
-                path: rel.clone(),
-                accounts: vec![first.clone()],
-            }
-        };
+            (config, found)
+        });
+        let ProjectConfig {
+            build_envs,
+            root_var_files,
+            common,
+            accounts,
+            project_yaml_short_name,
+            account_dirs,
+        } = config;
 
         let mut layers = Vec::new();
         let mut backend_refs = Vec::new();
-        let mut walks = Vec::new();
+        let mut in_scope = Vec::new();
         for account in &account_dirs {
             if !scope.accounts.contains(&account.name) {
                 continue;
@@ -176,21 +150,10 @@ impl Reader {
                     hidden_from_cli: false,
                 });
             }
-            let account_root = root.join(&account.name);
-            let walk_from = if scope.kind == ScopeKind::Layer {
-                root.join(&scope.path)
-            } else {
-                account_root.clone()
-            };
-            walks.push((account, vars, walk_from, account_root));
+            in_scope.push((account, vars));
         }
-        let found = walk_accounts(
-            walks
-                .iter()
-                .map(|(_, _, from, account_root)| (from, account_root)),
-        );
         let mut jobs: Vec<LayerJob> = Vec::new();
-        for ((account, vars, _, _), dirs) in walks.iter().zip(found) {
+        for ((account, vars), dirs) in in_scope.iter().zip(found) {
             for (dir, files) in dirs {
                 let path = dir
                     .strip_prefix(root)
@@ -223,10 +186,11 @@ impl Reader {
             let mut sops_keys = Vec::new();
             for done in files {
                 s3_backend |= done.s3_backend;
-                let display = self.display_path(&done.path);
                 let file = match done.text {
+                    // Not registered: nothing points into it (most layer files).
                     Ok(None) => continue,
                     Ok(Some(text)) => {
+                        let display = self.display_path(&done.path);
                         let is_config = done
                             .path
                             .file_name()
@@ -247,6 +211,7 @@ impl Reader {
                         file
                     }
                     Err(reason) => {
+                        let display = self.display_path(&done.path);
                         let file = self.sources.add_opaque(done.path.clone(), display);
                         parse_errors.push(ParseError {
                             span: Span::whole(file),
@@ -390,9 +355,10 @@ impl Reader {
 
         let common_file = match &common {
             Some(c) => c.file,
-            None => self
-                .sources
-                .add_opaque(common_path.clone(), "config/common.tfvars".into()),
+            None => self.sources.add_opaque(
+                root.join("config").join("common.tfvars"),
+                "config/common.tfvars".into(),
+            ),
         };
         // Unset (or empty), 3.x runs `tofu` from PATH (3.1.0 `modules/tfrunner.py`).
         let tf_binary = build_envs
@@ -768,6 +734,61 @@ impl Reader {
         }
     }
 
+    /// The project's configuration files: build.env (root to `start`), config/*.tfvars and
+    /// each account's config/*.tfvars, the accounts common.tfvars declares, project.yaml.
+    fn project_config(
+        &mut self,
+        root: &Path,
+        start: &Path,
+        account_names: &[String],
+        parse_errors: &mut Vec<ParseError>,
+    ) -> ProjectConfig {
+        let build_envs = self.build_envs(root, start, parse_errors);
+        let root_var_files = self.var_files(&root.join("config"), parse_errors);
+        let common_path = root.join("config").join("common.tfvars");
+        let common = root_var_files
+            .iter()
+            .find(|f| self.sources.get(f.file).path == common_path)
+            .cloned();
+        let accounts = match &common {
+            Some(c) => {
+                let text = self.sources.get(c.file).text.clone();
+                match tf::parse_body(&text, c.file) {
+                    Ok(body) => tf::accounts(&body, c.file),
+                    Err(_) => Default::default(),
+                }
+            }
+            None => Default::default(),
+        };
+        let project_yaml_short_name = self.project_yaml(root);
+        let mut account_dirs = Vec::new();
+        for name in account_names {
+            let config = root.join(name).join("config");
+            let var_files = self.var_files(&config, parse_errors);
+            let pick = |file: &str| {
+                let path = config.join(file);
+                var_files
+                    .iter()
+                    .find(|f| self.sources.get(f.file).path == path)
+                    .cloned()
+            };
+            account_dirs.push(AccountDir {
+                account_tfvars: pick("account.tfvars"),
+                backend_tfvars: pick("backend.tfvars"),
+                name: name.clone(),
+                var_files,
+            });
+        }
+        ProjectConfig {
+            build_envs,
+            root_var_files,
+            common,
+            accounts,
+            project_yaml_short_name,
+            account_dirs,
+        }
+    }
+
     fn build_envs(
         &mut self,
         root: &Path,
@@ -901,6 +922,45 @@ fn merged_vars(root: &[TfvarsFile], account: &[TfvarsFile]) -> hcl::Map<String, 
 }
 
 /// First-level folders with an account `config/` (account.tfvars or backend.tfvars).
+/// What `project_config` read.
+struct ProjectConfig {
+    build_envs: Vec<BuildEnvFile>,
+    root_var_files: Vec<TfvarsFile>,
+    common: Option<TfvarsFile>,
+    accounts: std::collections::BTreeMap<String, crate::model::project::AccountDecl>,
+    project_yaml_short_name: Option<Located<String>>,
+    account_dirs: Vec<AccountDir>,
+}
+
+/// What a run from `start` covers: the project (the root, `--all`, or a folder that is no
+/// account), one account, or one layer (a folder below an account).
+fn scope_of(root: &Path, start: &Path, all: bool, account_names: &[String]) -> Scope {
+    let rel = start
+        .strip_prefix(root)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let first = rel.split('/').next().unwrap_or("").to_string();
+    if all || rel.is_empty() || !account_names.contains(&first) {
+        Scope {
+            kind: ScopeKind::Project,
+            path: ".".into(),
+            accounts: account_names.to_vec(),
+        }
+    } else if rel == first {
+        Scope {
+            kind: ScopeKind::Account,
+            path: rel,
+            accounts: vec![first],
+        }
+    } else {
+        Scope {
+            kind: ScopeKind::Layer,
+            path: rel,
+            accounts: vec![first],
+        }
+    }
+}
+
 fn account_folders(root: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(root) else {
         return Vec::new();
