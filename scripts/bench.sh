@@ -24,7 +24,7 @@ MOTO_PID=
 
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(' '.join('%.6f' % r['median'] for r in d['results']))" "$1"; }
 
-# 1. check --all --offline on 12 accounts x 40 layers, and the floor: cat of the same files.
+# 1. check --all --offline at four sizes, and the floor: cat of the same files.
 declare -A MEDIAN FLOOR
 declare -A PEAK
 for size in 1x:12:40 4x:24:80 16x:48:160 10k:50:200; do
@@ -32,10 +32,10 @@ for size in 1x:12:40 4x:24:80 16x:48:160 10k:50:200; do
   "$GEN" "$WORK/$name" --accounts "$accounts" --layers "$layers"
   ( cd "$WORK/$name/project" && find . -name .terraform -prune -o -name .git -prune -o \
       \( -name '*.tf' -o -name '*.tfvars' -o -name build.env \) -print ) > "$WORK/$name.files"
-  ( cd "$WORK/$name/project" && hyperfine --style none --warmup 3 --runs 15 -N \
-      --export-json "$WORK/$name.json" \
+  # Interleaved rounds (scripts/paired.py): the ratio to cat is this table's point.
+  ( cd "$WORK/$name/project" && python3 "$ROOT/scripts/paired.py" "$WORK/$name.json" 3 21 \
       "env HOME=$WORK/$name/home $BIN check --all --offline --format json" \
-      "xargs -a $WORK/$name.files cat" >/dev/null )
+      "xargs -a $WORK/$name.files cat" )
   read -r doctor floor < <(json "$WORK/$name.json")
   MEDIAN[$name]=$doctor; FLOOR[$name]=$floor
   PEAK[$name]=$( cd "$WORK/$name/project" && env HOME="$WORK/$name/home" /usr/bin/time -f %M "$BIN" check --all --offline --format json 2>&1 >/dev/null | tail -1 )
@@ -137,7 +137,10 @@ size = int("$SIZE")
 print(f"""# Benchmarks
 
 Measured by \`./scripts/bench.sh\` on {cpu or platform.processor()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}.
-Whole-process wall times, hyperfine medians; every ratio compares numbers from the same run.
+Whole-process wall times, medians; every ratio compares numbers from the same run. The offline
+check and its \`cat\` floor are timed in 21 interleaved rounds (\`scripts/paired.py\`: each
+round runs both, in random order), so the machine's drift cannot fall between the two; the
+other rows are hyperfine's.
 Projects come from \`examples/gen_project.rs\` (accounts × layers; each layer has a provider,
 two aliased providers, a remote-state config and a locals map, a symlinked
 common-variables.tf and a \`.terraform/\` folder that must not be walked).
