@@ -215,14 +215,18 @@ fn is_secret_name(key: &str) -> bool {
             .windows(word.len())
             .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
     };
-    has("secret")
-        || has("token")
-        || has("password")
+    SECRET_WORDS.iter().any(|w| has(w))
         || key.eq_ignore_ascii_case("access_key")
         || key.eq_ignore_ascii_case("aws_access_key_id")
+        // A registry's `user:password` in base64 (Docker's config.json `auths`).
+        || key.eq_ignore_ascii_case("auth")
 }
 
-/// The value ranges of every `name = value` / `NAME=value` line whose name says it is a secret.
+/// The value ranges of every line that names a secret: from the value after the first
+/// secret-named word (`secret_key = "…"`, `AWS_SECRET_ACCESS_KEY=…`, `"client-secret": "…"`,
+/// `"name": "AWS_SECRET_ACCESS_KEY", "value": "…"`) to the end of the line, wherever the word
+/// stands in it (one-line objects, `.tf.json`, JSON kubeconfigs, trailing comments). A
+/// reference (`token = var.vault_token`) says where a secret is, not what: it stays shown.
 fn secret_assignments(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut offset = 0;
@@ -230,21 +234,83 @@ fn secret_assignments(text: &str) -> Vec<Range<usize>> {
         let start = offset;
         offset += line.len();
         let body = line.trim_end_matches(['\n', '\r']);
-        let Some(eq) = body.find(['=', ':']) else {
-            continue;
-        };
-        if !is_secret_name(&body[..eq]) {
-            continue;
+        if let Some(at) = secret_value_start(body) {
+            out.push(start + at..start + body.len());
         }
-        let value = &body[eq + 1..];
-        let lead = value.len() - value.trim_start().len();
-        if value.trim().is_empty() || is_reference(value.trim()) {
-            continue;
-        }
-        out.push(start + eq + 1 + lead..start + body.len());
     }
     out
 }
+
+/// Where the value of the first secret-named word of a line starts (see `secret_assignments`).
+fn secret_value_start(line: &str) -> Option<usize> {
+    // Most lines name no secret: one pass over the bytes before looking at words.
+    let lower_has = |word: &[u8]| {
+        line.as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    if !SECRET_WORDS.iter().any(|w| lower_has(w.as_bytes()))
+        && !lower_has(b"access_key")
+        && !lower_has(b"auth")
+    {
+        return None;
+    }
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_word(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let from = i;
+        while i < bytes.len() && is_word(bytes[i]) {
+            i += 1;
+        }
+        if !is_secret_name(&line[from..i]) {
+            continue;
+        }
+        // A key (`word =`, `"word":`) or a whole quoted string (`"name": "AWS_SECRET_KEY"`);
+        // not a word inside other text (a repository named `terraform-vault-secrets`).
+        let quote = from
+            .checked_sub(1)
+            .map(|q| bytes[q])
+            .filter(|q| matches!(q, b'"' | b'\''));
+        let mut at = i;
+        let quoted_whole = quote.is_some_and(|q| bytes.get(i) == Some(&q));
+        if quoted_whole {
+            at += 1;
+        }
+        at += line[at..].len() - line[at..].trim_start().len();
+        if line[at..].starts_with(['=', ':']) {
+            at += 1;
+            at += line[at..].len() - line[at..].trim_start().len();
+        } else if !quoted_whole {
+            continue;
+        }
+        let value = line[at..].trim_end();
+        if value.is_empty() || is_reference(value.trim_end_matches([',', '}', ']', ';', ' '])) {
+            continue;
+        }
+        return Some(at);
+    }
+    None
+}
+
+/// Parts of names whose values are secrets (matched without case).
+const SECRET_WORDS: &[&str] = &[
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "private_key",
+    "private-key",
+    "key-data",
+    "key_data",
+    "api_key",
+    "api-key",
+    "apikey",
+];
 
 /// A Terraform reference (`token = var.vault_token`): it names where the secret is, it is not
 /// one, and the report shows it.
@@ -272,6 +338,43 @@ mod tests {
         assert_eq!(
             secret_assignments("aws_secret_access_key = wJalr/x\n").len(),
             1
+        );
+    }
+
+    #[test]
+    fn a_secret_anywhere_in_a_line_is_masked_not_only_the_first_key() {
+        // Found by a hostile-checkout audit: one-line objects, .tf.json, JSON kubeconfigs and
+        // trailing comments were shown whole when their first key was harmless.
+        let shown = |line: &str| {
+            let mut sources = Sources::default();
+            let id = sources.add(PathBuf::from("f"), "f".into(), format!("{line}\n"));
+            sources.get(id).masked_line(1)
+        };
+        for line in [
+            r#"  config = { region = "us-east-1", profile = "bb-x", bucket = "b", secret_key = "wJalrSECRET01" }"#,
+            r#"  profile = "bb-shared-devop" # old: aws_secret_access_key=wJalrSECRET02"#,
+            r#"{"provider":{"aws":[{"alias":"j","profile":"bb-x","secret_key":"wJalrSECRET03","token":"IQoJSECRET04"}]}}"#,
+            r#"{"current-context": "x", "users": [{"user": {"auth-provider": {"config": {"client-secret": "SECRET05", "refresh-token": "SECRET06"}}}}]}"#,
+            r#"{"exec": {"env": [{"name": "AWS_SECRET_ACCESS_KEY", "value": "wJalrSECRET07"}]}}"#,
+            r#"{"users": [{"user": {"client-key-data": "LS0tLS1CRUdJTiBSU0EgSECRET08"}}]}"#,
+            r#"{"auths": {"registry.example.com": {"auth": "dXNlcjpwYXNzSECRET09"}}}"#,
+        ] {
+            let out = shown(line);
+            assert!(!out.contains("SECRET0"), "{line}\nshown as\n{out}");
+        }
+        // What is not a secret stays readable: the part of the line before the secret, and
+        // references, which say where a secret is.
+        assert!(
+            shown(r#"  config = { profile = "bb-x", secret_key = "wJalr" }"#)
+                .contains(r#"profile = "bb-x""#)
+        );
+        assert_eq!(
+            shown("  token = var.vault_token"),
+            "  token = var.vault_token"
+        );
+        assert_eq!(
+            shown(r#"  profile = "bb-x", token = var.t }"#),
+            r#"  profile = "bb-x", token = var.t }"#
         );
     }
 
