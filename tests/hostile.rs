@@ -1935,6 +1935,49 @@ fn check_fix_of_a_project_file_does_not_clobber_an_edit_made_while_it_waits() {
     );
 }
 
+/// Each stuck file costs half a second, not the five a large file may take: a checkout of a
+/// hundred stuck 360-byte files must not hold a CI job for minutes (a hostile-checkout audit
+/// found ten of them in config/ took 51 s). The limit a file gets is the one it is reported with.
+#[test]
+fn a_small_file_the_parser_never_finishes_is_given_up_on_after_half_a_second() {
+    let case = Case::new("broken-iam");
+    let stuck = "w=111-1%{".repeat(40);
+    for i in 0..3 {
+        std::fs::write(
+            case.project().join(format!("config/z{i}.tfvars")),
+            format!("{stuck}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        case.project().join("shared/us-east-1/base-network/zz.tf"),
+        format!("provider \"aws\" {{}}\n{stuck}"),
+    )
+    .unwrap();
+    let (_, report) = check_json(case.cmd("").args(["check", "--all", "--offline"]));
+    let mut given_up: Vec<String> = diags(&report, "LD002")
+        .into_iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("did not finish within 0.5 s")
+        })
+        .map(|d| d["file"].as_str().unwrap_or("").to_string())
+        .collect();
+    given_up.sort();
+    assert_eq!(
+        given_up,
+        [
+            "config/z0.tfvars",
+            "config/z1.tfvars",
+            "config/z2.tfvars",
+            "shared/us-east-1/base-network/zz.tf"
+        ],
+        "{report:#}"
+    );
+}
+
 /// A file the HCL parser never finishes (found by fuzzing) is given up on after the parse
 /// limit and reported; every other layer, before and after it, is read and judged as usual
 /// (the layers stream through registration in order, around the stuck one).

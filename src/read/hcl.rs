@@ -22,11 +22,29 @@ fn span_of(file: FileId, node: &impl hcl::edit::Span) -> Span {
     }
 }
 
-/// How long one file may take to parse. The HCL parser takes exponential time on some inputs
-/// (found by fuzzing: `w=111-1%{` repeated), and a stuck parse must not hang the doctor.
+/// The longest any file may take to parse. The HCL parser takes exponential time on some
+/// inputs (found by fuzzing: `w=111-1%{` repeated), and a stuck parse must not hang the doctor.
 pub const PARSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Parses on a thread of its own and gives up after [`PARSE_LIMIT`] (the stuck thread is left
+/// How long a file of `len` bytes may take to parse: half a second plus a microsecond a byte,
+/// at most [`PARSE_LIMIT`]. A real file parses at about 0.1 µs a byte, so this is a hundred
+/// times that, while each stuck file of a checkout costs half a second, not five (a hostile
+/// one with a hundred of them must not stall CI for minutes).
+pub fn parse_limit(len: usize) -> std::time::Duration {
+    (std::time::Duration::from_millis(500) + std::time::Duration::from_micros(len as u64))
+        .min(PARSE_LIMIT)
+}
+
+/// What a file the parser gave up on is reported with.
+pub fn parse_gave_up(limit: std::time::Duration) -> String {
+    format!(
+        "the HCL parser did not finish within {:.1} s on this file (a real file takes \
+         milliseconds: the parser is stuck on it); it was skipped",
+        limit.as_secs_f64()
+    )
+}
+
+/// Parses on a thread of its own and gives up after [`parse_limit`] (the stuck thread is left
 /// behind and ends with the process).
 pub fn parse_body(text: &str, file: FileId) -> Result<Body, ParseError> {
     let owned = text.to_string();
@@ -39,15 +57,13 @@ pub fn parse_body(text: &str, file: FileId) -> Result<Body, ParseError> {
     if spawned.is_err() {
         return parse_body_unbounded(text, file);
     }
-    match rx.recv_timeout(PARSE_LIMIT) {
+    let limit = parse_limit(text.len());
+    match rx.recv_timeout(limit) {
         Ok(Ok(body)) => Ok(body),
         Ok(Err((at, message))) => Err(located(text, file, at, message)),
         Err(_) => Err(ParseError {
             span: Span::whole(file),
-            message: format!(
-                "the HCL parser did not finish within {} s on this file; it was skipped",
-                PARSE_LIMIT.as_secs()
-            ),
+            message: parse_gave_up(limit),
         }),
     }
 }

@@ -1137,6 +1137,7 @@ fn parse_layer_file(
     is_link: bool,
     vars: &hcl::Map<String, hcl::Value>,
     owner: &std::sync::Arc<str>,
+    parsing_with_limit: &dyn Fn(std::time::Duration),
 ) -> ParsedFile {
     let detached = FileId::DETACHED;
     let mut done = ParsedFile {
@@ -1182,6 +1183,7 @@ fn parse_layer_file(
             } else {
                 // A file that says neither has no profile or backend to find: no parse needed.
                 // The watchdog in `parse_layers_parallel` bounds this parse.
+                parsing_with_limit(tf::parse_limit(t.text.len()));
                 match tf::parse_body_unbounded(&t.text, detached) {
                     Ok(body) => {
                         done.refs = tf::profile_refs(&body, &t.text, detached, vars, owner);
@@ -1306,7 +1308,7 @@ fn may_name_a_profile(text: &str) -> bool {
 }
 
 /// Reads and parses every layer file on detached worker threads. A watchdog marks a file whose
-/// parse runs past `tf::PARSE_LIMIT` as skipped (LD002) and starts a fresh worker, so one
+/// parse runs past its `tf::parse_limit` as skipped (LD002) and starts a fresh worker, so one
 /// pathological file cannot hang the run; the stuck thread ends with the process. Workers
 /// store results in shared state and wake the caller once, when all are in.
 fn parse_layers_parallel(
@@ -1338,6 +1340,9 @@ fn parse_layers_parallel(
     // When each file's parse started: milliseconds since `epoch`, plus one (0: not yet).
     let epoch = Instant::now();
     let started: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(0)).collect());
+    // Each file's own limit (milliseconds), known once it is read: `tf::parse_limit`.
+    let most = tf::PARSE_LIMIT.as_millis() as u64;
+    let limits: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(most)).collect());
     let shared = Arc::new((
         Mutex::new(State {
             results: (0..n).map(|_| None).collect(),
@@ -1347,13 +1352,14 @@ fn parse_layers_parallel(
     ));
     let root: Arc<PathBuf> = Arc::new(root.to_path_buf());
     let spawn_worker = || {
-        let (work, next, shared, root, jobs, started) = (
+        let (work, next, shared, root, jobs, started, limits) = (
             work.clone(),
             next.clone(),
             shared.clone(),
             root.clone(),
             jobs.clone(),
             started.clone(),
+            limits.clone(),
         );
         std::thread::Builder::new().spawn(move || {
             let (lock, all_in) = &*shared;
@@ -1369,7 +1375,12 @@ fn parse_layers_parallel(
                 if let Some(at) = started.get(i) {
                     at.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
                 }
-                let file = parse_layer_file(&root, path, *is_link, &job.vars, &job.path);
+                let limit = |limit: Duration| {
+                    if let Some(at) = limits.get(i) {
+                        at.store(limit.as_millis() as u64, Ordering::Relaxed);
+                    }
+                };
+                let file = parse_layer_file(&root, path, *is_link, &job.vars, &job.path, &limit);
                 let Ok(mut state) = lock.lock() else { break };
                 // A file the watchdog gave up on keeps its verdict.
                 if i >= state.delivered && state.results[i].is_none() {
@@ -1410,7 +1421,7 @@ fn parse_layers_parallel(
             let path = &job.file_path(&root, name);
             hand_over(
                 i,
-                parse_layer_file(&root, path, *is_link, &job.vars, &job.path),
+                parse_layer_file(&root, path, *is_link, &job.vars, &job.path, &|_| {}),
             );
         }
         if let Some((job, files)) = layer {
@@ -1472,7 +1483,7 @@ fn parse_layers_parallel(
                         .checked_sub(1)
                         .is_some_and(|at| {
                             epoch.elapsed().saturating_sub(Duration::from_millis(at))
-                                > tf::PARSE_LIMIT
+                                > Duration::from_millis(limits[i].load(Ordering::Relaxed))
                         })
             })
             .collect();
@@ -1491,10 +1502,9 @@ fn parse_layers_parallel(
                 credentials: tf::FileCredentials::default(),
                 error: Some(ParseError {
                     span: Span::whole(FileId::DETACHED),
-                    message: format!(
-                        "the HCL parser did not finish within {} s on this file; it was skipped",
-                        tf::PARSE_LIMIT.as_secs()
-                    ),
+                    message: tf::parse_gave_up(Duration::from_millis(
+                        limits[i].load(Ordering::Relaxed),
+                    )),
                 }),
             }));
             let _ = spawn_worker();
