@@ -1935,6 +1935,33 @@ fn check_fix_of_a_project_file_does_not_clobber_an_edit_made_while_it_waits() {
     );
 }
 
+/// A kubeconfig path a layer names through a symlinked folder (`lnk/x` with `lnk -> /etc`)
+/// is not looked at: whether the file exists out there must not reach the report (a
+/// hostile-checkout audit read "ok" for /etc/shadow and "does not exist" for a missing file).
+#[test]
+fn a_kubeconfig_path_through_a_link_tells_nothing_about_where_it_points() {
+    let case = Case::new("v3-sso-healthy");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("there"), "x").unwrap();
+    let layer = case.project().join("apps-devstg/us-east-1/k8s-eks/cluster");
+    std::os::unix::fs::symlink(outside.path(), layer.join("lnk")).unwrap();
+    std::fs::write(
+        layer.join("k8s.tf"),
+        "provider \"kubernetes\" {\n  config_path = \"lnk/there\"\n}\n\
+         provider \"helm\" {\n  kubernetes {\n    config_path = \"lnk/not-there\"\n  }\n}\n\
+         resource \"kubernetes_namespace\" \"x\" {}\nresource \"helm_release\" \"y\" {}\n",
+    )
+    .unwrap();
+    let (_, report) = check_json(case.cmd("").args(["check", "--all", "--offline"]));
+    let about_the_link: Vec<_> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["message"].as_str().unwrap_or("").contains("lnk/"))
+        .collect();
+    assert!(about_the_link.is_empty(), "{report:#}");
+}
+
 /// Each stuck file costs half a second, not the five a large file may take: a checkout of a
 /// hundred stuck 360-byte files must not hold a CI job for minutes (a hostile-checkout audit
 /// found ten of them in config/ took 51 s). The limit a file gets is the one it is reported with.

@@ -518,6 +518,9 @@ impl Reader {
                 Some(rest) => PathCheck::InHome {
                     found: self.home.as_ref().is_some_and(|h| h.join(rest).exists()),
                 },
+                // Through a link, the answer would be about wherever it points (`lnk/shadow`
+                // with `lnk -> /etc`): such a path is not looked at, as an absolute one is not.
+                None if goes_through_link(&root.join(&*job.path), Path::new(path)) => continue,
                 None => {
                     let full = root.join(&*job.path).join(path);
                     if full.exists() {
@@ -922,6 +925,22 @@ fn merged_vars(root: &[TfvarsFile], account: &[TfvarsFile]) -> hcl::Map<String, 
 }
 
 /// First-level folders with an account `config/` (account.tfvars or backend.tfvars).
+/// Whether `rel` (plain components only), taken from `base`, passes through a symbolic link
+/// (the last component included): looked at without following any.
+fn goes_through_link(base: &Path, rel: &Path) -> bool {
+    let mut at = base.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => return true,
+            Ok(_) => {}
+            // Not there: nothing further down can be reached, through a link or not.
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 /// What `project_config` read.
 struct ProjectConfig {
     build_envs: Vec<BuildEnvFile>,
