@@ -134,6 +134,21 @@ impl<'a> Report<'a> {
         }
         let cx = crate::rules::Context::new(model, analysis);
         let sessions = crate::session_list::sessions(model, analysis);
+        // Each profile's worst finding and live result, looked up by name: one pass each, not
+        // one per profile (60 000 profiles named nowhere took minutes).
+        let mut worst_of: std::collections::HashMap<&str, Severity> =
+            std::collections::HashMap::new();
+        for d in &diagnostics {
+            if let Some(profile) = d.profile.as_deref() {
+                let worst = worst_of.entry(profile).or_insert(d.severity);
+                *worst = (*worst).max(d.severity);
+            }
+        }
+        let mut live_of: std::collections::HashMap<&str, &crate::model::live::LiveResult> =
+            std::collections::HashMap::new();
+        for l in &model.live {
+            live_of.entry(l.profile.as_str()).or_insert(l);
+        }
         let profiles = cx
             .used
             .iter()
@@ -147,10 +162,10 @@ impl<'a> Report<'a> {
                             .parsed()
                             .is_none_or(|c| c.profile_sections(name).next().is_none())
                 });
-                let worst = diagnostics
-                    .iter()
-                    .filter(|d| d.profile.as_deref() == Some(shown_name.as_str()))
-                    .map(|d| d.severity)
+                let worst = worst_of
+                    .get(shown_name.as_str())
+                    .copied()
+                    .into_iter()
                     .chain(no_config.then_some(Severity::Error))
                     .max();
                 ProfileRow {
@@ -162,7 +177,7 @@ impl<'a> Report<'a> {
                         .map(str::to_string),
                     referenced_by: refs.iter().map(|r| place(sources, &r.span)).collect(),
                     worst,
-                    live: model.live.iter().find(|l| l.profile == *name).cloned(),
+                    live: live_of.get(name.as_str()).map(|l| (*l).clone()),
                     expires_at: crate::session_list::profile_expiry(&sessions, analysis, name),
                 }
             })
