@@ -1935,6 +1935,38 @@ fn check_fix_of_a_project_file_does_not_clobber_an_edit_made_while_it_waits() {
     );
 }
 
+/// A `~/…` path a layer names is looked at only where such files live (`~/.kube/` for a
+/// kubeconfig): `config_path = "~/.ssh/id_rsa"` neither opens the key nor tells whether it is
+/// there (a hostile-checkout audit saw the doctor open and parse it).
+#[test]
+fn a_home_path_outside_the_kube_folder_is_never_opened_nor_told() {
+    let report_with = |key_present: bool| {
+        let case = Case::new("v3-sso-healthy");
+        let ssh = case.home().join(".ssh");
+        std::fs::create_dir_all(&ssh).unwrap();
+        if key_present {
+            std::fs::write(ssh.join("id_rsa"), "{\"current-context\": \"x\"}\n").unwrap();
+        }
+        let layer = case.project().join("apps-devstg/us-east-1/k8s-eks/cluster");
+        std::fs::write(
+            layer.join("k8s.tf"),
+            "provider \"kubernetes\" {\n  config_path = \"~/.ssh/id_rsa\"\n}\n\
+             resource \"kubernetes_namespace\" \"x\" {}\n",
+        )
+        .unwrap();
+        let (_, report) = check_json(case.cmd("").args(["check", "--all", "--offline"]));
+        let mut seen: Vec<String> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| format!("{} {} {}", d["rule"], d["file"], d["message"]))
+            .collect();
+        seen.sort();
+        (seen, report["credentials"].to_string())
+    };
+    assert_eq!(report_with(true), report_with(false));
+}
+
 /// A kubeconfig path a layer names through a symlinked folder (`lnk/x` with `lnk -> /etc`)
 /// is not looked at: whether the file exists out there must not reach the report (a
 /// hostile-checkout audit read "ok" for /etc/shadow and "does not exist" for a missing file).

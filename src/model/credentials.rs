@@ -99,6 +99,18 @@ pub enum PathCheck {
 /// Attributes that name a file the provider reads.
 pub const PATH_ATTRS: &[&str] = &["config_path", "credential_file"];
 
+/// Where in the home folder each path attribute's file lives by convention (kubeconfigs in
+/// `~/.kube/`, Terraform's own credentials in `~/.terraform.d/`): the only home files a
+/// checkout's `~/…` path makes the doctor look at, so that a pull request cannot have it open
+/// `~/.ssh/id_rsa` or learn which home files exist.
+pub fn home_folder_of(attr: &str) -> Option<&'static str> {
+    match attr {
+        "config_path" => Some(".kube/"),
+        "credential_file" => Some(".terraform.d/"),
+        _ => None,
+    }
+}
+
 /// One credential a provider block needs, and every place its provider documents reading it.
 #[derive(Debug, Clone)]
 pub struct CredentialNeed {

@@ -515,6 +515,12 @@ impl Reader {
                 continue;
             }
             attr.file = Some(match path.strip_prefix("~/") {
+                Some(rest)
+                    if !crate::model::credentials::home_folder_of(&attr.name)
+                        .is_some_and(|folder| rest.starts_with(folder)) =>
+                {
+                    continue;
+                }
                 Some(rest) => PathCheck::InHome {
                     found: self.home.as_ref().is_some_and(|h| h.join(rest).exists()),
                 },
