@@ -228,14 +228,39 @@ fn is_secret_name(key: &str) -> bool {
 /// stands in it (one-line objects, `.tf.json`, JSON kubeconfigs, trailing comments). A
 /// reference (`token = var.vault_token`) says where a secret is, not what: it stays shown.
 fn secret_assignments(text: &str) -> Vec<Range<usize>> {
+    // Most lines name no secret: one pass over the whole text finds the lines that may.
+    static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(SECRET_WORDS.iter().chain(&["access_key", "auth"]))
+            .ok()
+    });
     let mut out = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let body = line.trim_end_matches(['\n', '\r']);
-        if let Some(at) = secret_value_start(body) {
-            out.push(start + at..start + body.len());
+    let mut line_of = |at: usize| {
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let body = text[start..end].trim_end_matches('\r');
+        if let Some(value) = secret_value_start(body) {
+            out.push(start + value..start + body.len());
+        }
+        end + 1
+    };
+    match words {
+        Some(words) => {
+            let mut done = 0;
+            for found in words.find_iter(text) {
+                if found.start() >= done {
+                    done = line_of(found.start());
+                }
+            }
+        }
+        None => {
+            let mut at = 0;
+            while at < text.len() {
+                at = line_of(at);
+            }
         }
     }
     out
@@ -243,18 +268,6 @@ fn secret_assignments(text: &str) -> Vec<Range<usize>> {
 
 /// Where the value of the first secret-named word of a line starts (see `secret_assignments`).
 fn secret_value_start(line: &str) -> Option<usize> {
-    // Most lines name no secret: one pass over the bytes before looking at words.
-    let lower_has = |word: &[u8]| {
-        line.as_bytes()
-            .windows(word.len())
-            .any(|w| w.eq_ignore_ascii_case(word))
-    };
-    if !SECRET_WORDS.iter().any(|w| lower_has(w.as_bytes()))
-        && !lower_has(b"access_key")
-        && !lower_has(b"auth")
-    {
-        return None;
-    }
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
     let bytes = line.as_bytes();
     let mut i = 0;
