@@ -108,10 +108,10 @@ sed -i 's/^MFA_ENABLED=true/MFA_ENABLED=false/' "$WORK/live/project/build.env"
 export AWS_ENDPOINT_URL_STS=http://127.0.0.1:$PORT
 ( cd "$WORK/live/project" && env HOME="$WORK/live/home" "$BIN" check --all --format json > "$WORK/live.out" ) || true
 LIVE_OK=$(python3 -c "import json;print(json.load(open('$WORK/live.out'))['summary']['live_ok'])")
-( cd "$WORK/live/project" && hyperfine --style none --warmup 1 --runs 10 -N --export-json "$WORK/live.json" \
+# Interleaved too: the AWS CLI's time (Python start-up) drifts with the machine as the doctor's does.
+( cd "$WORK/live/project" && python3 "$ROOT/scripts/paired.py" "$WORK/live.json" 1 15 \
     "env HOME=$WORK/live/home $BIN check --all --format json" \
-    "env AWS_CONFIG_FILE=$WORK/live/home/.aws/bb/config AWS_SHARED_CREDENTIALS_FILE=$WORK/live/home/.aws/bb/credentials $ROOT/.venv-bench/bin/aws sts get-caller-identity --profile bb-shared-devops --endpoint-url http://127.0.0.1:$PORT" \
-    >/dev/null )
+    "env AWS_CONFIG_FILE=$WORK/live/home/.aws/bb/config AWS_SHARED_CREDENTIALS_FILE=$WORK/live/home/.aws/bb/credentials $ROOT/.venv-bench/bin/aws sts get-caller-identity --profile bb-shared-devops --endpoint-url http://127.0.0.1:$PORT" )
 read -r LIVE AWSCLI < <(json "$WORK/live.json")
 
 # 4. binary size, and what dominates it (symbols of the profiling build, grouped by crate).
@@ -151,9 +151,9 @@ print(f"""# Benchmarks
 
 Measured by \`./scripts/bench.sh\` on {cpu or platform.processor()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}.
 Whole-process wall times, medians; every ratio compares numbers from the same run. The offline
-check and its \`cat\` floor are timed in 21 interleaved rounds (\`scripts/paired.py\`: each
-round runs both, in random order), so the machine's drift cannot fall between the two; the
-other rows are hyperfine's.
+check and its \`cat\` floor, and the live check and the AWS CLI call, are timed in interleaved
+rounds (\`scripts/paired.py\`: each round runs both, in random order), so the machine's drift
+cannot fall between the two; the other rows are hyperfine's.
 Projects come from \`examples/gen_project.rs\` (accounts × layers; each layer has a provider,
 two aliased providers, a remote-state config and a locals map, a symlinked
 common-variables.tf and a \`.terraform/\` folder that must not be walked).
