@@ -753,27 +753,23 @@ impl Reader {
         parse_errors: &mut Vec<ParseError>,
     ) -> ProjectConfig {
         let build_envs = self.build_envs(root, start, parse_errors);
-        let root_var_files = self.var_files(&root.join("config"), parse_errors);
         let common_path = root.join("config").join("common.tfvars");
+        let mut accounts = Default::default();
+        let root_var_files =
+            self.var_files(&root.join("config"), parse_errors, |path, file, body| {
+                if path == common_path {
+                    accounts = tf::accounts(body, file.file);
+                }
+            });
         let common = root_var_files
             .iter()
             .find(|f| self.sources.get(f.file).path == common_path)
             .cloned();
-        let accounts = match &common {
-            Some(c) => {
-                let text = self.sources.get(c.file).text.clone();
-                match tf::parse_body(&text, c.file) {
-                    Ok(body) => tf::accounts(&body, c.file),
-                    Err(_) => Default::default(),
-                }
-            }
-            None => Default::default(),
-        };
         let project_yaml_short_name = self.project_yaml(root);
         let mut account_dirs = Vec::new();
         for name in account_names {
             let config = root.join(name).join("config");
-            let var_files = self.var_files(&config, parse_errors);
+            let var_files = self.var_files(&config, parse_errors, |_, _, _| {});
             let pick = |file: &str| {
                 let path = config.join(file);
                 var_files
@@ -833,7 +829,14 @@ impl Reader {
     }
 
     /// Every `*.tfvars` of a config folder, sorted by name as the CLI globs them.
-    fn var_files(&mut self, config: &Path, errors: &mut Vec<ParseError>) -> Vec<TfvarsFile> {
+    /// Every `*.tfvars` of a config folder, in name order; `with_body` sees each file's parsed
+    /// body (common.tfvars's `accounts` are read from it: one parse a file, one time limit).
+    fn var_files(
+        &mut self,
+        config: &Path,
+        errors: &mut Vec<ParseError>,
+        mut with_body: impl FnMut(&Path, &TfvarsFile, &hcl::edit::structure::Body),
+    ) -> Vec<TfvarsFile> {
         let Ok(entries) = std::fs::read_dir(config) else {
             return Vec::new();
         };
@@ -852,6 +855,7 @@ impl Reader {
             match tf::tfvars(&text, file) {
                 Ok((vars, body)) => {
                     errors.extend(tf::tfvars_problems(&body, file));
+                    with_body(&path, &vars, &body);
                     out.push(vars);
                 }
                 Err(e) => errors.push(e),
